@@ -1,0 +1,152 @@
+"""Loading StyleGAN2 generators from the official files (``../shared/reference/FORMATS.md`` §1-2).
+
+Accepted: rosinality's ``{'g_ema': state_dict, 'latent_avg': [512]}`` (the official
+``stylegan2-ffhq-config-f.pt``), a bare generator state dict, or a pSp / ReStyle / e4e checkpoint
+(``{'state_dict': {'decoder.*': …}, 'latent_avg': [18, 512]}``). The architecture (resolution,
+style dim, mapping depth, channels per resolution) is read off the tensors, loading is strict,
+and nothing is unpickled (``torch.load(weights_only=True)``).
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import re
+import zipfile
+from pathlib import Path
+from typing import Mapping, Union
+
+import torch
+
+from .errors import ArchitectureMismatchError, NotACheckpointError, UnsafeCheckpointError
+from .model import Generator
+
+Source = Union[str, os.PathLike, Mapping[str, object]]
+
+
+def read_checkpoint(path: str | os.PathLike) -> dict:
+    """``torch.load`` with ``weights_only=True`` onto the CPU, every failure a clear error."""
+    path = Path(path)
+    if not path.is_file():
+        raise NotACheckpointError(f"checkpoint {path} does not exist (or is not a file)")
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        if _is_torchscript(path):
+            raise NotACheckpointError(
+                f"{path} is a TorchScript archive, not a state-dict checkpoint") from exc
+        raise UnsafeCheckpointError(
+            f"{path} contains pickled Python objects (code or classes such as argparse.Namespace "
+            f"in a training checkpoint), which are never unpickled. Re-save just the tensors, "
+            f"e.g. torch.save({{'g_ema': ckpt['g_ema'], 'latent_avg': ckpt['latent_avg']}}, "
+            f"'generator.pt') in a trusted session. ({_first_line(exc)})") from exc
+    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise NotACheckpointError(
+            f"{path} is not a readable PyTorch checkpoint (not a torch.save file, or truncated: "
+            f"download it again). ({_first_line(exc)})") from exc
+    if not isinstance(obj, dict):
+        raise NotACheckpointError(f"{path} holds a {type(obj).__name__}, not a checkpoint dict")
+    return obj
+
+
+def load_generator(source: Source, device: str | torch.device | None = None) -> Generator:
+    """A ready ``Generator`` (eval mode, no parameter gradients, float32) from a checkpoint
+    path or an already loaded dict. ``latent_avg`` comes from the file, else it is estimated
+    with ``mean_latent(4096, seed=0)`` (``gen.latent_avg_estimated`` tells which)."""
+    name = str(source) if isinstance(source, (str, os.PathLike)) else "checkpoint dict"
+    ckpt = read_checkpoint(source) if isinstance(source, (str, os.PathLike)) else dict(source)
+    state, latent_avg = _generator_state(ckpt, name)
+    gen = Generator(**infer_config(state, name))
+    _load_strict(gen, state, name)
+    gen.eval().requires_grad_(False)
+    if latent_avg is None:
+        gen.latent_avg.copy_(gen.mean_latent(4096, seed=0))
+    else:
+        gen.latent_avg.copy_(_latent_avg_vector(latent_avg, gen.style_dim, name))
+    gen.latent_avg_estimated = latent_avg is None
+    return gen.to(device) if device is not None else gen
+
+
+def _generator_state(ckpt: dict, name: str) -> tuple[dict, torch.Tensor | None]:
+    """Pick the generator tensors out of any of the accepted layouts."""
+    if "g_ema" in ckpt:
+        return ckpt["g_ema"], ckpt.get("latent_avg")
+    if "state_dict" in ckpt and isinstance(ckpt["state_dict"], Mapping):
+        dec = {k[len("decoder."):]: v for k, v in ckpt["state_dict"].items()
+               if k.startswith("decoder.")}
+        if not dec:
+            raise ArchitectureMismatchError(
+                f"{name} has a 'state_dict' but no 'decoder.*' generator tensors")
+        return dec, ckpt.get("latent_avg")
+    if "style.1.weight" in ckpt:
+        return ckpt, None
+    keys = ", ".join(list(map(str, ckpt))[:6])
+    raise ArchitectureMismatchError(
+        f"{name} is not a StyleGAN2 generator checkpoint: expected 'g_ema', a pSp 'state_dict' "
+        f"with 'decoder.*' keys, or a bare generator state dict; found keys {keys}")
+
+
+def infer_config(state: Mapping[str, torch.Tensor], name: str = "checkpoint") -> dict:
+    """Generator constructor arguments read off the tensors."""
+    def shape(key: str) -> tuple[int, ...]:
+        if key not in state:
+            raise ArchitectureMismatchError(f"{name} lacks the generator tensor {key!r}")
+        return tuple(state[key].shape)
+
+    n_mlp = len([k for k in state if re.fullmatch(r"style\.\d+\.weight", k)])
+    if n_mlp == 0:
+        raise ArchitectureMismatchError(f"{name} has no mapping network ('style.N.weight')")
+    style_dim = shape("style.1.weight")[1]
+    n_blocks = len({k.split(".")[1] for k in state if k.startswith("to_rgbs.")})
+    channels = {4: shape("conv1.conv.weight")[1]}
+    for j in range(n_blocks):
+        channels[2 ** (j + 3)] = shape(f"convs.{2 * j}.conv.weight")[1]
+    return dict(size=2 ** (n_blocks + 2), style_dim=style_dim, n_mlp=n_mlp, channels=channels)
+
+
+def _load_strict(gen: Generator, state: Mapping[str, torch.Tensor], name: str) -> None:
+    own = gen.state_dict()
+    missing = [k for k in own if k not in state]
+    unexpected = [k for k in state if k not in own]
+    wrong = [f"{k}: expected {list(v.shape)}, found {list(state[k].shape)}"
+             for k, v in own.items() if k in state and tuple(state[k].shape) != tuple(v.shape)]
+    problems = []
+    if missing:
+        problems.append(f"missing keys {_few(missing)}")
+    if unexpected:
+        problems.append(f"unexpected keys {_few(unexpected)}")
+    if wrong:
+        problems.append(f"wrong shapes {_few(wrong)}")
+    not_tensor = [k for k in state if not isinstance(state[k], torch.Tensor)]
+    if not_tensor:
+        problems.append(f"non-tensor entries {_few(not_tensor)}")
+    if problems:
+        raise ArchitectureMismatchError(
+            f"{name} does not match the StyleGAN2 generator it describes "
+            f"({gen.size}px, style dim {gen.style_dim}): " + "; ".join(problems))
+    gen.load_state_dict({k: v.float() for k, v in state.items()}, strict=True)
+
+
+def _latent_avg_vector(t: torch.Tensor, dim: int, name: str) -> torch.Tensor:
+    """``[D]``, or ``[L, D]`` / ``[1, D]`` (pSp repeats it per W+ layer) averaged to ``[D]``."""
+    if not isinstance(t, torch.Tensor) or t.shape[-1] != dim or t.ndim > 2:
+        raise ArchitectureMismatchError(
+            f"{name}: latent_avg must be [{dim}] or [n, {dim}], found "
+            f"{list(t.shape) if isinstance(t, torch.Tensor) else type(t).__name__}")
+    return t.float().reshape(-1, dim).mean(0)
+
+
+def _is_torchscript(path: Path) -> bool:
+    try:
+        with zipfile.ZipFile(path) as z:
+            return any(n.endswith("constants.pkl") or "/code/" in n for n in z.namelist())
+    except (zipfile.BadZipFile, OSError):
+        return False
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+
+
+def _few(items: list[str], n: int = 5) -> str:
+    more = f" … (+{len(items) - n} more)" if len(items) > n else ""
+    return ", ".join(items[:n]) + more

@@ -1,0 +1,440 @@
+"""StyleGAN2 generator in the layout of rosinality's ``stylegan2-pytorch`` (config-f).
+
+Parameter names, shapes and semantics follow ``../shared/reference/FORMATS.md`` §1, so the
+official ``stylegan2-ffhq-config-f.pt`` loads strictly. Equalized learning rate is applied at
+run time: stored weights are the raw ones.
+
+Two ways through ``synthesis`` compute the same function:
+- the *autograd path* (GPU, or whenever the latent needs a gradient): plain differentiable ops,
+  the custom ops of ``stylegan2.ops`` (CUDA kernels on GPU);
+- the *CPU inference path* (no gradient wanted, CPU): one sample at a time, channels-last,
+  every large activation written into a buffer kept between calls (``_Workspace``), with
+  convolution, bias, noise and the ToRGB skip fused into oneDNN's in-place ``conv + add``.
+  On this CPU a fresh tensor over 32 MB is page-faulted anew on every call (~45 ms per 128 MB),
+  which is why the buffers are kept, and per-sample convolutions beat grouped ones at 1024 px.
+"""
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .errors import LatentShapeError
+from .ops import bias_leaky_relu, upfirdn2d
+from .ops.bias_act import SQRT2
+
+NOISE_MODES = ("const", "random", "none")
+
+
+def default_channels(channel_multiplier: int = 2) -> dict[int, int]:
+    """Feature maps per resolution of config-f (the reference's ``Generator.channels``)."""
+    cm = channel_multiplier
+    return {4: 512, 8: 512, 16: 512, 32: 512, 64: 256 * cm, 128: 128 * cm, 256: 64 * cm,
+            512: 32 * cm, 1024: 16 * cm}
+
+
+def make_kernel(taps: Sequence[float]) -> torch.Tensor:
+    """Separable FIR ``[k, k]`` from 1-D taps, normalised to sum 1."""
+    k = torch.tensor(taps, dtype=torch.float32)
+    k = k[None, :] * k[:, None]
+    return k / k.sum()
+
+
+class PixelNorm(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * torch.rsqrt(x.pow(2).mean(dim=1, keepdim=True) + 1e-8)
+
+
+class EqualLinear(nn.Module):
+    """Linear layer with equalized learning rate; ``activate`` adds fused bias + leaky ReLU."""
+
+    def __init__(self, in_dim: int, out_dim: int, bias_init: float = 0.0, lr_mul: float = 1.0,
+                 activate: bool = False):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(out_dim, in_dim) / lr_mul)
+        self.bias = nn.Parameter(torch.full((out_dim,), float(bias_init)))
+        self.scale = lr_mul / math.sqrt(in_dim)
+        self.lr_mul = lr_mul
+        self.activate = activate
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.activate:
+            return bias_leaky_relu(F.linear(x, self.weight * self.scale), self.bias * self.lr_mul)
+        return F.linear(x, self.weight * self.scale, self.bias * self.lr_mul)
+
+
+class Blur(nn.Module):
+    """FIR low-pass (``upfirdn2d`` with up = down = 1); ``gain`` = factor² after an upsample."""
+
+    def __init__(self, taps: Sequence[float], pad: tuple[int, int], gain: float = 1.0):
+        super().__init__()
+        self.register_buffer("kernel", make_kernel(taps) * gain)
+        self.pad = pad
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return upfirdn2d(x, self.kernel, pad=self.pad)
+
+
+class Upsample(nn.Module):
+    """×2 upsampling of the RGB skip: zero insertion, then the FIR (``upfirdn2d`` up = 2)."""
+
+    def __init__(self, taps: Sequence[float], factor: int = 2):
+        super().__init__()
+        self.register_buffer("kernel", make_kernel(taps) * factor ** 2)
+        p = self.kernel.shape[0] - factor
+        self.pad = ((p + 1) // 2 + factor - 1, p // 2)
+        self.factor = factor
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return upfirdn2d(x, self.kernel, up=self.factor, pad=self.pad)
+
+
+class ModulatedConv2d(nn.Module):
+    """Style-modulated convolution; ``upsample`` makes it a stride-2 transposed conv + blur."""
+
+    def __init__(self, in_ch: int, out_ch: int, kernel_size: int, style_dim: int,
+                 demodulate: bool = True, upsample: bool = False,
+                 blur_kernel: Sequence[float] = (1, 3, 3, 1)):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(1, out_ch, in_ch, kernel_size, kernel_size))
+        self.modulation = EqualLinear(style_dim, in_ch, bias_init=1.0)
+        self.scale = 1.0 / math.sqrt(in_ch * kernel_size ** 2)
+        self.padding = kernel_size // 2
+        self.demodulate = demodulate
+        self.upsample = upsample
+        if upsample:
+            # transposed conv makes 2H+k-2 pixels; the blur's pad brings it back to 2H
+            p = len(blur_kernel) - 2 - (kernel_size - 1)
+            self.blur = Blur(blur_kernel, pad=((p + 1) // 2 + 1, p // 2 + 1), gain=4.0)
+
+    def modulated_weight(self, w: torch.Tensor, gain: float = 1.0) -> torch.Tensor:
+        """w ``[N, style_dim]`` → per-sample weights ``[N, out, in, k, k]`` (× ``gain``)."""
+        style = self.modulation(w)
+        weight = self.weight * (self.scale * gain) * style[:, None, :, None, None]
+        if self.demodulate:
+            # demodulation sees the weight without the input gain: it normalises the layer
+            d = torch.rsqrt(weight.pow(2).sum(dim=(2, 3, 4)) / gain ** 2 + 1e-8)
+            weight = weight * d[:, :, None, None, None]
+        return weight
+
+    def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        weight = self.modulated_weight(w)
+        if self.upsample:
+            x = _per_sample_conv(x, weight.transpose(1, 2), F.conv_transpose2d, stride=2)
+            return self.blur(x)
+        return _per_sample_conv(x, weight, F.conv2d, padding=self.padding)
+
+
+def _per_sample_conv(x: torch.Tensor, weight: torch.Tensor, conv, **kw) -> torch.Tensor:
+    """Each sample convolved with its own weight ``[N, a, b, k, k]``. On GPU one grouped conv;
+    on CPU a loop, which oneDNN runs ~4× faster than the grouped form at 1024 px."""
+    n = x.shape[0]
+    if x.is_cuda:
+        out = conv(x.reshape(1, -1, *x.shape[2:]), weight.reshape(-1, *weight.shape[2:]),
+                   groups=n, **kw)
+        return out.reshape(n, -1, *out.shape[2:])
+    return torch.cat([conv(x[i:i + 1], weight[i], **kw) for i in range(n)])
+
+
+class NoiseInjection(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(1))
+
+    def forward(self, x: torch.Tensor, noise: torch.Tensor | None) -> torch.Tensor:
+        return x if noise is None else x + self.weight * noise
+
+
+class FusedLeakyReLU(nn.Module):
+    def __init__(self, channels: int):
+        super().__init__()
+        self.bias = nn.Parameter(torch.zeros(channels))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return bias_leaky_relu(x, self.bias)
+
+
+class StyledConv(nn.Module):
+    def __init__(self, in_ch: int, out_ch: int, style_dim: int, upsample: bool = False,
+                 blur_kernel: Sequence[float] = (1, 3, 3, 1)):
+        super().__init__()
+        self.conv = ModulatedConv2d(in_ch, out_ch, 3, style_dim, upsample=upsample,
+                                    blur_kernel=blur_kernel)
+        self.noise = NoiseInjection()
+        self.activate = FusedLeakyReLU(out_ch)
+
+    def forward(self, x: torch.Tensor, w: torch.Tensor, noise: torch.Tensor | None) -> torch.Tensor:
+        return self.activate(self.noise(self.conv(x, w), noise))
+
+
+class ToRGB(nn.Module):
+    def __init__(self, in_ch: int, style_dim: int, upsample: bool = True,
+                 blur_kernel: Sequence[float] = (1, 3, 3, 1)):
+        super().__init__()
+        if upsample:
+            self.upsample = Upsample(blur_kernel)
+        self.conv = ModulatedConv2d(in_ch, 3, 1, style_dim, demodulate=False)
+        self.bias = nn.Parameter(torch.zeros(1, 3, 1, 1))
+
+    def forward(self, x: torch.Tensor, w: torch.Tensor, skip: torch.Tensor | None) -> torch.Tensor:
+        out = self.conv(x, w) + self.bias
+        return out if skip is None else out + self.upsample(skip)
+
+
+class ConstantInput(nn.Module):
+    def __init__(self, channels: int, size: int = 4):
+        super().__init__()
+        self.input = nn.Parameter(torch.randn(1, channels, size, size))
+
+
+class NoiseBuffers(nn.Module):
+    """The stored per-layer noise ``noise_i [1, 1, 2^r, 2^r]``, r = (i + 5) // 2."""
+
+    def __init__(self, num_layers: int):
+        super().__init__()
+        for i in range(num_layers):
+            r = 2 ** ((i + 5) // 2)
+            self.register_buffer(f"noise_{i}", torch.randn(1, 1, r, r))
+
+    def __getitem__(self, i: int) -> torch.Tensor:
+        return getattr(self, f"noise_{i}")
+
+
+class Generator(nn.Module):
+    """StyleGAN2 generator: ``mapping`` z → w, ``synthesis`` w / W+ → image in about [-1, 1].
+
+    W+ index use: conv1 → 0, to_rgb1 → 1; block j: convs[2j] → 1+2j, convs[2j+1] → 2+2j,
+    to_rgbs[j] → 3+2j, so ``n_latent = 2·log2(size) − 2`` (18 at 1024).
+    """
+
+    def __init__(self, size: int, style_dim: int = 512, n_mlp: int = 8,
+                 channel_multiplier: int = 2, channels: dict[int, int] | None = None,
+                 blur_kernel: Sequence[float] = (1, 3, 3, 1)):
+        super().__init__()
+        log_size = int(math.log2(size))
+        if size < 4 or 2 ** log_size != size:
+            raise ValueError(f"size must be a power of two ≥ 4, got {size}")
+        ch = dict(channels or default_channels(channel_multiplier))
+        self.size, self.style_dim, self.n_mlp = size, style_dim, n_mlp
+        self.channels = {4 * 2 ** i: ch[4 * 2 ** i] for i in range(log_size - 1)}
+        self.num_layers = 2 * log_size - 3
+        self.n_latent = 2 * log_size - 2
+
+        self.style = nn.Sequential(PixelNorm(), *[
+            EqualLinear(style_dim, style_dim, lr_mul=0.01, activate=True) for _ in range(n_mlp)])
+        self.input = ConstantInput(ch[4])
+        self.conv1 = StyledConv(ch[4], ch[4], style_dim, blur_kernel=blur_kernel)
+        self.to_rgb1 = ToRGB(ch[4], style_dim, upsample=False)
+        self.convs = nn.ModuleList()
+        self.to_rgbs = nn.ModuleList()
+        in_ch = ch[4]
+        for i in range(3, log_size + 1):
+            out_ch = ch[2 ** i]
+            self.convs.append(StyledConv(in_ch, out_ch, style_dim, upsample=True,
+                                         blur_kernel=blur_kernel))
+            self.convs.append(StyledConv(out_ch, out_ch, style_dim, blur_kernel=blur_kernel))
+            self.to_rgbs.append(ToRGB(out_ch, style_dim, blur_kernel=blur_kernel))
+            in_ch = out_ch
+        self.noises = NoiseBuffers(self.num_layers)
+        # Not part of the state dict (as in the official file, where it sits beside g_ema).
+        self.register_buffer("latent_avg", torch.zeros(style_dim), persistent=False)
+        self._workspace = _Workspace()
+
+    # -- mapping -------------------------------------------------------------------------
+    def mapping(self, z: torch.Tensor, truncation: float = 1.0,
+                truncation_latent: torch.Tensor | None = None) -> torch.Tensor:
+        """z ``[N, style_dim]`` (standard normal) → w ``[N, style_dim]``, truncated towards
+        ``truncation_latent`` (default ``latent_avg``) when ``truncation < 1``."""
+        _check_latent(z, (self.style_dim,), "z")
+        w = self.style(z)
+        if truncation != 1.0:
+            avg = self.latent_avg if truncation_latent is None else truncation_latent
+            w = avg + truncation * (w - avg)
+        return w
+
+    @torch.no_grad()
+    def mean_latent(self, n: int = 4096, seed: int = 0) -> torch.Tensor:
+        """Estimate of the mean w ``[style_dim]`` from ``n`` seeded z."""
+        gen = torch.Generator().manual_seed(seed)
+        z = torch.randn(n, self.style_dim, generator=gen).to(self.latent_avg.device)
+        return self.style(z).mean(0)
+
+    # -- synthesis -----------------------------------------------------------------------
+    def synthesis(self, w: torch.Tensor, noise_mode: str = "const", max_res: int | None = None,
+                  dtype: torch.dtype | None = None) -> torch.Tensor:
+        """w ``[N, style_dim]`` or W+ ``[N, n_latent, style_dim]`` → image ``[N, 3, R, R]`` float32,
+        unclamped (about [-1, 1]). R = ``max_res`` (a power of two ≤ size; the skip-RGB output
+        of that block, for previews and losses) or ``size``.
+
+        noise_mode: ``"const"`` the stored noise (the reference's ``randomize_noise=False``),
+        ``"random"`` fresh Gaussian noise, ``"none"`` no noise.
+        dtype: ``torch.bfloat16`` runs the CPU inference path in bf16 (faster, ~1 uint8 level
+        of error); ``None`` is float32.
+        """
+        wp = self._broadcast(w)
+        res = self._check_res(max_res)
+        if noise_mode not in NOISE_MODES:
+            raise ValueError(f"noise_mode must be one of {NOISE_MODES}, got {noise_mode!r}")
+        n_layers = 2 * int(math.log2(res)) - 3
+        noise = self._noise(noise_mode, wp.shape[0], n_layers, wp.device)
+        if wp.is_cuda or (torch.is_grad_enabled() and (wp.requires_grad or self._trainable())):
+            return self._synthesis_autograd(wp, noise, res)
+        return torch.cat([self._synthesis_cpu(wp[i:i + 1], [nz if nz is None or nz.shape[0] == 1
+                                                          else nz[i:i + 1] for nz in noise],
+                                              res, dtype or torch.float32)
+                          for i in range(wp.shape[0])])
+
+    def forward(self, z: torch.Tensor, truncation: float = 1.0, noise_mode: str = "const",
+                max_res: int | None = None) -> torch.Tensor:
+        """z ``[N, style_dim]`` → image ``[N, 3, R, R]``."""
+        return self.synthesis(self.mapping(z, truncation), noise_mode=noise_mode, max_res=max_res)
+
+    def release_buffers(self) -> None:
+        """Free the activation buffers the CPU inference path keeps between calls."""
+        self._workspace.clear()
+
+    def _trainable(self) -> bool:
+        return any(p.requires_grad for p in self.parameters())
+
+    def _broadcast(self, w: torch.Tensor) -> torch.Tensor:
+        if isinstance(w, torch.Tensor) and w.ndim == 2:
+            _check_latent(w, (self.style_dim,), "w")
+            return w[:, None, :].expand(-1, self.n_latent, -1)
+        _check_latent(w, (self.n_latent, self.style_dim), "w")
+        return w
+
+    def _check_res(self, max_res: int | None) -> int:
+        if max_res is None:
+            return self.size
+        if not (isinstance(max_res, int) and 4 <= max_res <= self.size
+                and 2 ** int(math.log2(max_res)) == max_res):
+            raise ValueError(f"max_res must be a power of two in [4, {self.size}], got {max_res!r}")
+        return max_res
+
+    def _noise(self, mode: str, n: int, n_layers: int, device) -> list[torch.Tensor | None]:
+        if mode == "none":
+            return [None] * n_layers
+        if mode == "const":
+            return [self.noises[i] for i in range(n_layers)]
+        return [torch.randn(n, 1, *self.noises[i].shape[2:], device=device)
+                for i in range(n_layers)]
+
+    def _blocks(self, res: int):
+        """(upsampling conv, conv, to_rgb, its W+ index) for each block up to ``res``."""
+        n_blocks = int(math.log2(res)) - 2
+        for j in range(n_blocks):
+            yield self.convs[2 * j], self.convs[2 * j + 1], self.to_rgbs[j], 1 + 2 * j
+
+    def _synthesis_autograd(self, wp, noise, res):
+        x = self.input.input.repeat(wp.shape[0], 1, 1, 1)
+        x = self.conv1(x, wp[:, 0], noise[0])
+        skip = self.to_rgb1(x, wp[:, 1], None)
+        for up, conv, to_rgb, i in self._blocks(res):
+            x = up(x, wp[:, i], noise[i])
+            x = conv(x, wp[:, i + 1], noise[i + 1])
+            skip = to_rgb(x, wp[:, i + 2], skip)
+        return skip
+
+    @torch.no_grad()
+    def _synthesis_cpu(self, wp, noise, res, dtype):
+        """One sample (wp ``[1, n_latent, D]``), the fused channels-last path. Activations are
+        kept divided by √2 (the leaky ReLU's gain); each consumer folds √2 into its weight."""
+        ws = self._workspace
+        x = self.input.input.to(dtype).contiguous(memory_format=torch.channels_last)
+        x = _styled_conv_cpu(ws, "conv1", self.conv1, x, wp[:, 0], noise[0], 1.0, dtype)
+        skip = _to_rgb_cpu(self.to_rgb1, x, wp[:, 1], None, dtype)
+        for up, conv, to_rgb, i in self._blocks(res):
+            x = _styled_conv_cpu(ws, f"convs.{i}", up, x, wp[:, i], noise[i], SQRT2, dtype)
+            x = _styled_conv_cpu(ws, f"convs.{i + 1}", conv, x, wp[:, i + 1], noise[i + 1],
+                                 SQRT2, dtype)
+            skip = _to_rgb_cpu(to_rgb, x, wp[:, i + 2], skip, dtype)
+        return skip.float().contiguous()
+
+
+class _Workspace:
+    """Activation buffers of the CPU inference path, one per layer, reused across calls."""
+
+    def __init__(self):
+        self._buffers: dict[str, torch.Tensor] = {}
+
+    def get(self, key: str, shape: tuple[int, ...], dtype: torch.dtype) -> torch.Tensor:
+        buf = self._buffers.get(key)
+        if buf is None or buf.shape != shape or buf.dtype != dtype:
+            buf = torch.empty(shape, dtype=dtype).contiguous(memory_format=torch.channels_last)
+            self._buffers[key] = buf
+        return buf
+
+    def clear(self) -> None:
+        self._buffers.clear()
+
+
+def _conv_add_(out: torch.Tensor, x: torch.Tensor, weight: torch.Tensor,
+               bias: torch.Tensor | None, padding: int, groups: int = 1) -> torch.Tensor:
+    """``out += conv2d(x, weight, bias)`` in place, fused by oneDNN where it can be."""
+    if _MKLDNN_CONV_ADD is not None:
+        return _MKLDNN_CONV_ADD(out, x, weight, bias, [padding] * 2, [1, 1], [1, 1], groups,
+                                "add", 1.0, None, [], None)
+    return out.add_(F.conv2d(x, weight, bias, padding=padding, groups=groups))
+
+
+def _mkldnn_conv_add():
+    try:
+        op = torch.ops.mkldnn._convolution_pointwise_.binary
+    except (AttributeError, RuntimeError):
+        return None
+    return op if torch.backends.mkldnn.is_available() else None
+
+
+_MKLDNN_CONV_ADD = _mkldnn_conv_add()
+
+
+def _styled_conv_cpu(ws: _Workspace, key: str, layer: StyledConv, x: torch.Tensor,
+                     w: torch.Tensor, noise: torch.Tensor | None, in_gain: float,
+                     dtype: torch.dtype) -> torch.Tensor:
+    """conv (+ upsample, blur) + noise + bias, then leaky ReLU, into the layer's buffer."""
+    conv = layer.conv
+    weight = conv.modulated_weight(w, in_gain)[0].to(dtype)
+    bias = layer.activate.bias.to(dtype)
+    if conv.upsample:
+        x = F.conv_transpose2d(x, weight.transpose(0, 1), stride=2)
+    c, h = weight.shape[0], x.shape[2] - (1 if conv.upsample else 0)
+    out = ws.get(key, (1, c, h, h), dtype)
+    if noise is None:
+        out.zero_()
+    else:
+        out.copy_((layer.noise.weight * noise).expand(1, c, h, h))
+    if conv.upsample:
+        blur = conv.blur.kernel.flip([0, 1]).to(dtype).expand(c, 1, *conv.blur.kernel.shape)
+        assert conv.blur.pad[0] == conv.blur.pad[1]  # a symmetric pad is all oneDNN takes
+        _conv_add_(out, x, blur.contiguous(), bias, conv.blur.pad[0], groups=c)
+    else:
+        _conv_add_(out, x, weight, bias, conv.padding)
+    return F.leaky_relu_(out, 0.2)
+
+
+def _to_rgb_cpu(layer: ToRGB, x: torch.Tensor, w: torch.Tensor, skip: torch.Tensor | None,
+                dtype: torch.dtype) -> torch.Tensor:
+    """1×1 modulated conv + bias, added into the ×2-upsampled skip (small tensors: no buffer)."""
+    weight = layer.conv.modulated_weight(w, SQRT2)[0].to(dtype)
+    bias = layer.bias.reshape(3).to(dtype)
+    if skip is None:
+        return F.conv2d(x, weight, bias)
+    up = layer.upsample
+    # zero insertion + pad + FIR == stride-2 transposed conv with pad k - 1 - pad0
+    k = up.kernel.to(dtype).expand(3, 1, *up.kernel.shape).contiguous()
+    skip = F.conv_transpose2d(skip, k, stride=up.factor, groups=3,
+                              padding=up.kernel.shape[0] - 1 - up.pad[0])
+    return _conv_add_(skip.contiguous(memory_format=torch.channels_last), x, weight, bias, 0)
+
+
+def _check_latent(t, tail: tuple[int, ...], name: str) -> None:
+    want = "[N, " + ", ".join(map(str, tail)) + "]"
+    if not isinstance(t, torch.Tensor):
+        raise LatentShapeError(f"{name} must be a torch.Tensor of shape {want}, got {type(t).__name__}")
+    if not t.is_floating_point():
+        raise LatentShapeError(f"{name} must be a floating-point tensor {want}, got dtype {t.dtype}")
+    if t.ndim != len(tail) + 1 or tuple(t.shape[1:]) != tail or t.shape[0] == 0:
+        raise LatentShapeError(f"{name} must have shape {want}, got {list(t.shape)}")

@@ -1,0 +1,78 @@
+"""Lazily built CUDA kernels.
+
+A kernel is compiled (ninja, through ``torch.utils.cpp_extension``) the first time a CUDA tensor
+needs it, into ``$MICROMOTION_CACHE/ops/<name>-<hash>``, where the hash covers its sources, the
+torch and CUDA versions: an edited kernel rebuilds, an unchanged one loads from disk. Any build
+failure is reported once as a warning and the caller falls back to the PyTorch reference.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import warnings
+from pathlib import Path
+from types import ModuleType
+
+import torch
+
+_SOURCES = {
+    "bias_act": ("bias_act.cpp", "bias_act.cu"),
+    "upfirdn2d": ("upfirdn2d.cpp", "upfirdn2d.cu"),
+}
+_SRC_DIR = Path(__file__).parent / "cuda"
+_loaded: dict[str, ModuleType] = {}
+_failed: dict[str, str] = {}
+
+
+def cache_root() -> Path:
+    default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "micromotion"
+    return Path(os.environ.get("MICROMOTION_CACHE", default))
+
+
+def source_files(name: str) -> list[Path]:
+    return [_SRC_DIR / f for f in _SOURCES[name]] + [_SRC_DIR / "common.h"]
+
+
+def build_hash(name: str) -> str:
+    h = hashlib.sha256()
+    for f in source_files(name):
+        h.update(f.name.encode() + b"\0" + f.read_bytes())
+    h.update(f"torch={torch.__version__} cuda={torch.version.cuda}".encode())
+    return h.hexdigest()[:16]
+
+
+def load(name: str) -> ModuleType:
+    """The compiled module, building it on first call. Raises RuntimeError if it cannot be built."""
+    if name in _loaded:
+        return _loaded[name]
+    if name in _failed:
+        raise RuntimeError(_failed[name])
+    from torch.utils.cpp_extension import load as build
+
+    digest = build_hash(name)
+    build_dir = cache_root() / "ops" / f"{name}-{digest}"
+    build_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        module = build(name=f"micromotion_{name}_{digest}",
+                       sources=[str(_SRC_DIR / f) for f in _SOURCES[name]],
+                       build_directory=str(build_dir), extra_cflags=["-O3"],
+                       extra_cuda_cflags=["-O3"], verbose=False)
+    except Exception as exc:  # compiler missing, CUDA mismatch, …: fall back, say so once
+        _failed[name] = f"CUDA op {name!r} could not be built ({type(exc).__name__}: {exc})"
+        raise RuntimeError(_failed[name]) from exc
+    _loaded[name] = module
+    return module
+
+
+def available(name: str) -> bool:
+    """True when the CUDA kernel is usable; on a failed build warns once and returns False."""
+    if name in _loaded:
+        return True
+    if name in _failed or not torch.cuda.is_available():
+        return False
+    try:
+        load(name)
+        return True
+    except RuntimeError as exc:
+        warnings.warn(f"{exc}; using the PyTorch reference implementation instead.", stacklevel=3)
+        return False
