@@ -111,14 +111,26 @@ class ModulatedConv2d(nn.Module):
             self.blur = Blur(blur_kernel, pad=((p + 1) // 2 + 1, p // 2 + 1), gain=4.0)
 
     def modulated_weight(self, w: torch.Tensor, gain: float = 1.0) -> torch.Tensor:
-        """w ``[N, style_dim]`` → per-sample weights ``[N, out, in, k, k]`` (× ``gain``)."""
-        style = self.modulation(w)
-        weight = self.weight * (self.scale * gain) * style[:, None, :, None, None]
+        """w ``[N, style_dim]`` → per-sample weights ``[N, out, in, k, k]`` (× ``gain``).
+
+        Demodulation divides by ‖W·s‖ per output channel, which is ``(ΣₖW²) @ s²``: a small
+        matmul instead of squaring the whole modulated weight, then a single multiply."""
+        s = self.modulation(w) * self.scale  # [N, in]
+        coef = s[:, None, :] * gain  # [N, 1, in]
         if self.demodulate:
-            # demodulation sees the weight without the input gain: it normalises the layer
-            d = torch.rsqrt(weight.pow(2).sum(dim=(2, 3, 4)) / gain ** 2 + 1e-8)
-            weight = weight * d[:, :, None, None, None]
-        return weight
+            d = torch.rsqrt(s.pow(2) @ self._weight_sq().t() + 1e-8)  # [N, out]
+            coef = coef * d[:, :, None]
+        return self.weight * coef[..., None, None]
+
+    def _weight_sq(self) -> torch.Tensor:
+        """ΣₖW² ``[out, in]``, cached while the weight is unchanged and not being trained."""
+        key = (self.weight._version, self.weight.data_ptr(), self.weight.device)
+        cached = getattr(self, "_wsq", None)
+        if self.weight.requires_grad or cached is None or cached[0] != key:
+            cached = (key, self.weight[0].pow(2).sum(dim=(2, 3)))
+            if not self.weight.requires_grad:
+                self._wsq = cached
+        return cached[1]
 
     def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         weight = self.modulated_weight(w)
