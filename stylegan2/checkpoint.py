@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import pickle
 import re
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Mapping, Union
@@ -29,20 +30,25 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
     if not path.is_file():
         raise NotACheckpointError(f"checkpoint {path} does not exist (or is not a file)")
     try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch warns before it refuses TorchScript archives
+            warnings.simplefilter("ignore")
+            obj = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         if _is_torchscript(path):
             raise NotACheckpointError(
                 f"{path} is a TorchScript archive, not a state-dict checkpoint") from exc
+        if "global" not in str(exc).lower():
+            raise NotACheckpointError(f"{path} is not a readable PyTorch checkpoint "
+                                      f"({_first_line(exc)})") from exc
         raise UnsafeCheckpointError(
             f"{path} contains pickled Python objects (code or classes such as argparse.Namespace "
             f"in a training checkpoint), which are never unpickled. Re-save just the tensors, "
             f"e.g. torch.save({{'g_ema': ckpt['g_ema'], 'latent_avg': ckpt['latent_avg']}}, "
             f"'generator.pt') in a trusted session. ({_first_line(exc)})") from exc
-    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as exc:
+    except Exception as exc:  # the unpickler meets garbage in many ways (EOF, KeyError, zip…)
         raise NotACheckpointError(
             f"{path} is not a readable PyTorch checkpoint (not a torch.save file, or truncated: "
-            f"download it again). ({_first_line(exc)})") from exc
+            f"download it again). ({type(exc).__name__}: {_first_line(exc)})") from exc
     if not isinstance(obj, dict):
         raise NotACheckpointError(f"{path} holds a {type(obj).__name__}, not a checkpoint dict")
     return obj

@@ -312,11 +312,10 @@ class Generator(nn.Module):
         return any(p.requires_grad for p in self.parameters())
 
     def _broadcast(self, w: torch.Tensor) -> torch.Tensor:
-        if isinstance(w, torch.Tensor) and w.ndim == 2:
-            _check_latent(w, (self.style_dim,), "w")
-            return w[:, None, :].expand(-1, self.n_latent, -1)
-        _check_latent(w, (self.n_latent, self.style_dim), "w")
-        return w
+        """W ``[N, D]`` or W+ ``[N, n_latent, D]`` → W+."""
+        forms = ((self.style_dim,), (self.n_latent, self.style_dim))
+        _check_latent(w, forms, "w")
+        return w[:, None, :].expand(-1, self.n_latent, -1) if w.ndim == 2 else w
 
     def _check_res(self, max_res: int | None) -> int:
         if max_res is None:
@@ -442,11 +441,14 @@ def _to_rgb_cpu(layer: ToRGB, x: torch.Tensor, w: torch.Tensor, skip: torch.Tens
     return _conv_add_(skip.contiguous(memory_format=torch.channels_last), x, weight, bias, 0)
 
 
-def _check_latent(t, tail: tuple[int, ...], name: str) -> None:
-    want = "[N, " + ", ".join(map(str, tail)) + "]"
+def _check_latent(t, forms: tuple[tuple[int, ...], ...] | tuple[int, ...], name: str) -> None:
+    """Raise ``LatentShapeError`` unless ``t`` is a float tensor ``[N, *form]`` for some form."""
+    if forms and isinstance(forms[0], int):
+        forms = (forms,)
+    want = " or ".join("[N, " + ", ".join(map(str, f)) + "]" for f in forms)
     if not isinstance(t, torch.Tensor):
         raise LatentShapeError(f"{name} must be a torch.Tensor of shape {want}, got {type(t).__name__}")
     if not t.is_floating_point():
         raise LatentShapeError(f"{name} must be a floating-point tensor {want}, got dtype {t.dtype}")
-    if t.ndim != len(tail) + 1 or tuple(t.shape[1:]) != tail or t.shape[0] == 0:
+    if t.shape[0:1] == (0,) or not any(tuple(t.shape[1:]) == f for f in forms):
         raise LatentShapeError(f"{name} must have shape {want}, got {list(t.shape)}")

@@ -1,0 +1,46 @@
+"""Sample faces from seeds: z(seed) → mapping (truncated) → synthesis."""
+from __future__ import annotations
+
+from typing import Callable, Iterable
+
+import numpy as np
+import torch
+
+from stylegan2 import Generator
+
+from .render import to_uint8
+
+
+def parse_seeds(text: str) -> list[int]:
+    """``"0-3,7"`` → ``[0, 1, 2, 3, 7]``."""
+    seeds: list[int] = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        lo, sep, hi = part.partition("-")
+        try:
+            seeds.extend(range(int(lo), int(hi) + 1) if sep else [int(lo)])
+        except ValueError:
+            raise ValueError(f"seeds must look like '0-3,7' (non-negative integers), got {text!r}") from None
+    if not seeds:
+        raise ValueError(f"no seeds in {text!r}; give e.g. '0-3' or '1,5,9'")
+    return seeds
+
+
+def seed_latent(gen: Generator, seed: int) -> torch.Tensor:
+    """The z ``[1, style_dim]`` of a seed (the same on every machine)."""
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(1, gen.style_dim, generator=g)
+
+
+@torch.no_grad()
+def render_seeds(gen: Generator, seeds: Iterable[int], truncation: float = 0.7,
+                 size: int | None = None,
+                 progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+    """``uint8 [N, R, R, 3]`` images of the seeds' faces, R = ``size`` or the generator's."""
+    seeds = list(seeds)
+    frames = []
+    for i, seed in enumerate(seeds):
+        w = gen.mapping(seed_latent(gen, seed), truncation=truncation)
+        frames.append(to_uint8(gen.synthesis(w, max_res=size)))
+        if progress:
+            progress(i + 1, len(seeds))
+    return np.concatenate(frames)
