@@ -1,0 +1,92 @@
+"""The two ways through synthesis agree, gradients flow, and the options do what they say."""
+import pytest
+import torch
+
+import stylegan2
+from conftest import latents
+
+
+def autograd_synthesis(gen, w, **kw):
+    return gen.synthesis(w.clone().requires_grad_(True), **kw).detach()
+
+
+@pytest.mark.parametrize("noise_mode", ["const", "none"])
+@pytest.mark.parametrize("max_res", [None, 4, 16])
+def test_cpu_inference_path_equals_autograd_path(small_gen, noise_mode, max_res):
+    w = latents(3, small_gen)
+    with torch.no_grad():
+        fast = small_gen.synthesis(w, noise_mode=noise_mode, max_res=max_res)
+    slow = autograd_synthesis(small_gen, w, noise_mode=noise_mode, max_res=max_res)
+    assert fast.shape == (3, 3, max_res or 64, max_res or 64)
+    assert (fast - slow).abs().max() <= 1e-4
+
+
+def test_w_and_repeated_wplus_agree(small_gen):
+    w = latents(2, small_gen)[:, 0]
+    with torch.no_grad():
+        a = small_gen.synthesis(w)
+        b = small_gen.synthesis(w[:, None].repeat(1, small_gen.n_latent, 1))
+    assert torch.equal(a, b)
+
+
+def test_repeated_calls_reuse_buffers_and_agree(small_gen):
+    w = latents(2, small_gen, seed=5)
+    with torch.no_grad():
+        a = small_gen.synthesis(w)
+        small_gen.synthesis(latents(1, small_gen, seed=6))  # overwrite the buffers in between
+        b = small_gen.synthesis(w)
+        small_gen.release_buffers()
+        c = small_gen.synthesis(w)
+    assert torch.equal(a, b) and torch.equal(a, c)
+    assert a.data_ptr() != b.data_ptr()  # outputs never alias the reused buffers
+
+
+def test_random_noise_changes_output_const_does_not(small_gen):
+    w = latents(1, small_gen)
+    with torch.no_grad():
+        r1, r2 = (small_gen.synthesis(w, noise_mode="random") for _ in range(2))
+        c = small_gen.synthesis(w, noise_mode="const")
+    assert not torch.equal(r1, r2) and not torch.equal(r1, c)
+
+
+def test_gradients_flow_to_wplus(small_gen):
+    w = latents(2, small_gen).requires_grad_(True)
+    img = small_gen.synthesis(w, max_res=32)
+    img.square().mean().backward()
+    assert w.grad is not None and torch.isfinite(w.grad).all()
+    assert (w.grad.abs().sum(dim=-1) > 0).sum() >= 8  # layers up to the 32 px block
+
+
+def test_gradients_flow_through_mapping():
+    gen = stylegan2.synthetic_generator(size=16, style_dim=16, n_mlp=2, max_channels=16)
+    z = torch.randn(2, 16, requires_grad=True)
+    gen(z, truncation=0.7).sum().backward()
+    assert torch.isfinite(z.grad).all() and z.grad.abs().sum() > 0
+
+
+def test_bf16_path(small_gen):
+    w = latents(2, small_gen)
+    with torch.no_grad():
+        ref = small_gen.synthesis(w)
+        bf = small_gen.synthesis(w, dtype=torch.bfloat16)
+    assert bf.dtype == torch.float32
+    assert ((bf - ref).abs() * 127.5).mean() < 2.0
+
+
+def test_mean_latent_is_seeded(small_gen):
+    a, b = small_gen.mean_latent(256, seed=1), small_gen.mean_latent(256, seed=1)
+    assert a.shape == (32,) and torch.equal(a, b)
+
+
+def test_synthetic_checkpoints_are_seeded_and_nontrivial():
+    a = stylegan2.synthetic_checkpoint(size=16, style_dim=16, n_mlp=1, max_channels=16, seed=1)
+    b = stylegan2.synthetic_checkpoint(size=16, style_dim=16, n_mlp=1, max_channels=16, seed=1)
+    c = stylegan2.synthetic_checkpoint(size=16, style_dim=16, n_mlp=1, max_channels=16, seed=2)
+    assert all(torch.equal(a["g_ema"][k], b["g_ema"][k]) for k in a["g_ema"])
+    assert not torch.equal(a["g_ema"]["conv1.conv.weight"], c["g_ema"]["conv1.conv.weight"])
+    for key, t in a["g_ema"].items():
+        if key.endswith(("bias", "noise.weight")):
+            assert t.abs().sum() > 0, key  # not left at the zero init
+            assert t.numel() == 1 or not torch.all(t == t.flatten()[0]), key  # nor at 1
+    with pytest.raises(ValueError, match="layout"):
+        stylegan2.synthetic_checkpoint("tf")

@@ -1,0 +1,115 @@
+"""The ops: the PyTorch reference against an independent direct loop, its gradients, and the
+CUDA kernels against the reference (skipped without a GPU)."""
+import itertools
+
+import numpy as np
+import pytest
+import torch
+
+from stylegan2.ops import bias_leaky_relu, upfirdn2d, plugin
+from stylegan2.ops.upfirdn2d import upfirdn2d_ref
+
+needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device here")
+CASES = [  # up, down, (px0, px1, py0, py1)
+    (1, 1, (1, 1, 1, 1)), (2, 1, (2, 1, 2, 1)), (1, 2, (1, 1, 1, 1)), (2, 2, (0, 0, 1, 2)),
+    (1, 1, (-1, 2, 0, -1)), (3, 1, (1, 2, 2, 1)),
+]
+
+
+def direct(x, k, up, down, pads):
+    """y[m] = Σ_k u_pad[m·down + k] · flip(k): the definition, one pixel at a time."""
+    px0, px1, py0, py1 = pads
+    n, c, h, w = x.shape
+    kh, kw = k.shape
+    oh = (h * up + py0 + py1 - kh) // down + 1
+    ow = (w * up + px0 + px1 - kw) // down + 1
+    y = np.zeros((n, c, oh, ow))
+    for oy, ox, ky, kx in itertools.product(range(oh), range(ow), range(kh), range(kw)):
+        uy, ux = oy * down + ky - py0, ox * down + kx - px0
+        if uy < 0 or ux < 0 or uy % up or ux % up or uy // up >= h or ux // up >= w:
+            continue
+        y[:, :, oy, ox] += x[:, :, uy // up, ux // up] * k[kh - 1 - ky, kw - 1 - kx]
+    return y
+
+
+@pytest.mark.parametrize("up,down,pads", CASES)
+def test_upfirdn2d_ref_is_the_definition(up, down, pads):
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(2, 3, 5, 6, generator=g, dtype=torch.float64)
+    k = torch.randn(4, 3, generator=g, dtype=torch.float64)  # asymmetric: catches a missing flip
+    out = upfirdn2d(x, k, up, down, pads, impl="ref")
+    np.testing.assert_allclose(out.numpy(), direct(x.numpy(), k.numpy(), up, down, pads), atol=1e-12)
+
+
+def test_upfirdn2d_ref_gradients():
+    x = torch.randn(1, 2, 4, 4, dtype=torch.float64, requires_grad=True)
+    k = torch.randn(4, 4, dtype=torch.float64)
+    assert torch.autograd.gradcheck(lambda t: upfirdn2d_ref(t, k, 2, 1, (2, 1, 2, 1)), (x,))
+
+
+def test_upfirdn2d_pad_forms():
+    x = torch.randn(1, 1, 4, 4)
+    k = torch.ones(2, 2)
+    assert torch.equal(upfirdn2d(x, k, pad=1), upfirdn2d(x, k, pad=(1, 1, 1, 1)))
+    assert torch.equal(upfirdn2d(x, k, pad=(1, 0)), upfirdn2d(x, k, pad=(1, 0, 1, 0)))
+    with pytest.raises(ValueError, match="pad"):
+        upfirdn2d(x, k, pad=(1, 2, 3))
+    with pytest.raises(ValueError, match="impl"):
+        upfirdn2d(x, k, impl="fast")
+
+
+def test_bias_leaky_relu_ref():
+    x = torch.tensor([[-2.0, 0.5], [1.0, -0.1]]).reshape(2, 2, 1, 1)
+    b = torch.tensor([1.0, -1.0])
+    expected = torch.nn.functional.leaky_relu(x + b.reshape(1, 2, 1, 1), 0.2) * 2 ** 0.5
+    assert torch.allclose(bias_leaky_relu(x, b, impl="ref"), expected)
+    assert torch.allclose(bias_leaky_relu(torch.ones(3, 2), b), torch.tensor([2.0, 0.0]) * 2 ** 0.5)
+
+
+def test_plugin_is_unavailable_without_cuda_and_hash_tracks_sources():
+    if not torch.cuda.is_available():
+        assert not plugin.available("upfirdn2d")
+    h = plugin.build_hash("upfirdn2d")
+    assert len(h) == 16 and h != plugin.build_hash("bias_act")
+
+
+@needs_cuda
+@pytest.mark.parametrize("up,down,pads", CASES)
+def test_upfirdn2d_cuda_matches_ref(up, down, pads):
+    assert plugin.available("upfirdn2d"), plugin._failed.get("upfirdn2d")
+    x = torch.randn(2, 3, 9, 7, device="cuda", dtype=torch.float64, requires_grad=True)
+    k = torch.randn(4, 4, device="cuda", dtype=torch.float64)
+    ref = upfirdn2d(x, k, up, down, pads, impl="ref")
+    out = upfirdn2d(x, k, up, down, pads, impl="cuda")
+    torch.testing.assert_close(out, ref)
+    g = torch.randn_like(ref)
+    (gr,) = torch.autograd.grad(ref, x, g)
+    (gc,) = torch.autograd.grad(out, x, g)
+    torch.testing.assert_close(gc, gr)
+
+
+@needs_cuda
+def test_bias_leaky_relu_cuda_matches_ref():
+    assert plugin.available("bias_act"), plugin._failed.get("bias_act")
+    x = torch.randn(3, 5, 4, 4, device="cuda", dtype=torch.float64, requires_grad=True)
+    b = torch.randn(5, device="cuda", dtype=torch.float64, requires_grad=True)
+    ref = bias_leaky_relu(x, b, impl="ref")
+    out = bias_leaky_relu(x, b, impl="cuda")
+    torch.testing.assert_close(out, ref)
+    g = torch.randn_like(ref)
+    gr = torch.autograd.grad(ref, (x, b), g)
+    gc = torch.autograd.grad(out, (x, b), g)
+    for a, e in zip(gc, gr):
+        torch.testing.assert_close(a, e)
+
+
+@needs_cuda
+def test_generator_on_cuda_matches_cpu(small_gen):
+    from conftest import latents
+    w = latents(2, small_gen)
+    torch.backends.cudnn.allow_tf32 = False  # TF32 convolutions would exceed 1e-4
+    with torch.no_grad():
+        cpu = small_gen.synthesis(w)
+        gpu = small_gen.to("cuda").synthesis(w.cuda()).cpu()
+    small_gen.to("cpu")
+    torch.testing.assert_close(gpu, cpu, atol=1e-4, rtol=0)
