@@ -49,6 +49,8 @@ def _sample(args) -> int:
                          f"weights/manifest.json), pass --checkpoint PATH, or try --synthetic")
     else:
         gen, label = stylegan2.load_generator(args.checkpoint), "seed"
+    if args.size is not None and args.size not in [2 ** i for i in range(2, gen.size.bit_length())]:
+        raise ValueError(f"--size must be a power of two from 4 to {gen.size}, got {args.size}")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     with tqdm(total=len(seeds), desc="rendering", unit="face") as bar:

@@ -383,10 +383,12 @@ class _Workspace:
 
 
 def _conv_add_(out: torch.Tensor, x: torch.Tensor, weight: torch.Tensor,
-               bias: torch.Tensor | None, padding: int, groups: int = 1) -> torch.Tensor:
+               bias: torch.Tensor | None, padding: int | tuple[int, int],
+               groups: int = 1) -> torch.Tensor:
     """``out += conv2d(x, weight, bias)`` in place, fused by oneDNN where it can be."""
+    padding = (padding, padding) if isinstance(padding, int) else padding
     if _MKLDNN_CONV_ADD is not None:
-        return _MKLDNN_CONV_ADD(out, x, weight, bias, [padding] * 2, [1, 1], [1, 1], groups,
+        return _MKLDNN_CONV_ADD(out, x, weight, bias, list(padding), [1, 1], [1, 1], groups,
                                 "add", 1.0, None, [], None)
     return out.add_(F.conv2d(x, weight, bias, padding=padding, groups=groups))
 
@@ -409,21 +411,47 @@ def _styled_conv_cpu(ws: _Workspace, key: str, layer: StyledConv, x: torch.Tenso
     conv = layer.conv
     weight = conv.modulated_weight(w, in_gain)[0].to(dtype)
     bias = layer.activate.bias.to(dtype)
-    if conv.upsample:
-        x = F.conv_transpose2d(x, weight.transpose(0, 1), stride=2)
-    c, h = weight.shape[0], x.shape[2] - (1 if conv.upsample else 0)
+    c, h = weight.shape[0], x.shape[2] * (2 if conv.upsample else 1)
     out = ws.get(key, (1, c, h, h), dtype)
     if noise is None:
         out.zero_()
     else:
         out.copy_((layer.noise.weight * noise).expand(1, c, h, h))
     if conv.upsample:
-        blur = conv.blur.kernel.flip([0, 1]).to(dtype).expand(c, 1, *conv.blur.kernel.shape)
-        assert conv.blur.pad[0] == conv.blur.pad[1]  # a symmetric pad is all oneDNN takes
-        _conv_add_(out, x, blur.contiguous(), bias, conv.blur.pad[0], groups=c)
+        _upsample_conv_add_(out, x, weight, conv.blur, bias)
     else:
         _conv_add_(out, x, weight, bias, conv.padding)
     return F.leaky_relu_(out, 0.2)
+
+
+_BAND_BYTES = 8 * 2 ** 20
+
+
+def _upsample_conv_add_(out: torch.Tensor, x: torch.Tensor, weight: torch.Tensor, blur: Blur,
+                        bias: torch.Tensor) -> None:
+    """``out += blur(conv_transpose(x, weight, stride 2)) + bias``, in bands of output rows.
+
+    The transposed conv of the whole map would be a fresh tensor of up to 134 MB per call
+    (page-faulted anew each time); a band of ~8 MB comes from the heap and is still in cache
+    when the blur reads it. Transposed-conv row p needs input rows ⌈(p−2)/2⌉…⌊p/2⌋ and blurred
+    row n needs rows n−1 … n+2 (the blur's pad is 1), so each band takes a small halo.
+    """
+    c, h_in = weight.shape[0], x.shape[2]
+    n_rows = 2 * h_in + 1  # rows of the full transposed conv
+    k = blur.kernel.flip([0, 1]).to(out.dtype).expand(c, 1, *blur.kernel.shape).contiguous()
+    assert blur.pad == (1, 1)  # the halo arithmetic below is for the (1, 3, 3, 1) blur
+    band = max(2, _BAND_BYTES // (n_rows * c * out.element_size()) // 2 * 2)
+    kt = weight.transpose(0, 1)
+    for r0 in range(0, 2 * h_in, band):
+        r1 = min(2 * h_in, r0 + band)
+        i0, i1 = max(0, r0 // 2 - 1), min(h_in, (r1 + 1) // 2 + 1)
+        y = F.conv_transpose2d(x[:, :, i0:i1], kt, stride=2)  # rows p = 2·i0 … 2·i1
+        lo, hi = r0 - 1, r1 + 2  # the rows p this band's blur reads
+        y = y[:, :, max(lo, 0) - 2 * i0: min(hi, n_rows) - 2 * i0]
+        if lo < 0 or hi > n_rows:  # the blur's zero padding at the image's top and bottom
+            y = F.pad(y, (0, 0, max(0, -lo), max(0, hi - n_rows)))
+        _conv_add_(out[:, :, r0:r1], y.contiguous(memory_format=torch.channels_last), k, bias,
+                   (0, 1), groups=c)
 
 
 def _to_rgb_cpu(layer: ToRGB, x: torch.Tensor, w: torch.Tensor, skip: torch.Tensor | None,

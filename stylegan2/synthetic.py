@@ -18,9 +18,12 @@ LAYOUTS = ("rosinality", "bare", "psp")
 
 def synthetic_generator(size: int = 64, style_dim: int = 64, n_mlp: int = 2,
                         channel_multiplier: int = 2, max_channels: int = 512,
-                        seed: int = 0) -> Generator:
-    """A seeded ``Generator`` with perturbed parameters and ``latent_avg`` set."""
-    channels = {r: min(c, max_channels) for r, c in default_channels(channel_multiplier).items()}
+                        channels: dict[int, int] | None = None, seed: int = 0) -> Generator:
+    """A seeded ``Generator`` with perturbed parameters and ``latent_avg`` set. Channels per
+    resolution are config-f's capped at ``max_channels``, unless ``channels`` gives them."""
+    if channels is None:
+        channels = {r: min(c, max_channels)
+                    for r, c in default_channels(channel_multiplier).items()}
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         gen = Generator(size, style_dim, n_mlp, channels=channels)

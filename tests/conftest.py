@@ -6,6 +6,7 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+SMALL_CHANNELS = {4: 64, 8: 48, 16: 32, 32: 24, 64: 16}
 REFERENCE = ROOT.parent / "shared" / "reference"
 
 
@@ -18,9 +19,11 @@ def reference() -> Path:
 
 @pytest.fixture(scope="session")
 def small_ckpt():
-    """A seeded synthetic checkpoint dict: 64 px, style dim 32, channels ≤ 64."""
+    """A seeded synthetic checkpoint dict: 64 px, style dim 32, channels shrinking with
+    resolution (as in config-f) so in/out widths differ."""
     import stylegan2
-    return stylegan2.synthetic_checkpoint(size=64, style_dim=32, n_mlp=2, max_channels=64, seed=3)
+    return stylegan2.synthetic_checkpoint(size=64, style_dim=32, n_mlp=2, seed=3,
+                                          channels=SMALL_CHANNELS)
 
 
 @pytest.fixture(scope="session")

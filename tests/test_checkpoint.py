@@ -17,7 +17,8 @@ def same_output(a, b, gen_ref):
 
 @pytest.mark.parametrize("layout", ["rosinality", "bare", "psp"])
 def test_layouts_load_to_the_same_generator(tmp_path, small_ckpt, small_gen, layout):
-    kw = dict(size=64, style_dim=32, n_mlp=2, max_channels=64, seed=3)
+    from conftest import SMALL_CHANNELS
+    kw = dict(size=64, style_dim=32, n_mlp=2, channels=SMALL_CHANNELS, seed=3)
     path = stylegan2.write_synthetic_checkpoint(tmp_path / f"{layout}.pt", layout, **kw)
     gen = stylegan2.load_generator(path)
     assert same_output(gen, small_gen, small_gen)

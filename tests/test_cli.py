@@ -47,4 +47,4 @@ def test_bad_checkpoint_and_bad_seeds(tmp_path):
     r = run("sample", "--synthetic", "--truncation", "1.5")
     assert r.returncode == 2 and "truncation" in r.stderr
     r = run("sample", "--synthetic", "--size", "100")
-    assert r.returncode == 2 and "max_res" in r.stderr and "Traceback" not in r.stderr
+    assert r.returncode == 2 and "--size must be a power of two from 4 to 256" in r.stderr and "Traceback" not in r.stderr

@@ -90,3 +90,14 @@ def test_synthetic_checkpoints_are_seeded_and_nontrivial():
             assert t.numel() == 1 or not torch.all(t == t.flatten()[0]), key  # nor at 1
     with pytest.raises(ValueError, match="layout"):
         stylegan2.synthetic_checkpoint("tf")
+
+
+@pytest.mark.parametrize("band_bytes", [1, 3000])  # bands of 2 rows, and of uneven sizes
+def test_banded_upsampling_conv_is_exact(small_gen, monkeypatch, band_bytes):
+    import stylegan2.model
+    monkeypatch.setattr(stylegan2.model, "_BAND_BYTES", band_bytes)
+    small_gen.release_buffers()
+    w = latents(2, small_gen, seed=9)
+    with torch.no_grad():
+        banded = small_gen.synthesis(w)
+    assert (banded - autograd_synthesis(small_gen, w)).abs().max() <= 1e-4

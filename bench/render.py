@@ -1,0 +1,100 @@
+"""Generator speed: seconds per frame for 256/1024 px × batch 1/4/8, fp32 and bf16, with peak
+memory, on a full-size (512-d, 8-layer mapping, config-f channels) synthetic generator.
+
+    python bench/render.py            # the table
+    python bench/render.py --quick    # 1024 px, batch 1 and 4 only
+
+Each configuration runs in its own process, so "peak" is that configuration's peak RSS; "above
+model" subtracts the RSS after the generator is built. Times are the median of warm runs.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def one(size: int, batch: int, dtype: str, device: str, reps: int, path: str) -> dict:
+    import torch
+
+    import stylegan2
+    gen = stylegan2.synthetic_generator(size=size, style_dim=512, n_mlp=8).to(device)
+    w = gen.mapping(torch.randn(batch, 512, generator=torch.Generator().manual_seed(0)).to(device), 0.7)
+    base = rss_mb()
+    dt = getattr(torch, dtype)
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+
+    def run():
+        if path == "autograd":
+            wp = w.clone().requires_grad_(True)
+            return gen.synthesis(wp).detach()
+        with torch.no_grad():
+            if device == "cuda":
+                with torch.autocast("cuda", dtype=dt, enabled=dt != torch.float32):
+                    return gen.synthesis(w)
+            return gen.synthesis(w, dtype=dt)
+
+    run(); sync()
+    times = []
+    for _ in range(reps):
+        t = time.perf_counter(); run(); sync()
+        times.append(time.perf_counter() - t)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out = {"size": size, "batch": batch, "dtype": dtype, "device": device, "path": path,
+           "s_per_frame": statistics.median(times) / batch, "peak_mb": peak,
+           "above_model_mb": peak - base}
+    if device == "cuda":
+        out["cuda_peak_mb"] = torch.cuda.max_memory_allocated() / 2 ** 20
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--one", nargs=5, metavar=("SIZE", "BATCH", "DTYPE", "DEVICE", "PATH"))
+    args = ap.parse_args()
+    if args.one:
+        s, b, dt, dev, path = args.one
+        print(json.dumps(one(int(s), int(b), dt, dev, args.reps, path)))
+        return
+    import torch
+    configs = [(1024, b, dt, "cpu", "inference") for b in (1, 4) for dt in ("float32", "bfloat16")]
+    if not args.quick:
+        configs = [(s, b, dt, "cpu", "inference") for s in (256, 1024) for b in (1, 4, 8)
+                   for dt in ("float32", "bfloat16")]
+        configs.append((1024, 1, "float32", "cpu", "autograd"))
+    if torch.cuda.is_available():
+        configs += [(s, b, dt, "cuda", "inference") for s in (256, 1024) for b in (1, 4, 8)
+                    for dt in ("float32", "bfloat16")]
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
+          f"{'CUDA ' + torch.cuda.get_device_name() if torch.cuda.is_available() else 'no CUDA'}")
+    print(f"{'size':>5} {'batch':>5} {'dtype':>9} {'device':>6} {'path':>9} {'s/frame':>8} "
+          f"{'peak MB':>8} {'above model MB':>15}")
+    for cfg in configs:
+        r = subprocess.run([sys.executable, __file__, "--reps", str(args.reps), "--one",
+                            *map(str, cfg)], capture_output=True, text=True, check=True)
+        d = json.loads(r.stdout.strip().splitlines()[-1])
+        print(f"{d['size']:>5} {d['batch']:>5} {d['dtype']:>9} {d['device']:>6} {d['path']:>9} "
+              f"{d['s_per_frame']:>8.3f} {d['peak_mb']:>8.0f} {d['above_model_mb']:>15.0f}",
+              flush=True)
+
+
+if __name__ == "__main__":
+    main()
