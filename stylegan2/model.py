@@ -16,6 +16,7 @@ Two ways through ``synthesis`` compute the same function:
 from __future__ import annotations
 
 import math
+import threading
 from typing import Sequence
 
 import torch
@@ -127,7 +128,9 @@ class ModulatedConv2d(nn.Module):
         key = (self.weight._version, self.weight.data_ptr(), self.weight.device)
         cached = getattr(self, "_wsq", None)
         if self.weight.requires_grad or cached is None or cached[0] != key:
-            cached = (key, self.weight[0].pow(2).sum(dim=(2, 3)))
+            # a normal tensor even under inference_mode, so autograd may use it later
+            with torch.inference_mode(False), torch.no_grad():
+                cached = (key, self.weight[0].pow(2).sum(dim=(2, 3)))
             if not self.weight.requires_grad:
                 self._wsq = cached
         return cached[1]
@@ -353,6 +356,10 @@ class Generator(nn.Module):
     def _synthesis_cpu(self, wp, noise, res, dtype):
         """One sample (wp ``[1, n_latent, D]``), the fused channels-last path. Activations are
         kept divided by √2 (the leaky ReLU's gain); each consumer folds √2 into its weight."""
+        with self._workspace.lock:
+            return self._synthesis_cpu_locked(wp, noise, res, dtype)
+
+    def _synthesis_cpu_locked(self, wp, noise, res, dtype):
         ws = self._workspace
         x = self.input.input.to(dtype).contiguous(memory_format=torch.channels_last)
         x = _styled_conv_cpu(ws, "conv1", self.conv1, x, wp[:, 0], noise[0], 1.0, dtype)
@@ -366,15 +373,19 @@ class Generator(nn.Module):
 
 
 class _Workspace:
-    """Activation buffers of the CPU inference path, one per layer, reused across calls."""
+    """Activation buffers of the CPU inference path, one per layer, reused across calls.
+    ``lock`` makes concurrent ``synthesis`` calls on one generator take turns."""
 
     def __init__(self):
         self._buffers: dict[str, torch.Tensor] = {}
+        self.lock = threading.Lock()
 
     def get(self, key: str, shape: tuple[int, ...], dtype: torch.dtype) -> torch.Tensor:
         buf = self._buffers.get(key)
         if buf is None or buf.shape != shape or buf.dtype != dtype:
-            buf = torch.empty(shape, dtype=dtype).contiguous(memory_format=torch.channels_last)
+            # a normal tensor even under inference_mode, so in-place use outside it stays legal
+            with torch.inference_mode(False):
+                buf = torch.empty(shape, dtype=dtype).contiguous(memory_format=torch.channels_last)
             self._buffers[key] = buf
         return buf
 

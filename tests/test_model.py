@@ -101,3 +101,26 @@ def test_banded_upsampling_conv_is_exact(small_gen, monkeypatch, band_bytes):
     with torch.no_grad():
         banded = small_gen.synthesis(w)
     assert (banded - autograd_synthesis(small_gen, w)).abs().max() <= 1e-4
+
+
+def test_inference_mode_then_grad_mode():
+    """Buffers and caches made under inference_mode must not break later no_grad/autograd use."""
+    gen = stylegan2.synthetic_generator(size=16, style_dim=16, n_mlp=1, max_channels=16, seed=4)
+    w = torch.randn(1, gen.n_latent, 16)
+    with torch.inference_mode():
+        a = gen.synthesis(w)
+    with torch.no_grad():
+        b = gen.synthesis(w)
+    c = gen.synthesis(w.clone().requires_grad_(True))
+    c.sum().backward()
+    assert torch.equal(a, b) and (a - c.detach()).abs().max() <= 1e-4
+
+
+def test_concurrent_calls_take_turns(small_gen):
+    from concurrent.futures import ThreadPoolExecutor
+    ws = [latents(1, small_gen, seed=s) for s in range(6)]
+    with torch.no_grad():
+        expected = [small_gen.synthesis(w) for w in ws]
+        with ThreadPoolExecutor(3) as pool:
+            got = list(pool.map(lambda w: small_gen.synthesis(w), ws))
+    assert all(torch.equal(a, b) for a, b in zip(expected, got))
