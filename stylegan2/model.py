@@ -361,7 +361,7 @@ class Generator(nn.Module):
 
     def _synthesis_cpu_locked(self, wp, noise, res, dtype):
         ws = self._workspace
-        x = self.input.input.to(dtype).contiguous(memory_format=torch.channels_last)
+        x = self.input.input.to(dtype)
         x = _styled_conv_cpu(ws, "conv1", self.conv1, x, wp[:, 0], noise[0], 1.0, dtype)
         skip = _to_rgb_cpu(self.to_rgb1, x, wp[:, 1], None, dtype)
         for up, conv, to_rgb, i in self._blocks(res):
@@ -415,14 +415,31 @@ def _mkldnn_conv_add():
 _MKLDNN_CONV_ADD = _mkldnn_conv_add()
 
 
+# Up to this resolution the modulated weights (up to 9.4 MB) outweigh the activations, and
+# plain NCHW convolutions into fresh (small) tensors measured 1.1-4× faster than oneDNN's
+# channels-last path, which reorders each new weight; above it, activations dominate.
+_SMALL_RES = 64
+
+
 def _styled_conv_cpu(ws: _Workspace, key: str, layer: StyledConv, x: torch.Tensor,
                      w: torch.Tensor, noise: torch.Tensor | None, in_gain: float,
                      dtype: torch.dtype) -> torch.Tensor:
-    """conv (+ upsample, blur) + noise + bias, then leaky ReLU, into the layer's buffer."""
+    """conv (+ upsample, blur) + noise + bias, then leaky ReLU (without its gain)."""
     conv = layer.conv
     weight = conv.modulated_weight(w, in_gain)[0].to(dtype)
     bias = layer.activate.bias.to(dtype)
     c, h = weight.shape[0], x.shape[2] * (2 if conv.upsample else 1)
+    if h <= _SMALL_RES:
+        x = x.contiguous()
+        if conv.upsample:
+            y = F.conv_transpose2d(x, weight.transpose(0, 1), stride=2)
+            out = F.conv2d(y, _depthwise(conv.blur.kernel, c, dtype), bias, padding=1, groups=c)
+        else:
+            out = F.conv2d(x, weight, bias, padding=conv.padding)
+        if noise is not None:
+            out.add_(layer.noise.weight * noise)
+        return F.leaky_relu_(out, 0.2)
+    x = x.contiguous(memory_format=torch.channels_last)
     out = ws.get(key, (1, c, h, h), dtype)
     if noise is None:
         out.zero_()
@@ -433,6 +450,12 @@ def _styled_conv_cpu(ws: _Workspace, key: str, layer: StyledConv, x: torch.Tenso
     else:
         _conv_add_(out, x, weight, bias, conv.padding)
     return F.leaky_relu_(out, 0.2)
+
+
+def _depthwise(kernel: torch.Tensor, channels: int, dtype: torch.dtype) -> torch.Tensor:
+    """A FIR ``[k, k]`` as a depthwise conv2d weight ``[C, 1, k, k]`` (flipped: conv2d
+    correlates, upfirdn2d convolves)."""
+    return kernel.flip([0, 1]).to(dtype).expand(channels, 1, *kernel.shape).contiguous()
 
 
 _BAND_BYTES = 8 * 2 ** 20
@@ -449,10 +472,10 @@ def _upsample_conv_add_(out: torch.Tensor, x: torch.Tensor, weight: torch.Tensor
     """
     c, h_in = weight.shape[0], x.shape[2]
     n_rows = 2 * h_in + 1  # rows of the full transposed conv
-    k = blur.kernel.flip([0, 1]).to(out.dtype).expand(c, 1, *blur.kernel.shape).contiguous()
+    k = _depthwise(blur.kernel, c, out.dtype)
     assert blur.pad == (1, 1)  # the halo arithmetic below is for the (1, 3, 3, 1) blur
     band = max(2, _BAND_BYTES // (n_rows * c * out.element_size()) // 2 * 2)
-    kt = weight.transpose(0, 1)
+    kt = weight.transpose(0, 1).contiguous()  # once, not once per band
     for r0 in range(0, 2 * h_in, band):
         r1 = min(2 * h_in, r0 + band)
         i0, i1 = max(0, r0 // 2 - 1), min(h_in, (r1 + 1) // 2 + 1)
@@ -477,7 +500,8 @@ def _to_rgb_cpu(layer: ToRGB, x: torch.Tensor, w: torch.Tensor, skip: torch.Tens
     k = up.kernel.to(dtype).expand(3, 1, *up.kernel.shape).contiguous()
     skip = F.conv_transpose2d(skip, k, stride=up.factor, groups=3,
                               padding=up.kernel.shape[0] - 1 - up.pad[0])
-    return _conv_add_(skip.contiguous(memory_format=torch.channels_last), x, weight, bias, 0)
+    fmt = torch.contiguous_format if x.is_contiguous() else torch.channels_last
+    return _conv_add_(skip.contiguous(memory_format=fmt), x, weight, bias, 0)
 
 
 def _check_latent(t, forms: tuple[tuple[int, ...], ...] | tuple[int, ...], name: str) -> None:

@@ -35,3 +35,12 @@ def small_gen(small_ckpt):
 def latents(n: int, gen, seed: int = 0) -> torch.Tensor:
     g = torch.Generator().manual_seed(seed)
     return torch.randn(n, gen.n_latent, gen.style_dim, generator=g) * 0.5 + gen.latent_avg
+
+
+@pytest.fixture(params=[4, 64], ids=["buffered-path", "default-split"])
+def cpu_path(request, monkeypatch):
+    """Run a test with the CPU inference path's NCHW/channels-last split at 4 px (nearly every
+    layer on the buffered channels-last path) and at its default."""
+    import stylegan2.model
+    monkeypatch.setattr(stylegan2.model, "_SMALL_RES", request.param)
+    return request.param

@@ -34,7 +34,7 @@ def test_mapping_and_truncation(golden):
 
 
 @pytest.mark.parametrize("grad", [False, True], ids=["cpu-inference", "autograd"])
-def test_synthesis_const_noise(golden, grad):
+def test_synthesis_const_noise(golden, grad, cpu_path):
     gen, e = golden
     for key, w in (("img_wplus", e["wplus"]), ("img_w", e["w"])):
         w = w.clone().requires_grad_(grad)
@@ -56,7 +56,7 @@ def test_batch_of_one_matches(golden):
             assert maxdiff(gen.synthesis(e["wplus"][i:i + 1]), e["img_wplus"][i:i + 1]) <= TOL
 
 
-def test_bf16_path_error_is_small(golden):
+def test_bf16_path_error_is_small(golden, cpu_path):
     gen, e = golden
     with torch.no_grad():
         out = gen.synthesis(e["wplus"], dtype=torch.bfloat16)

@@ -12,7 +12,7 @@ def autograd_synthesis(gen, w, **kw):
 
 @pytest.mark.parametrize("noise_mode", ["const", "none"])
 @pytest.mark.parametrize("max_res", [None, 4, 16])
-def test_cpu_inference_path_equals_autograd_path(small_gen, noise_mode, max_res):
+def test_cpu_inference_path_equals_autograd_path(small_gen, noise_mode, max_res, cpu_path):
     w = latents(3, small_gen)
     with torch.no_grad():
         fast = small_gen.synthesis(w, noise_mode=noise_mode, max_res=max_res)
@@ -29,7 +29,7 @@ def test_w_and_repeated_wplus_agree(small_gen):
     assert torch.equal(a, b)
 
 
-def test_repeated_calls_reuse_buffers_and_agree(small_gen):
+def test_repeated_calls_reuse_buffers_and_agree(small_gen, cpu_path):
     w = latents(2, small_gen, seed=5)
     with torch.no_grad():
         a = small_gen.synthesis(w)
@@ -64,7 +64,7 @@ def test_gradients_flow_through_mapping():
     assert torch.isfinite(z.grad).all() and z.grad.abs().sum() > 0
 
 
-def test_bf16_path(small_gen):
+def test_bf16_path(small_gen, cpu_path):
     w = latents(2, small_gen)
     with torch.no_grad():
         ref = small_gen.synthesis(w)
@@ -93,7 +93,7 @@ def test_synthetic_checkpoints_are_seeded_and_nontrivial():
 
 
 @pytest.mark.parametrize("band_bytes", [1, 3000])  # bands of 2 rows, and of uneven sizes
-def test_banded_upsampling_conv_is_exact(small_gen, monkeypatch, band_bytes):
+def test_banded_upsampling_conv_is_exact(small_gen, monkeypatch, band_bytes, cpu_path):
     import stylegan2.model
     monkeypatch.setattr(stylegan2.model, "_BAND_BYTES", band_bytes)
     small_gen.release_buffers()
@@ -103,7 +103,7 @@ def test_banded_upsampling_conv_is_exact(small_gen, monkeypatch, band_bytes):
     assert (banded - autograd_synthesis(small_gen, w)).abs().max() <= 1e-4
 
 
-def test_inference_mode_then_grad_mode():
+def test_inference_mode_then_grad_mode(cpu_path):
     """Buffers and caches made under inference_mode must not break later no_grad/autograd use."""
     gen = stylegan2.synthetic_generator(size=16, style_dim=16, n_mlp=1, max_channels=16, seed=4)
     w = torch.randn(1, gen.n_latent, 16)
