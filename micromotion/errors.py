@@ -1,0 +1,26 @@
+"""Errors a user can cause, one type per cause, each with a sentence they can act on. The doors
+translate them (Cog error, gr.Error, CLI exit code 2); anything else is a bug."""
+
+
+class MicromotionError(ValueError):
+    """Base of every user-facing micromotion error."""
+
+
+class NotAnImageError(MicromotionError):
+    """The input could not be decoded as an image (wrong format, or truncated)."""
+
+
+class ImageTooLargeError(MicromotionError):
+    """More pixels than we decode (also how decompression bombs are refused)."""
+
+
+class ImageTooSmallError(MicromotionError):
+    """Too few pixels to hold a face."""
+
+
+class NoFaceError(MicromotionError):
+    """No face was found."""
+
+
+class EncoderCheckpointError(MicromotionError):
+    """An encoder checkpoint could not be used."""
