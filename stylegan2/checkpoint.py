@@ -62,7 +62,8 @@ def load_generator(source: Source, device: str | torch.device | None = None) -> 
     ckpt = read_checkpoint(source) if isinstance(source, (str, os.PathLike)) else dict(source)
     state, latent_avg = _generator_state(ckpt, name)
     gen = Generator(**infer_config(state, name))
-    _load_strict(gen, state, name)
+    load_state_strict(gen, state, f"{name} (StyleGAN2 generator, {gen.size}px, "
+                                  f"style dim {gen.style_dim})")
     gen.eval().requires_grad_(False)
     if latent_avg is None:
         gen.latent_avg.copy_(gen.mean_latent(4096, seed=0))
@@ -109,27 +110,24 @@ def infer_config(state: Mapping[str, torch.Tensor], name: str = "checkpoint") ->
     return dict(size=2 ** (n_blocks + 2), style_dim=style_dim, n_mlp=n_mlp, channels=channels)
 
 
-def _load_strict(gen: Generator, state: Mapping[str, torch.Tensor], name: str) -> None:
-    own = gen.state_dict()
+def load_state_strict(module: torch.nn.Module, state: Mapping[str, torch.Tensor],
+                      what: str) -> None:
+    """``module.load_state_dict(state, strict=True)`` with every missing or unexpected key and
+    wrong shape named in one ``ArchitectureMismatchError``; floating tensors load as float32."""
+    own = module.state_dict()
+    not_tensor = [k for k, v in state.items() if not isinstance(v, torch.Tensor)]
     missing = [k for k in own if k not in state]
-    unexpected = [k for k in state if k not in own]
+    unexpected = [k for k in state if k not in own and k not in not_tensor]
     wrong = [f"{k}: expected {list(v.shape)}, found {list(state[k].shape)}"
-             for k, v in own.items() if k in state and tuple(state[k].shape) != tuple(v.shape)]
-    problems = []
-    if missing:
-        problems.append(f"missing keys {_few(missing)}")
-    if unexpected:
-        problems.append(f"unexpected keys {_few(unexpected)}")
-    if wrong:
-        problems.append(f"wrong shapes {_few(wrong)}")
-    not_tensor = [k for k in state if not isinstance(state[k], torch.Tensor)]
-    if not_tensor:
-        problems.append(f"non-tensor entries {_few(not_tensor)}")
+             for k, v in own.items() if k in state and k not in not_tensor
+             and tuple(state[k].shape) != tuple(v.shape)]
+    problems = [f"{label} {_few(keys)}" for label, keys in
+                (("missing keys", missing), ("unexpected keys", unexpected),
+                 ("wrong shapes", wrong), ("non-tensor entries", not_tensor)) if keys]
     if problems:
-        raise ArchitectureMismatchError(
-            f"{name} does not match the StyleGAN2 generator it describes "
-            f"({gen.size}px, style dim {gen.style_dim}): " + "; ".join(problems))
-    gen.load_state_dict({k: v.float() for k, v in state.items()}, strict=True)
+        raise ArchitectureMismatchError(f"{what} does not match: " + "; ".join(problems))
+    module.load_state_dict({k: v.float() if v.is_floating_point() else v
+                            for k, v in state.items()}, strict=True)
 
 
 def _latent_avg_vector(t: torch.Tensor, dim: int, name: str) -> torch.Tensor:

@@ -1,0 +1,62 @@
+"""Seeded synthetic checkpoints of the encoders and ArcFace, in the official layouts
+(``../shared/reference/FORMATS.md`` §2, 4, 5), for tests and ``--synthetic`` runs. The generator's
+own are in ``stylegan2.synthetic``. Random weights: they run the real code paths, but do not
+recognise faces."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+import stylegan2
+
+from .encoders import ITERATIVE, ArcFace, PSPEncoder
+
+
+def _perturb(module: nn.Module, head_scale: float) -> None:
+    """Move BatchNorm statistics, PReLU slopes and biases off their initial values, and scale
+    the heads' last linear layers so that W+ offsets stay of the order of the latents."""
+    with torch.no_grad():
+        for name, m in module.named_modules():
+            if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
+                m.running_mean.normal_(0, 0.1)
+                m.running_var.uniform_(0.5, 1.5)
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.normal_(0, 0.1)
+                m.num_batches_tracked.fill_(1000)
+            elif isinstance(m, nn.PReLU):
+                m.weight.uniform_(0.1, 0.4)
+            elif name.endswith("linear"):
+                m.weight.mul_(head_scale)
+                m.bias.normal_(0, 0.01)
+
+
+def synthetic_encoder_checkpoint(encoder_type: str = "BackboneEncoder", *, seed: int = 0,
+                                 input_size: int = 256, head_scale: float = 0.05,
+                                 **generator_kwargs) -> dict:
+    """``{'state_dict': {'encoder.*', 'decoder.*'}, 'opts', 'latent_avg' [n_latent, D]}`` with a
+    synthetic generator (``stylegan2.synthetic_checkpoint`` arguments) as the decoder.
+    ``input_size`` other than 256 (the official one) is stored in ``opts`` for small tests."""
+    gen_ckpt = stylegan2.synthetic_checkpoint("psp", seed=seed, **generator_kwargs)
+    gen = stylegan2.load_generator(gen_ckpt)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed + 1)
+        net = PSPEncoder(encoder_type, gen.n_latent, gen.style_dim)
+        _perturb(net, head_scale)
+    state = {f"encoder.{k}": v for k, v in net.state_dict().items()}
+    state.update(gen_ckpt["state_dict"])
+    opts = {"encoder_type": encoder_type, "input_nc": 6 if encoder_type in ITERATIVE else 3,
+            "output_size": gen.size, "stylegan_size": gen.size, "dataset_type": "ffhq_encode",
+            "n_iters_per_batch": 5, "start_from_latent_avg": True, "device": "cuda:0",
+            "checkpoint_path": None}
+    if input_size != 256:
+        opts["input_size"] = input_size
+    return {"state_dict": state, "opts": opts, "latent_avg": gen_ckpt["latent_avg"]}
+
+
+def synthetic_arcface_state(seed: int = 0) -> dict:
+    """A bare IR-SE50 ArcFace state dict, as ``model_ir_se50.pth`` is stored."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        net = ArcFace()
+        _perturb(net, 1.0)
+    return net.state_dict()
