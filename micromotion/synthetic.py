@@ -30,6 +30,16 @@ def _perturb(module: nn.Module, head_scale: float) -> None:
                 m.bias.normal_(0, 0.01)
 
 
+def synthetic_encoder(encoder_type: str, n_styles: int = 18, style_dim: int = 512,
+                      seed: int = 0, head_scale: float = 0.05) -> PSPEncoder:
+    """A seeded encoder network with perturbed statistics (see ``_perturb``)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        net = PSPEncoder(encoder_type, n_styles, style_dim)
+        _perturb(net, head_scale)
+    return net
+
+
 def synthetic_encoder_checkpoint(encoder_type: str = "BackboneEncoder", *, seed: int = 0,
                                  input_size: int = 256, head_scale: float = 0.05,
                                  **generator_kwargs) -> dict:
@@ -38,10 +48,7 @@ def synthetic_encoder_checkpoint(encoder_type: str = "BackboneEncoder", *, seed:
     ``input_size`` other than 256 (the official one) is stored in ``opts`` for small tests."""
     gen_ckpt = stylegan2.synthetic_checkpoint("psp", seed=seed, **generator_kwargs)
     gen = stylegan2.load_generator(gen_ckpt)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed + 1)
-        net = PSPEncoder(encoder_type, gen.n_latent, gen.style_dim)
-        _perturb(net, head_scale)
+    net = synthetic_encoder(encoder_type, gen.n_latent, gen.style_dim, seed + 1, head_scale)
     state = {f"encoder.{k}": v for k, v in net.state_dict().items()}
     state.update(gen_ckpt["state_dict"])
     opts = {"encoder_type": encoder_type, "input_nc": 6 if encoder_type in ITERATIVE else 3,
