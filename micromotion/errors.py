@@ -24,3 +24,19 @@ class NoFaceError(MicromotionError):
 
 class EncoderCheckpointError(MicromotionError):
     """An encoder checkpoint could not be used."""
+
+
+class DirectionFileError(MicromotionError):
+    """A direction file could not be used (missing, wrong shape, or code inside)."""
+
+
+class UnknownPresetError(MicromotionError):
+    """A preset name that is not one of the published directions."""
+
+
+class AnchorError(MicromotionError):
+    """Anchors that cannot give a direction (too few, wrong shape, not finite)."""
+
+
+class OptionError(MicromotionError):
+    """A rendering option out of range (frames, fps, strength, size, curve)."""

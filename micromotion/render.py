@@ -1,14 +1,144 @@
-"""From generator output to pixels."""
+"""From latents to pixels and videos.
+
+A motion is a path ``w + t_i · strength · d`` (``latent_path``); frames are rendered in batches,
+clamped to [-1, 1] and quantised (never min-max normalised per frame, which makes videos
+flicker), and streamed into an H.264 yuv420p mp4 (ffmpeg from ``imageio-ffmpeg``, encoding in
+its own process while later batches render).
+"""
 from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 import torch
+from PIL import Image
+
+from .errors import OptionError
+
+CURVES = ("linear", "ease", "loop")
+MAX_FRAMES = 1000
 
 
 def to_uint8(images: torch.Tensor) -> np.ndarray:
-    """images ``[N, 3, H, W]`` float in [-1, 1] → ``uint8 [N, H, W, 3]``.
-
-    Values are clamped to [-1, 1] and mapped linearly, never min-max normalised per image
-    (which makes videos flicker)."""
+    """images ``[N, 3, H, W]`` float in [-1, 1] → ``uint8 [N, H, W, 3]`` (clamped, linear)."""
     x = (images.detach().float().clamp(-1, 1) + 1) * 127.5
     return x.round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
+
+
+def curve_weights(n_frames: int, curve: str = "linear") -> torch.Tensor:
+    """t_i ``[n_frames]``: ``linear`` i/n (the original's i/100 for 100 frames: 0 → 0.99),
+    ``ease`` an ease-in-out from 0 to 1, ``loop`` 0 → 1 → back towards 0, seamless when looped."""
+    check_int("frames", n_frames, 2, MAX_FRAMES)
+    i = torch.arange(n_frames, dtype=torch.float64)
+    if curve == "linear":
+        t = i / n_frames
+    elif curve == "ease":
+        t = (1 - torch.cos(math.pi * i / (n_frames - 1))) / 2
+    elif curve == "loop":
+        t = (1 - torch.cos(2 * math.pi * i / n_frames)) / 2
+    else:
+        raise OptionError(f"curve must be one of {', '.join(CURVES)}, got {curve!r}")
+    return t.float()
+
+
+def latent_path(w: torch.Tensor, direction: torch.Tensor, strength: float = 5.0,
+                n_frames: int = 100, curve: str = "linear") -> torch.Tensor:
+    """w ``[L, D]`` or ``[1, L, D]`` and direction ``[L, D]`` → W+ ``[n_frames, L, D]``."""
+    check_number("strength", strength, -100, 100)
+    if w.numel() != direction.numel():
+        raise OptionError(f"latent {list(w.shape)} and direction {list(direction.shape)} differ "
+                          f"in size: they must come from the same generator")
+    w = w.reshape(direction.shape)
+    t = curve_weights(n_frames, curve).to(direction.device)
+    return w[None] + (t * strength)[:, None, None] * direction[None]
+
+
+@torch.no_grad()
+def render_frames(generator, latents: torch.Tensor, batch_size: int = 4, size: int | None = None,
+                  dtype: torch.dtype | None = None,
+                  progress: Callable[[int, int], None] | None = None) -> Iterator[np.ndarray]:
+    """W+ ``[T, L, D]`` → batches of ``uint8 [B, R, R, 3]`` frames, R = ``size`` or the
+    generator's (smaller sizes stop the generator early)."""
+    check_int("batch_size", batch_size, 1, 64)
+    total = latents.shape[0]
+    for start in range(0, total, batch_size):
+        batch = latents[start:start + batch_size]
+        yield to_uint8(generator.synthesis(batch, noise_mode="const", max_res=size, dtype=dtype))
+        if progress:
+            progress(min(start + batch_size, total), total)
+
+
+class VideoWriter:
+    """H.264 yuv420p mp4 writer fed with ``uint8 [B, H, W, 3]`` batches."""
+
+    def __init__(self, path: str | os.PathLike, fps: float = 30, quality: int = 8):
+        check_number("fps", fps, 1, 120)
+        self.path, self.fps, self.quality = Path(path), fps, quality
+        self._gen = None
+        self.frames = 0
+
+    def write(self, frames: np.ndarray) -> None:
+        if self._gen is None:
+            import imageio_ffmpeg
+            h, w = frames.shape[1:3]
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._gen = imageio_ffmpeg.write_frames(
+                str(self.path), (w, h), fps=self.fps, codec="libx264", pix_fmt_out="yuv420p",
+                quality=self.quality, macro_block_size=2, ffmpeg_log_level="error",
+                output_params=["-movflags", "+faststart"])
+            self._gen.send(None)
+        for frame in frames:
+            self._gen.send(np.ascontiguousarray(frame))
+            self.frames += 1
+
+    def close(self) -> None:
+        if self._gen is not None:
+            self._gen.close()
+            self._gen = None
+
+    def __enter__(self) -> "VideoWriter":
+        return self
+
+    def __exit__(self, exc_type, *rest) -> None:
+        self.close()
+        if exc_type is not None:  # nothing half-written is left behind
+            self.path.unlink(missing_ok=True)
+
+
+def side_by_side(left: np.ndarray, frames: np.ndarray) -> np.ndarray:
+    """``uint8 [H, W, 3]`` beside each of ``[B, H', W', 3]`` (left resized to H'×H')."""
+    h = frames.shape[1]
+    if left.shape[:2] != (h, h):
+        left = np.asarray(Image.fromarray(left).resize((h, h), Image.LANCZOS))
+    return np.concatenate([np.broadcast_to(left, (len(frames),) + left.shape), frames], axis=2)
+
+
+def write_video(batches: Iterable[np.ndarray], path: str | os.PathLike, fps: float = 30,
+                left: np.ndarray | None = None, gif_path: str | os.PathLike | None = None) -> Path:
+    """Stream frame batches into ``path`` (mp4), optionally beside ``left`` and also as a GIF."""
+    gif: list[Image.Image] = []
+    with VideoWriter(path, fps) as out:
+        for frames in batches:
+            if left is not None:
+                frames = side_by_side(left, frames)
+            out.write(frames)
+            if gif_path is not None:
+                gif += [Image.fromarray(f) for f in frames]
+    if gif_path is not None:
+        gif[0].save(gif_path, save_all=True, append_images=gif[1:], loop=0,
+                    duration=round(1000 / fps))
+    return Path(path)
+
+
+def check_int(name: str, value, lo: int, hi: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not lo <= value <= hi:
+        raise OptionError(f"{name} must be an integer from {lo} to {hi}, got {value!r}")
+
+
+def check_number(name: str, value, lo: float, hi: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
+            or not math.isfinite(value) or not lo <= value <= hi:
+        raise OptionError(f"{name} must be a number from {lo} to {hi}, got {value!r}")

@@ -24,31 +24,37 @@ from .model import Generator
 Source = Union[str, os.PathLike, Mapping[str, object]]
 
 
-def read_checkpoint(path: str | os.PathLike) -> dict:
-    """``torch.load`` with ``weights_only=True`` onto the CPU, every failure a clear error."""
+def safe_load(path: str | os.PathLike, what: str = "checkpoint") -> object:
+    """``torch.load(weights_only=True)`` onto the CPU: tensors and plain containers only,
+    every failure a ``CheckpointError`` naming the file."""
     path = Path(path)
     if not path.is_file():
-        raise NotACheckpointError(f"checkpoint {path} does not exist (or is not a file)")
+        raise NotACheckpointError(f"{what} {path} does not exist (or is not a file)")
     try:
         with warnings.catch_warnings():  # torch warns before it refuses TorchScript archives
             warnings.simplefilter("ignore")
-            obj = torch.load(path, map_location="cpu", weights_only=True)
+            return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         if _is_torchscript(path):
             raise NotACheckpointError(
-                f"{path} is a TorchScript archive, not a state-dict checkpoint") from exc
+                f"{path} is a TorchScript archive, not a state-dict {what}") from exc
         if "global" not in str(exc).lower():
-            raise NotACheckpointError(f"{path} is not a readable PyTorch checkpoint "
+            raise NotACheckpointError(f"{path} is not a readable PyTorch {what} "
                                       f"({_first_line(exc)})") from exc
         raise UnsafeCheckpointError(
             f"{path} contains pickled Python objects (code or classes such as argparse.Namespace "
-            f"in a training checkpoint), which are never unpickled. Re-save just the tensors, "
-            f"e.g. torch.save({{'g_ema': ckpt['g_ema'], 'latent_avg': ckpt['latent_avg']}}, "
-            f"'generator.pt') in a trusted session. ({_first_line(exc)})") from exc
+            f"in a training checkpoint), which are never unpickled. Re-save just its tensors in "
+            f"a trusted session, e.g. torch.save({{'g_ema': ckpt['g_ema'], 'latent_avg': "
+            f"ckpt['latent_avg']}}, 'generator.pt'). ({_first_line(exc)})") from exc
     except Exception as exc:  # the unpickler meets garbage in many ways (EOF, KeyError, zip…)
         raise NotACheckpointError(
-            f"{path} is not a readable PyTorch checkpoint (not a torch.save file, or truncated: "
+            f"{path} is not a readable PyTorch {what} (not a torch.save file, or truncated: "
             f"download it again). ({type(exc).__name__}: {_first_line(exc)})") from exc
+
+
+def read_checkpoint(path: str | os.PathLike) -> dict:
+    """``safe_load`` of a checkpoint that must be a dict."""
+    obj = safe_load(path)
     if not isinstance(obj, dict):
         raise NotACheckpointError(f"{path} holds a {type(obj).__name__}, not a checkpoint dict")
     return obj

@@ -1,0 +1,102 @@
+"""Paths, frames and real mp4s read back through ffmpeg."""
+import imageio_ffmpeg
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import stylegan2
+from micromotion import render
+from micromotion.errors import OptionError
+
+
+@pytest.fixture(scope="module")
+def gen():
+    return stylegan2.synthetic_generator(size=64, style_dim=32, n_mlp=2, max_channels=32, seed=2)
+
+
+def read_back(path):
+    reader = imageio_ffmpeg.read_frames(str(path))
+    meta = next(reader)
+    w, h = meta["size"]
+    frames = np.stack([np.frombuffer(f, np.uint8).reshape(h, w, 3) for f in reader])
+    return meta, frames
+
+
+def test_curves():
+    assert torch.allclose(render.curve_weights(100, "linear"), torch.arange(100) / 100)
+    ease = render.curve_weights(20, "ease")
+    assert ease[0] == 0 and abs(ease[-1] - 1) < 1e-6 and (ease.diff() >= 0).all()
+    loop = render.curve_weights(20, "loop")
+    assert loop[0] == 0 and abs(loop[10] - 1) < 1e-6 and loop[-1] < 0.03
+    with pytest.raises(OptionError, match="curve must be one of linear, ease, loop"):
+        render.curve_weights(10, "bounce")
+    with pytest.raises(OptionError, match="frames must be an integer from 2 to 1000"):
+        render.curve_weights(1)
+
+
+def test_latent_path(gen):
+    w = torch.randn(1, gen.n_latent, 32)
+    d = torch.randn(gen.n_latent, 32)
+    path = render.latent_path(w, d, strength=5, n_frames=100)
+    assert path.shape == (100, gen.n_latent, 32)
+    assert torch.equal(path[0], w[0])
+    assert torch.allclose(path[37], w[0] + 0.37 * 5 * d)  # the original's w + i/100 · scale · d
+    with pytest.raises(OptionError, match="strength"):
+        render.latent_path(w, d, strength=float("nan"))
+    with pytest.raises(OptionError, match="same generator"):
+        render.latent_path(torch.randn(3, 32), d)
+
+
+def test_video_reads_back_with_the_frames_asked_for(gen, tmp_path):
+    w = gen.mapping(torch.randn(1, 32, generator=torch.Generator().manual_seed(0)), 0.7)
+    w = w[:, None].expand(-1, gen.n_latent, -1)
+    d = torch.randn(gen.n_latent, 32, generator=torch.Generator().manual_seed(1)) * 0.2
+    latents = render.latent_path(w, d, strength=2, n_frames=12, curve="ease")
+    calls = []
+    out = render.write_video(render.render_frames(gen, latents, batch_size=5,
+                                                  progress=lambda i, n: calls.append((i, n))),
+                             tmp_path / "v.mp4", fps=24, gif_path=tmp_path / "v.gif")
+    meta, frames = read_back(out)
+    assert frames.shape == (12, 64, 64, 3) and meta["fps"] == 24
+    assert calls == [(5, 12), (10, 12), (12, 12)]
+    with torch.no_grad():
+        frame0 = render.to_uint8(gen.synthesis(latents[:1]))[0]
+    # H.264 keeps luma at full resolution; yuv420p halves chroma, so colour is compared on
+    # 4×4 blocks (the synthetic "faces" are per-pixel colour noise)
+    luma = lambda a: a.astype(float) @ [0.299, 0.587, 0.114]  # noqa: E731
+    blocks = lambda a: a.astype(float).reshape(16, 4, 16, 4, 3).mean((1, 3))  # noqa: E731
+    assert np.abs(luma(frames[0]) - luma(frame0)).mean() < 5
+    assert np.abs(blocks(frames[0]) - blocks(frame0)).mean() < 6
+    assert np.abs(frames[0].astype(float) - frames[-1]).mean() > 5  # the face moved
+    assert Image.open(tmp_path / "v.gif").n_frames == 12
+
+
+def test_side_by_side_and_size(gen, tmp_path):
+    latents = gen.mapping(torch.randn(4, 32), 0.7)[:, None].expand(-1, gen.n_latent, -1)
+    left = np.zeros((100, 80, 3), np.uint8)
+    out = render.write_video(render.render_frames(gen, latents, size=32), tmp_path / "s.mp4",
+                             fps=30, left=left)
+    meta, frames = read_back(out)
+    assert frames.shape == (4, 32, 64, 3)
+    assert frames[:, :, :32].mean() < 10  # the black input photo on the left
+
+
+def test_frames_are_clamped_not_normalised():
+    img = torch.tensor([[[[-3.0, -1.0], [0.0, 2.0]]]]).expand(1, 3, 2, 2)
+    assert render.to_uint8(img)[0, :, :, 0].tolist() == [[0, 0], [128, 255]]
+
+
+def test_failed_render_leaves_no_file(tmp_path):
+    def batches():
+        yield np.zeros((2, 16, 16, 3), np.uint8)
+        raise RuntimeError("boom")
+    with pytest.raises(RuntimeError, match="boom"):
+        render.write_video(batches(), tmp_path / "f.mp4")
+    assert not (tmp_path / "f.mp4").exists()
+
+
+@pytest.mark.parametrize("kw,match", [({"fps": 0}, "fps"), ({"fps": 1e9}, "fps")])
+def test_bad_fps(tmp_path, kw, match):
+    with pytest.raises(OptionError, match=match):
+        render.VideoWriter(tmp_path / "x.mp4", **kw)
