@@ -1,24 +1,29 @@
-"""Cog predictor (thin door). For now it renders the face of a seed; the micromotion inputs
-(photo, motion, scale) arrive with the serving issue."""
+"""Cog predictor (a thin door on ``micromotion.pipeline``). The Replicate inputs of the original
+(``image``, ``micromotion``, ``scale``) keep their names, meaning and defaults; the output is an
+mp4. ``MICROMOTION_SYNTHETIC=1`` runs on synthetic weights, ``MICROMOTION_WEIGHTS`` names the
+weights folder. The full serving (more inputs, weight fetching, tests against the cog server)
+comes with the serving issue."""
 import tempfile
 from pathlib import Path as _Path
 
 import torch
 from cog import BasePredictor, Input, Path
-from PIL import Image
 
-from micromotion.models import load_default_generator
-from micromotion.samples import render_seeds
+from micromotion.direction import PRESETS
+from micromotion.pipeline import Micromotion
+from micromotion.weights import synthetic_requested
 
 
 class Predictor(BasePredictor):
     def setup(self) -> None:
-        self.generator = load_default_generator("cuda" if torch.cuda.is_available() else None)
+        device = "cuda" if torch.cuda.is_available() else None
+        self.mm = Micromotion.synthetic_models() if synthetic_requested() else Micromotion.load(device=device)
 
-    def predict(self, seed: int = Input(description="face seed", default=0, ge=0, le=2**31 - 1),
-                truncation: float = Input(description="truncation ψ", default=0.7, gt=0, le=1),
+    def predict(self,
+                image: Path = Input(description="a photo with a face"),
+                micromotion: str = Input(description="the motion", choices=list(PRESETS),
+                                         default="eyesClose"),
+                scale: int = Input(description="strength of the motion", ge=1, le=10, default=5),
                 ) -> Path:
-        image = render_seeds(self.generator, [seed], truncation)[0]
-        out = _Path(tempfile.mkdtemp()) / f"seed{seed}.png"
-        Image.fromarray(image).save(out)
-        return Path(out)
+        out = _Path(tempfile.mkdtemp()) / "output.mp4"
+        return Path(self.mm.animate(str(image), micromotion, out, strength=scale))

@@ -40,3 +40,7 @@ class AnchorError(MicromotionError):
 
 class OptionError(MicromotionError):
     """A rendering option out of range (frames, fps, strength, size, curve)."""
+
+
+class WeightsMissingError(MicromotionError):
+    """An official weights file is not where it should be."""

@@ -133,6 +133,17 @@ def write_video(batches: Iterable[np.ndarray], path: str | os.PathLike, fps: flo
     return Path(path)
 
 
+def check_options(frames: int, fps: float, strength: float, curve: str, size: int | None,
+                  max_size: int) -> None:
+    """Every rendering option at once, so a bad one fails before any slow work."""
+    curve_weights(frames, curve)
+    check_number("fps", fps, 1, 120)
+    check_number("strength", strength, -100, 100)
+    sizes = [2 ** i for i in range(4, max_size.bit_length())]
+    if size is not None and size not in sizes:
+        raise OptionError(f"size must be one of {', '.join(map(str, sizes))}, got {size!r}")
+
+
 def check_int(name: str, value, lo: int, hi: int) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not lo <= value <= hi:
         raise OptionError(f"{name} must be an integer from {lo} to {hi}, got {value!r}")

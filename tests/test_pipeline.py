@@ -1,0 +1,115 @@
+"""The whole path on synthetic weights: a real photo in, a real mp4 out, and clear errors."""
+import subprocess
+import sys
+
+import imageio_ffmpeg
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from conftest import ROOT
+from micromotion import render
+from micromotion.direction import save_direction
+from micromotion.errors import (DirectionFileError, NoFaceError, OptionError,
+                                UnknownPresetError, WeightsMissingError)
+from micromotion.pipeline import Micromotion
+
+skimage_data = pytest.importorskip("skimage.data")
+
+
+@pytest.fixture(scope="module")
+def mm(reference):
+    return Micromotion.synthetic_models(reference)
+
+
+@pytest.fixture(scope="module")
+def astronaut():
+    return Image.fromarray(skimage_data.astronaut())
+
+
+def read_back(path):
+    reader = imageio_ffmpeg.read_frames(str(path))
+    meta = next(reader)
+    w, h = meta["size"]
+    return meta, np.stack([np.frombuffer(f, np.uint8).reshape(h, w, 3) for f in reader])
+
+
+def test_animate_preset(mm, astronaut, tmp_path):
+    stages = []
+    out = mm.animate(astronaut, "smile", tmp_path / "smile.mp4", strength=5, frames=6, fps=12,
+                     size=256, progress=lambda s, i, n: stages.append((s, i, n)))
+    meta, frames = read_back(out)
+    assert frames.shape == (6, 256, 256, 3) and meta["fps"] == 12
+    assert [s for s in stages if s[0] != "render"] == [
+        ("align", 0, 1), ("align", 1, 1)] + [("invert", i, 5) for i in range(1, 6)]
+    assert stages[-1] == ("render", 6, 6)
+    # frame 0 is the render of the inverted latent
+    inv = mm.invert(astronaut)
+    with torch.no_grad():
+        first = render.to_uint8(mm.generator.synthesis(inv.wplus, max_res=256))[0]
+    luma = lambda a: a.astype(float) @ [0.299, 0.587, 0.114]  # noqa: E731
+    assert np.abs(luma(frames[0]) - luma(first)).mean() < 6
+
+
+def test_direction_file_side_by_side_and_gif(mm, astronaut, tmp_path):
+    d = torch.randn(18, 512, generator=torch.Generator().manual_seed(0)) * 0.1
+    path = save_direction(tmp_path / "mine.pt", d, {"source": "test"})
+    out = mm.animate(astronaut, path, tmp_path / "o.mp4", frames=4, size=256, curve="loop",
+                     side_by_side=True, gif=tmp_path / "o.gif")
+    _, frames = read_back(out)
+    assert frames.shape == (4, 256, 512, 3)
+    assert Image.open(tmp_path / "o.gif").n_frames == 4
+
+
+def test_bad_motions_fail_before_the_slow_work(mm, astronaut, tmp_path):
+    with pytest.raises(UnknownPresetError, match="wink"):
+        mm.animate(astronaut, "wink", tmp_path / "x.mp4")
+    small = save_direction(tmp_path / "small.pt", torch.zeros(14, 512))
+    with pytest.raises(DirectionFileError, match=r"\[14, 512\] but this generator needs \[18, 512\]"):
+        mm.animate(astronaut, small, tmp_path / "x.mp4")
+    with pytest.raises(DirectionFileError, match="does not exist"):
+        mm.animate(astronaut, tmp_path / "nope.pt", tmp_path / "x.mp4")
+    with pytest.raises(OptionError, match="size must be one of 16, 32, 64, 128, 256, 512, 1024"):
+        mm.animate(astronaut, "smile", tmp_path / "x.mp4", size=300)
+    with pytest.raises(OptionError, match="fps"):
+        mm.animate(astronaut, "smile", tmp_path / "x.mp4", fps=0)
+    assert not (tmp_path / "x.mp4").exists()
+
+
+def test_no_face_leaves_nothing(mm, tmp_path):
+    with pytest.raises(NoFaceError):
+        mm.animate(Image.new("RGB", (300, 300), "gray"), "smile", tmp_path / "x.mp4")
+    assert not (tmp_path / "x.mp4").exists()
+
+
+def test_missing_weights_are_named(tmp_path):
+    with pytest.raises(WeightsMissingError, match="stylegan2-ffhq-config-f.pt not found .*bae494ef"):
+        Micromotion.load(tmp_path)
+    mm = Micromotion.__new__(Micromotion)
+    mm.weights_folder = tmp_path
+    with pytest.raises(WeightsMissingError, match="pregen_latents/smile/d_latent not found"):
+        mm.preset("smile")
+
+
+def cli(*args):
+    return subprocess.run([sys.executable, "-m", "micromotion", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_cli_animate(reference, astronaut, tmp_path):
+    photo = tmp_path / "astronaut.png"
+    astronaut.save(photo)
+    r = cli("animate", str(photo), "--synthetic", "--weights", str(reference), "--motion",
+            "headsTurn", "--frames", "3", "--size", "256", "--out", str(tmp_path / "a.mp4"))
+    assert r.returncode == 0, r.stderr
+    assert read_back(tmp_path / "a.mp4")[1].shape == (3, 256, 256, 3)
+    assert "invert" in r.stderr and "render" in r.stderr  # tqdm bars
+
+
+def test_cli_animate_errors(tmp_path):
+    r = cli("animate", "photo.jpg", "--weights", str(tmp_path))
+    assert r.returncode == 2 and "stylegan2-ffhq-config-f.pt not found" in r.stderr
+    assert "Traceback" not in r.stderr
+    r = cli("animate", str(tmp_path / "none.jpg"), "--synthetic", "--frames", "1")
+    assert r.returncode == 2 and "frames must be an integer from 2 to 1000" in r.stderr
