@@ -44,3 +44,7 @@ class OptionError(MicromotionError):
 
 class WeightsMissingError(MicromotionError):
     """An official weights file is not where it should be."""
+
+
+class PromptError(MicromotionError):
+    """A text prompt or template that cannot be used (empty, too long, no {degree})."""

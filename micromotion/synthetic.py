@@ -67,3 +67,28 @@ def synthetic_arcface_state(seed: int = 0) -> dict:
         net = ArcFace()
         _perturb(net, 1.0)
     return net.state_dict()
+
+
+def synthetic_clip_state(seed: int = 0, width: int = 64, embed_dim: int = 32) -> dict:
+    """A small CLIP ViT (one layer each side, the real 49,408-token vocabulary and 77-token
+    context, 224 px with 32 px patches) in the official state-dict layout."""
+    from .clip_guidance import clip_module
+
+    CLIP = clip_module("model").CLIP
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = CLIP(embed_dim, 224, 1, width, 32, 77, 49408, width, width // 64, 1)
+    return model.state_dict()
+
+
+def write_synthetic_clip_archive(path, seed: int = 0) -> None:
+    """The synthetic CLIP as a TorchScript archive, the form of the official ``ViT-B-32.pt``."""
+    import warnings
+
+    from .clip_guidance import clip_module
+
+    model = clip_module("model").build_model(synthetic_clip_state(seed)).float().eval()
+    image, text = torch.zeros(1, 3, 224, 224), torch.zeros(1, 77, dtype=torch.long)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.jit.save(torch.jit.trace(model, (image, text), check_trace=False), str(path))
