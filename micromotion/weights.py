@@ -41,6 +41,6 @@ def path_of(name: str, folder: str | os.PathLike | None = None) -> Path:
             f"from {' or '.join(entry['sources'])}" if entry.get("sources") else "") if f)
         raise WeightsMissingError(
             f"{entry['file']} not found in {folder}" + (f" ({facts})" if facts else "") +
-            f": put it there, set MICROMOTION_WEIGHTS to the folder that has it, or run on "
-            f"synthetic weights (MICROMOTION_SYNTHETIC=1 or --synthetic)")
+            ": put it there, set MICROMOTION_WEIGHTS to the folder that has it, or run on "
+            "synthetic weights (MICROMOTION_SYNTHETIC=1 or --synthetic)")
     return path
