@@ -16,8 +16,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import stylegan2  # noqa: E402
-from micromotion.encoders import ITERATIVE, load_encoder  # noqa: E402
-from micromotion.synthetic import synthetic_encoder  # noqa: E402
+from micromotion.encoders import load_encoder  # noqa: E402
+from micromotion.synthetic import encoder_checkpoint, synthetic_encoder  # noqa: E402
 
 
 def timed(fn, reps):
@@ -40,7 +40,8 @@ def main() -> None:
     gen = stylegan2.synthetic_generator(size=1024, style_dim=512, n_mlp=8)
     for enc_type in args.types:
         t = time.perf_counter()
-        enc = load_encoder(_full_size(enc_type, gen), generator=gen)
+        net = synthetic_encoder(enc_type, gen.n_latent, gen.style_dim)  # 18 heads of 512
+        enc = load_encoder(encoder_checkpoint(net, gen), generator=gen)
         load_s = time.perf_counter() - t
         print(f"{enc_type}: load incl. the average face {load_s:.1f} s")
         for dtype in (torch.float32, torch.bfloat16):
@@ -54,14 +55,6 @@ def main() -> None:
         print(f"{enc_type:>26} bf16 vs fp32 W+: max |Δ| {(fast - ref).abs().max():.4f}, "
               f"relative L2 {(fast - ref).norm() / (ref - enc.latent_avg).norm():.4f} of the "
               f"offset from the average", flush=True)
-
-
-def _full_size(enc_type: str, gen) -> dict:
-    """An FFHQ-sized synthetic encoder checkpoint (18 heads of 512) for ``gen``."""
-    net = synthetic_encoder(enc_type, gen.n_latent, gen.style_dim)
-    return {"state_dict": {f"encoder.{k}": v for k, v in net.state_dict().items()},
-            "opts": {"encoder_type": enc_type, "input_nc": 6 if enc_type in ITERATIVE else 3},
-            "latent_avg": gen.latent_avg.repeat(gen.n_latent, 1)}
 
 
 if __name__ == "__main__":

@@ -69,15 +69,13 @@ class Micromotion:
                          seed: int = 0) -> "Micromotion":
         """Seeded synthetic weights with the FFHQ latent shape (18 × 512, 1024 px, narrow
         channels), so the published directions apply. They draw abstract patterns, not faces."""
-        from .synthetic import synthetic_encoder
+        from .synthetic import encoder_checkpoint, synthetic_encoder
 
         gen = stylegan2.synthetic_generator(size=1024, style_dim=512, n_mlp=8, max_channels=32,
                                             seed=seed)
         net = synthetic_encoder("BackboneEncoder", gen.n_latent, gen.style_dim, seed + 1)
-        ckpt = {"state_dict": {f"encoder.{k}": v for k, v in net.state_dict().items()},
-                "opts": {"encoder_type": "BackboneEncoder"},
-                "latent_avg": gen.latent_avg.repeat(gen.n_latent, 1)}
-        return cls(gen, load_encoder(ckpt, generator=gen), weights_folder, synthetic=True)
+        return cls(gen, load_encoder(encoder_checkpoint(net, gen), generator=gen),
+                   weights_folder, synthetic=True)
 
     # -- stages ------------------------------------------------------------------------------
     def invert(self, image: ImageSource, name: str | None = None,

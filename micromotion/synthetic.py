@@ -40,24 +40,33 @@ def synthetic_encoder(encoder_type: str, n_styles: int = 18, style_dim: int = 51
     return net
 
 
+def encoder_checkpoint(net: PSPEncoder, generator: stylegan2.Generator,
+                       decoder_state: dict | None = None, input_size: int = 256) -> dict:
+    """``net`` packed as the official files are: ``{'state_dict': {'encoder.*'[, 'decoder.*']},
+    'opts', 'latent_avg' [n_latent, D]}`` (the generator's mean repeated per layer).
+    ``input_size`` other than 256 (the official one) is stored in ``opts`` for small tests."""
+    state = {f"encoder.{k}": v for k, v in net.state_dict().items()}
+    state.update(decoder_state or {})
+    opts = {"encoder_type": net.encoder_type,
+            "input_nc": 6 if net.encoder_type in ITERATIVE else 3,
+            "output_size": generator.size, "stylegan_size": generator.size,
+            "dataset_type": "ffhq_encode", "n_iters_per_batch": 5, "start_from_latent_avg": True,
+            "device": "cuda:0", "checkpoint_path": None}
+    if input_size != 256:
+        opts["input_size"] = input_size
+    return {"state_dict": state, "opts": opts,
+            "latent_avg": generator.latent_avg.repeat(generator.n_latent, 1)}
+
+
 def synthetic_encoder_checkpoint(encoder_type: str = "BackboneEncoder", *, seed: int = 0,
                                  input_size: int = 256, head_scale: float = 0.05,
                                  **generator_kwargs) -> dict:
-    """``{'state_dict': {'encoder.*', 'decoder.*'}, 'opts', 'latent_avg' [n_latent, D]}`` with a
-    synthetic generator (``stylegan2.synthetic_checkpoint`` arguments) as the decoder.
-    ``input_size`` other than 256 (the official one) is stored in ``opts`` for small tests."""
+    """An official-layout encoder checkpoint with a synthetic generator
+    (``stylegan2.synthetic_checkpoint`` arguments) as its ``decoder.*``."""
     gen_ckpt = stylegan2.synthetic_checkpoint("psp", seed=seed, **generator_kwargs)
     gen = stylegan2.load_generator(gen_ckpt)
     net = synthetic_encoder(encoder_type, gen.n_latent, gen.style_dim, seed + 1, head_scale)
-    state = {f"encoder.{k}": v for k, v in net.state_dict().items()}
-    state.update(gen_ckpt["state_dict"])
-    opts = {"encoder_type": encoder_type, "input_nc": 6 if encoder_type in ITERATIVE else 3,
-            "output_size": gen.size, "stylegan_size": gen.size, "dataset_type": "ffhq_encode",
-            "n_iters_per_batch": 5, "start_from_latent_avg": True, "device": "cuda:0",
-            "checkpoint_path": None}
-    if input_size != 256:
-        opts["input_size"] = input_size
-    return {"state_dict": state, "opts": opts, "latent_avg": gen_ckpt["latent_avg"]}
+    return encoder_checkpoint(net, gen, gen_ckpt["state_dict"], input_size)
 
 
 def synthetic_arcface_state(seed: int = 0) -> dict:

@@ -263,7 +263,7 @@ class Generator(nn.Module):
                 truncation_latent: torch.Tensor | None = None) -> torch.Tensor:
         """z ``[N, style_dim]`` (standard normal) → w ``[N, style_dim]``, truncated towards
         ``truncation_latent`` (default ``latent_avg``) when ``truncation < 1``."""
-        _check_latent(z, (self.style_dim,), "z")
+        _check_latent(z, ((self.style_dim,),), "z")
         w = self.style(z)
         if truncation != 1.0:
             avg = self.latent_avg if truncation_latent is None else truncation_latent
@@ -504,10 +504,8 @@ def _to_rgb_cpu(layer: ToRGB, x: torch.Tensor, w: torch.Tensor, skip: torch.Tens
     return _conv_add_(skip.contiguous(memory_format=fmt), x, weight, bias, 0)
 
 
-def _check_latent(t, forms: tuple[tuple[int, ...], ...] | tuple[int, ...], name: str) -> None:
+def _check_latent(t, forms: tuple[tuple[int, ...], ...], name: str) -> None:
     """Raise ``LatentShapeError`` unless ``t`` is a float tensor ``[N, *form]`` for some form."""
-    if forms and isinstance(forms[0], int):
-        forms = (forms,)
     want = " or ".join("[N, " + ", ".join(map(str, f)) + "]" for f in forms)
     if not isinstance(t, torch.Tensor):
         raise LatentShapeError(f"{name} must be a torch.Tensor of shape {want}, got {type(t).__name__}")

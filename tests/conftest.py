@@ -44,3 +44,13 @@ def cpu_path(request, monkeypatch):
     import stylegan2.model
     monkeypatch.setattr(stylegan2.model, "_SMALL_RES", request.param)
     return request.param
+
+
+def read_back(path):
+    """An mp4 decoded by ffmpeg: (metadata, ``uint8 [T, H, W, 3]``)."""
+    import imageio_ffmpeg
+    import numpy as np
+    reader = imageio_ffmpeg.read_frames(str(path))
+    meta = next(reader)
+    w, h = meta["size"]
+    return meta, np.stack([np.frombuffer(f, np.uint8).reshape(h, w, 3) for f in reader])

@@ -2,13 +2,12 @@
 import subprocess
 import sys
 
-import imageio_ffmpeg
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
-from conftest import ROOT
+from conftest import ROOT, read_back
 from micromotion import render
 from micromotion.direction import save_direction
 from micromotion.errors import (DirectionFileError, NoFaceError, OptionError,
@@ -28,11 +27,6 @@ def astronaut():
     return Image.fromarray(skimage_data.astronaut())
 
 
-def read_back(path):
-    reader = imageio_ffmpeg.read_frames(str(path))
-    meta = next(reader)
-    w, h = meta["size"]
-    return meta, np.stack([np.frombuffer(f, np.uint8).reshape(h, w, 3) for f in reader])
 
 
 def test_animate_preset(mm, astronaut, tmp_path):

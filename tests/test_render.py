@@ -1,11 +1,11 @@
 """Paths, frames and real mp4s read back through ffmpeg."""
-import imageio_ffmpeg
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
 import stylegan2
+from conftest import read_back
 from micromotion import render
 from micromotion.errors import OptionError
 
@@ -15,12 +15,6 @@ def gen():
     return stylegan2.synthetic_generator(size=64, style_dim=32, n_mlp=2, max_channels=32, seed=2)
 
 
-def read_back(path):
-    reader = imageio_ffmpeg.read_frames(str(path))
-    meta = next(reader)
-    w, h = meta["size"]
-    frames = np.stack([np.frombuffer(f, np.uint8).reshape(h, w, 3) for f in reader])
-    return meta, frames
 
 
 def test_curves():
