@@ -16,6 +16,7 @@ import importlib.util
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable, Sequence
 
 import numpy as np
 from PIL import Image
@@ -68,25 +69,43 @@ def landmark_model_path() -> Path:
     return path
 
 
-def detect_landmarks(img: Image.Image, name: str = "the image") -> tuple[np.ndarray, dict]:
-    """The 68 landmarks ``[68, 2]`` (x, y pixels) of the most confident face, and facts about
-    the detection (index, count, score, box)."""
-    import dlib
-    detector, predictor = _Models.get()
+Box = tuple[int, int, int, int]  # (left, top, right, bottom), original pixels
+
+
+def detect_faces(img: Image.Image) -> list[tuple[Box, float]]:
+    """Every face dlib finds: (box, score), in the detector's order. Detection runs on a copy
+    no larger than ``DETECT_MAX_SIDE``; boxes are mapped back to ``img``'s pixels."""
+    detector, _ = _Models.get()
     scale = min(1.0, DETECT_MAX_SIDE / max(img.size))
     small = img if scale == 1.0 else img.resize(
         (max(1, round(img.width * scale)), max(1, round(img.height * scale))), Image.BILINEAR)
     rects, scores, _ = detector.run(np.asarray(small), 1, 0.0)
-    if len(rects) == 0:
+    return [(tuple(int(round(v / scale)) for v in (r.left(), r.top(), r.right(), r.bottom())),
+             float(sc)) for r, sc in zip(rects, scores)]
+
+
+def detect_landmarks(img: Image.Image, name: str = "the image",
+                     near: Box | None = None) -> tuple[np.ndarray, dict]:
+    """The 68 landmarks ``[68, 2]`` (x, y pixels) of the most confident face, or of the face
+    nearest the box ``near`` (tracking through a video), and facts about the detection
+    (index, count, score, box)."""
+    import dlib
+    faces = detect_faces(img)
+    if not faces:
         raise NoFaceError(f"no face found in {name}; use a photo where the face is clearly "
                           f"visible, frontal, at least ~100 px")
-    best = int(np.argmax(scores))
-    r = rects[best]
-    box = tuple(int(round(v / scale)) for v in (r.left(), r.top(), r.right(), r.bottom()))
-    shape = predictor(np.asarray(img), dlib.rectangle(*box))
+    if near is None:
+        best = int(np.argmax([sc for _, sc in faces]))
+    else:
+        best = int(np.argmin([np.hypot(*(_centre(b) - _centre(near))) for b, _ in faces]))
+    box, score = faces[best]
+    shape = _Models.get()[1](np.asarray(img), dlib.rectangle(*box))
     lm = np.array([[p.x, p.y] for p in shape.parts()], dtype=np.float64)
-    return lm, {"face_index": best, "n_faces": len(rects), "score": float(scores[best]),
-                "box": box}
+    return lm, {"face_index": best, "n_faces": len(faces), "score": score, "box": box}
+
+
+def _centre(box: Box) -> np.ndarray:
+    return np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2])
 
 
 def ffhq_quad(lm: np.ndarray) -> np.ndarray:
@@ -160,18 +179,39 @@ def _pad_blurred(img: Image.Image, pad: np.ndarray, qsize: float) -> Image.Image
 
 
 def align_face(image: ImageSource, size: int = 256, transform_size: int | None = None,
-               name: str | None = None) -> AlignedFace:
-    """Find the most confident face in ``image`` and align it FFHQ-style into a ``size`` square
-    (256 for the encoders, 1024 for output). ``image`` is anything ``load_image`` reads."""
+               name: str | None = None, near: Box | None = None) -> AlignedFace:
+    """Find the most confident face in ``image`` (or the one nearest the box ``near``) and align
+    it FFHQ-style into a ``size`` square (256 for the encoders, 1024 for output). ``image`` is
+    anything ``load_image`` reads."""
     if not isinstance(size, int) or size < 8:
         raise ValueError(f"size must be an integer ≥ 8, got {size!r}")
     loaded = load_image(image, name)
-    lm, det = detect_landmarks(loaded.image, loaded.name)
+    lm, det = detect_landmarks(loaded.image, loaded.name, near)
     quad = ffhq_quad(lm)
     notes = list(loaded.notes)
-    if det["n_faces"] > 1:
+    if det["n_faces"] > 1 and near is None:
         notes.append(f"{det['n_faces']} faces found in {loaded.name}; took face "
                      f"#{det['face_index'] + 1} (the most confident, box {det['box']})")
     aligned = warp_quad(loaded.image, quad, size, transform_size)
     return AlignedFace(aligned, quad, lm, det["face_index"], det["n_faces"], det["score"],
                        det["box"], notes)
+
+
+def align_track(frames: Sequence[Image.Image], size: int = 256,
+                names: Sequence[str] | None = None,
+                progress: Callable[[int, int], None] | None = None) -> list[AlignedFace | None]:
+    """Align one face through a sequence of frames: the most confident face of the first frame
+    that has one, then in each later frame the face nearest the previous box (so a second
+    person entering the clip is not picked up). ``None`` where a frame shows no face."""
+    out: list[AlignedFace | None] = []
+    box = None
+    for i, frame in enumerate(frames):
+        try:
+            face = align_face(frame, size, name=names[i] if names else f"frame {i}", near=box)
+            box = face.box
+        except NoFaceError:
+            face = None
+        out.append(face)
+        if progress:
+            progress(i + 1, len(frames))
+    return out

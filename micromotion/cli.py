@@ -3,15 +3,19 @@ and one sentence; progress goes to stderr through tqdm."""
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
 import sys
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
 import stylegan2
 
 from . import render
+from .anchors import DEFAULT_DEGREES, prompts_from_template
 from .direction import PRESETS
 from .errors import MicromotionError
 from .samples import parse_seeds, render_seeds
@@ -32,9 +36,12 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--truncation", type=float, default=0.7, help="0 < t ≤ 1 (default 0.7)")
     s.add_argument("--size", type=int, default=None, help="output size (power of two ≤ the generator's)")
     s.add_argument("--out", default="outputs", help="output folder (default outputs)")
-    a = sub.add_parser("animate", help="photo + motion → mp4 of the face moving")
+
+    models, anchors = _models_options(), _anchor_options()
+    a = sub.add_parser("animate", parents=[models, anchors],
+                       help="photo + motion (preset, file, text or video) → mp4 of the face moving")
     a.add_argument("photo", help="a photo with a face (JPEG, PNG, …)")
-    a.add_argument("--motion", default="eyesClose",
+    a.add_argument("--motion", default=None,
                    help=f"a preset ({', '.join(PRESETS)}) or a direction file (default eyesClose)")
     a.add_argument("--strength", type=float, default=5.0, help="scale of the motion (default 5)")
     a.add_argument("--frames", type=int, default=100, help="frame count (default 100)")
@@ -45,41 +52,136 @@ def main(argv: list[str] | None = None) -> int:
     a.add_argument("--side-by-side", action="store_true", help="the aligned photo beside the motion")
     a.add_argument("--gif", default=None, help="also write a GIF here")
     a.add_argument("--out", default=None, help="output mp4 (default outputs/<photo>-<motion>.mp4)")
-    a.add_argument("--encoder", default="restyle_psp", choices=["restyle_psp", "restyle_e4e", "e4e"])
-    a.add_argument("--weights", default=None, help="weights folder (default $MICROMOTION_WEIGHTS or weights/)")
-    a.add_argument("--bf16", action="store_true", help="bf16 on the CPU: ~2× faster, ~1 level of error")
-    a.add_argument("--synthetic", action="store_true",
-                   help="synthetic weights (abstract patterns, not faces): try the whole path offline")
+    a.add_argument("--save-direction", default=None,
+                   help="also keep the direction made from --text or --video in this file")
+    d = sub.add_parser("direction", parents=[models, anchors],
+                       help="text or video → a direction file (and a strip of its anchors)")
+    d.add_argument("--out", required=True, help="the direction file to write (e.g. smile.pt)")
     args = parser.parse_args(argv)
     try:
-        return _sample(args) if args.command == "sample" else _animate(args)
+        if args.command == "sample":
+            return _sample(args)
+        _check_motion_choice(args)
+        return _animate(args) if args.command == "animate" else _direction(args)
     except (MicromotionError, stylegan2.CheckpointError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
 
-def _animate(args) -> int:
+def _models_options() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("--encoder", default="restyle_psp", choices=["restyle_psp", "restyle_e4e", "e4e"])
+    p.add_argument("--weights", default=None, help="weights folder (default $MICROMOTION_WEIGHTS or weights/)")
+    p.add_argument("--bf16", action="store_true", help="bf16 on the CPU: ~2× faster, ~1 level of error")
+    p.add_argument("--synthetic", action="store_true",
+                   help="synthetic weights (abstract patterns, not faces): try the whole path offline")
+    return p
+
+
+def _anchor_options() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("--text", default=None,
+                   help="anchors from CLIP: a template with {degree}, e.g. 'a person with {degree} smile'")
+    p.add_argument("--degrees", default=",".join(DEFAULT_DEGREES),
+                   help="comma-separated degrees for --text (default no,10%%,…,100%%)")
+    p.add_argument("--seed", type=int, default=0, help="the anchor face of --text (default 0)")
+    p.add_argument("--steps", type=int, default=40, help="optimisation steps per degree (default 40)")
+    p.add_argument("--loss-res", type=int, default=256,
+                   help="image size the CLIP/identity losses see (default 256; 1024 = full)")
+    p.add_argument("--video", default=None, help="anchors from a short clip of one face doing the motion")
+    p.add_argument("--max-frames", type=int, default=16, help="frames taken from --video (default 16)")
+    p.add_argument("--rank", type=int, default=4, help="rank of the motion subspace (default 4)")
+    return p
+
+
+def _check_motion_choice(args) -> None:
+    given = [f"--{k}" for k in ("motion", "text", "video") if getattr(args, k, None)]
+    if len(given) > 1:
+        raise ValueError(f"give one of --motion, --text or --video, not {' and '.join(given)}")
+    if args.command == "direction" and not given:
+        raise ValueError("give --text 'a person with {degree} smile' or --video CLIP")
+    if args.text:  # cheap checks first: loading the models takes seconds
+        prompts_from_template(args.text, _degrees(args))
+    if args.video and not Path(args.video).is_file():
+        raise ValueError(f"video {args.video} not found")
+
+
+def _degrees(args) -> list[str]:
+    return [d.strip() for d in args.degrees.split(",") if d.strip()]
+
+
+def _load(args):
     import torch
 
     from .pipeline import Micromotion
     mm = Micromotion.synthetic_models(args.weights) if args.synthetic else \
         Micromotion.load(args.weights, args.encoder)
     mm.dtype = torch.bfloat16 if args.bf16 else None
-    motion_name = Path(args.motion).stem if Path(args.motion).suffix else args.motion
-    out = Path(args.out or f"outputs/{Path(args.photo).stem}-{motion_name}.mp4")
+    return mm
+
+
+@contextlib.contextmanager
+def _bars():
+    """A ``progress(stage, done, total)`` callback drawing one tqdm bar per stage."""
     bars: dict[str, tqdm] = {}
 
     def progress(stage: str, done: int, total: int) -> None:
-        bar = bars.get(stage) or bars.setdefault(stage, tqdm(total=total, desc=stage, unit="step"))
+        bar = bars.get(stage)
+        if bar is None or bar.total != total:
+            bar = bars[stage] = tqdm(total=total, desc=stage, unit="step")
         bar.update(done - bar.n)
 
     try:
-        path = mm.animate(args.photo, args.motion, out, args.strength, args.frames, args.fps,
-                          args.curve, args.size, args.side_by_side, args.gif, progress=progress)
+        yield progress
     finally:
         for bar in bars.values():
             bar.close()
+
+
+def _motion_spec(args):
+    """The --text or --video motion as the pipeline's ``TextMotion``/``VideoMotion``."""
+    from .pipeline import TextMotion, VideoMotion
+    if args.text:
+        return TextMotion(args.text, _degrees(args), args.seed, args.steps, args.rank, args.loss_res)
+    return VideoMotion(args.video, args.max_frames, args.rank)
+
+
+def _save_direction(d, images, path) -> None:
+    """The direction file, and beside it a strip of the anchor images (``<name>.anchors.png``)."""
+    from .direction import save_direction
+    save_direction(path, d.vector, d.meta)
+    strip = Path(path).with_suffix(".anchors.png")
+    Image.fromarray(np.concatenate(list(images), axis=1)).save(strip)
     print(path)
+    print(strip)
+
+
+def _animate(args) -> int:
+    mm = _load(args)
+    made = bool(args.text or args.video)
+    motion = _motion_spec(args) if made else (args.motion or "eyesClose")
+    name = ("text" if args.text else Path(args.video).stem) if made else \
+        (Path(motion).stem if Path(motion).suffix else motion)
+    out = Path(args.out or f"outputs/{Path(args.photo).stem}-{name}.mp4")
+    with _bars() as progress:
+        result = mm.animation(args.photo, motion, out, args.strength, args.frames, args.fps,
+                              args.curve, args.size, args.side_by_side, args.gif,
+                              progress=progress)
+    if made and args.save_direction:
+        _save_direction(result.direction, result.anchor_images, args.save_direction)
+    print(result.video)
+    return 0
+
+
+def _direction(args) -> int:
+    mm = _load(args)
+    spec = _motion_spec(args)
+    with _bars() as progress:
+        if args.text:
+            d, a = mm.direction_from_text(**vars(spec), progress=progress)
+        else:
+            d, a = mm.direction_from_video(**vars(spec), progress=progress)
+    _save_direction(d, a.images, args.out)
     return 0
 
 

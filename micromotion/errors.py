@@ -48,3 +48,7 @@ class WeightsMissingError(MicromotionError):
 
 class PromptError(MicromotionError):
     """A text prompt or template that cannot be used (empty, too long, no {degree})."""
+
+
+class VideoError(MicromotionError):
+    """A video that cannot be used (missing, unreadable, too long, too few frames)."""

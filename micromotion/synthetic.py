@@ -78,15 +78,20 @@ def synthetic_arcface_state(seed: int = 0) -> dict:
     return net.state_dict()
 
 
-def synthetic_clip_state(seed: int = 0, width: int = 64, embed_dim: int = 32) -> dict:
-    """A small CLIP ViT (one layer each side, the real 49,408-token vocabulary and 77-token
-    context, 224 px with 32 px patches) in the official state-dict layout."""
+def synthetic_clip_state(seed: int = 0, width: int = 64, embed_dim: int = 32,
+                         layers: int = 1) -> dict:
+    """A CLIP ViT in the official state-dict layout: the real 49,408-token vocabulary and
+    77-token context, 224 px with 32 px patches; by default small (one layer each side).
+    ``width=768, embed_dim=512, layers=12`` has ViT-B/32's sizes (its text side is then 512
+    wide, as in ViT-B/32), for benchmarks."""
     from .clip_guidance import clip_module
 
     CLIP = clip_module("model").CLIP
+    text_width = min(width, 512)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        model = CLIP(embed_dim, 224, 1, width, 32, 77, 49408, width, width // 64, 1)
+        model = CLIP(embed_dim, 224, layers, width, 32, 77, 49408, text_width,
+                     max(1, text_width // 64), layers)
     return model.state_dict()
 
 

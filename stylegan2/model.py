@@ -136,11 +136,29 @@ class ModulatedConv2d(nn.Module):
         return cached[1]
 
     def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        if not x.is_cuda:
+            return self._forward_scaled(x, w)
         weight = self.modulated_weight(w)
         if self.upsample:
             x = _per_sample_conv(x, weight.transpose(1, 2), F.conv_transpose2d, stride=2)
             return self.blur(x)
         return _per_sample_conv(x, weight, F.conv2d, padding=self.padding)
+
+
+    def _forward_scaled(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        """The same function with the style on the activations instead of the weight:
+        ``conv(x·s, W)·d``. On the CPU one batched conv with the shared weight beats per-sample
+        weights, and its backward needs no weight gradient when the weights are frozen."""
+        s = self.modulation(w) * self.scale  # [N, in]
+        x = x * s[:, :, None, None]
+        if self.upsample:
+            x = self.blur(F.conv_transpose2d(x, self.weight[0].transpose(0, 1), stride=2))
+        else:
+            x = F.conv2d(x, self.weight[0], padding=self.padding)
+        if self.demodulate:
+            d = torch.rsqrt(s.pow(2) @ self._weight_sq().t() + 1e-8)  # [N, out]
+            x = x * d[:, :, None, None]
+        return x
 
 
 def _per_sample_conv(x: torch.Tensor, weight: torch.Tensor, conv, **kw) -> torch.Tensor:

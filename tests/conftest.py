@@ -54,3 +54,32 @@ def read_back(path):
     meta = next(reader)
     w, h = meta["size"]
     return meta, np.stack([np.frombuffer(f, np.uint8).reshape(h, w, 3) for f in reader])
+
+
+@pytest.fixture(scope="session")
+def mm(reference):
+    """The pipeline on synthetic weights (1024 px, 18 × 512 latents), presets from the reference."""
+    from micromotion.pipeline import Micromotion
+    return Micromotion.synthetic_models(reference)
+
+
+@pytest.fixture(scope="session")
+def astronaut():
+    """A real face photo (scikit-image's astronaut, 512 × 512)."""
+    from PIL import Image
+    skimage_data = pytest.importorskip("skimage.data")
+    return Image.fromarray(skimage_data.astronaut())
+
+
+def write_clip(path, frames, fps: float = 10):
+    """``uint8 [H, W, 3]`` frames → an H.264 mp4 at ``path``."""
+    import imageio_ffmpeg
+    import numpy as np
+    h, w, _ = frames[0].shape
+    writer = imageio_ffmpeg.write_frames(str(path), (w, h), fps=fps, codec="libx264",
+                                         pix_fmt_out="yuv420p", macro_block_size=1)
+    writer.send(None)
+    for f in frames:
+        writer.send(np.ascontiguousarray(f, np.uint8).tobytes())
+    writer.close()
+    return path

@@ -14,20 +14,6 @@ from micromotion.errors import (DirectionFileError, NoFaceError, OptionError,
                                 UnknownPresetError, WeightsMissingError)
 from micromotion.pipeline import Micromotion
 
-skimage_data = pytest.importorskip("skimage.data")
-
-
-@pytest.fixture(scope="module")
-def mm(reference):
-    return Micromotion.synthetic_models(reference)
-
-
-@pytest.fixture(scope="module")
-def astronaut():
-    return Image.fromarray(skimage_data.astronaut())
-
-
-
 
 def test_animate_preset(mm, astronaut, tmp_path):
     stages = []

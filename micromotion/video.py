@@ -1,0 +1,89 @@
+"""Reading short clips: frame count, rate, and up to K evenly spaced frames (imageio-ffmpeg).
+
+Frames are counted first (ffmpeg decodes to nowhere), then only the picked frames are piped
+out of ffmpeg through its ``select`` filter, so a long high-resolution clip never passes
+through Python whole.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from .errors import VideoError
+
+MAX_SECONDS = 60.0  # anchors describe one motion: a minute is plenty
+
+
+@dataclass
+class Clip:
+    frames: list[Image.Image]  # the picked frames, RGB, in time order
+    indices: list[int]  # their frame numbers in the clip
+    fps: float
+    n_frames: int
+    duration: float  # seconds
+    name: str
+
+    @property
+    def times(self) -> list[float]:
+        return [i / self.fps for i in self.indices]
+
+
+def pick_indices(n_frames: int, k: int) -> list[int]:
+    """``k`` evenly spaced frame numbers from 0 to ``n_frames - 1``, first and last included."""
+    if n_frames <= k:
+        return list(range(n_frames))
+    return sorted({int(round(i * (n_frames - 1) / (k - 1))) for i in range(k)})
+
+
+def read_clip(path: str | os.PathLike, max_frames: int = 16, max_seconds: float = MAX_SECONDS,
+              name: str | None = None) -> Clip:
+    """Up to ``max_frames`` evenly spaced frames of the video at ``path``; a missing,
+    unreadable, empty or too long clip is a ``VideoError``."""
+    import imageio_ffmpeg
+
+    if not isinstance(max_frames, int) or max_frames < 2:
+        raise VideoError(f"max_frames must be an integer ≥ 2, got {max_frames!r}")
+    path = Path(path)
+    name = name or path.name
+    if not path.is_file():
+        raise VideoError(f"video {name} not found")
+    try:
+        n_frames, seconds = imageio_ffmpeg.count_frames_and_secs(str(path))
+        if seconds > max_seconds:
+            raise VideoError(f"{name} is {seconds:.0f} s long; anchors come from one short "
+                             f"motion: trim it to at most {max_seconds:.0f} s")
+        meta, frames = _read_selected(path, pick_indices(n_frames, max_frames))
+    except (RuntimeError, OSError, StopIteration, KeyError, ValueError) as exc:
+        if isinstance(exc, VideoError):
+            raise
+        raise VideoError(f"{name} could not be read as a video ({_first_line(exc)}); use an "
+                         f"mp4, mov, webm or avi file") from exc
+    if n_frames < 2 or len(frames) < 2:
+        raise VideoError(f"{name} has {max(n_frames, len(frames))} frame(s); a motion needs "
+                         f"at least 2")
+    indices = pick_indices(n_frames, max_frames)[:len(frames)]
+    fps = float(meta.get("fps") or n_frames / max(seconds, 1e-9))
+    return Clip(frames, indices, fps, n_frames, float(seconds), name)
+
+
+def _read_selected(path: Path, indices: list[int]) -> tuple[dict, list[Image.Image]]:
+    """ffmpeg's own meta data and the frames numbered ``indices``, decoded to RGB."""
+    import imageio_ffmpeg
+
+    select = "+".join(f"eq(n\\,{i})" for i in indices) or "0"
+    reader = imageio_ffmpeg.read_frames(str(path), output_params=[
+        "-vf", f"select={select}", "-fps_mode", "passthrough"])
+    meta = next(reader)
+    w, h = meta["size"]
+    frames = [Image.fromarray(np.frombuffer(buf, np.uint8).reshape(h, w, 3).copy())
+              for buf in reader]
+    return meta, frames
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [ln for ln in str(exc).strip().splitlines() if ln.strip()]
+    return lines[-1][:200] if lines else type(exc).__name__

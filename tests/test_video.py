@@ -1,0 +1,157 @@
+"""Video anchors and made directions: clips read back by ffmpeg, faces tracked, anchors in time
+order, and the CLI's `direction` and `animate --text/--video` as a user runs them."""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from conftest import ROOT, read_back, write_clip
+from micromotion.align import align_track
+from micromotion.direction import load_direction
+from micromotion.encoders import preprocess
+from micromotion.errors import NoFaceError, OptionError, PromptError, VideoError
+from micromotion.pipeline import TextMotion, VideoMotion
+from micromotion.video import pick_indices, read_clip
+
+
+@pytest.fixture(scope="module")
+def face_clip(astronaut, tmp_path_factory):
+    """12 frames of the astronaut drifting right by 3 px a frame, at 10 fps."""
+    a = np.asarray(astronaut)
+    frames = [np.roll(a, 3 * i, axis=1) for i in range(12)]
+    return write_clip(tmp_path_factory.mktemp("clips") / "drift.mp4", frames, fps=10)
+
+
+def test_pick_indices():
+    assert pick_indices(5, 16) == [0, 1, 2, 3, 4]
+    assert pick_indices(100, 4) == [0, 33, 66, 99]
+
+
+def test_read_clip_picks_evenly_spaced_frames(tmp_path):
+    frames = [np.full((32, 48, 3), 5 * i, np.uint8) for i in range(50)]
+    clip = read_clip(write_clip(tmp_path / "ramp.mp4", frames, fps=25), max_frames=6)
+    assert clip.indices == [0, 10, 20, 29, 39, 49]
+    assert clip.n_frames == 50 and clip.fps == 25 and clip.duration == pytest.approx(2.0)
+    assert clip.times == pytest.approx([i / 25 for i in clip.indices])
+    levels = [np.asarray(f)[..., 0].mean() for f in clip.frames]
+    assert np.allclose(levels, [5 * i for i in clip.indices], atol=4)  # codec tolerance
+
+
+def test_bad_clips(tmp_path):
+    with pytest.raises(VideoError, match="not found"):
+        read_clip(tmp_path / "none.mp4")
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"not a video" * 50)
+    with pytest.raises(VideoError, match="could not be read as a video"):
+        read_clip(bad)
+    Image.new("RGB", (32, 32)).save(tmp_path / "still.png")
+    with pytest.raises(VideoError, match="1 frame"):
+        read_clip(tmp_path / "still.png")
+    long = write_clip(tmp_path / "long.mp4", [np.zeros((16, 16, 3), np.uint8)] * 30, fps=10)
+    with pytest.raises(VideoError, match="3 s long.*at most 2 s"):
+        read_clip(long, max_seconds=2)
+    with pytest.raises(VideoError, match="max_frames"):
+        read_clip(long, max_frames=1)
+
+
+def test_tracking_keeps_the_first_face(astronaut):
+    """A second, larger face entering the frame does not steal the track."""
+    small = np.asarray(astronaut.resize((256, 256)))
+    alone = np.zeros((512, 1024, 3), np.uint8)
+    alone[128:384, :256] = small
+    both = alone.copy()
+    both[:, 512:] = np.asarray(astronaut)  # bigger, more confident
+    faces = align_track([Image.fromarray(alone), Image.fromarray(both),
+                         Image.fromarray(np.zeros((64, 64, 3), np.uint8))], size=64)
+    assert faces[0].box[2] < 300 and faces[1].box[2] < 300  # still the left face
+    assert faces[1].n_faces == 2 and faces[2] is None
+
+
+def test_direction_from_video(mm, face_clip):
+    stages = []
+    d, a = mm.direction_from_video(face_clip, max_frames=3,
+                                   progress=lambda s, i, n: stages.append((s, i, n)))
+    assert a.latents.shape == (3, 18, 512) and a.images.shape == (3, 256, 256, 3)
+    assert a.times == pytest.approx([0.0, 0.6, 1.1]) and a.notes == []
+    assert d.vector.shape == (18, 512) and torch.isfinite(d.vector).all()
+    assert d.meta["source"] == "video" and d.meta["anchors"] == 3 and d.meta["rank"] == 3  # capped at K
+    assert ("align", 3, 3) in stages and ("invert", 3, 3) in stages and stages[-1] == ("direction", 1, 1)
+    # the anchors are the inversions of the frames, in time order
+    first = mm.encoder.invert(preprocess(Image.fromarray(a.images[0])))
+    assert (first[0] - a.latents[0]).abs().max() < 1e-4
+
+
+def test_clip_without_faces_is_a_clear_error(mm, astronaut, tmp_path):
+    blank = [np.full((256, 256, 3), 90, np.uint8)] * 8
+    with pytest.raises(NoFaceError, match="no face found in 8 of the 8 frames"):
+        mm.direction_from_video(write_clip(tmp_path / "blank.mp4", blank))
+    face = np.asarray(astronaut.resize((256, 256)))
+    mostly_blank = [face, face, face] + blank[:5]
+    with pytest.raises(NoFaceError, match="5 of the 8"):
+        mm.direction_from_video(write_clip(tmp_path / "mostly.mp4", mostly_blank))
+
+
+def test_animation_with_a_video_motion(mm, astronaut, face_clip, tmp_path):
+    result = mm.animation(astronaut, VideoMotion(face_clip, max_frames=2), tmp_path / "v.mp4",
+                          frames=5, size=256)
+    _, frames = read_back(result.video)
+    assert frames.shape == (5, 256, 256, 3)
+    assert result.anchor_images.shape == (2, 256, 256, 3)
+    assert result.direction.meta["source"] == "video"
+
+
+def test_text_motion_checks_before_the_slow_work(mm, tmp_path):
+    with pytest.raises(PromptError, match="no \\{degree\\}"):
+        mm.animation(tmp_path / "no-photo.jpg", TextMotion("a smile"), tmp_path / "t.mp4")
+    with pytest.raises(OptionError, match="loss_res"):
+        mm.direction_from_text("a person with {degree} smile", loss_res=100)
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "micromotion", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_cli_direction_from_text_then_animate(tmp_path, reference, astronaut):
+    out = tmp_path / "smile.pt"
+    r = run("direction", "--synthetic", "--text", "a person with {degree} smile",
+            "--degrees", "no,50%,100%", "--steps", "2", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    d = load_direction(out)
+    assert d.vector.shape == (18, 512) and d.meta["template"] == "a person with {degree} smile"
+    assert d.meta["degrees"] == ["no", "50%", "100%"] and len(d.meta["final_losses"]["clip"]) == 3
+    strip = np.asarray(Image.open(out.with_suffix(".anchors.png")))
+    assert strip.shape == (256, 3 * 256, 3)
+    photo = tmp_path / "astronaut.png"
+    astronaut.save(photo)
+    r = run("animate", str(photo), "--synthetic", "--motion", str(out), "--frames", "3",
+            "--size", "256", "--out", str(tmp_path / "a.mp4"), "--weights", str(reference))
+    assert r.returncode == 0, r.stderr
+    assert read_back(tmp_path / "a.mp4")[1].shape == (3, 256, 256, 3)
+
+
+def test_cli_animate_from_video(tmp_path, face_clip, astronaut):
+    photo = tmp_path / "astronaut.png"
+    astronaut.save(photo)
+    r = run("animate", str(photo), "--synthetic", "--video", str(face_clip), "--max-frames", "2",
+            "--frames", "4", "--size", "256", "--out", str(tmp_path / "v.mp4"),
+            "--save-direction", str(tmp_path / "v.pt"))
+    assert r.returncode == 0, r.stderr
+    assert read_back(tmp_path / "v.mp4")[1].shape == (4, 256, 256, 3)
+    assert load_direction(tmp_path / "v.pt").meta["source"] == "video"
+    assert (tmp_path / "v.anchors.png").is_file()
+
+
+@pytest.mark.parametrize("args,match", [
+    (["direction", "--synthetic", "--out", "x.pt"], "give --text"),
+    (["direction", "--synthetic", "--text", "a smile", "--out", "x.pt"], "has no {degree}"),
+    (["direction", "--synthetic", "--video", "nope.mp4", "--out", "x.pt"], "nope.mp4 not found"),
+    (["animate", "p.jpg", "--synthetic", "--motion", "smile", "--video", "v.mp4"],
+     "not --motion and --video"),
+])
+def test_cli_bad_motion_inputs(args, match):
+    r = run(*args)
+    assert r.returncode == 2 and match in r.stderr and "Traceback" not in r.stderr
