@@ -1,32 +1,96 @@
-"""Gradio page (a thin door on ``micromotion.pipeline``): photo + preset → video.
-``python app.py`` serves on 127.0.0.1:7860. The full demo comes with the serving issue."""
-import tempfile
+"""Gradio page on the Cog ``Predictor`` (same models, same request logic in
+``micromotion.serving``): a face photo and a motion (a preset, words, or a clip) → a video.
+
+    python app.py                          # http://127.0.0.1:7860 (GRADIO_SERVER_PORT to change)
+    MICROMOTION_SYNTHETIC=1 python app.py  # synthetic weights: abstract patterns, not faces
+"""
+from __future__ import annotations
+
+import functools
+import os
+import traceback
+from pathlib import Path
 
 import gradio as gr
 
+import stylegan2
+from micromotion import serving
 from micromotion.direction import PRESETS
 from micromotion.errors import MicromotionError
-from micromotion.pipeline import Micromotion
-from micromotion.weights import synthetic_requested
+from micromotion.render import CURVES
+from predict import Predictor
 
-mm = Micromotion.synthetic_models() if synthetic_requested() else Micromotion.load()
+EXAMPLES = sorted(str(p) for p in (Path(__file__).parent / "examples").glob("*.jpg"))
+SOURCES = ("preset", "text", "video")
 
 
-def animate(image, motion, strength, progress=gr.Progress()):
+def generate(predictor: Predictor, image, source, preset, template, seed, video, strength,
+             frames, curve, fps, size, side_by_side, progress=gr.Progress()):
+    """One request from the page → (video, aligned face, anchor images, how it was made)."""
     if image is None:
-        raise gr.Error("upload a photo with a face first")
-    out = tempfile.NamedTemporaryFile(suffix=".mp4", delete=False).name
+        raise gr.Error("Upload a photo with a face first (or pick the example).")
+    motion = {"text_template": template if source == "text" else None,
+              "anchor_video": video if source == "video" else None}
+    if source == "video" and not video:
+        raise gr.Error("Upload a short clip of one face doing the motion, or pick another source.")
     try:
-        return str(mm.animate(image, motion, out, strength=strength,
-                              progress=lambda s, i, n: progress(i / n, desc=s)))
-    except MicromotionError as exc:
+        result = serving.animate_request(
+            predictor.mm, predictor.outputs, image, preset, int(strength),
+            anchor_seed=int(seed), frames=int(frames), fps=float(fps), curve=curve,
+            output_size=int(size), side_by_side=bool(side_by_side),
+            progress=lambda stage, i, n: progress(i / max(n, 1), desc=stage), **motion)
+    except (MicromotionError, stylegan2.CheckpointError) as exc:
         raise gr.Error(str(exc)) from None
+    except Exception as exc:  # a bug: keep the page alive, say so, keep the trace in the log
+        traceback.print_exc()
+        raise gr.Error(f"Something went wrong on our side ({type(exc).__name__}: {exc}).") from None
+    anchors = list(result.anchor_images) if result.anchor_images is not None else []
+    notes = "; ".join(result.aligned.notes)
+    info = serving.direction_meta(result.direction) + (f" — {notes}" if notes else "")
+    return str(result.video), result.aligned.image, anchors, info
 
 
-demo = gr.Interface(animate, [gr.Image(type="pil", label="face photo"),
-                              gr.Dropdown(list(PRESETS), value="eyesClose", label="micromotion"),
-                              gr.Slider(1, 10, 5, step=1, label="strength")],
-                    gr.Video(label="micromotion"), title="micromotion")
+def build(predictor: Predictor) -> gr.Blocks:
+    with gr.Blocks(title="micromotion", delete_cache=(600, 3600)) as demo:
+        gr.Markdown("# micromotion\nOne face photo → a video of that face moving: a published "
+                    "micromotion, one you describe in words, or one you show in a clip."
+                    + ("\n\n**Synthetic weights**: the models are random, so the video shows "
+                       "abstract patterns, not faces." if predictor.mm.synthetic else ""))
+        with gr.Row():
+            with gr.Column():
+                image = gr.Image(type="filepath", label="Face photo", sources=["upload"])
+                if EXAMPLES:
+                    gr.Examples(EXAMPLES, inputs=image, label="Example photos")
+                source = gr.Radio(list(SOURCES), value="preset", label="Motion from")
+                preset = gr.Dropdown(list(PRESETS), value="eyesClose", label="Micromotion")
+                template = gr.Textbox("a person with {degree} smile", label="Text template "
+                                      "(with {degree}; CLIP anchors take minutes on a CPU)")
+                seed = gr.Number(0, precision=0, minimum=0, label="Anchor seed (text)")
+                video = gr.Video(label="Anchor clip (≤ 60 s, one face)", sources=["upload"])
+                strength = gr.Slider(1, 10, 5, step=1, label="Strength")
+                frames = gr.Slider(2, serving.MAX_FRAMES, 100, step=1, label="Frames")
+                curve = gr.Radio(list(CURVES), value="linear", label="Curve")
+                fps = gr.Slider(1, serving.MAX_FPS, 30, step=1, label="Frames per second")
+                size = gr.Dropdown(list(serving.OUTPUT_SIZES), value=1024, label="Size")
+                side = gr.Checkbox(False, label="Side by side with the photo")
+                button = gr.Button("Generate", variant="primary")
+            with gr.Column():
+                out_video = gr.Video(label="Micromotion", autoplay=True, loop=True)
+                aligned = gr.Image(label="Aligned input", type="pil")
+                anchors = gr.Gallery(label="Anchors", columns=6, height="auto")
+                info = gr.Textbox(label="How it was made", interactive=False)
+        button.click(functools.partial(generate, predictor), [image, source, preset, template, seed, video, strength, frames, curve,
+                      fps, size, side], [out_video, aligned, anchors, info],
+                     api_name="generate", concurrency_limit=1)
+    return demo
+
+
+def main() -> None:
+    predictor = Predictor()
+    predictor.setup()
+    build(predictor).queue(default_concurrency_limit=1).launch(
+        server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"))
+
 
 if __name__ == "__main__":
-    demo.queue(default_concurrency_limit=1).launch(server_name="127.0.0.1", server_port=7860)
+    main()

@@ -1,29 +1,64 @@
-"""Cog predictor (a thin door on ``micromotion.pipeline``). The Replicate inputs of the original
-(``image``, ``micromotion``, ``scale``) keep their names, meaning and defaults; the output is an
-mp4. ``MICROMOTION_SYNTHETIC=1`` runs on synthetic weights, ``MICROMOTION_WEIGHTS`` names the
-weights folder. The full serving (more inputs, weight fetching, tests against the cog server)
-comes with the serving issue."""
-import tempfile
-from pathlib import Path as _Path
+"""Cog predictor (``BaseRunner.run``, the current form of ``predict``): a thin door on ``micromotion`` (the logic lives in ``micromotion.serving``).
 
-import torch
-from cog import BasePredictor, Input, Path
+The Replicate inputs of the original (``image``, ``micromotion``, ``scale``) keep their names,
+meaning and defaults, and the output is an mp4. The other inputs are optional and expose the
+engine. ``MICROMOTION_SYNTHETIC=1`` serves synthetic weights (abstract patterns, not faces);
+``MICROMOTION_WEIGHTS`` names the weights folder.
+"""
+from typing import Optional
 
+from cog import BaseRunner, Input, Path
+
+from micromotion import serving
 from micromotion.direction import PRESETS
-from micromotion.pipeline import Micromotion
-from micromotion.weights import synthetic_requested
+from micromotion.render import CURVES
 
 
-class Predictor(BasePredictor):
+class Predictor(BaseRunner):
     def setup(self) -> None:
-        device = "cuda" if torch.cuda.is_available() else None
-        self.mm = Micromotion.synthetic_models() if synthetic_requested() else Micromotion.load(device=device)
+        """Weights fetched (first run) and verified, CUDA ops built, models loaded and warm."""
+        self.mm = serving.load_models(progress=_log_download)
+        self.outputs = serving.Outputs()
 
-    def predict(self,
-                image: Path = Input(description="a photo with a face"),
-                micromotion: str = Input(description="the motion", choices=list(PRESETS),
-                                         default="eyesClose"),
-                scale: int = Input(description="strength of the motion", ge=1, le=10, default=5),
-                ) -> Path:
-        out = _Path(tempfile.mkdtemp()) / "output.mp4"
-        return Path(self.mm.animate(str(image), micromotion, out, strength=scale))
+    def run(
+        self,
+        image: Path = Input(description="A photo with a face (JPEG, PNG, WebP, …)"),
+        micromotion: str = Input(description="The motion: one of the published directions",
+                                 choices=list(PRESETS), default="eyesClose"),
+        scale: int = Input(description="Strength of the motion", ge=1, le=10, default=5),
+        text_template: str = Input(
+            description="Describe your own motion instead, with {degree}: e.g. 'a person with "
+                        "{degree} smile' (anchors from CLIP; takes minutes)", default=""),
+        anchor_seed: int = Input(description="The generated face the text anchors start from",
+                                 ge=0, default=0),
+        anchor_video: Optional[Path] = Input(
+            description="Or show the motion: a short clip (≤ 60 s) of one face doing it",
+            default=None),
+        direction_file: Optional[Path] = Input(
+            description="Or a direction file made with `python -m micromotion direction`",
+            default=None),
+        frames: int = Input(description="Number of frames", ge=2, le=serving.MAX_FRAMES,
+                            default=100),
+        fps: int = Input(description="Frames per second", ge=1, le=serving.MAX_FPS, default=30),
+        curve: str = Input(description="linear (the original), ease (in-out) or loop (there "
+                                       "and back)", choices=list(CURVES), default="linear"),
+        output_size: int = Input(description="Video size in pixels",
+                                 choices=list(serving.OUTPUT_SIZES), default=1024),
+        side_by_side: bool = Input(description="The aligned photo beside the motion",
+                                   default=False),
+    ) -> Path:
+        result = serving.animate_request(
+            self.mm, self.outputs, str(image), micromotion, scale, text_template, anchor_seed,
+            anchor_video and str(anchor_video), direction_file and str(direction_file), frames,
+            fps, curve, output_size, side_by_side, progress=_log_progress)
+        return Path(result.video)
+
+
+def _log_progress(stage: str, done: int, total: int) -> None:
+    print(f"{stage}: {done}/{total}", flush=True)  # Cog streams stdout into the logs
+
+
+def _log_download(name: str, done: int, total: int | None) -> None:
+    if done == total or done % (64 << 20) < (1 << 20):
+        print(f"fetching {name}: {done >> 20} MB" + (f" of {total >> 20} MB" if total else ""),
+              flush=True)

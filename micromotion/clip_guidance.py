@@ -14,7 +14,6 @@ is ``1 − exp(logit_scale)·cos(image, text)/100``.
 """
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import os
 import warnings
@@ -27,6 +26,7 @@ import torch
 import stylegan2
 
 from .errors import MicromotionError, PromptError
+from .weights import sha256_of
 
 CLIP_FILE = "ViT-B-32.pt"
 CLIP_SHA256 = "40d365715913c9da98579312b702a82c18be219cc2a73407c4526f58eba950af"
@@ -48,14 +48,6 @@ def clip_module(name: str) -> ModuleType:
         mspec.loader.exec_module(module)
         _modules[name] = module
     return _modules[name]
-
-
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def clip_state_dict(path: str | os.PathLike, expected_sha256: str | None = CLIP_SHA256,

@@ -128,10 +128,9 @@ def load_direction(path: str | os.PathLike, n_latent: int | None = None,
     return Direction(vec.float().contiguous(), meta)
 
 
-def preset_path(name: str, weights_dir: str | os.PathLike) -> Path:
-    """Where a published direction lives in the weights folder:
-    ``pregen_latents/<name>/d_latent`` (the layout of the paper's repository)."""
+def check_preset(name: str) -> None:
+    """An unknown preset name is a clear error (the files are manifest entries
+    ``direction-<name>``, at ``pregen_latents/<name>/d_latent`` as in the paper's repository)."""
     if name not in PRESETS:
         raise UnknownPresetError(f"unknown micromotion preset {name!r}; choose one of "
                                  f"{', '.join(PRESETS)}")
-    return Path(weights_dir) / "pregen_latents" / name / "d_latent"

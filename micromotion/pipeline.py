@@ -80,26 +80,34 @@ class Micromotion:
 
     def __init__(self, generator: stylegan2.Generator, encoder: Encoder,
                  weights_folder: str | os.PathLike | None = None, synthetic: bool = False,
-                 dtype: torch.dtype | None = None):
+                 dtype: torch.dtype | None = None, fetch: bool = False):
         self.generator, self.encoder = generator, encoder
         self.weights_folder = Path(weights_folder) if weights_folder else weights.weights_dir()
         self.synthetic = synthetic
+        self.fetch = fetch  # download weights files (presets, CLIP, ArcFace) when missing
         self.dtype = dtype  # torch.bfloat16: faster CPU inversion, anchors and rendering
         self._text_models = None  # CLIP and ArcFace, loaded on the first text direction
 
     @classmethod
     def load(cls, weights_folder: str | os.PathLike | None = None, encoder: str = "restyle_psp",
-             device: str | torch.device | None = None, dtype: torch.dtype | None = None
-             ) -> "Micromotion":
+             device: str | torch.device | None = None, dtype: torch.dtype | None = None,
+             fetch: bool = False, progress: weights.Progress | None = None) -> "Micromotion":
         """The FFHQ generator and an encoder (``restyle_psp``, ``restyle_e4e`` or ``e4e``)
-        from the weights folder."""
+        from the weights folder; ``fetch`` downloads missing files (``weights.fetch``)."""
         if encoder not in ENCODERS:
             raise ValueError(f"encoder must be one of {', '.join(ENCODERS)}, got {encoder!r}")
-        gen_path = weights.path_of("stylegan2-ffhq-config-f", weights_folder)
-        enc_path = weights.path_of(ENCODERS[encoder], weights_folder)
+        names = ["stylegan2-ffhq-config-f", ENCODERS[encoder]]
+        gen_path, enc_path = (weights.ensure(names, weights_folder, progress=progress).values()
+                              if fetch else (weights.path_of(n, weights_folder) for n in names))
         gen = stylegan2.load_generator(gen_path, device=device)
         return cls(gen, load_encoder(enc_path, generator=gen, device=device), weights_folder,
-                   dtype=dtype)
+                   dtype=dtype, fetch=fetch)
+
+    def weights_file(self, name: str) -> Path:
+        """Manifest entry ``name`` in this pipeline's weights folder (fetched if allowed)."""
+        if self.fetch:
+            return weights.fetch(name, self.weights_folder)
+        return weights.path_of(name, self.weights_folder)
 
     @classmethod
     def synthetic_models(cls, weights_folder: str | os.PathLike | None = None,
@@ -128,9 +136,8 @@ class Micromotion:
 
     def preset(self, name: str) -> Direction:
         """One of the five published directions (``direction.PRESETS``)."""
-        directions.preset_path(name, self.weights_folder)  # an unknown name fails here
-        path = weights.path_of(f"direction-{name}", self.weights_folder)  # a missing file here
-        return self._checked(directions.load_direction(path))
+        directions.check_preset(name)
+        return self._checked(directions.load_direction(self.weights_file(f"direction-{name}")))
 
     def motion(self, motion: Motion) -> Direction:
         """A preset name, a direction file, a ``Direction`` or a ``[L, D]`` tensor → Direction."""
@@ -190,9 +197,8 @@ class Micromotion:
                 self._text_models = (CLIPGuide(synthetic_clip_state()),
                                      load_arcface(synthetic_arcface_state()))
             else:
-                self._text_models = (
-                    load_clip(weights.path_of("clip-vit-b-32", self.weights_folder)),
-                    load_arcface(weights.path_of("model_ir_se50", self.weights_folder)))
+                self._text_models = (load_clip(self.weights_file("clip-vit-b-32")),
+                                     load_arcface(self.weights_file("model_ir_se50")))
             device = self.generator.input.input.device
             for m in (self._text_models[0].model, self._text_models[1]):
                 m.to(device)

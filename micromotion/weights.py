@@ -1,19 +1,42 @@
-"""The weights manifest (``weights/manifest.json``) and where the files are found.
+"""The official weights: the manifest (``weights/manifest.json``), where each file is found, and
+fetching it.
 
-``MICROMOTION_WEIGHTS`` names the weights folder (default ``weights/`` beside the code);
-``MICROMOTION_SYNTHETIC=1`` asks the doors for seeded synthetic weights instead (abstract
-patterns, not faces). Downloading and verification come with the serving issue.
+Where a file is looked for, first match wins:
+1. ``MICROMOTION_<NAME>`` (the entry's name in capitals, ``-`` as ``_``; e.g.
+   ``MICROMOTION_STYLEGAN2_FFHQ_CONFIG_F=/data/ffhq.pt``): the user's own copy of that file;
+2. the weights folder: ``MICROMOTION_WEIGHTS``, or ``weights/`` beside the code.
+
+``python -m micromotion.weights fetch [NAME ...]`` (and ``ensure`` in code: what the Cog
+``setup()`` runs) downloads what is missing into the weights folder: with a progress bar,
+resuming a partial ``<file>.part``, checking the size and sha256 where the manifest knows them,
+then renaming into place, so a file under its final name is always whole. Google Drive sources
+(``gdrive:<id>``) go through ``gdown``. ``MICROMOTION_OFFLINE=1`` never downloads.
+``MICROMOTION_SYNTHETIC=1`` asks the doors for seeded
+synthetic weights instead (abstract patterns, not faces).
 """
 from __future__ import annotations
 
+import argparse
+import hashlib
 import json
 import os
+import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
+from typing import Callable, Iterable
 
 from .errors import WeightsMissingError
 
 ROOT = Path(__file__).resolve().parents[1]
 MANIFEST = ROOT / "weights" / "manifest.json"
+PRESET_NAMES = ("direction-smile", "direction-angry", "direction-aging", "direction-eyesClose",
+                "direction-headsTurn")
+# What the default pipeline (ReStyle-pSp, presets, text anchors) needs: what setup() fetches.
+DEFAULT_NAMES = ("stylegan2-ffhq-config-f", "restyle_psp_ffhq_encode", "model_ir_se50",
+                 "clip-vit-b-32") + PRESET_NAMES
+CHUNK = 1 << 20
+TIMEOUT_S = 30
 
 
 def weights_dir() -> Path:
@@ -24,23 +47,222 @@ def synthetic_requested() -> bool:
     return os.environ.get("MICROMOTION_SYNTHETIC", "") not in ("", "0", "false", "no")
 
 
+def offline() -> bool:
+    """``MICROMOTION_OFFLINE=1``: never try to download."""
+    return os.environ.get("MICROMOTION_OFFLINE", "") not in ("", "0", "false", "no")
+
+
 def manifest() -> dict:
     return {k: v for k, v in json.loads(MANIFEST.read_text()).items() if not k.startswith("_")}
 
 
-def path_of(name: str, folder: str | os.PathLike | None = None) -> Path:
-    """The file of manifest entry ``name`` in ``folder`` (default ``weights_dir()``); a clear
-    ``WeightsMissingError`` (what, how big, its sha256, where to put it) when it is absent."""
-    entry = manifest()[name]
+def env_var(name: str) -> str:
+    """The environment variable that points at the user's own copy of entry ``name``."""
+    return "MICROMOTION_" + name.upper().replace("-", "_")
+
+
+def _entry(name: str, entries: dict | None) -> dict:
+    entries = manifest() if entries is None else entries
+    if name not in entries:
+        raise WeightsMissingError(f"unknown weights name {name!r}; the manifest lists "
+                                  f"{', '.join(entries)}")
+    return entries[name]
+
+
+def target(name: str, folder: str | os.PathLike | None = None,
+           entries: dict | None = None) -> Path:
+    """Where entry ``name`` is (or would be) found: its environment variable, or the folder."""
+    own = os.environ.get(env_var(name))
+    if own:
+        return Path(own)
     folder = Path(folder) if folder is not None else weights_dir()
-    path = folder / entry["file"]
+    return folder / _entry(name, entries)["file"]
+
+
+def describe(name: str, entries: dict | None = None) -> str:
+    """"file (size, sha256, from sources)" for messages."""
+    entry = _entry(name, entries)
+    facts = ", ".join(f for f in (
+        f"{entry['size']:,} bytes" if entry.get("size") else "",
+        f"sha256 {entry['sha256']}" if entry.get("sha256") else "",
+        f"from {' or '.join(entry['sources'])}" if entry.get("sources") else "") if f)
+    return entry["file"] + (f" ({facts})" if facts else "")
+
+
+def path_of(name: str, folder: str | os.PathLike | None = None,
+            entries: dict | None = None) -> Path:
+    """The file of manifest entry ``name``; a clear ``WeightsMissingError`` (what, how big, its
+    sha256, where to put it) when it is absent."""
+    path = target(name, folder, entries)
     if not path.is_file():
-        facts = ", ".join(f for f in (
-            f"{entry['size']:,} bytes" if entry.get("size") else "",
-            f"sha256 {entry['sha256']}" if entry.get("sha256") else "",
-            f"from {' or '.join(entry['sources'])}" if entry.get("sources") else "") if f)
         raise WeightsMissingError(
-            f"{entry['file']} not found in {folder}" + (f" ({facts})" if facts else "") +
-            ": put it there, set MICROMOTION_WEIGHTS to the folder that has it, or run on "
-            "synthetic weights (MICROMOTION_SYNTHETIC=1 or --synthetic)")
+            f"{describe(name, entries)} not found at {path}: run `python -m micromotion.weights "
+            f"fetch {name}`, put it there, point {env_var(name)} or MICROMOTION_WEIGHTS at your "
+            f"copy, or run on synthetic weights (MICROMOTION_SYNTHETIC=1 or --synthetic)")
     return path
+
+
+# -- fetching ------------------------------------------------------------------------------------
+Progress = Callable[[str, int, int | None], None]  # (name, bytes so far, total or None)
+
+
+def ensure(names: Iterable[str] = DEFAULT_NAMES, folder: str | os.PathLike | None = None,
+           entries: dict | None = None, progress: Progress | None = None) -> dict[str, Path]:
+    """Every named file present and verified, fetching what is missing. Raises one
+    ``WeightsMissingError`` naming every file that could not be had, and why."""
+    found, failures = {}, []
+    for name in names:
+        try:
+            found[name] = fetch(name, folder, entries, progress)
+        except WeightsMissingError as exc:
+            failures.append(str(exc))
+    if failures:
+        raise WeightsMissingError(
+            f"{len(failures)} weights file(s) missing: " + " | ".join(failures) +
+            " | To try everything without them, run on synthetic weights "
+            "(MICROMOTION_SYNTHETIC=1, or --synthetic on the command line).")
+    return found
+
+
+def fetch(name: str, folder: str | os.PathLike | None = None, entries: dict | None = None,
+          progress: Progress | None = None) -> Path:
+    """Entry ``name`` present at ``target()``: checked if there, else downloaded from its
+    sources in turn (resuming ``<file>.part``), verified, renamed into place."""
+    entry = _entry(name, entries)
+    dest = target(name, folder, entries)
+    if dest.is_file():
+        problem = _verify(dest, entry)
+        if problem is None:
+            return dest
+        if os.environ.get(env_var(name)):  # never overwrite the user's own copy
+            raise WeightsMissingError(f"{dest} (from {env_var(name)}) is not {entry['file']}: "
+                                      f"{problem}")
+        dest.unlink()
+    if not entry.get("sources"):
+        raise WeightsMissingError(f"{describe(name, entries)} is not at {dest} and has no "
+                                  f"known download source: put your copy there or point "
+                                  f"{env_var(name)} at it")
+    if offline():
+        raise WeightsMissingError(f"{describe(name, entries)} is not at {dest} and downloads "
+                                  f"are off (MICROMOTION_OFFLINE): put the file there or point "
+                                  f"{env_var(name)} at your copy")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    part = dest.with_name(dest.name + ".part")
+    reasons = []
+    for source in entry["sources"]:
+        try:
+            _download(source, part, entry.get("size"),
+                      (lambda done, total: progress(name, done, total)) if progress else None)
+        except (OSError, urllib.error.URLError, RuntimeError, ValueError) as exc:
+            reasons.append(f"{source}: {exc}")
+            continue
+        problem = _verify(part, entry)
+        if problem is None:
+            os.replace(part, dest)  # atomic: the final name only ever holds a whole file
+            return dest
+        part.unlink()
+        reasons.append(f"{source}: {problem}")
+    raise WeightsMissingError(f"could not download {describe(name, entries)}: "
+                              f"{'; '.join(reasons)}. Put the file at {dest} or point "
+                              f"{env_var(name)} at your copy")
+
+
+def _verify(path: Path, entry: dict) -> str | None:
+    """None if ``path`` has the manifest's size and sha256 (where known), else what differs."""
+    size = path.stat().st_size
+    if entry.get("size") and size != entry["size"]:
+        return f"it is {size:,} bytes, not {entry['size']:,}"
+    if entry.get("sha256"):
+        digest = sha256_of(path)
+        if digest != entry["sha256"]:
+            return f"its sha256 is {digest}, not {entry['sha256']}"
+    return None
+
+
+def sha256_of(path: str | os.PathLike) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(CHUNK), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _download(source: str, part: Path, size: int | None,
+              progress: Callable[[int, int | None], None] | None) -> None:
+    if source.startswith("gdrive:"):
+        _download_gdrive(source.removeprefix("gdrive:"), part)
+    elif source.startswith(("http://", "https://")):
+        _download_http(source, part, size, progress)
+    else:
+        raise ValueError(f"unknown kind of source {source!r}")
+
+
+def _download_http(url: str, part: Path, size: int | None,
+                   progress: Callable[[int, int | None], None] | None) -> None:
+    """Download ``url`` into ``part``, continuing from its current length (HTTP Range)."""
+    have = part.stat().st_size if part.exists() else 0
+    if size and have >= size:
+        return
+    request = urllib.request.Request(url, headers={"Range": f"bytes={have}-"} if have else {})
+    with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:
+        if have and response.status != 206:  # the server ignored the range: start over
+            have = 0
+        length = response.headers.get("Content-Length")
+        total = have + int(length) if length is not None else size
+        with open(part, "ab" if have else "wb") as f:
+            done = have
+            while block := response.read(CHUNK):
+                f.write(block)
+                done += len(block)
+                if progress:
+                    progress(done, total)
+
+
+def _download_gdrive(file_id: str, part: Path) -> None:
+    """A Google Drive file through ``gdown`` (which handles Drive's confirmation pages and
+    resumes ``part``)."""
+    import gdown
+    out = gdown.download(id=file_id, output=str(part), quiet=False, resume=True)
+    if out is None or not part.is_file():
+        raise RuntimeError("Google Drive refused the download (quota or permissions)")
+
+
+# -- command line ---------------------------------------------------------------------------------
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m micromotion.weights",
+                                     description="List and fetch the official weights.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    f = sub.add_parser("fetch", help="download what is missing (default: what the pipeline uses)")
+    f.add_argument("names", nargs="*", help=f"manifest names (default: {' '.join(DEFAULT_NAMES)})")
+    f.add_argument("--folder", default=None, help="weights folder (default $MICROMOTION_WEIGHTS or weights/)")
+    ls = sub.add_parser("list", help="every manifest entry, where it is looked for, and if present")
+    ls.add_argument("--folder", default=None)
+    args = parser.parse_args(argv)
+    if args.command == "list":
+        for name in manifest():
+            path = target(name, args.folder)
+            print(f"{'present' if path.is_file() else 'missing':8} {name:26} {path}")
+        return 0
+    from tqdm import tqdm
+    bars: dict[str, tqdm] = {}
+
+    def progress(name: str, done: int, total: int | None) -> None:
+        bar = bars.get(name) or bars.setdefault(
+            name, tqdm(total=total, desc=name, unit="B", unit_scale=True, initial=done))
+        bar.update(done - bar.n)
+
+    try:
+        paths = ensure(args.names or DEFAULT_NAMES, args.folder, progress=progress)
+    except WeightsMissingError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        for bar in bars.values():
+            bar.close()
+    for path in paths.values():
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -362,6 +362,8 @@ class Generator(nn.Module):
 
     def _synthesis_autograd(self, wp, noise, res):
         x = self.input.input.repeat(wp.shape[0], 1, 1, 1)
+        if not x.is_cuda:  # oneDNN's native layout: no reorders around each conv (~12%)
+            x = x.contiguous(memory_format=torch.channels_last)
         x = self.conv1(x, wp[:, 0], noise[0])
         skip = self.to_rgb1(x, wp[:, 1], None)
         for up, conv, to_rgb, i in self._blocks(res):

@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from micromotion import direction as dirmod
-from micromotion.direction import (PRESETS, direction_from_anchors, load_direction, preset_path,
+from micromotion import weights
+from micromotion.direction import (PRESETS, direction_from_anchors, load_direction, check_preset,
                                    save_direction)
 from micromotion.errors import AnchorError, DirectionFileError, UnknownPresetError
 from micromotion.rpca import rpca
@@ -124,7 +125,8 @@ SHA256 = {  # ../shared/reference/README.md
 
 @pytest.mark.parametrize("name", PRESETS)
 def test_published_presets_load(reference, name):
-    path = preset_path(name, reference)
+    path = weights.path_of(f"direction-{name}", reference)
+    assert weights.manifest()[f"direction-{name}"]["sha256"] == SHA256[name]
     assert hashlib.sha256(path.read_bytes()).hexdigest() == SHA256[name]
     d = load_direction(path, n_latent=18, style_dim=512)
     assert d.vector.shape == (18, 512) and d.vector.dtype == torch.float32
@@ -133,4 +135,4 @@ def test_published_presets_load(reference, name):
 
 def test_unknown_preset():
     with pytest.raises(UnknownPresetError, match="choose one of smile, angry"):
-        preset_path("wink", "weights")
+        check_preset("wink")

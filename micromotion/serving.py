@@ -1,0 +1,138 @@
+"""What the two doors (the Cog ``Predictor`` and the Gradio page) share: loading the models for
+serving, turning request inputs into a checked motion, and an output folder that never grows.
+
+The inputs are the Replicate model's (``image``, ``micromotion``, ``scale``) plus the engine's:
+a text template with its anchor seed, an anchor video, or a direction file (at most one of the
+three; each overrides ``micromotion``), and frames, fps, curve, output size, side-by-side.
+"""
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+
+import torch
+
+import stylegan2
+
+from . import weights
+from .direction import PRESETS, Direction
+from .errors import OptionError
+from .pipeline import Micromotion, Progress, TextMotion, VideoMotion
+from .render import CURVES, check_int, check_number
+
+OUTPUT_SIZES = (1024, 512, 256)
+MAX_FRAMES = 300
+MAX_FPS = 60
+
+
+def load_models(progress: weights.Progress | None = None) -> Micromotion:
+    """The pipeline for serving, loaded once: synthetic weights when ``MICROMOTION_SYNTHETIC``
+    is set, else the official files (fetched when missing), on the GPU when there is one
+    (with the CUDA ops built now, not on the first request), warmed up with one small render."""
+    if weights.synthetic_requested():
+        mm = Micromotion.synthetic_models()
+    else:
+        weights.ensure(progress=progress)
+        cuda = torch.cuda.is_available()
+        if cuda:
+            for op in ("bias_act", "upfirdn2d"):
+                stylegan2.ops.plugin.available(op)  # builds (or finds) the kernels, once
+        mm = Micromotion.load(device="cuda" if cuda else None)
+        mm.text_models()  # CLIP and ArcFace now, so a text request does not wait for them
+    with torch.no_grad():
+        mm.generator.synthesis(mm.generator.latent_avg[None].clone(), max_res=256)
+    return mm
+
+
+def motion_from_inputs(micromotion: str = "eyesClose", text_template: str | None = None,
+                       anchor_seed: int = 0, anchor_video: str | os.PathLike | None = None,
+                       direction_file: str | os.PathLike | None = None
+                       ) -> str | os.PathLike | TextMotion | VideoMotion:
+    """The motion a request asks for, checked: a text template, an anchor video or a
+    direction file when one is given (never two), else the preset ``micromotion``."""
+    text_template = (text_template or "").strip() or None
+    given = [n for n, v in (("text_template", text_template), ("anchor_video", anchor_video),
+                            ("direction_file", direction_file)) if v]
+    if len(given) > 1:
+        raise OptionError(f"give only one of text_template, anchor_video and direction_file "
+                          f"(got {' and '.join(given)})")
+    check_int("anchor_seed", anchor_seed, 0, 2 ** 32 - 1)
+    if text_template:
+        return TextMotion(text_template, seed=int(anchor_seed))
+    if anchor_video:
+        return VideoMotion(anchor_video)
+    if direction_file:
+        return direction_file
+    if micromotion not in PRESETS:
+        raise OptionError(f"micromotion must be one of {', '.join(PRESETS)}, got {micromotion!r}")
+    return micromotion
+
+
+def check_render_inputs(scale, frames, fps, curve, output_size) -> None:
+    check_int("scale", scale, 1, 10)
+    check_int("frames", frames, 2, MAX_FRAMES)
+    check_number("fps", fps, 1, MAX_FPS)
+    if curve not in CURVES:
+        raise OptionError(f"curve must be one of {', '.join(CURVES)}, got {curve!r}")
+    if output_size not in OUTPUT_SIZES:
+        raise OptionError(f"output_size must be one of {', '.join(map(str, OUTPUT_SIZES))}, "
+                          f"got {output_size!r}")
+
+
+class Outputs:
+    """One private temp folder per process; each request's files go in a fresh subfolder and
+    the previous request's subfolder is removed then (the door has finished sending it by the
+    time the next request starts), so at most one result is ever kept on disk."""
+
+    def __init__(self, prefix: str = "micromotion-"):
+        self.root = Path(tempfile.mkdtemp(prefix=prefix))
+        self._lock = threading.Lock()
+        self._last: Path | None = None
+        atexit.register(self.close)
+
+    def new(self, filename: str) -> Path:
+        with self._lock:
+            self.discard_last()
+            self._last = Path(tempfile.mkdtemp(dir=self.root))
+            return self._last / filename
+
+    def discard_last(self) -> None:
+        if self._last is not None:
+            shutil.rmtree(self._last, ignore_errors=True)
+            self._last = None
+
+    def close(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def animate_request(mm: Micromotion, outputs: Outputs, image, micromotion: str = "eyesClose",
+                    scale: int = 5, text_template: str | None = None, anchor_seed: int = 0,
+                    anchor_video=None, direction_file=None, frames: int = 100, fps: float = 30,
+                    curve: str = "linear", output_size: int = 1024, side_by_side: bool = False,
+                    progress: Progress | None = None):
+    """One request, every input checked before any slow work → ``pipeline.Animation``. On an
+    error nothing of the request stays on disk."""
+    if image is None or (isinstance(image, (str, os.PathLike)) and not str(image)):
+        raise OptionError("image is required: a photo with a face")
+    check_render_inputs(scale, frames, fps, curve, output_size)
+    motion = motion_from_inputs(micromotion, text_template, anchor_seed, anchor_video,
+                                direction_file)
+    out = outputs.new("micromotion.mp4")
+    try:
+        return mm.animation(image, motion, out, strength=float(scale), frames=int(frames),
+                            fps=float(fps), curve=curve, size=int(output_size),
+                            side_by_side=bool(side_by_side), progress=progress)
+    except BaseException:
+        outputs.discard_last()
+        raise
+
+
+def direction_meta(d: Direction) -> str:
+    """One line on how a direction was made, for the pages."""
+    m = d.meta
+    return ", ".join(f"{k}: {m[k]}" for k in ("source", "template", "file", "anchors", "rank")
+                     if k in m)

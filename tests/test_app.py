@@ -1,0 +1,125 @@
+"""The Gradio page (`python app.py`) on synthetic weights: driven by a real headless Chromium
+(Debian's, through Playwright's driver) and called through gradio_client."""
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import ROOT, read_back
+
+pytest.importorskip("gradio")
+CHROMIUM = "/usr/bin/chromium"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def page_url(reference, tmp_path_factory):
+    port = free_port()
+    log = tmp_path_factory.mktemp("app") / "app.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "app.py"], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+            env={**os.environ, "MICROMOTION_SYNTHETIC": "1", "MICROMOTION_WEIGHTS": str(reference),
+                 "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False"})
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.time() + 180
+        while True:
+            assert proc.poll() is None, log.read_text()
+            try:
+                urllib.request.urlopen(url, timeout=5)
+                break
+            except OSError:
+                assert time.time() < deadline, log.read_text()
+                time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+@pytest.fixture(scope="module")
+def photo(astronaut, tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("photo") / "astronaut.jpg"
+    astronaut.save(path)
+    return path
+
+
+def call(url, image, **overrides):
+    from gradio_client import Client, handle_file
+    args = dict(image=handle_file(str(image)), source="preset", preset="smile",
+                template="a person with {degree} smile", seed=0, video=None, strength=3,
+                frames=4, curve="linear", fps=10, size=256, side_by_side=False)
+    args.update(overrides)
+    return Client(url, verbose=False).predict(**args, api_name="/generate")
+
+
+def test_gradio_client_gets_a_video(page_url, photo):
+    video, aligned, anchors, info = call(page_url, photo, frames=5, fps=10)
+    path = video["video"] if isinstance(video, dict) else video
+    meta, frames = read_back(path)
+    assert frames.shape == (5, 256, 256, 3) and meta["fps"] == 10
+    assert Image.open(aligned).size == (256, 256)
+    assert anchors == [] and "published d_latent" in info
+
+
+def test_gradio_client_gets_clear_errors(page_url, photo, tmp_path):
+    from gradio_client.exceptions import AppError
+    blank = tmp_path / "blank.png"
+    Image.fromarray(np.full((200, 200, 3), 128, np.uint8)).save(blank)
+    with pytest.raises(AppError, match="no face found"):
+        call(page_url, blank)
+    with pytest.raises(AppError, match="has no \\{degree\\}"):
+        call(page_url, photo, source="text", template="a smile")
+    video, *_ = call(page_url, photo, frames=2)  # the page still works
+    assert video
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed (make test installs Debian's chromium)")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+def test_page_in_chromium(browser, page_url, photo):
+    page = browser.new_page()
+    page.goto(page_url)
+    page.locator("input[type=file]").first.set_input_files(str(photo))
+    frames = page.get_by_label("number input for Frames", exact=True)
+    frames.fill("4")
+    frames.press("Enter")
+    page.get_by_role("button", name="Generate").click()
+    video = page.locator("video[src]").first
+    video.wait_for(timeout=240_000)
+    page.wait_for_function("() => { const v = document.querySelector('video[src]');"
+                           " return v && v.readyState >= 1 && v.duration > 0; }", timeout=60_000)
+    assert page.get_by_text("How it was made").count() >= 1
+    page.close()
+
+
+def test_page_shows_errors(browser, page_url, tmp_path):
+    blank = tmp_path / "blank.png"
+    Image.fromarray(np.full((200, 200, 3), 128, np.uint8)).save(blank)
+    page = browser.new_page()
+    page.goto(page_url)
+    page.locator("input[type=file]").first.set_input_files(str(blank))
+    page.get_by_role("button", name="Generate").click()
+    page.get_by_text("no face found").first.wait_for(timeout=120_000)
+    page.close()

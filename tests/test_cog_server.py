@@ -1,0 +1,199 @@
+"""The real Cog server (cog + coglet from PyPI) on 127.0.0.1 serving predict.py on synthetic
+weights: Replicate's inputs in, an mp4 out; bad inputs fail with one clear sentence and the
+server stays up; missing weights offline fail setup with the reason in its logs."""
+import base64
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import ROOT, read_back
+
+pytest.importorskip("cog")
+pytest.importorskip("coglet")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(url):
+    with urllib.request.urlopen(url, timeout=30) as r:
+        return json.load(r)
+
+
+def post(url, body, timeout=600):
+    req = urllib.request.Request(url, json.dumps(body).encode(),
+                                 {"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, json.load(r)
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"{}")
+
+
+class CogServer:
+    def __init__(self, tmp: Path, **env):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.tmp = tmp
+        self.log = open(tmp / "server.log", "w+")
+        venv_bin = str(Path(sys.executable).parent)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "cog.server.http", "--host", "127.0.0.1"], cwd=ROOT,
+            stdout=self.log, stderr=subprocess.STDOUT,
+            env={**os.environ, "PATH": venv_bin + os.pathsep + os.environ.get("PATH", ""),
+                 "COG_PREDICT_TYPE_STUB": "predict.py:Predictor", "PORT": str(self.port),
+                 "TMPDIR": str(tmp / "tmp"), **env})
+
+    def wait(self, until=("READY", "SETUP_FAILED"), timeout=180) -> dict:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            assert self.proc.poll() is None, self.logs()
+            try:
+                health = get(self.url + "/health-check")
+                if health.get("status") in until:
+                    return health
+            except (urllib.error.URLError, ConnectionError, json.JSONDecodeError):
+                pass
+            time.sleep(0.5)
+        raise AssertionError(f"server not {until} in {timeout} s:\n{self.logs()}")
+
+    def logs(self) -> str:
+        self.log.flush()
+        return (self.tmp / "server.log").read_text()
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()
+
+
+def data_url(path: Path, mime: str) -> str:
+    return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode()
+
+
+@pytest.fixture(scope="module")
+def server(reference, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("cog")
+    (tmp / "tmp").mkdir()
+    s = CogServer(tmp, MICROMOTION_SYNTHETIC="1", MICROMOTION_WEIGHTS=str(reference))
+    try:
+        health = s.wait()
+        assert health["status"] == "READY", s.logs()
+        yield s
+    finally:
+        s.stop()
+
+
+@pytest.fixture(scope="module")
+def photo(astronaut, tmp_path_factory):
+    path = tmp_path_factory.mktemp("in") / "astronaut.jpg"
+    astronaut.save(path)
+    return data_url(path, "image/jpeg")
+
+
+def predict(server, **inputs):
+    status, body = post(server.url + "/predictions", {"input": inputs})
+    assert status == 200, body
+    return body
+
+
+def decode_output(body, tmp_path) -> Path:
+    out = body["output"]
+    assert out.startswith("data:video/mp4;base64,") or out.startswith("data:"), out[:60]
+    path = tmp_path / "out.mp4"
+    path.write_bytes(base64.b64decode(out.split(",", 1)[1]))
+    return path
+
+
+def test_health(server):
+    health = get(server.url + "/health-check")
+    assert health["status"] == "READY" and health["setup"]["status"] == "succeeded"
+
+
+def test_replicate_inputs_give_an_mp4(server, photo, tmp_path):
+    body = predict(server, image=photo, micromotion="smile", scale=3)
+    assert body["status"] == "succeeded", body.get("error") or body.get("logs")
+    meta, frames = read_back(decode_output(body, tmp_path))
+    assert frames.shape == (100, 1024, 1024, 3) and meta["fps"] == 30  # the original's video
+    assert "invert: 5/5" in body["logs"] and "render: 100/100" in body["logs"]
+
+
+def test_new_inputs(server, photo, tmp_path):
+    body = predict(server, image=photo, frames=8, fps=12, curve="loop", output_size=256,
+                   side_by_side=True)
+    assert body["status"] == "succeeded", body.get("error")
+    meta, frames = read_back(decode_output(body, tmp_path))
+    assert frames.shape == (8, 256, 512, 3) and meta["fps"] == 12
+
+
+@pytest.mark.parametrize("inputs,message", [
+    ({"text_template": "a person smiling"}, "has no {degree}"),
+    ({"text_template": "a {degree} smile", "direction_file": "data:application/octet-stream;base64,AA=="},
+     "give only one of text_template, anchor_video and direction_file"),
+    ({"direction_file": "data:application/octet-stream;base64," + base64.b64encode(b"junk").decode()},
+     "not a torch.save file, or truncated"),
+])
+def test_bad_inputs_fail_clearly_and_the_server_stays_up(server, photo, inputs, message):
+    body = predict(server, image=photo, output_size=256, frames=4, **inputs)
+    assert body["status"] == "failed" and message in body["error"], body
+    assert "Traceback" not in body["error"]
+    assert server.wait(("READY",), timeout=30)["status"] == "READY"  # back from BUSY
+
+
+def test_photo_without_a_face(server, tmp_path):
+    blank = tmp_path / "blank.png"
+    Image.fromarray(np.full((300, 300, 3), 128, np.uint8)).save(blank)
+    body = predict(server, image=data_url(blank, "image/png"))
+    assert body["status"] == "failed" and "no face found" in body["error"]
+    assert server.wait(("READY",), timeout=30)["status"] == "READY"  # back from BUSY
+
+
+@pytest.mark.parametrize("inputs,message", [
+    ({"scale": 11}, "scale must be an integer from 1 to 10, got 11"),
+    ({"micromotion": "wink"}, "micromotion must be one of smile, angry"),
+    ({"frames": 1000}, "frames must be an integer from 2 to 300"),
+    ({"output_size": 300}, "output_size must be one of 1024, 512, 256"),
+    ({"curve": "zigzag"}, "curve must be one of linear, ease, loop"),
+])
+def test_run_validates_what_the_schema_would(server, photo, inputs, message):
+    """Without `cog build` there is no schema, so run() itself checks every input."""
+    body = predict(server, image=photo, **inputs)
+    assert body["status"] == "failed" and message in body["error"], body
+    assert server.wait(("READY",), timeout=30)["status"] == "READY"  # back from BUSY
+
+
+def test_no_temp_files_left(server, photo):
+    """After successful and failed predictions, at most the last result is kept on disk."""
+    predict(server, image=photo, output_size=256, frames=3)
+    predict(server, image=photo, text_template="no degree here")
+    files = [p for p in (server.tmp / "tmp").rglob("*") if p.is_file()]
+    assert len(files) <= 1, files
+
+
+def test_missing_weights_offline_fail_setup(tmp_path):
+    (tmp_path / "tmp").mkdir()
+    s = CogServer(tmp_path, MICROMOTION_WEIGHTS=str(tmp_path / "empty"), MICROMOTION_OFFLINE="1")
+    try:
+        health = s.wait()
+        assert health["status"] == "SETUP_FAILED"
+        logs = s.logs() + json.dumps(health)
+        assert "stylegan2-ffhq-config-f.pt (381,462,551 bytes" in logs
+        assert "MICROMOTION_SYNTHETIC=1" in logs
+    finally:
+        s.stop()

@@ -1,0 +1,149 @@
+"""Fetching weights from a real HTTP server on 127.0.0.1: resume, sha256, atomic rename, the
+user's own copies, and clear errors offline."""
+import hashlib
+import http.server
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from conftest import ROOT
+from micromotion import weights
+from micromotion.errors import WeightsMissingError
+
+BLOB = bytes(range(256)) * 4096  # 1 MiB
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    """Serves BLOB at /blob with HTTP Range support; 404 elsewhere; records each request."""
+    log: list = []
+
+    def do_GET(self):
+        self.log.append((self.path, self.headers.get("Range")))
+        if self.path != "/blob":
+            self.send_error(404)
+            return
+        start = 0
+        if self.headers.get("Range"):
+            start = int(self.headers["Range"].split("=")[1].split("-")[0])
+            self.send_response(206)
+            self.send_header("Content-Range", f"bytes {start}-{len(BLOB) - 1}/{len(BLOB)}")
+        else:
+            self.send_response(200)
+        self.send_header("Content-Length", str(len(BLOB) - start))
+        self.end_headers()
+        self.wfile.write(BLOB[start:])
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def server():
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+@pytest.fixture
+def entries(server):
+    _Handler.log.clear()
+    good = {"file": "sub/blob.bin", "size": len(BLOB),
+            "sha256": hashlib.sha256(BLOB).hexdigest(), "sources": [f"{server}/blob"]}
+    return {"blob": good,
+            "two-sources": dict(good, sources=[f"{server}/missing", f"{server}/blob"]),
+            "wrong-sha": dict(good, sha256="0" * 64),
+            "offline": dict(good, sources=["http://127.0.0.1:9/blob"]),
+            "no-source": dict(good, sources=[])}
+
+
+def test_fetch_downloads_verifies_and_renames(tmp_path, entries):
+    seen = []
+    path = weights.fetch("blob", tmp_path, entries, progress=lambda n, d, t: seen.append((d, t)))
+    assert path == tmp_path / "sub" / "blob.bin" and path.read_bytes() == BLOB
+    assert not (tmp_path / "sub" / "blob.bin.part").exists()
+    assert seen[-1] == (len(BLOB), len(BLOB))
+    weights.fetch("blob", tmp_path, entries)  # present and verified: no second download
+    assert len(_Handler.log) == 1
+
+
+def test_fetch_resumes_a_partial_file(tmp_path, entries):
+    part = tmp_path / "sub" / "blob.bin.part"
+    part.parent.mkdir()
+    part.write_bytes(BLOB[:300_000])
+    assert weights.fetch("blob", tmp_path, entries).read_bytes() == BLOB
+    assert _Handler.log == [("/blob", "bytes=300000-")]
+
+
+def test_next_source_when_one_fails(tmp_path, entries):
+    assert weights.fetch("two-sources", tmp_path, entries).read_bytes() == BLOB
+    assert [p for p, _ in _Handler.log] == ["/missing", "/blob"]
+
+
+def test_wrong_sha256_keeps_nothing(tmp_path, entries):
+    with pytest.raises(WeightsMissingError, match="its sha256 is .* not 0000"):
+        weights.fetch("wrong-sha", tmp_path, entries)
+    assert list((tmp_path / "sub").iterdir()) == []
+
+
+def test_a_corrupt_file_is_fetched_again(tmp_path, entries):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "blob.bin").write_bytes(b"truncated")
+    assert weights.fetch("blob", tmp_path, entries).read_bytes() == BLOB
+
+
+def test_offline_error_names_file_size_sha_and_place(tmp_path, entries):
+    with pytest.raises(WeightsMissingError) as exc:
+        weights.ensure(["offline", "no-source"], tmp_path, entries)
+    msg = str(exc.value)
+    assert msg.startswith("2 weights file(s) missing")
+    assert "1,048,576 bytes" in msg and entries["blob"]["sha256"] in msg
+    assert str(tmp_path / "sub" / "blob.bin") in msg and "MICROMOTION_SYNTHETIC=1" in msg
+    assert "no known download source" in msg
+
+
+def test_users_own_copy(tmp_path, entries, monkeypatch):
+    own = tmp_path / "mine.bin"
+    own.write_bytes(BLOB)
+    monkeypatch.setenv("MICROMOTION_TWO_SOURCES", str(own))
+    assert weights.fetch("two-sources", tmp_path / "w", entries) == own and _Handler.log == []
+    own.write_bytes(b"not it")
+    with pytest.raises(WeightsMissingError, match="from MICROMOTION_TWO_SOURCES.*6 bytes"):
+        weights.fetch("two-sources", tmp_path / "w", entries)
+    assert own.read_bytes() == b"not it"  # never overwritten
+
+
+def test_google_drive_goes_through_gdown(tmp_path, entries, monkeypatch):
+    import gdown
+    calls = []
+
+    def fake_download(id, output, quiet, resume):  # noqa: A002 - gdown's own keyword
+        calls.append((id, resume))
+        open(output, "wb").write(BLOB)
+        return output
+
+    monkeypatch.setattr(gdown, "download", fake_download)
+    entries["drive"] = dict(entries["blob"], sources=["gdrive:abc123"])
+    assert weights.fetch("drive", tmp_path, entries).read_bytes() == BLOB
+    assert calls == [("abc123", True)]
+
+
+def test_manifest_facts():
+    m = weights.manifest()
+    assert m["stylegan2-ffhq-config-f"]["size"] == 381_462_551
+    assert m["e4e_ffhq_encode"]["sha256"].startswith("2ace1d9a8c05")
+    assert "gdrive:1sw6I2lRIB0MpuJkpc8F5BJiSZrc0hjfE" in m["restyle_psp_ffhq_encode"]["sources"]
+    assert m["clip-vit-b-32"]["sha256"].startswith("40d365715913")
+    assert all(name in m for name in weights.DEFAULT_NAMES)
+
+
+def test_cli_list_and_offline_fetch(tmp_path):
+    run = lambda *a: subprocess.run([sys.executable, "-m", "micromotion.weights", *a],  # noqa: E731
+                                    cwd=ROOT, capture_output=True, text=True, timeout=120,
+                                    env={"PATH": "", "MICROMOTION_OFFLINE": "1"})
+    r = run("list", "--folder", str(tmp_path))
+    assert r.returncode == 0 and "missing  stylegan2-ffhq-config-f" in r.stdout
+    r = run("fetch", "stylegan2-ffhq-config-f", "--folder", str(tmp_path))
+    assert r.returncode == 2 and "381,462,551 bytes" in r.stderr and "Traceback" not in r.stderr
