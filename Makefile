@@ -1,4 +1,4 @@
-# Two entry points (see README): `make sample` (the main job) and `make test`.
+# Two entry points (see README): `make predict` (the main job) and `make test`.
 # Both create .venv and install the pinned requirements on first use.
 PY ?= python3
 VENV := .venv
@@ -7,16 +7,30 @@ STAMP := $(VENV)/.installed
 CHECKPOINT ?= weights/stylegan2-ffhq-config-f.pt
 SEEDS ?= 0-3
 OUT ?= outputs
+PHOTO ?= examples/astronaut.jpg
+MOTION ?= smile
+SYNTHETIC ?=
 
-.PHONY: sample test bench cuda-check clean
+.PHONY: predict sample demo test bench cuda-check clean
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-app.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 
-# Renders sample faces with the official FFHQ generator. Without it (it is never in git, and
-# issue-tracked fetching comes later) it says so and renders a labelled synthetic sample instead.
+# The main job: the example photo performing a micromotion → outputs/astronaut-smile.mp4.
+# Fetches the official weights on first run; `make predict SYNTHETIC=1` runs on synthetic ones.
+predict: $(STAMP)
+	@$(BIN)/python -m micromotion animate "$(PHOTO)" --motion $(MOTION) \
+	  $(if $(SYNTHETIC),--synthetic --size 256 --weights $(or $(wildcard ../shared/reference),weights),) \
+	  || { echo "(to try the whole path without the official weights: make predict SYNTHETIC=1)"; exit 2; }
+
+# The Gradio page on http://127.0.0.1:7860 (SYNTHETIC=1 for synthetic weights).
+demo: $(STAMP)
+	$(if $(SYNTHETIC),MICROMOTION_SYNTHETIC=1 MICROMOTION_WEIGHTS=$(or $(wildcard ../shared/reference),weights),) $(BIN)/python app.py
+
+# Renders sample faces with the official FFHQ generator. Without it (`python -m
+# micromotion.weights fetch` gets it) it says so and renders a labelled synthetic sample instead.
 sample: $(STAMP)
 	@if [ -f "$(CHECKPOINT)" ]; then \
 	  $(BIN)/python -m micromotion sample --checkpoint "$(CHECKPOINT)" --seeds $(SEEDS) --out $(OUT); \
@@ -27,6 +41,7 @@ sample: $(STAMP)
 	fi
 
 test: $(STAMP)
+	tools/install_chromium.sh
 	$(BIN)/python -m pytest -q tests
 
 bench: $(STAMP)

@@ -3,6 +3,7 @@ memory, on a full-size (512-d, 8-layer mapping, config-f channels) synthetic gen
 
     python bench/render.py            # the table
     python bench/render.py --quick    # 1024 px, batch 1 and 4 only
+    python bench/render.py --video    # a whole video: 100 frames, 1024 px, latent → mp4
 
 Each configuration runs in its own process, so "peak" is that configuration's peak RSS; "above
 model" subtracts the RSS after the generator is built. Times are the median of warm runs.
@@ -64,12 +65,42 @@ def one(size: int, batch: int, dtype: str, device: str, reps: int, path: str) ->
     return out
 
 
+def video(frames: int = 100) -> None:
+    """The original's video from a given latent (w + i/100·5·d, 1024 px, 30 fps) through the
+    pipeline's renderer into an H.264 mp4, fp32 and bf16, warm (one short render first)."""
+    import tempfile
+
+    import torch
+
+    import stylegan2
+    from micromotion.direction import Direction
+    from micromotion.pipeline import Micromotion
+    gen = stylegan2.synthetic_generator(size=1024, style_dim=512, n_mlp=8)
+    mm = Micromotion(gen, encoder=None)
+    w = gen.mapping(torch.randn(1, 512, generator=torch.Generator().manual_seed(0)), 0.7)
+    wplus = w[:, None].expand(-1, gen.n_latent, -1)
+    d = Direction(torch.randn(gen.n_latent, 512, generator=torch.Generator().manual_seed(1)) * 0.05)
+    with tempfile.TemporaryDirectory() as tmp:
+        for dtype in (None, torch.bfloat16):
+            mm.dtype = dtype
+            mm.render(wplus, d, f"{tmp}/warm.mp4", frames=2)
+            t = time.perf_counter()
+            mm.render(wplus, d, f"{tmp}/video.mp4", frames=frames)
+            took = time.perf_counter() - t
+            print(f"{frames} frames, 1024 px, {'bf16' if dtype else 'fp32'}: {took:.1f} s "
+                  f"({took / frames:.2f} s/frame, encoding included)", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--video", action="store_true")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--one", nargs=5, metavar=("SIZE", "BATCH", "DTYPE", "DEVICE", "PATH"))
     args = ap.parse_args()
+    if args.video:
+        video()
+        return
     if args.one:
         s, b, dt, dev, path = args.one
         print(json.dumps(one(int(s), int(b), dt, dev, args.reps, path)))

@@ -73,6 +73,8 @@ def _models_options() -> argparse.ArgumentParser:
     p.add_argument("--encoder", default="restyle_psp", choices=["restyle_psp", "restyle_e4e", "e4e"])
     p.add_argument("--weights", default=None, help="weights folder (default $MICROMOTION_WEIGHTS or weights/)")
     p.add_argument("--bf16", action="store_true", help="bf16 on the CPU: ~2× faster, ~1 level of error")
+    p.add_argument("--no-fetch", action="store_true",
+                   help="never download missing weights (default: fetch them on first use)")
     p.add_argument("--synthetic", action="store_true",
                    help="synthetic weights (abstract patterns, not faces): try the whole path offline")
     return p
@@ -114,21 +116,29 @@ def _load(args):
     import torch
 
     from .pipeline import Micromotion
-    mm = Micromotion.synthetic_models(args.weights) if args.synthetic else \
-        Micromotion.load(args.weights, args.encoder)
+    if args.synthetic:
+        print("note: synthetic weights (seeded random models): the video shows abstract "
+              "patterns, not faces", file=sys.stderr)
+        mm = Micromotion.synthetic_models(args.weights, fetch=not args.no_fetch)
+    else:
+        with _bars("B") as progress:
+            mm = Micromotion.load(args.weights, args.encoder, fetch=not args.no_fetch,
+                                  progress=progress)
     mm.dtype = torch.bfloat16 if args.bf16 else None
     return mm
 
 
 @contextlib.contextmanager
-def _bars():
-    """A ``progress(stage, done, total)`` callback drawing one tqdm bar per stage."""
+def _bars(unit: str = "step"):
+    """A ``progress(stage, done, total)`` callback drawing one tqdm bar per stage (per file,
+    with ``unit="B"``)."""
     bars: dict[str, tqdm] = {}
 
-    def progress(stage: str, done: int, total: int) -> None:
+    def progress(stage: str, done: int, total: int | None) -> None:
         bar = bars.get(stage)
         if bar is None or bar.total != total:
-            bar = bars[stage] = tqdm(total=total, desc=stage, unit="step")
+            bar = bars[stage] = tqdm(total=total, desc=stage, unit=unit,
+                                     unit_scale=unit == "B", initial=done)
         bar.update(done - bar.n)
 
     try:
@@ -157,6 +167,8 @@ def _save_direction(d, images, path) -> None:
 
 
 def _animate(args) -> int:
+    if not Path(args.photo).is_file():  # before loading (or fetching) any weights
+        raise ValueError(f"photo {args.photo} not found")
     mm = _load(args)
     made = bool(args.text or args.video)
     motion = _motion_spec(args) if made else (args.motion or "eyesClose")

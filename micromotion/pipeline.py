@@ -87,6 +87,7 @@ class Micromotion:
         self.fetch = fetch  # download weights files (presets, CLIP, ArcFace) when missing
         self.dtype = dtype  # torch.bfloat16: faster CPU inversion, anchors and rendering
         self._text_models = None  # CLIP and ArcFace, loaded on the first text direction
+        self._presets: dict[str, Direction] = {}
 
     @classmethod
     def load(cls, weights_folder: str | os.PathLike | None = None, encoder: str = "restyle_psp",
@@ -111,16 +112,17 @@ class Micromotion:
 
     @classmethod
     def synthetic_models(cls, weights_folder: str | os.PathLike | None = None,
-                         seed: int = 0) -> "Micromotion":
+                         seed: int = 0, fetch: bool = False) -> "Micromotion":
         """Seeded synthetic weights with the FFHQ latent shape (18 × 512, 1024 px, narrow
-        channels), so the published directions apply. They draw abstract patterns, not faces."""
+        channels), so the published directions apply (``fetch``: download them when missing).
+        They draw abstract patterns, not faces."""
         from .synthetic import encoder_checkpoint, synthetic_encoder
 
         gen = stylegan2.synthetic_generator(size=1024, style_dim=512, n_mlp=8, max_channels=32,
                                             seed=seed)
         net = synthetic_encoder("BackboneEncoder", gen.n_latent, gen.style_dim, seed + 1)
         return cls(gen, load_encoder(encoder_checkpoint(net, gen), generator=gen),
-                   weights_folder, synthetic=True)
+                   weights_folder, synthetic=True, fetch=fetch)
 
     # -- stages ------------------------------------------------------------------------------
     def invert(self, image: ImageSource, name: str | None = None,
@@ -135,9 +137,12 @@ class Micromotion:
         return Inversion(w, aligned)
 
     def preset(self, name: str) -> Direction:
-        """One of the five published directions (``direction.PRESETS``)."""
+        """One of the five published directions (``direction.PRESETS``), read once."""
         directions.check_preset(name)
-        return self._checked(directions.load_direction(self.weights_file(f"direction-{name}")))
+        if name not in self._presets:
+            path = self.weights_file(f"direction-{name}")
+            self._presets[name] = self._checked(directions.load_direction(path))
+        return self._presets[name]
 
     def motion(self, motion: Motion) -> Direction:
         """A preset name, a direction file, a ``Direction`` or a ``[L, D]`` tensor → Direction."""

@@ -32,9 +32,11 @@ MAX_FPS = 60
 def load_models(progress: weights.Progress | None = None) -> Micromotion:
     """The pipeline for serving, loaded once: synthetic weights when ``MICROMOTION_SYNTHETIC``
     is set, else the official files (fetched when missing), on the GPU when there is one
-    (with the CUDA ops built now, not on the first request), warmed up with one small render."""
+    (with the CUDA ops built now, not on the first request), the presets read, warmed up with
+    one small render."""
     if weights.synthetic_requested():
         mm = Micromotion.synthetic_models()
+        presets = [n for n in PRESETS if weights.target(f"direction-{n}").is_file()]
     else:
         weights.ensure(progress=progress)
         cuda = torch.cuda.is_available()
@@ -43,6 +45,9 @@ def load_models(progress: weights.Progress | None = None) -> Micromotion:
                 stylegan2.ops.plugin.available(op)  # builds (or finds) the kernels, once
         mm = Micromotion.load(device="cuda" if cuda else None)
         mm.text_models()  # CLIP and ArcFace now, so a text request does not wait for them
+        presets = PRESETS
+    for name in presets:
+        mm.preset(name)
     with torch.no_grad():
         mm.generator.synthesis(mm.generator.latent_avg[None].clone(), max_res=256)
     return mm

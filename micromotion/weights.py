@@ -154,7 +154,7 @@ def fetch(name: str, folder: str | os.PathLike | None = None, entries: dict | No
             _download(source, part, entry.get("size"),
                       (lambda done, total: progress(name, done, total)) if progress else None)
         except (OSError, urllib.error.URLError, RuntimeError, ValueError) as exc:
-            reasons.append(f"{source}: {exc}")
+            reasons.append(f"{source}: {_short(exc)}")
             continue
         problem = _verify(part, entry)
         if problem is None:
@@ -165,6 +165,14 @@ def fetch(name: str, folder: str | os.PathLike | None = None, entries: dict | No
     raise WeightsMissingError(f"could not download {describe(name, entries)}: "
                               f"{'; '.join(reasons)}. Put the file at {dest} or point "
                               f"{env_var(name)} at your copy")
+
+
+def _short(exc: BaseException) -> str:
+    """A download error in a few words (network libraries nest whole causes in the text)."""
+    text = str(exc)
+    if "NameResolutionError" in text or "Name or service not known" in text:
+        return "no network (the host name does not resolve)"
+    return (text[:160] + "…") if len(text) > 160 else text
 
 
 def _verify(path: Path, entry: dict) -> str | None:

@@ -33,6 +33,8 @@ def test_batched_equals_sequential(models):
     batched = anchors.text_anchors(gen, clip, arcface, progress=lambda i, n: calls.append((i, n)),
                                    **kw)
     sequential = anchors.text_anchors(gen, clip, arcface, batch_size=1, **kw)
+    chunked = anchors.text_anchors(gen, clip, arcface, batch_size=2, **kw)  # 2 + 1
+    assert (chunked.latents - sequential.latents).abs().max() <= 1e-5
     assert batched.latents.shape == (3, gen.n_latent, 16)
     assert (batched.latents - sequential.latents).abs().max() <= 1e-5
     assert calls[-1] == (6, 6)

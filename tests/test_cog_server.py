@@ -108,6 +108,7 @@ def photo(astronaut, tmp_path_factory):
 
 
 def predict(server, **inputs):
+    server.wait(("READY",), timeout=60)  # the last prediction's slot may still be closing
     status, body = post(server.url + "/predictions", {"input": inputs})
     assert status == 200, body
     return body

@@ -64,11 +64,11 @@ def test_no_face_leaves_nothing(mm, tmp_path):
 
 
 def test_missing_weights_are_named(tmp_path):
-    with pytest.raises(WeightsMissingError, match="stylegan2-ffhq-config-f.pt not found .*bae494ef"):
+    with pytest.raises(WeightsMissingError,
+                       match="stylegan2-ffhq-config-f.pt \\(381,462,551 bytes, sha256 bae494ef.* not found"):
         Micromotion.load(tmp_path)
-    mm = Micromotion.__new__(Micromotion)
-    mm.weights_folder = tmp_path
-    with pytest.raises(WeightsMissingError, match="pregen_latents/smile/d_latent not found"):
+    mm = Micromotion(None, None, weights_folder=tmp_path)  # only the presets are asked for
+    with pytest.raises(WeightsMissingError, match="pregen_latents/smile/d_latent .* not found at"):
         mm.preset("smile")
 
 
@@ -88,8 +88,12 @@ def test_cli_animate(reference, astronaut, tmp_path):
 
 
 def test_cli_animate_errors(tmp_path):
-    r = cli("animate", "photo.jpg", "--weights", str(tmp_path))
-    assert r.returncode == 2 and "stylegan2-ffhq-config-f.pt not found" in r.stderr
-    assert "Traceback" not in r.stderr
-    r = cli("animate", str(tmp_path / "none.jpg"), "--synthetic", "--frames", "1")
+    photo = tmp_path / "photo.jpg"
+    Image.new("RGB", (64, 64)).save(photo)
+    r = cli("animate", str(photo), "--weights", str(tmp_path), "--no-fetch")
+    assert r.returncode == 2 and "stylegan2-ffhq-config-f.pt (381,462,551 bytes" in r.stderr
+    assert "not found at" in r.stderr and "Traceback" not in r.stderr
+    r = cli("animate", str(tmp_path / "none.jpg"), "--weights", str(tmp_path))
+    assert r.returncode == 2 and "none.jpg not found" in r.stderr  # before any download
+    r = cli("animate", str(photo), "--synthetic", "--frames", "1")
     assert r.returncode == 2 and "frames must be an integer from 2 to 1000" in r.stderr
