@@ -89,16 +89,14 @@ def quality(degrees: list[str], steps: int) -> None:
         a = anchors.text_anchors(gen, clip, arcface, TEMPLATE, degrees, steps=steps,
                                  loss_res=res, dtype=dtype)
         took = time.perf_counter() - t
-        results[name] = a.latents
+        results.setdefault("ref", a.latents - w0)  # the first configuration's edits
         losses = full_res_losses(gen, clip, arcface, a.latents, text, w0, seed_id)
+        cos = torch.nn.functional.cosine_similarity((a.latents - w0).flatten(1),
+                                                    results["ref"].flatten(1))
         print(f"{name}: {took:.0f} s; losses on the 1024 image: "
-              + ", ".join(f"{k} {', '.join(f'{v:.4f}' for v in vals)}" for k, vals in losses.items()),
-              flush=True)
-    ref = results["1024 fp32"] - w0
-    for name, lat in results.items():
-        cos = torch.nn.functional.cosine_similarity((lat - w0).flatten(1), ref.flatten(1))
-        print(f"{name}: cosine of its edit (anchor − seed) with the 1024 fp32 edit: "
-              + ", ".join(f"{c:.3f}" for c in cos.tolist()))
+              + ", ".join(f"{k} {', '.join(f'{v:.4f}' for v in vals)}" for k, vals in losses.items())
+              + "; cosine of each edit (anchor − seed) with the 1024 fp32 one: "
+              + ", ".join(f"{c:.3f}" for c in cos.tolist()), flush=True)
 
 
 def main() -> None:
