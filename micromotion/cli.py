@@ -57,6 +57,10 @@ def main(argv: list[str] | None = None) -> int:
     d = sub.add_parser("direction", parents=[models, anchors],
                        help="text or video → a direction file (and a strip of its anchors)")
     d.add_argument("--out", required=True, help="the direction file to write (e.g. smile.pt)")
+    d.add_argument("--labels", default=None,
+                   help="labelled latents (.npz with latents and labels, or .csv: label, latent…)")
+    d.add_argument("--estimator", default="pairs", choices=["pairs", "classifier"],
+                   help="for --labels: mean pair slope or logistic-regression normal")
     args = parser.parse_args(argv)
     try:
         if args.command == "sample":
@@ -97,11 +101,13 @@ def _anchor_options() -> argparse.ArgumentParser:
 
 
 def _check_motion_choice(args) -> None:
-    given = [f"--{k}" for k in ("motion", "text", "video") if getattr(args, k, None)]
+    given = [f"--{k}" for k in ("motion", "text", "video", "labels") if getattr(args, k, None)]
     if len(given) > 1:
-        raise ValueError(f"give one of --motion, --text or --video, not {' and '.join(given)}")
+        raise ValueError(f"give one of --motion, --text, --video or --labels, not "
+                         f"{' and '.join(given)}")
     if args.command == "direction" and not given:
-        raise ValueError("give --text 'a person with {degree} smile' or --video CLIP")
+        raise ValueError("give --text 'a person with {degree} smile', --video CLIP or "
+                         "--labels FILE")
     if args.text:  # cheap checks first: loading the models takes seconds
         prompts_from_template(args.text, _degrees(args))
     if args.video and not Path(args.video).is_file():
@@ -160,10 +166,11 @@ def _save_direction(d, images, path) -> None:
     """The direction file, and beside it a strip of the anchor images (``<name>.anchors.png``)."""
     from .direction import save_direction
     save_direction(path, d.vector, d.meta)
-    strip = Path(path).with_suffix(".anchors.png")
-    Image.fromarray(np.concatenate(list(images), axis=1)).save(strip)
     print(path)
-    print(strip)
+    if images is not None:
+        strip = Path(path).with_suffix(".anchors.png")
+        Image.fromarray(np.concatenate(list(images), axis=1)).save(strip)
+        print(strip)
 
 
 def _animate(args) -> int:
@@ -186,6 +193,11 @@ def _animate(args) -> int:
 
 
 def _direction(args) -> int:
+    if args.labels:  # no models needed: the latents are given
+        from .labels import direction_from_labels, load_labelled
+        _save_direction(direction_from_labels(*load_labelled(args.labels), args.estimator),
+                        None, args.out)
+        return 0
     mm = _load(args)
     spec = _motion_spec(args)
     with _bars() as progress:

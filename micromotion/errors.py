@@ -52,3 +52,7 @@ class PromptError(MicromotionError):
 
 class VideoError(MicromotionError):
     """A video that cannot be used (missing, unreadable, too long, too few frames)."""
+
+
+class LabelError(MicromotionError):
+    """Labelled latents that cannot give a direction (shape, lengths, NaNs, constant labels)."""
