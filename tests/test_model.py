@@ -124,3 +124,21 @@ def test_concurrent_calls_take_turns(small_gen):
         with ThreadPoolExecutor(3) as pool:
             got = list(pool.map(lambda w: small_gen.synthesis(w), ws))
     assert all(torch.equal(a, b) for a, b in zip(expected, got))
+
+
+@pytest.mark.parametrize("upsample", [False, True])
+def test_gpu_form_equals_cpu_form(small_gen, upsample):
+    """The GPU's per-sample modulated weights (one grouped conv) and the CPU's style on the
+    activations compute the same modulated convolution; here both run on the CPU."""
+    import torch.nn.functional as F
+    from stylegan2.model import _grouped_conv
+    layer = (small_gen.convs[2] if upsample else small_gen.convs[3]).conv
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(3, layer.weight.shape[2], 8, 8, generator=g)
+    w = torch.randn(3, small_gen.style_dim, generator=g)
+    weight = layer.modulated_weight(w)
+    if upsample:
+        grouped = layer.blur(_grouped_conv(x, weight.transpose(1, 2), F.conv_transpose2d, stride=2))
+    else:
+        grouped = _grouped_conv(x, weight, F.conv2d, padding=layer.padding)
+    assert (grouped - layer._forward_scaled(x, w)).abs().max() < 1e-4
