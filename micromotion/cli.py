@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import sys
 from pathlib import Path
 
@@ -199,12 +198,8 @@ def _direction(args) -> int:
                         None, args.out)
         return 0
     mm = _load(args)
-    spec = _motion_spec(args)
     with _bars() as progress:
-        if args.text:
-            d, a = mm.direction_from_text(**vars(spec), progress=progress)
-        else:
-            d, a = mm.direction_from_video(**vars(spec), progress=progress)
+        d, a = mm.direction_from(_motion_spec(args), progress)
     _save_direction(d, a.images, args.out)
     return 0
 

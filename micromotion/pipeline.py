@@ -192,6 +192,13 @@ class Micromotion:
                 "times": a.times, "notes": a.notes}
         return self._from_anchors(a.latents, rank, meta, progress), a
 
+    def direction_from(self, motion: TextMotion | VideoMotion, progress: Progress | None = None
+                       ) -> tuple[Direction, TextAnchors | VideoAnchors]:
+        """``direction_from_text`` or ``direction_from_video``, as the motion says."""
+        make = self.direction_from_text if isinstance(motion, TextMotion) else \
+            self.direction_from_video
+        return make(**vars(motion), progress=progress)
+
     def text_models(self):
         """(CLIP guide, ArcFace), loaded on first use and kept."""
         if self._text_models is None:
@@ -266,11 +273,8 @@ class Micromotion:
             motion = self.motion(motion)
         inv = self.invert(image, name=name, progress=progress)
         anchor_images = None
-        if isinstance(motion, TextMotion):
-            motion, a = self.direction_from_text(**vars(motion), progress=progress)
-            anchor_images = a.images
-        elif isinstance(motion, VideoMotion):
-            motion, a = self.direction_from_video(**vars(motion), progress=progress)
+        if isinstance(motion, (TextMotion, VideoMotion)):
+            motion, a = self.direction_from(motion, progress)
             anchor_images = a.images
         left = np.asarray(inv.aligned.image) if side_by_side else None
         video = self.render(inv.wplus, motion, out, strength, frames, fps, curve, size, left,

@@ -22,7 +22,7 @@ from . import weights
 from .direction import PRESETS, Direction
 from .errors import OptionError
 from .pipeline import Micromotion, Progress, TextMotion, VideoMotion
-from .render import CURVES, check_int, check_number
+from .render import check_int, check_number, curve_weights
 
 OUTPUT_SIZES = (1024, 512, 256)
 MAX_FRAMES = 300
@@ -81,8 +81,7 @@ def check_render_inputs(scale, frames, fps, curve, output_size) -> None:
     check_int("scale", scale, 1, 10)
     check_int("frames", frames, 2, MAX_FRAMES)
     check_number("fps", fps, 1, MAX_FPS)
-    if curve not in CURVES:
-        raise OptionError(f"curve must be one of {', '.join(CURVES)}, got {curve!r}")
+    curve_weights(frames, curve)  # the renderer's own check of the curve's name
     if output_size not in OUTPUT_SIZES:
         raise OptionError(f"output_size must be one of {', '.join(map(str, OUTPUT_SIZES))}, "
                           f"got {output_size!r}")

@@ -53,19 +53,20 @@ def read_clip(path: str | os.PathLike, max_frames: int = 16, max_seconds: float 
         raise VideoError(f"video {name} not found")
     try:
         n_frames, seconds = imageio_ffmpeg.count_frames_and_secs(str(path))
-        if seconds > max_seconds:
-            raise VideoError(f"{name} is {seconds:.0f} s long; anchors come from one short "
-                             f"motion: trim it to at most {max_seconds:.0f} s")
-        meta, frames = _read_selected(path, pick_indices(n_frames, max_frames))
-    except (RuntimeError, OSError, StopIteration, KeyError, ValueError) as exc:
-        if isinstance(exc, VideoError):
-            raise
-        raise VideoError(f"{name} could not be read as a video ({_first_line(exc)}); use an "
-                         f"mp4, mov, webm or avi file") from exc
+    except _FFMPEG_ERRORS as exc:
+        raise _unreadable(name, exc) from exc
+    if seconds > max_seconds:
+        raise VideoError(f"{name} is {seconds:.0f} s long; anchors come from one short "
+                         f"motion: trim it to at most {max_seconds:.0f} s")
+    indices = pick_indices(n_frames, max_frames)
+    try:
+        meta, frames = _read_selected(path, indices)
+    except _FFMPEG_ERRORS as exc:
+        raise _unreadable(name, exc) from exc
     if n_frames < 2 or len(frames) < 2:
         raise VideoError(f"{name} has {max(n_frames, len(frames))} frame(s); a motion needs "
                          f"at least 2")
-    indices = pick_indices(n_frames, max_frames)[:len(frames)]
+    indices = indices[:len(frames)]
     fps = float(meta.get("fps") or n_frames / max(seconds, 1e-9))
     return Clip(frames, indices, fps, n_frames, float(seconds), name)
 
@@ -84,6 +85,12 @@ def _read_selected(path: Path, indices: list[int]) -> tuple[dict, list[Image.Ima
     return meta, frames
 
 
-def _first_line(exc: BaseException) -> str:
+_FFMPEG_ERRORS = (RuntimeError, OSError, StopIteration, KeyError, ValueError)
+
+
+def _unreadable(name: str, exc: BaseException) -> VideoError:
+    """ffmpeg's complaint (its last line) as one sentence."""
     lines = [ln for ln in str(exc).strip().splitlines() if ln.strip()]
-    return lines[-1][:200] if lines else type(exc).__name__
+    reason = lines[-1][:200] if lines else type(exc).__name__
+    return VideoError(f"{name} could not be read as a video ({reason}); use an mp4, mov, webm "
+                      f"or avi file")
