@@ -49,7 +49,7 @@ def models():
 def time_configs(steps: int) -> None:
     gen, clip, arcface = models()
     degrees = list(anchors.DEFAULT_DEGREES)
-    print(f"| configuration | s/step (batch) | s per degree-step | 11 × 40 schedule | speed-up |")
+    print("| configuration | s/step (batch) | s per degree-step | 11 × 40 schedule | speed-up |")
     print("|---|---|---|---|---|")
     ref = None
     for name, (batch, res, dtype) in CONFIGS.items():

@@ -17,6 +17,7 @@ from . import render
 from .anchors import DEFAULT_DEGREES, prompts_from_template
 from .direction import PRESETS
 from .errors import MicromotionError
+from .interpolate import KINDS, METHODS, LatentVideo, check_video
 from .samples import parse_seeds, render_seeds
 
 DEFAULT_CHECKPOINT = "weights/stylegan2-ffhq-config-f.pt"
@@ -60,10 +61,42 @@ def main(argv: list[str] | None = None) -> int:
                    help="labelled latents (.npz with latents and labels, or .csv: label, latent…)")
     d.add_argument("--estimator", default="pairs", choices=["pairs", "classifier"],
                    help="for --labels: mean pair slope or logistic-regression normal")
+    i = sub.add_parser("interpolate", parents=[models],
+                       help="latent videos: a walk through seeds or photos, coarse or fine "
+                            "style mixing, an equal-step circular loop")
+    i.add_argument("kind", choices=KINDS, help="walk, coarse or fine (style mixing), circle")
+    i.add_argument("--seeds", default=None,
+                   help="keyframes of the walk (also for mixing), e.g. 1-4 or 3,8,21; for a "
+                        "circle its first two give the plane (default 1-4; none with --photos)")
+    i.add_argument("--photos", nargs="+", default=[],
+                   help="walk keyframes from photos (inverted), before any seeds")
+    i.add_argument("--source", default="0",
+                   help="the held face (coarse, fine) or the circle's centre: a seed or a photo "
+                        "(default seed 0)")
+    i.add_argument("--method", default="cubic", choices=METHODS,
+                   help="cubic through W+ (seeds and photos) or slerp in z (seeds)")
+    i.add_argument("--frames-per-segment", type=int, default=30,
+                   help="frames from one keyframe to the next (default 30)")
+    i.add_argument("--loop", action="store_true", help="walk back to the first keyframe")
+    i.add_argument("--layers", default=None,
+                   help="W+ layers that move, e.g. 0-3 (default: coarse 0-3, fine 8-17, "
+                        "walk and circle all)")
+    i.add_argument("--radius", type=float, default=1.0,
+                   help="circle radius; 1 reaches about as far as the seeds' faces (default 1)")
+    i.add_argument("--frames", type=int, default=120, help="circle frames (default 120)")
+    i.add_argument("--truncation", type=float, default=0.7, help="for seeds (default 0.7)")
+    i.add_argument("--measure-res", type=int, default=64,
+                   help="circle: size at which consecutive frames are compared (default 64)")
+    i.add_argument("--fps", type=float, default=30, help="frames per second (default 30)")
+    i.add_argument("--size", type=int, default=None, help="output size: 1024 (default), 512, 256")
+    i.add_argument("--gif", default=None, help="also write a GIF here")
+    i.add_argument("--out", default=None, help="output mp4 (default outputs/<kind>.mp4)")
     args = parser.parse_args(argv)
     try:
         if args.command == "sample":
             return _sample(args)
+        if args.command == "interpolate":
+            return _interpolate(args)
         _check_motion_choice(args)
         return _animate(args) if args.command == "animate" else _direction(args)
     except (MicromotionError, stylegan2.CheckpointError, ValueError) as exc:
@@ -201,6 +234,25 @@ def _direction(args) -> int:
     with _bars() as progress:
         d, a = mm.direction_from(_motion_spec(args), progress)
     _save_direction(d, a.images, args.out)
+    return 0
+
+
+def _interpolate(args) -> int:
+    seeds = parse_seeds(args.seeds) if args.seeds else [] if args.photos else [1, 2, 3, 4]
+    source = int(args.source) if args.source.isdigit() else args.source
+    for photo in args.photos + ([] if isinstance(source, int) else [source]):
+        if not Path(photo).is_file():  # before loading (or fetching) any weights
+            raise ValueError(f"photo {photo} not found")
+    layers = parse_seeds(args.layers, "layers") if args.layers else None
+    video = LatentVideo(args.kind, seeds, args.photos, source, args.method,
+                        args.frames_per_segment, args.loop, layers, args.radius, args.frames,
+                        args.truncation, args.measure_res)
+    check_video(video)  # the FFHQ generator's layers and size, before loading it
+    mm = _load(args)
+    with _bars() as progress:
+        result = mm.interpolation(video, Path(args.out or f"outputs/{args.kind}.mp4"), args.fps,
+                                  args.size, args.gif, progress=progress)
+    print(result.video)
     return 0
 
 

@@ -5,10 +5,11 @@
 
     d, anchors = mm.direction_from_text("a person with {degree} smile")   # CLIP anchors
     d, anchors = mm.direction_from_video("clip.mp4")                          # video anchors
+    mm.interpolation(LatentVideo("circle", source="photo.jpg"), "loop.mp4")   # no direction
 
 Progress goes through one callback ``progress(stage, done, total)``, stage being one of
 ``"align"``, ``"invert"``, ``"anchors"`` (text optimisation steps), ``"direction"``,
-``"render"``.
+``"equalise"`` (circle steps), ``"render"``.
 """
 from __future__ import annotations
 
@@ -32,7 +33,11 @@ from .direction import Direction, direction_from_anchors
 from .encoders import Encoder, load_encoder, preprocess
 from .errors import DirectionFileError, OptionError
 from .images import ImageSource
-from .render import check_int, check_options, latent_path, render_frames, write_video
+from .interpolate import (LatentVideo, check_video, circle_at, circle_axes, cubic_at,
+                          equal_step_angles, mix_layers, positions, slerp_at)
+from .render import (check_int, check_number, check_options, check_size, latent_path,
+                     render_frames, write_video)
+from .samples import seed_latent
 from .video import MAX_SECONDS, Clip, read_clip
 
 Progress = Callable[[str, int, int], None]
@@ -66,6 +71,14 @@ class Animation:
     aligned: AlignedFace
     direction: Direction
     anchor_images: np.ndarray | None  # uint8 [K, S, S, 3] for text and video motions
+
+
+@dataclass
+class LatentAnimation:
+    video: Path
+    latents: torch.Tensor  # W+ [T, n_latent, style_dim], one per frame
+    meta: dict  # how it was made (kind, keyframes, layers, frame count, circle step MSEs)
+    aligned: list[AlignedFace]  # the photos used, aligned as they were inverted
 
 
 @dataclass
@@ -241,9 +254,88 @@ class Micromotion:
         """Frames ``wplus + t·strength·direction`` → an mp4 at ``out`` (and a GIF at ``gif``)."""
         check_options(frames, fps, strength, curve, size, self.generator.size)
         latents = latent_path(wplus, direction.vector.to(wplus.device), strength, frames, curve)
+        return self.render_latents(latents, out, fps, size, left, gif, batch_size, progress)
+
+    def render_latents(self, latents: torch.Tensor, out: str | os.PathLike, fps: float = 30,
+                       size: int | None = None, left=None, gif: str | os.PathLike | None = None,
+                       batch_size: int = 4, progress: Progress | None = None) -> Path:
+        """W+ ``[T, n_latent, style_dim]``, a frame each → an mp4 at ``out`` (batched)."""
         batches = render_frames(self.generator, latents, batch_size, size, self.dtype,
                                 lambda i, n: _report(progress, "render", i, n))
         return write_video(batches, out, fps, left=left, gif_path=gif)
+
+    # -- interpolation videos ----------------------------------------------------------------
+    def seed_latents(self, seeds: Sequence[int], truncation: float = 0.7) -> torch.Tensor:
+        """W+ ``[K, n_latent, style_dim]`` of the seeds' faces (z(seed), truncated)."""
+        w = self.generator.mapping(self._seed_z(seeds), truncation)
+        return w[:, None].expand(-1, self.generator.n_latent, -1)
+
+    def interpolation(self, video: LatentVideo, out: str | os.PathLike, fps: float = 30,
+                      size: int | None = None, gif: str | os.PathLike | None = None,
+                      progress: Progress | None = None) -> LatentAnimation:
+        """An interpolation video (walk, style mixing or circle) → mp4 at ``out``."""
+        check_number("fps", fps, 1, 120)
+        check_size("size", size, self.generator.size)
+        latents, meta, aligned = self.latent_video(video, progress)
+        path = self.render_latents(latents, out, fps, size, gif=gif, progress=progress)
+        return LatentAnimation(path, latents, meta, aligned)
+
+    @torch.no_grad()
+    def latent_video(self, video: LatentVideo, progress: Progress | None = None
+                     ) -> tuple[torch.Tensor, dict, list[AlignedFace]]:
+        """The video's W+ path ``[T, n_latent, style_dim]``, how it was made, and the aligned
+        photos. Every option is checked before any photo is inverted."""
+        v, layers = video, check_video(video, self.generator.n_latent, self.generator.size)
+        aligned: list[AlignedFace] = []
+
+        def wplus(photo: ImageSource) -> torch.Tensor:
+            inv = self.invert(photo, progress=progress)
+            aligned.append(inv.aligned)
+            return inv.wplus[0]
+
+        def held() -> torch.Tensor:
+            return (self.seed_latents([v.source], v.truncation)[0]
+                    if isinstance(v.source, int) else wplus(v.source))
+
+        meta = {"source": "interpolation", "kind": v.kind, "seeds": list(map(int, v.seeds)),
+                "photos": len(v.photos), "truncation": v.truncation}
+        if v.kind == "circle":
+            path, steps = self._circle(held(), v, layers, progress)
+            meta.update(radius=v.radius, step_mse_mean=float(steps.mean()),
+                        step_mse_spread=float(steps.max() / steps.min()))
+        else:
+            path = self._walk(v, [wplus(p) for p in v.photos])
+            meta.update(method=v.method, frames_per_segment=v.frames_per_segment, loop=v.loop)
+            if v.kind != "walk":
+                path = mix_layers(held(), path, layers)
+        meta.update(layers=layers, frames=len(path))
+        return path, meta, aligned
+
+    def _walk(self, v: LatentVideo, photo_keys: list[torch.Tensor]) -> torch.Tensor:
+        s = positions(len(photo_keys) + len(v.seeds), v.frames_per_segment, v.loop)
+        if v.method == "slerp":
+            z = slerp_at(self._seed_z(v.seeds), s, v.loop)
+            return self.generator.mapping(z, v.truncation)[:, None].expand(
+                -1, self.generator.n_latent, -1)
+        keys = photo_keys + list(self.seed_latents(v.seeds, v.truncation))
+        return cubic_at(torch.stack(keys), s, v.loop)
+
+    def _circle(self, centre: torch.Tensor, v: LatentVideo, layers: list[int],
+                progress: Progress | None) -> tuple[torch.Tensor, torch.Tensor]:
+        offsets = self.seed_latents(v.seeds[:2], v.truncation)[:, 0] - self.generator.latent_avg
+        axes = circle_axes(offsets)
+
+        def measure(angles: torch.Tensor) -> torch.Tensor:
+            w = circle_at(centre, axes, v.radius, angles, layers)
+            return self.generator.synthesis(w, max_res=v.measure_res, dtype=self.dtype).clamp(-1, 1)
+
+        angles, steps = equal_step_angles(measure, v.frames,
+                                          progress=lambda i, n: _report(progress, "equalise", i, n))
+        return circle_at(centre, axes, v.radius, angles, layers), steps
+
+    def _seed_z(self, seeds: Sequence[int]) -> torch.Tensor:
+        z = torch.cat([seed_latent(self.generator, int(s)) for s in seeds])
+        return z.to(self.generator.latent_avg.device)
 
     def animate(self, image: ImageSource, motion: Motion, out: str | os.PathLike,
                 strength: float = 5.0, frames: int = 100, fps: float = 30,

@@ -139,9 +139,14 @@ def check_options(frames: int, fps: float, strength: float, curve: str, size: in
     curve_weights(frames, curve)
     check_number("fps", fps, 1, 120)
     check_number("strength", strength, -100, 100)
+    check_size("size", size, max_size)
+
+
+def check_size(name: str, size: int | None, max_size: int) -> None:
+    """``size`` is None (full) or a power of two from 16 to ``max_size``."""
     sizes = [2 ** i for i in range(4, max_size.bit_length())]
     if size is not None and size not in sizes:
-        raise OptionError(f"size must be one of {', '.join(map(str, sizes))}, got {size!r}")
+        raise OptionError(f"{name} must be one of {', '.join(map(str, sizes))}, got {size!r}")
 
 
 def check_int(name: str, value, lo: int, hi: int) -> None:

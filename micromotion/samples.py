@@ -8,20 +8,22 @@ import torch
 
 from stylegan2 import Generator
 
+from .errors import OptionError
 from .render import to_uint8
 
 
-def parse_seeds(text: str) -> list[int]:
-    """``"0-3,7"`` → ``[0, 1, 2, 3, 7]``."""
+def parse_seeds(text: str, what: str = "seeds") -> list[int]:
+    """``"0-3,7"`` → ``[0, 1, 2, 3, 7]`` (seeds, or layer indices with ``what="layers"``)."""
     seeds: list[int] = []
-    for part in filter(None, (p.strip() for p in text.split(","))):
+    for part in filter(None, (p.strip() for p in str(text).split(","))):
         lo, sep, hi = part.partition("-")
         try:
             seeds.extend(range(int(lo), int(hi) + 1) if sep else [int(lo)])
         except ValueError:
-            raise ValueError(f"seeds must look like '0-3,7' (non-negative integers), got {text!r}") from None
+            raise OptionError(f"{what} must look like '0-3,7' (non-negative integers), "
+                              f"got {text!r}") from None
     if not seeds:
-        raise ValueError(f"no seeds in {text!r}; give e.g. '0-3' or '1,5,9'")
+        raise OptionError(f"no {what} in {text!r}; give e.g. '0-3' or '1,5,9'")
     return seeds
 
 

@@ -1,0 +1,238 @@
+"""Interpolation videos (the note "Video generation based on StyleGAN"): latent paths that need
+no edit direction, rendered by the same batched renderer.
+
+- **walk**: a smooth path visiting keyframes, ``frames_per_segment`` frames from one to the
+  next: a Catmull-Rom cubic in W+ (seeds or inverted photos) or slerp in z (seeds), looping
+  back to the first keyframe if asked;
+- **style mixing**: a held source face whose ``layers`` follow a walk — coarse (0–3, 4–8 px:
+  pose, face shape, expression) or fine (8–17, 64–1024 px: hair strands, colour, texture); the
+  other layers stay the source's;
+- **circle**: a closed loop around a centre whose angles are spaced so that consecutive frames
+  differ by about the same mean squared error (``equal_step_angles``).
+
+Paths are functions of a continuous position, so a loop closes exactly: a walk's position
+``n_keys`` and a circle's angle 2π give the frame at position 0 — the frame after the last.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+
+from .errors import OptionError
+from .images import ImageSource
+from .render import MAX_FRAMES, check_int, check_number, check_size
+
+KINDS = ("walk", "coarse", "fine", "circle")
+METHODS = ("cubic", "slerp")
+COARSE_LAYERS = tuple(range(0, 4))  # W+ layers of the 4 and 8 px blocks
+FINE_LAYERS = tuple(range(8, 18))  # 64 px and up
+MAX_FRAMES_PER_SEGMENT = 300
+
+
+@dataclass
+class LatentVideo:
+    """What an interpolation video is (``Micromotion.interpolation`` renders it)."""
+    kind: str = "walk"  # walk, coarse (style mixing), fine (style mixing) or circle
+    seeds: Sequence[int] = (1, 2, 3, 4)  # walk keyframes; a circle's plane: the first two
+    photos: Sequence[ImageSource] = ()  # walk keyframes from photos, before the seeds
+    source: int | ImageSource = 0  # the held face (mixing) or the centre (circle): seed or photo
+    method: str = "cubic"  # cubic (through W+) or slerp (in z; seeds only)
+    frames_per_segment: int = 30
+    loop: bool = False  # walk back to the first keyframe
+    layers: Sequence[int] | None = None  # None: the kind's (coarse 0–3, fine 8–17, else all)
+    radius: float = 1.0  # circle: 1 reaches about as far as the seeds' faces from the average
+    frames: int = 120  # circle
+    truncation: float = 0.7
+    measure_res: int = 64  # circle: the size at which consecutive frames are compared
+
+
+def positions(n_keys: int, frames_per_segment: int, loop: bool = False) -> torch.Tensor:
+    """Frame positions ``[T]`` in keyframe units (position k is keyframe k):
+    T = (n_keys − 1)·F + 1 open (ending on the last keyframe), n_keys·F looping (the frame after
+    the last would be position n_keys, the first keyframe again)."""
+    if n_keys < 2:
+        raise OptionError(f"a walk needs at least two keyframes (seeds or photos), got {n_keys}")
+    check_int("frames_per_segment", frames_per_segment, 1, MAX_FRAMES_PER_SEGMENT)
+    n_frames = (n_keys if loop else n_keys - 1) * frames_per_segment + (0 if loop else 1)
+    return torch.arange(n_frames, dtype=torch.float64) / frames_per_segment
+
+
+def _segments(n_keys: int, s: torch.Tensor, loop: bool):
+    """Positions ``[T]`` → (index of keyframe ``k + offset`` as a function, fraction ``t``)."""
+    seg = s.floor().long()
+    if loop:
+        return (lambda off: (seg + off) % n_keys), s - seg
+    seg = seg.clamp(0, n_keys - 2)  # the last position is t = 1 of the last segment
+    return (lambda off: (seg + off).clamp(0, n_keys - 1)), s - seg
+
+
+def cubic_at(keys: torch.Tensor, s: torch.Tensor, loop: bool = False) -> torch.Tensor:
+    """Catmull-Rom spline through ``keys [K, ...]`` at positions ``s [T]`` → ``[T, ...]``:
+    it passes through every keyframe with a continuous velocity (open ends clamp their
+    missing neighbour to themselves)."""
+    index, t = _segments(len(keys), s, loop)
+    p0, p1, p2, p3 = (keys[index(off)].double() for off in (-1, 0, 1, 2))
+    t = t.view(-1, *[1] * (keys.dim() - 1))
+    path = p1 + 0.5 * t * ((p2 - p0) + t * ((2 * p0 - 5 * p1 + 4 * p2 - p3)
+                                            + t * (3 * (p1 - p2) + p3 - p0)))
+    return path.to(keys.dtype)
+
+
+def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """Spherical interpolation of rows ``a, b [T, D]`` at ``t [T]`` (linear where they are
+    parallel), so a path between Gaussian z keeps their typical norm."""
+    a64, b64, t = a.double(), b.double(), t.double()[:, None]
+    cos = (a64 * b64).sum(1, keepdim=True) / (a64.norm(dim=1, keepdim=True)
+                                              * b64.norm(dim=1, keepdim=True))
+    omega = cos.clamp(-1, 1).acos()
+    sin = omega.sin()
+    near = sin.abs() < 1e-6
+    safe = torch.where(near, torch.ones_like(sin), sin)
+    wa = torch.where(near, 1 - t, ((1 - t) * omega).sin() / safe)
+    wb = torch.where(near, t, (t * omega).sin() / safe)
+    return (wa * a64 + wb * b64).to(a.dtype)
+
+
+def slerp_at(z: torch.Tensor, s: torch.Tensor, loop: bool = False) -> torch.Tensor:
+    """Slerp between consecutive ``z [K, D]`` at positions ``s [T]`` → z ``[T, D]``."""
+    index, t = _segments(len(z), s, loop)
+    return slerp(z[index(0)], z[index(1)], t)
+
+
+def check_layers(layers: Sequence[int], n_latent: int) -> list[int]:
+    """Distinct W+ layer indices in [0, n_latent), sorted."""
+    out = sorted(set(int(i) for i in layers))
+    if not out or out[0] < 0 or out[-1] >= n_latent:
+        raise OptionError(f"layers must be W+ layer indices from 0 to {n_latent - 1} "
+                          f"(e.g. 0-3 coarse, 8-17 fine), got {list(layers)}")
+    return out
+
+
+def mix_layers(source: torch.Tensor, path: torch.Tensor, layers: Sequence[int]) -> torch.Tensor:
+    """The held ``source`` W+ ``[L, D]`` with ``layers`` taken from ``path [T, L, D]`` →
+    ``[T, L, D]``; every other layer is the source's, exactly."""
+    layers = check_layers(layers, path.shape[1])
+    out = source.reshape(path.shape[1:]).expand_as(path).clone()
+    out[:, layers] = path[:, layers]
+    return out
+
+
+def circle_axes(offsets: torch.Tensor) -> torch.Tensor:
+    """Two offsets from the centre ``[2, D]`` → orthogonal axes ``[2, D]`` of their plane, each
+    as long as the offsets are on average (so radius 1 reaches about as far as they do)."""
+    a, b = offsets.double().reshape(2, -1)
+    u = a / a.norm()
+    v = b - (b @ u) * u
+    if v.norm() < 1e-6 * b.norm():
+        raise OptionError("the circle's two seeds give the same direction; pick two others")
+    scale = offsets.double().reshape(2, -1).norm(dim=1).mean()
+    return (torch.stack([u, v / v.norm()]) * scale).reshape(offsets.shape).to(offsets.dtype)
+
+
+def circle_at(centre: torch.Tensor, axes: torch.Tensor, radius: float, angles: torch.Tensor,
+              layers: Sequence[int] | None = None) -> torch.Tensor:
+    """Points ``centre + radius·(cos θ·axes[0] + sin θ·axes[1])`` → W+ ``[T, L, D]`` for the
+    centre W+ ``[L, D]``, axes ``[2, D]`` (every layer) and angles ``[T]``; with ``layers``
+    only those layers move."""
+    check_number("radius", radius, 0, 10)
+    n_latent, dim = centre.shape[-2:]
+    theta = angles.double()[:, None]
+    offset = radius * (theta.cos() * axes[0].double() + theta.sin() * axes[1].double())
+    path = centre.reshape(1, n_latent, dim) + offset.to(centre.dtype)[:, None, :]
+    return path if layers is None else mix_layers(centre, path, layers)
+
+
+Measure = Callable[[torch.Tensor], torch.Tensor]
+
+
+def equal_step_angles(measure: Measure, n_frames: int, probes: int = 48, tol: float = 0.05,
+                      max_evals: int = 12, progress: Callable[[int, int], None] | None = None
+                      ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Angles ``[n_frames]`` in [0, 2π) around a loop whose consecutive frames — the closing
+    one, last → first, included — differ by about the same mean squared error.
+
+    ``measure(angles [B]) → images [B, ...]`` renders the loop (small and clamped is enough).
+    ``probes`` evenly spaced frames give the loop's length in RMS difference; then each step is
+    found by bisection on its angle (with a proportional first guess, since the RMS difference
+    grows about linearly with a small step) until its RMS difference is within ``tol`` of the
+    remaining length over the remaining steps — retargeting each step so errors do not pile up
+    on the closing one. Returns (angles, each step's MSE ``[n_frames]``, the last the closing).
+    """
+    check_int("frames", n_frames, 2, 10_000)
+    check_int("probes", probes, 4, 10_000)
+    probe_angles = torch.linspace(0, 2 * math.pi, probes + 1, dtype=torch.float64)
+    images = torch.cat([measure(probe_angles[i:min(i + 8, probes)]) for i in range(0, probes, 8)])
+    gaps = _rms(images, images.roll(-1, 0))
+    arc = np.concatenate([[0.0], gaps.cumsum(0).numpy()])  # RMS length at each probe angle
+    grid = probe_angles.numpy()
+    length_at = lambda theta: float(np.interp(theta, grid, arc))  # noqa: E731
+    angle_at = lambda s: float(np.interp(s, arc, grid))  # noqa: E731
+
+    angles, steps, current = [0.0], [], images[:1]
+    for i in range(1, n_frames):
+        theta = angles[-1]
+        target = (arc[-1] - length_at(theta)) / (n_frames - i + 1)
+        lo, hi = theta, 2 * math.pi
+        guess, best = angle_at(length_at(theta) + target), None
+        for _ in range(max_evals):
+            image = measure(torch.tensor([guess], dtype=torch.float64))
+            r = float(_rms(current, image))
+            if best is None or abs(r - target) < abs(best[1] - target):
+                best = (guess, r, image)
+            if abs(r / target - 1) <= tol:
+                break
+            lo, hi = (guess, hi) if r < target else (lo, guess)
+            guess = theta + (guess - theta) * target / max(r, 1e-12)
+            if not lo < guess < hi:
+                guess = (lo + hi) / 2
+        angles.append(best[0])
+        steps.append(best[1])
+        current = best[2]
+        if progress:
+            progress(i, n_frames)
+    steps.append(float(_rms(current, images[:1])))  # the closing step, back to angle 0
+    return torch.tensor(angles, dtype=torch.float64), torch.tensor(steps) ** 2
+
+
+def step_mse(frames: torch.Tensor | np.ndarray, closed: bool = True) -> torch.Tensor:
+    """Mean squared difference between consecutive frames ``[T, ...]`` → ``[T]`` (closed: the
+    last entry is last → first) or ``[T − 1]``."""
+    x = torch.as_tensor(np.asarray(frames) if isinstance(frames, np.ndarray) else frames).double()
+    nxt = x.roll(-1, 0) if closed else x[1:]
+    return _rms(x if closed else x[:-1], nxt) ** 2
+
+
+def _rms(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    return (a.double() - b.double()).flatten(1).pow(2).mean(1).sqrt()
+
+
+def check_video(v: LatentVideo, n_latent: int = 18, size: int = 1024) -> list[int]:
+    """Every option of ``v`` for a generator of ``n_latent`` layers and ``size`` px (cheap:
+    before any model is loaded or photo inverted) → the W+ layers that move."""
+    if v.kind not in KINDS:
+        raise OptionError(f"kind must be one of {', '.join(KINDS)}, got {v.kind!r}")
+    if v.method not in METHODS:
+        raise OptionError(f"method must be one of {', '.join(METHODS)}, got {v.method!r}")
+    for seed in list(v.seeds) + ([v.source] if isinstance(v.source, int) else []):
+        check_int("seed", seed, 0, 2 ** 32 - 1)
+    check_number("truncation", v.truncation, 0, 1)
+    if v.kind == "circle":
+        if len(v.seeds) < 2:
+            raise OptionError("a circle needs two seeds for its plane, e.g. seeds 1,2")
+        check_int("frames", v.frames, 2, MAX_FRAMES)
+        check_number("radius", v.radius, 0, 10)
+        check_size("measure_res", v.measure_res, size)
+    else:
+        if v.method == "slerp" and v.photos:
+            raise OptionError("slerp interpolates z, which only seeds have (a photo is "
+                              "inverted into W+): use the cubic method with photos")
+        n = len(positions(len(v.photos) + len(v.seeds), v.frames_per_segment, v.loop))
+        if n > MAX_FRAMES:
+            raise OptionError(f"that walk has {n} frames, more than {MAX_FRAMES}: use "
+                              f"fewer keyframes or fewer frames per segment")
+    default = {"coarse": COARSE_LAYERS, "fine": FINE_LAYERS}.get(v.kind, range(n_latent))
+    return check_layers(default if v.layers is None else v.layers, n_latent)
