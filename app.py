@@ -1,11 +1,13 @@
 """Gradio page on the Cog ``Predictor`` (same models, same request logic in
-``micromotion.serving``): a face photo and a motion (a preset, words, or a clip) → a video.
+``micromotion.serving``): a face photo and a motion (a preset, words, or a clip) → a video;
+a second tab makes latent videos (walks through seeds, style mixing, circular loops).
 
     python app.py                          # http://127.0.0.1:7860 (GRADIO_SERVER_PORT to change)
     MICROMOTION_SYNTHETIC=1 python app.py  # synthetic weights: abstract patterns, not faces
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import traceback
@@ -17,6 +19,7 @@ import stylegan2
 from micromotion import serving
 from micromotion.direction import PRESETS
 from micromotion.errors import MicromotionError
+from micromotion.interpolate import KINDS, METHODS
 from micromotion.render import CURVES
 from predict import Predictor
 
@@ -33,21 +36,43 @@ def generate(predictor: Predictor, image, source, preset, template, seed, video,
               "anchor_video": video if source == "video" else None}
     if source == "video" and not video:
         raise gr.Error("Upload a short clip of one face doing the motion, or pick another source.")
-    try:
+    with page_errors():
         result = serving.animate_request(
             predictor.mm, predictor.outputs, image, preset, int(strength),
             anchor_seed=int(seed), frames=int(frames), fps=float(fps), curve=curve,
             output_size=int(size), side_by_side=bool(side_by_side),
-            progress=lambda stage, i, n: progress(i / max(n, 1), desc=stage), **motion)
-    except (MicromotionError, stylegan2.CheckpointError) as exc:
-        raise gr.Error(str(exc)) from None
-    except Exception as exc:  # a bug: keep the page alive, say so, keep the trace in the log
-        traceback.print_exc()
-        raise gr.Error(f"Something went wrong on our side ({type(exc).__name__}: {exc}).") from None
+            progress=_bar(progress), **motion)
     anchors = list(result.anchor_images) if result.anchor_images is not None else []
     notes = "; ".join(result.aligned.notes)
     info = serving.direction_meta(result.direction) + (f" — {notes}" if notes else "")
     return str(result.video), result.aligned.image, anchors, info
+
+
+def latent_video(predictor: Predictor, mode, image, seeds, interpolation, per_segment, loop,
+                 source_seed, radius, frames, truncation, fps, size, progress=gr.Progress()):
+    """One latent-video request from the page → (video, how it was made)."""
+    with page_errors():
+        result = serving.interpolate_request(
+            predictor.mm, predictor.outputs, mode, image, seeds, interpolation,
+            int(per_segment), bool(loop), int(source_seed), float(radius), int(frames),
+            float(truncation), float(fps), int(size), progress=_bar(progress))
+    return str(result.video), serving.interpolation_meta(result.meta)
+
+
+@contextlib.contextmanager
+def page_errors():
+    """User errors → their sentence on the page; a bug → a short note (the trace in the log)."""
+    try:
+        yield
+    except (MicromotionError, stylegan2.CheckpointError) as exc:
+        raise gr.Error(str(exc)) from None
+    except Exception as exc:  # keep the page alive and say so
+        traceback.print_exc()
+        raise gr.Error(f"Something went wrong on our side ({type(exc).__name__}: {exc}).") from None
+
+
+def _bar(progress: gr.Progress):
+    return lambda stage, i, n: progress(i / max(n, 1), desc=stage)
 
 
 def build(predictor: Predictor) -> gr.Blocks:
@@ -56,33 +81,71 @@ def build(predictor: Predictor) -> gr.Blocks:
                     "micromotion, one you describe in words, or one you show in a clip."
                     + ("\n\n**Synthetic weights**: the models are random, so the video shows "
                        "abstract patterns, not faces." if predictor.mm.synthetic else ""))
-        with gr.Row():
-            with gr.Column():
-                image = gr.Image(type="filepath", label="Face photo", sources=["upload"])
-                if EXAMPLES:
-                    gr.Examples(EXAMPLES, inputs=image, label="Example photos")
-                source = gr.Radio(list(SOURCES), value="preset", label="Motion from")
-                preset = gr.Dropdown(list(PRESETS), value="eyesClose", label="Micromotion")
-                template = gr.Textbox("a person with {degree} smile", label="Text template "
-                                      "(with {degree}; CLIP anchors take minutes on a CPU)")
-                seed = gr.Number(0, precision=0, minimum=0, label="Anchor seed (text)")
-                video = gr.Video(label="Anchor clip (≤ 60 s, one face)", sources=["upload"])
-                strength = gr.Slider(1, 10, 5, step=1, label="Strength")
-                frames = gr.Slider(2, serving.MAX_FRAMES, 100, step=1, label="Frames")
-                curve = gr.Radio(list(CURVES), value="linear", label="Curve")
-                fps = gr.Slider(1, serving.MAX_FPS, 30, step=1, label="Frames per second")
-                size = gr.Dropdown(list(serving.OUTPUT_SIZES), value=1024, label="Size")
-                side = gr.Checkbox(False, label="Side by side with the photo")
-                button = gr.Button("Generate", variant="primary")
-            with gr.Column():
-                out_video = gr.Video(label="Micromotion", autoplay=True, loop=True)
-                aligned = gr.Image(label="Aligned input", type="pil")
-                anchors = gr.Gallery(label="Anchors", columns=6, height="auto")
-                info = gr.Textbox(label="How it was made", interactive=False)
-        button.click(functools.partial(generate, predictor), [image, source, preset, template, seed, video, strength, frames, curve,
-                      fps, size, side], [out_video, aligned, anchors, info],
-                     api_name="generate", concurrency_limit=1)
+        with gr.Tab("Micromotion"):
+            micromotion_tab(predictor)
+        with gr.Tab("Latent videos"):
+            latent_tab(predictor)
     return demo
+
+
+def micromotion_tab(predictor: Predictor) -> None:
+    with gr.Row():
+        with gr.Column():
+            image = gr.Image(type="filepath", label="Face photo", sources=["upload"])
+            if EXAMPLES:
+                gr.Examples(EXAMPLES, inputs=image, label="Example photos")
+            source = gr.Radio(list(SOURCES), value="preset", label="Motion from")
+            preset = gr.Dropdown(list(PRESETS), value="eyesClose", label="Micromotion")
+            template = gr.Textbox("a person with {degree} smile", label="Text template "
+                                  "(with {degree}; CLIP anchors take minutes on a CPU)")
+            seed = gr.Number(0, precision=0, minimum=0, label="Anchor seed (text)")
+            video = gr.Video(label="Anchor clip (≤ 60 s, one face)", sources=["upload"])
+            strength = gr.Slider(1, 10, 5, step=1, label="Strength")
+            frames = gr.Slider(2, serving.MAX_FRAMES, 100, step=1, label="Frames")
+            curve = gr.Radio(list(CURVES), value="linear", label="Curve")
+            fps = gr.Slider(1, serving.MAX_FPS, 30, step=1, label="Frames per second")
+            size = gr.Dropdown(list(serving.OUTPUT_SIZES), value=1024, label="Size")
+            side = gr.Checkbox(False, label="Side by side with the photo")
+            button = gr.Button("Generate", variant="primary")
+        with gr.Column():
+            out_video = gr.Video(label="Micromotion", autoplay=True, loop=True)
+            aligned = gr.Image(label="Aligned input", type="pil")
+            anchors = gr.Gallery(label="Anchors", columns=6, height="auto")
+            info = gr.Textbox(label="How it was made", interactive=False)
+    button.click(functools.partial(generate, predictor),
+                 [image, source, preset, template, seed, video, strength, frames, curve, fps,
+                  size, side], [out_video, aligned, anchors, info],
+                 api_name="generate", concurrency_limit=1)
+
+
+def latent_tab(predictor: Predictor) -> None:
+    gr.Markdown("Videos that need no motion: a **walk** through generated faces (seeds), "
+                "**coarse** or **fine** style mixing (one face whose pose and expression, or "
+                "hair and colours, follow a walk) and a **circle**, a seamless loop at an even "
+                "pace. A photo, if given, starts the walk or is the face held or circled.")
+    with gr.Row():
+        with gr.Column():
+            mode = gr.Radio(list(KINDS), value="walk", label="Kind")
+            image = gr.Image(type="filepath", label="Face photo (optional)", sources=["upload"])
+            seeds = gr.Textbox("1-4", label="Seeds (keyframes; a circle's plane: the first two)")
+            method = gr.Radio(list(METHODS), value="cubic", label="Interpolation (walks)")
+            per_segment = gr.Slider(1, 120, 30, step=1, label="Frames per segment")
+            loop = gr.Checkbox(False, label="Loop back to the first keyframe")
+            source_seed = gr.Number(0, precision=0, minimum=0,
+                                    label="Face held or circled (seed, without a photo)")
+            radius = gr.Slider(0.1, 3, 1, step=0.1, label="Circle radius")
+            frames = gr.Slider(2, serving.MAX_FRAMES, 120, step=1, label="Circle frames")
+            truncation = gr.Slider(0, 1, 0.7, step=0.05, label="Truncation")
+            fps = gr.Slider(1, serving.MAX_FPS, 30, step=1, label="Frames per second")
+            size = gr.Dropdown(list(serving.OUTPUT_SIZES), value=1024, label="Size")
+            button = gr.Button("Make the video", variant="primary")
+        with gr.Column():
+            out_video = gr.Video(label="Latent video", autoplay=True, loop=True)
+            info = gr.Textbox(label="How it was made", interactive=False)
+    button.click(functools.partial(latent_video, predictor),
+                 [mode, image, seeds, method, per_segment, loop, source_seed, radius, frames,
+                  truncation, fps, size], [out_video, info],
+                 api_name="latent_video", concurrency_limit=1)
 
 
 def main() -> None:

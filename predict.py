@@ -2,7 +2,8 @@
 
 The Replicate inputs of the original (``image``, ``micromotion``, ``scale``) keep their names,
 meaning and defaults, and the output is an mp4. The other inputs are optional and expose the
-engine. ``MICROMOTION_SYNTHETIC=1`` serves synthetic weights (abstract patterns, not faces);
+engine; ``mode`` picks an interpolation video instead of a micromotion (then ``image`` may be
+left out). ``MICROMOTION_SYNTHETIC=1`` serves synthetic weights (abstract patterns, not faces);
 ``MICROMOTION_WEIGHTS`` names the weights folder.
 """
 from typing import Optional
@@ -11,6 +12,7 @@ from cog import BaseRunner, Input, Path
 
 from micromotion import serving
 from micromotion.direction import PRESETS
+from micromotion.interpolate import MAX_FRAMES_PER_SEGMENT, METHODS
 from micromotion.render import CURVES
 
 
@@ -22,7 +24,10 @@ class Predictor(BaseRunner):
 
     def run(
         self,
-        image: Path = Input(description="A photo with a face (JPEG, PNG, WebP, …)"),
+        image: Optional[Path] = Input(
+            description="A photo with a face (JPEG, PNG, WebP, …); for the latent-video modes "
+                        "optional: the walk's first keyframe, the held face or the circle's "
+                        "centre", default=None),
         micromotion: str = Input(description="The motion: one of the published directions",
                                  choices=list(PRESETS), default="eyesClose"),
         scale: int = Input(description="Strength of the motion", ge=1, le=10, default=5),
@@ -46,11 +51,35 @@ class Predictor(BaseRunner):
                                  choices=list(serving.OUTPUT_SIZES), default=1024),
         side_by_side: bool = Input(description="The aligned photo beside the motion",
                                    default=False),
+        mode: str = Input(
+            description="animate: the photo's face does the micromotion. Latent videos: walk "
+                        "(through seeds), coarse / fine (style mixing: pose and expression, or "
+                        "hair and colour, from a walk), circle (an equal-step loop)",
+            choices=list(serving.MODES), default="animate"),
+        seeds: str = Input(description="Latent videos: the walk's keyframe seeds, e.g. 1-4 or "
+                                       "3,8,21 (a circle's plane: the first two)",
+                           default="1-4"),
+        interpolation: str = Input(description="Walks: cubic (through W+) or slerp (in z)",
+                                   choices=list(METHODS), default="cubic"),
+        frames_per_segment: int = Input(description="Walks: frames from keyframe to keyframe",
+                                        ge=1, le=MAX_FRAMES_PER_SEGMENT, default=30),
+        loop: bool = Input(description="Walks: back to the first keyframe", default=False),
+        source_seed: int = Input(description="Mixing and circle without a photo: the face "
+                                             "held or circled", ge=0, default=0),
+        radius: float = Input(description="Circle: 1 reaches about as far as the seeds' faces",
+                              ge=0, le=10, default=1.0),
+        truncation: float = Input(description="Latent videos: truncation of the seeds' faces",
+                                  ge=0, le=1, default=0.7),
     ) -> Path:
+        if mode != "animate":
+            return Path(serving.interpolate_request(
+                self.mm, self.outputs, mode, image and str(image), seeds, interpolation,
+                frames_per_segment, loop, source_seed, radius, frames, truncation, fps,
+                output_size, progress=_log_progress).video)
         result = serving.animate_request(
-            self.mm, self.outputs, str(image), micromotion, scale, text_template, anchor_seed,
-            anchor_video and str(anchor_video), direction_file and str(direction_file), frames,
-            fps, curve, output_size, side_by_side, progress=_log_progress)
+            self.mm, self.outputs, image and str(image), micromotion, scale, text_template,
+            anchor_seed, anchor_video and str(anchor_video), direction_file and str(direction_file),
+            frames, fps, curve, output_size, side_by_side, progress=_log_progress)
         return Path(result.video)
 
 

@@ -210,9 +210,11 @@ def _rms(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return (a.double() - b.double()).flatten(1).pow(2).mean(1).sqrt()
 
 
-def check_video(v: LatentVideo, n_latent: int = 18, size: int = 1024) -> list[int]:
-    """Every option of ``v`` for a generator of ``n_latent`` layers and ``size`` px (cheap:
-    before any model is loaded or photo inverted) → the W+ layers that move."""
+def check_video(v: LatentVideo, n_latent: int = 18, size: int = 1024,
+                max_frames: int = MAX_FRAMES) -> list[int]:
+    """Every option of ``v`` for a generator of ``n_latent`` layers and ``size`` px, at most
+    ``max_frames`` frames (cheap: before any model is loaded or photo inverted) → the W+
+    layers that move."""
     if v.kind not in KINDS:
         raise OptionError(f"kind must be one of {', '.join(KINDS)}, got {v.kind!r}")
     if v.method not in METHODS:
@@ -223,7 +225,7 @@ def check_video(v: LatentVideo, n_latent: int = 18, size: int = 1024) -> list[in
     if v.kind == "circle":
         if len(v.seeds) < 2:
             raise OptionError("a circle needs two seeds for its plane, e.g. seeds 1,2")
-        check_int("frames", v.frames, 2, MAX_FRAMES)
+        check_int("frames", v.frames, 2, max_frames)
         check_number("radius", v.radius, 0, 10)
         check_size("measure_res", v.measure_res, size)
     else:
@@ -231,8 +233,8 @@ def check_video(v: LatentVideo, n_latent: int = 18, size: int = 1024) -> list[in
             raise OptionError("slerp interpolates z, which only seeds have (a photo is "
                               "inverted into W+): use the cubic method with photos")
         n = len(positions(len(v.photos) + len(v.seeds), v.frames_per_segment, v.loop))
-        if n > MAX_FRAMES:
-            raise OptionError(f"that walk has {n} frames, more than {MAX_FRAMES}: use "
+        if n > max_frames:
+            raise OptionError(f"that walk has {n} frames, more than {max_frames}: use "
                               f"fewer keyframes or fewer frames per segment")
     default = {"coarse": COARSE_LAYERS, "fine": FINE_LAYERS}.get(v.kind, range(n_latent))
     return check_layers(default if v.layers is None else v.layers, n_latent)

@@ -4,6 +4,9 @@ serving, turning request inputs into a checked motion, and an output folder that
 The inputs are the Replicate model's (``image``, ``micromotion``, ``scale``) plus the engine's:
 a text template with its anchor seed, an anchor video, or a direction file (at most one of the
 three; each overrides ``micromotion``), and frames, fps, curve, output size, side-by-side.
+A ``mode`` other than ``animate`` asks for an interpolation video instead (``interpolate``):
+a walk through seeds, coarse or fine style mixing, or a circular loop; the photo, when given,
+is the walk's first keyframe, the held face, or the circle's centre.
 """
 from __future__ import annotations
 
@@ -21,12 +24,15 @@ import stylegan2
 from . import weights
 from .direction import PRESETS, Direction
 from .errors import OptionError
+from .interpolate import KINDS, LatentVideo, check_video
 from .pipeline import Micromotion, Progress, TextMotion, VideoMotion
 from .render import check_int, check_number, curve_weights
+from .samples import parse_seeds
 
 OUTPUT_SIZES = (1024, 512, 256)
 MAX_FRAMES = 300
 MAX_FPS = 60
+MODES = ("animate",) + KINDS
 
 
 def load_models(progress: weights.Progress | None = None) -> Micromotion:
@@ -82,6 +88,10 @@ def check_render_inputs(scale, frames, fps, curve, output_size) -> None:
     check_int("frames", frames, 2, MAX_FRAMES)
     check_number("fps", fps, 1, MAX_FPS)
     curve_weights(frames, curve)  # the renderer's own check of the curve's name
+    check_output_size(output_size)
+
+
+def check_output_size(output_size) -> None:
     if output_size not in OUTPUT_SIZES:
         raise OptionError(f"output_size must be one of {', '.join(map(str, OUTPUT_SIZES))}, "
                           f"got {output_size!r}")
@@ -120,8 +130,9 @@ def animate_request(mm: Micromotion, outputs: Outputs, image, micromotion: str =
                     progress: Progress | None = None):
     """One request, every input checked before any slow work → ``pipeline.Animation``. On an
     error nothing of the request stays on disk."""
-    if image is None or (isinstance(image, (str, os.PathLike)) and not str(image)):
-        raise OptionError("image is required: a photo with a face")
+    if _missing(image):
+        raise OptionError("image is required: a photo with a face (or pick a latent-video "
+                          "mode: walk, coarse, fine or circle)")
     check_render_inputs(scale, frames, fps, curve, output_size)
     motion = motion_from_inputs(micromotion, text_template, anchor_seed, anchor_video,
                                 direction_file)
@@ -135,8 +146,49 @@ def animate_request(mm: Micromotion, outputs: Outputs, image, micromotion: str =
         raise
 
 
+def interpolate_request(mm: Micromotion, outputs: Outputs, mode: str = "walk", image=None,
+                        seeds: str = "1-4", interpolation: str = "cubic",
+                        frames_per_segment: int = 30, loop: bool = False, source_seed: int = 0,
+                        radius: float = 1.0, frames: int = 120, truncation: float = 0.7,
+                        fps: float = 30, output_size: int = 1024,
+                        progress: Progress | None = None):
+    """One interpolation-video request (``mode`` walk, coarse, fine or circle), every input
+    checked before any slow work → ``pipeline.LatentAnimation``. The photo, if any, is the
+    walk's first keyframe, else the held face or the circle's centre (else ``source_seed``)."""
+    if mode not in KINDS:
+        raise OptionError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+    check_number("fps", fps, 1, MAX_FPS)
+    check_int("source_seed", source_seed, 0, 2 ** 32 - 1)
+    check_output_size(output_size)
+    photo = None if _missing(image) else image
+    keys = parse_seeds(seeds) if (seeds or "").strip() else []
+    video = LatentVideo(mode, keys, [photo] if photo is not None and mode == "walk" else [],
+                        photo if photo is not None and mode != "walk" else int(source_seed),
+                        interpolation, int(frames_per_segment), bool(loop), radius=radius,
+                        frames=frames, truncation=truncation)
+    check_video(video, mm.generator.n_latent, mm.generator.size, MAX_FRAMES)
+    out = outputs.new(f"{mode}.mp4")
+    try:
+        return mm.interpolation(video, out, fps=float(fps), size=int(output_size),
+                                progress=progress)
+    except BaseException:
+        outputs.discard_last()
+        raise
+
+
+def _missing(image) -> bool:
+    return image is None or (isinstance(image, (str, os.PathLike)) and not str(image))
+
+
 def direction_meta(d: Direction) -> str:
     """One line on how a direction was made, for the pages."""
     m = d.meta
     return ", ".join(f"{k}: {m[k]}" for k in ("source", "template", "file", "anchors", "rank")
                      if k in m)
+
+
+def interpolation_meta(meta: dict) -> str:
+    """One line on how a latent video was made, for the pages."""
+    return ", ".join(f"{k}: {meta[k]}" for k in ("kind", "seeds", "photos", "method", "loop",
+                                                 "radius", "frames", "step_mse_spread")
+                     if k in meta)

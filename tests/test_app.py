@@ -123,3 +123,37 @@ def test_page_shows_errors(browser, page_url, tmp_path):
     page.get_by_role("button", name="Generate").click()
     page.get_by_text("no face found").first.wait_for(timeout=120_000)
     page.close()
+
+
+def call_latent(url, **overrides):
+    from gradio_client import Client
+    args = dict(mode="walk", image=None, seeds="1,2", interpolation="cubic", per_segment=3,
+                loop=False, source_seed=0, radius=1, frames=6, truncation=0.7, fps=10, size=256)
+    args.update(overrides)
+    return Client(url, verbose=False).predict(**args, api_name="/latent_video")
+
+
+def test_gradio_client_gets_latent_videos(page_url, photo):
+    from gradio_client import handle_file
+    from gradio_client.exceptions import AppError
+    video, info = call_latent(page_url)
+    meta, frames = read_back(video["video"] if isinstance(video, dict) else video)
+    assert frames.shape == (4, 256, 256, 3) and meta["fps"] == 10 and "kind: walk" in info
+    video, info = call_latent(page_url, mode="circle", image=handle_file(str(photo)))
+    assert read_back(video["video"] if isinstance(video, dict) else video)[1].shape[0] == 6
+    assert "step_mse_spread" in info and "photos: 0" in info  # the photo is the centre
+    with pytest.raises(AppError, match="seeds must look like"):
+        call_latent(page_url, seeds="a,b")
+
+
+def test_latent_videos_tab_in_chromium(browser, page_url):
+    page = browser.new_page()
+    page.goto(page_url)
+    page.get_by_role("tab", name="Latent videos").click()
+    per_segment = page.get_by_label("number input for Frames per segment", exact=True)
+    per_segment.fill("2")
+    per_segment.press("Enter")
+    page.get_by_role("button", name="Make the video").click()
+    page.wait_for_function("() => [...document.querySelectorAll('video[src]')].some("
+                           "v => v.readyState >= 1 && v.duration > 0)", timeout=240_000)
+    page.close()

@@ -179,6 +179,41 @@ def test_run_validates_what_the_schema_would(server, photo, inputs, message):
     assert server.wait(("READY",), timeout=30)["status"] == "READY"  # back from BUSY
 
 
+@pytest.mark.parametrize("inputs,shape", [
+    ({"mode": "walk", "seeds": "1,2", "frames_per_segment": 3, "loop": True}, (6, 256, 256, 3)),
+    ({"mode": "coarse", "seeds": "1-3", "frames_per_segment": 2, "interpolation": "slerp"},
+     (5, 256, 256, 3)),
+    ({"mode": "circle", "frames": 6, "radius": 0.5}, (6, 256, 256, 3)),
+])
+def test_latent_videos_without_a_photo(server, tmp_path, inputs, shape):
+    body = predict(server, output_size=256, fps=10, **inputs)
+    assert body["status"] == "succeeded", body.get("error") or body.get("logs")
+    meta, frames = read_back(decode_output(body, tmp_path))
+    assert frames.shape == shape and meta["fps"] == 10
+
+
+def test_latent_video_around_the_photo(server, photo, tmp_path):
+    body = predict(server, image=photo, mode="fine", seeds="4,5", frames_per_segment=3,
+                   output_size=256)
+    assert body["status"] == "succeeded", body.get("error") or body.get("logs")
+    assert read_back(decode_output(body, tmp_path))[1].shape == (4, 256, 256, 3)
+    assert "invert: 5/5" in body["logs"]  # the photo is the held face
+
+
+@pytest.mark.parametrize("inputs,message", [
+    ({}, "image is required: a photo with a face (or pick a latent-video mode"),
+    ({"mode": "spiral"}, "mode must be one of animate, walk, coarse, fine, circle"),
+    ({"mode": "walk", "seeds": "one,two"}, "seeds must look like '0-3,7'"),
+    ({"mode": "walk", "seeds": "0-400", "frames_per_segment": 2}, "more than 300"),
+    ({"mode": "circle", "radius": 20}, "radius must be a number from 0 to 10"),
+    ({"mode": "circle", "seeds": "3"}, "a circle needs two seeds"),
+])
+def test_bad_latent_video_inputs(server, inputs, message):
+    body = predict(server, **inputs)
+    assert body["status"] == "failed" and message in body["error"], body
+    assert server.wait(("READY",), timeout=30)["status"] == "READY"
+
+
 def test_no_temp_files_left(server, photo):
     """After successful and failed predictions, at most the last result is kept on disk."""
     predict(server, image=photo, output_size=256, frames=3)
