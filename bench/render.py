@@ -4,6 +4,7 @@ memory, on a full-size (512-d, 8-layer mapping, config-f channels) synthetic gen
     python bench/render.py            # the table
     python bench/render.py --quick    # 1024 px, batch 1 and 4 only
     python bench/render.py --video    # a whole video: 100 frames, 1024 px, latent → mp4
+    python bench/render.py --walk     # latent videos: 120-frame walk at 256/1024 px, a circle
 
 Each configuration runs in its own process, so "peak" is that configuration's peak RSS; "above
 model" subtracts the RSS after the generator is built. Times are the median of warm runs.
@@ -65,41 +66,79 @@ def one(size: int, batch: int, dtype: str, device: str, reps: int, path: str) ->
     return out
 
 
-def video(frames: int = 100) -> None:
+def video(tmp: str, frames: int = 100) -> None:
     """The original's video from a given latent (w + i/100·5·d, 1024 px, 30 fps) through the
     pipeline's renderer into an H.264 mp4, fp32 and bf16, warm (one short render first)."""
-    import tempfile
+    import torch
 
+    from micromotion.direction import Direction
+    mm, wplus = _pipeline()
+    d = Direction(torch.randn(mm.generator.n_latent, 512,
+                              generator=torch.Generator().manual_seed(1)) * 0.05)
+    for dtype in (None, torch.bfloat16):
+        mm.dtype = dtype
+        mm.render(wplus, d, f"{tmp}/warm.mp4", frames=2)
+        _timed(f"{frames} frames, 1024 px, {_name(dtype)}", frames,
+               lambda: mm.render(wplus, d, f"{tmp}/video.mp4", frames=frames))
+
+
+def walk(tmp: str) -> None:
+    """Latent videos: a 120-frame looping walk (4 seeds × 30 frames, cubic) at 256 and 1024 px,
+    and a 120-frame circle (its step equalising at 64 px timed on its own), fp32 and bf16."""
+    import torch
+
+    from micromotion.interpolate import LatentVideo
+    mm, _ = _pipeline()
+    walk_video = LatentVideo("walk", seeds=(1, 2, 3, 4), frames_per_segment=30, loop=True)
+    for dtype in (None, torch.bfloat16):
+        mm.dtype = dtype
+        mm.render_latents(mm.latent_video(walk_video)[0][:2], f"{tmp}/warm.mp4")
+        for size in (256, 1024):
+            _timed(f"walk, 120 frames, {size} px, {_name(dtype)}", 120,
+                   lambda: mm.interpolation(walk_video, f"{tmp}/walk.mp4", size=size))
+        circle = LatentVideo("circle", seeds=(1, 2), frames=120)
+        latents = _timed(f"circle, 120 steps equalised at 64 px, {_name(dtype)}", 120,
+                         lambda: mm.latent_video(circle)[0])
+        _timed(f"circle, 120 frames rendered, 1024 px, {_name(dtype)}", 120,
+               lambda: mm.render_latents(latents, f"{tmp}/circle.mp4"))
+
+
+def _pipeline():
+    """The pipeline on a full-size synthetic generator (no encoder), and one W+ ``[1, 18, 512]``."""
     import torch
 
     import stylegan2
-    from micromotion.direction import Direction
     from micromotion.pipeline import Micromotion
     gen = stylegan2.synthetic_generator(size=1024, style_dim=512, n_mlp=8)
-    mm = Micromotion(gen, encoder=None)
     w = gen.mapping(torch.randn(1, 512, generator=torch.Generator().manual_seed(0)), 0.7)
-    wplus = w[:, None].expand(-1, gen.n_latent, -1)
-    d = Direction(torch.randn(gen.n_latent, 512, generator=torch.Generator().manual_seed(1)) * 0.05)
-    with tempfile.TemporaryDirectory() as tmp:
-        for dtype in (None, torch.bfloat16):
-            mm.dtype = dtype
-            mm.render(wplus, d, f"{tmp}/warm.mp4", frames=2)
-            t = time.perf_counter()
-            mm.render(wplus, d, f"{tmp}/video.mp4", frames=frames)
-            took = time.perf_counter() - t
-            print(f"{frames} frames, 1024 px, {'bf16' if dtype else 'fp32'}: {took:.1f} s "
-                  f"({took / frames:.2f} s/frame, encoding included)", flush=True)
+    return Micromotion(gen, encoder=None), w[:, None].expand(-1, gen.n_latent, -1)
+
+
+def _timed(label: str, frames: int, fn):
+    t = time.perf_counter()
+    result = fn()
+    took = time.perf_counter() - t
+    print(f"{label}: {took:.1f} s ({frames / took:.2f} frames/s, {took / frames:.3f} s/frame)",
+          flush=True)
+    return result
+
+
+def _name(dtype) -> str:
+    return "bf16" if dtype else "fp32"
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--video", action="store_true")
+    ap.add_argument("--walk", action="store_true")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--one", nargs=5, metavar=("SIZE", "BATCH", "DTYPE", "DEVICE", "PATH"))
     args = ap.parse_args()
-    if args.video:
-        video()
+    if args.video or args.walk:
+        import tempfile
+        with tempfile.TemporaryDirectory() as tmp:
+            (walk if args.walk else video)(tmp)
         return
     if args.one:
         s, b, dt, dev, path = args.one
