@@ -39,6 +39,8 @@ class AlignedFace:
     score: float
     box: tuple[int, int, int, int]  # detector box (left, top, right, bottom), original pixels
     notes: list[str] = field(default_factory=list)
+    photo: Image.Image | None = None  # the photo it came from, upright (for paste-back)
+    people: int = 1  # faces about as confident and large as this one, itself included
 
 
 class _Models:
@@ -101,7 +103,15 @@ def detect_landmarks(img: Image.Image, name: str = "the image",
     box, score = faces[best]
     shape = _Models.get()[1](np.asarray(img), dlib.rectangle(*box))
     lm = np.array([[p.x, p.y] for p in shape.parts()], dtype=np.float64)
-    return lm, {"face_index": best, "n_faces": len(faces), "score": score, "box": box}
+    return lm, {"face_index": best, "n_faces": len(faces), "score": score, "box": box,
+                "people": sum(_same_kind(f, faces[best]) for f in faces)}
+
+
+def _same_kind(face: tuple[Box, float], chosen: tuple[Box, float]) -> bool:
+    """A detection as confident and about as large as the chosen face: another person, not
+    one of the detector's faint false finds (a badge, a pattern; scores ~0.1 against ~1)."""
+    area = lambda b: (b[2] - b[0]) * (b[3] - b[1])  # noqa: E731
+    return face[1] >= 0.5 * chosen[1] and area(face[0]) >= 0.25 * area(chosen[0])
 
 
 def _centre(box: Box) -> np.ndarray:
@@ -194,7 +204,7 @@ def align_face(image: ImageSource, size: int = 256, transform_size: int | None =
                      f"#{det['face_index'] + 1} (the most confident, box {det['box']})")
     aligned = warp_quad(loaded.image, quad, size, transform_size)
     return AlignedFace(aligned, quad, lm, det["face_index"], det["n_faces"], det["score"],
-                       det["box"], notes)
+                       det["box"], notes, loaded.image, det["people"])
 
 
 def align_track(frames: Sequence[Image.Image], size: int = 256,

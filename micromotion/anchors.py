@@ -50,6 +50,7 @@ class VideoAnchors:
     times: list[float]  # seconds into the clip, one per anchor
     images: np.ndarray  # uint8 [K, S, S, 3]: the aligned faces that were inverted
     notes: list[str] = field(default_factory=list)
+    people: list[int] = field(default_factory=list)  # faces like the tracked one, per frame
 
 
 def prompts_from_template(template: str, degrees: Sequence[str] = DEFAULT_DEGREES) -> list[str]:
@@ -164,4 +165,5 @@ def video_anchors(encoder: Encoder, clip: Clip, batch_size: int = 4,
         if progress:
             progress("invert", min(b + batch_size, len(x)), len(x))
     images = np.stack([np.asarray(f.image.convert("RGB")) for _, f in kept])
-    return VideoAnchors(torch.cat(latents), [t for t, _ in kept], images, notes)
+    return VideoAnchors(torch.cat(latents), [t for t, _ in kept], images, notes,
+                        [f.people for _, f in kept])

@@ -19,8 +19,12 @@ from .direction import PRESETS
 from .errors import MicromotionError
 from .interpolate import KINDS, METHODS, LatentVideo, check_video
 from .samples import parse_seeds, render_seeds
+from .timeline import parse_cues
 
 DEFAULT_CHECKPOINT = "weights/stylegan2-ffhq-config-f.pt"
+PASTE_BACK = dict(default="auto", choices=["auto", "on", "off"],
+                  help="put the moving face back into the photo (auto: when the photo is "
+                       "larger than the face's crop)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,6 +54,12 @@ def main(argv: list[str] | None = None) -> int:
                    help="linear (the original), ease (in-out) or loop (there and back)")
     a.add_argument("--size", type=int, default=None, help="output size: 1024 (default), 512, 256")
     a.add_argument("--side-by-side", action="store_true", help="the aligned photo beside the motion")
+    a.add_argument("--compose", action="append", default=None, metavar="CUE",
+                   help="a timeline instead of one motion, cue by cue: "
+                        "MOTION[:STRENGTH][:START-END][:CURVE], e.g. --compose smile:5:0-40:ease "
+                        "--compose headsTurn:3:40-99 (MOTION: a preset, a file, text:TEMPLATE, "
+                        "video:CLIP)")
+    a.add_argument("--paste-back", **PASTE_BACK)
     a.add_argument("--gif", default=None, help="also write a GIF here")
     a.add_argument("--out", default=None, help="output mp4 (default outputs/<photo>-<motion>.mp4)")
     a.add_argument("--save-direction", default=None,
@@ -61,6 +71,33 @@ def main(argv: list[str] | None = None) -> int:
                    help="labelled latents (.npz with latents and labels, or .csv: label, latent…)")
     d.add_argument("--estimator", default="pairs", choices=["pairs", "classifier"],
                    help="for --labels: mean pair slope or logistic-regression normal")
+    t = sub.add_parser("transfer", parents=[models],
+                       help="a driving clip's motion, at its timing, onto the face of a photo")
+    t.add_argument("photo", help="the target: a photo with a face")
+    t.add_argument("driving", help="a clip of one face moving, or a photo of the driver "
+                                   "mid-motion (with --neutral-image)")
+    t.add_argument("--neutral", type=int, default=0,
+                   help="the driver's frame at rest: offsets are taken from it (default 0)")
+    t.add_argument("--neutral-image", default=None,
+                   help="with a driving photo: a photo of the same driver at rest")
+    t.add_argument("--strength", type=float, default=1.0, help="scale of the motion (default 1)")
+    t.add_argument("--rank", type=int, default=4, help="rank of the motion subspace (default 4)")
+    t.add_argument("--layers", default=None,
+                   help="W+ layers that carry the motion, e.g. 0-7 (default: those holding "
+                        "90%% of its energy)")
+    t.add_argument("--smoothing", type=float, default=1.0,
+                   help="Gaussian σ over time in frames against inversion jitter (default 1; 0 off)")
+    t.add_argument("--fps", type=float, default=None,
+                   help="frame rate of the output (default the driver's; its timing is kept)")
+    t.add_argument("--max-frames", type=int, default=1000, help="most driving frames (default 1000)")
+    t.add_argument("--frames", type=int, default=100, help="with a driving photo: frames (default 100)")
+    t.add_argument("--curve", default="linear", choices=render.CURVES,
+                   help="with a driving photo: linear, ease or loop")
+    t.add_argument("--size", type=int, default=None, help="render size: 1024 (default), 512, 256")
+    t.add_argument("--side-by-side", action="store_true", help="the photo beside the result")
+    t.add_argument("--paste-back", **PASTE_BACK)
+    t.add_argument("--out", default=None, help="output mp4 (default outputs/<photo>-transfer.mp4)")
+
     i = sub.add_parser("interpolate", parents=[models],
                        help="latent videos: a walk through seeds or photos, coarse or fine "
                             "style mixing, an equal-step circular loop")
@@ -97,6 +134,8 @@ def main(argv: list[str] | None = None) -> int:
             return _sample(args)
         if args.command == "interpolate":
             return _interpolate(args)
+        if args.command == "transfer":
+            return _transfer(args)
         _check_motion_choice(args)
         return _animate(args) if args.command == "animate" else _direction(args)
     except (MicromotionError, stylegan2.CheckpointError, ValueError) as exc:
@@ -133,9 +172,10 @@ def _anchor_options() -> argparse.ArgumentParser:
 
 
 def _check_motion_choice(args) -> None:
-    given = [f"--{k}" for k in ("motion", "text", "video", "labels") if getattr(args, k, None)]
+    given = [f"--{k}" for k in ("motion", "text", "video", "labels", "compose")
+             if getattr(args, k, None)]
     if len(given) > 1:
-        raise ValueError(f"give one of --motion, --text, --video or --labels, not "
+        raise ValueError(f"give one of --motion, --text, --video, --labels or --compose, not "
                          f"{' and '.join(given)}")
     if args.command == "direction" and not given:
         raise ValueError("give --text 'a person with {degree} smile', --video CLIP or "
@@ -208,18 +248,45 @@ def _save_direction(d, images, path) -> None:
 def _animate(args) -> int:
     if not Path(args.photo).is_file():  # before loading (or fetching) any weights
         raise ValueError(f"photo {args.photo} not found")
+    cues = parse_cues("\n".join(args.compose)) if args.compose else None
     mm = _load(args)
     made = bool(args.text or args.video)
-    motion = _motion_spec(args) if made else (args.motion or "eyesClose")
-    name = ("text" if args.text else Path(args.video).stem) if made else \
-        (Path(motion).stem if Path(motion).suffix else motion)
+    motion = cues or (_motion_spec(args) if made else (args.motion or "eyesClose"))
+    name = "timeline" if cues else ("text" if args.text else Path(args.video).stem) if made \
+        else (Path(motion).stem if Path(motion).suffix else motion)
     out = Path(args.out or f"outputs/{Path(args.photo).stem}-{name}.mp4")
     with _bars() as progress:
         result = mm.animation(args.photo, motion, out, args.strength, args.frames, args.fps,
                               args.curve, args.size, args.side_by_side, args.gif,
-                              progress=progress)
+                              paste_back=_paste_back(args), progress=progress)
     if made and args.save_direction:
         _save_direction(result.direction, result.anchor_images, args.save_direction)
+    print(result.video)
+    return 0
+
+
+def _paste_back(args) -> bool | None:
+    return {"auto": None, "on": True, "off": False}[args.paste_back]
+
+
+def _transfer(args) -> int:
+    for path in (args.photo, args.driving, args.neutral_image):
+        if path and not Path(path).is_file():  # before loading (or fetching) any weights
+            raise ValueError(f"{path} not found")
+    layers = parse_seeds(args.layers, "layers") if args.layers else None
+    mm = _load(args)
+    out = Path(args.out or f"outputs/{Path(args.photo).stem}-transfer.mp4")
+    with _bars() as progress:
+        result = mm.transfer(args.photo, args.driving, out,
+                             args.neutral_image or args.neutral, args.strength, args.rank,
+                             layers, args.smoothing, args.fps, args.size, _paste_back(args),
+                             args.side_by_side, args.frames, args.curve, args.max_frames,
+                             progress=progress)
+    meta = result.meta
+    print(f"motion layers {meta['layers']} (energy share per layer: {meta['energy']})",
+          file=sys.stderr)
+    for note in meta["notes"]:
+        print(f"note: {note}", file=sys.stderr)
     print(result.video)
     return 0
 

@@ -40,18 +40,26 @@ def direction_from_anchors(anchors: torch.Tensor, rank: int = 4,
 
     Per W+ layer, robust PCA splits the ``[K, D]`` anchor matrix into low-rank + sparse; the
     low-rank part is truncated to ``rank`` singular vectors and the direction is its last row
-    minus its first. Diagnostics (lists, one entry per layer): singular values of the low-rank
+    minus its first (``low_rank``)."""
+    low_q, _, diagnostics = low_rank(anchors, rank, lam)
+    return (low_q[:, -1] - low_q[:, 0]).to(torch.float32), diagnostics
+
+
+def low_rank(anchors: torch.Tensor, rank: int = 4, lam: float | None = None
+             ) -> tuple[torch.Tensor, torch.Tensor, dict]:
+    """Robust PCA of ``[K, L, D]`` per W+ layer, the low-rank part truncated to ``rank`` →
+    (that part ``[L, K, D]`` float64, its row-space basis ``[L, q, D]`` (orthonormal rows),
+    diagnostics). Diagnostics (lists, one entry per layer): singular values of the low-rank
     part, the energy its first ``rank`` keep, the sparse part's share of the anchors' energy,
     and RPCA's iterations and final residual."""
     _check_anchors(anchors)
-    if not isinstance(rank, int) or rank < 1:
+    if isinstance(rank, bool) or not isinstance(rank, int) or rank < 1:
         raise AnchorError(f"rank must be a positive integer, got {rank!r}")
     D = anchors.detach().to(torch.float64).transpose(0, 1)  # [L, K, D]
     low, sparse, info = rpca(D, lam=lam)
     u, s, vh = torch.linalg.svd(low, full_matrices=False)
     q = min(rank, s.shape[-1])
     low_q = u[..., :q] @ (s[..., :q, None] * vh[..., :q, :])
-    direction = (low_q[:, -1] - low_q[:, 0]).to(torch.float32)
     energy = s.pow(2)
     diagnostics = {
         "rank": q,
@@ -61,7 +69,7 @@ def direction_from_anchors(anchors: torch.Tensor, rank: int = 4,
         "rpca_iterations": info.iterations.tolist(),
         "rpca_residual": info.residual.tolist(),
     }
-    return direction, diagnostics
+    return low_q, vh[..., :q, :], diagnostics
 
 
 def _check_anchors(anchors) -> None:

@@ -31,14 +31,17 @@ from .anchors import (DEFAULT_DEGREES, TextAnchors, VideoAnchors, prompts_from_t
                       text_anchors, video_anchors)
 from .direction import Direction, direction_from_anchors
 from .encoders import Encoder, load_encoder, preprocess
-from .errors import DirectionFileError, OptionError
+from .errors import DirectionFileError, OptionError, VideoError
 from .images import ImageSource
 from .interpolate import (LatentVideo, check_video, circle_at, circle_axes, cubic_at,
                           equal_step_angles, mix_layers, positions, slerp_at)
-from .render import (check_int, check_number, check_options, check_size, latent_path,
-                     render_frames, write_video)
+from .render import (MAX_FRAMES, check_int, check_number, check_options, check_size,
+                     latent_path, render_frames, write_video)
+from .paste import PasteBack
 from .samples import seed_latent
-from .video import MAX_SECONDS, Clip, read_clip
+from .timeline import Cue, check_cue, composed_path
+from .transfer import SMOOTH_SIGMA, MotionOffsets, motion_offsets, smooth
+from .video import MAX_SECONDS, Clip, read_clip, read_frames
 
 Progress = Callable[[str, int, int], None]
 Motion = Union[str, os.PathLike, Direction, torch.Tensor]
@@ -71,6 +74,15 @@ class Animation:
     aligned: AlignedFace
     direction: Direction
     anchor_images: np.ndarray | None  # uint8 [K, S, S, 3] for text and video motions
+
+
+@dataclass
+class Transferred:
+    video: Path
+    aligned: AlignedFace  # the target face
+    motion: MotionOffsets  # the driver's projected offsets, layers and their energy
+    latents: torch.Tensor  # W+ [T, L, D]: the target's path, one per frame
+    meta: dict  # how it was made (driver, fps, frames, layers, energy, notes)
 
 
 @dataclass
@@ -258,11 +270,13 @@ class Micromotion:
 
     def render_latents(self, latents: torch.Tensor, out: str | os.PathLike, fps: float = 30,
                        size: int | None = None, left=None, gif: str | os.PathLike | None = None,
-                       batch_size: int = 4, progress: Progress | None = None) -> Path:
-        """W+ ``[T, n_latent, style_dim]``, a frame each → an mp4 at ``out`` (batched)."""
+                       batch_size: int = 4, progress: Progress | None = None,
+                       paste: PasteBack | None = None) -> Path:
+        """W+ ``[T, n_latent, style_dim]``, a frame each → an mp4 at ``out`` (batched),
+        pasted back into the photo with ``paste``."""
         batches = render_frames(self.generator, latents, batch_size, size, self.dtype,
                                 lambda i, n: _report(progress, "render", i, n))
-        return write_video(batches, out, fps, left=left, gif_path=gif)
+        return write_video(batches, out, fps, left=left, gif_path=gif, paste=paste)
 
     # -- interpolation videos ----------------------------------------------------------------
     def seed_latents(self, seeds: Sequence[int], truncation: float = 0.7) -> torch.Tensor:
@@ -337,41 +351,166 @@ class Micromotion:
         z = torch.cat([seed_latent(self.generator, int(s)) for s in seeds])
         return z.to(self.generator.latent_avg.device)
 
-    def animate(self, image: ImageSource, motion: Motion, out: str | os.PathLike,
+    def animate(self, image: ImageSource, motion: Motion | Sequence[Cue], out: str | os.PathLike,
                 strength: float = 5.0, frames: int = 100, fps: float = 30,
                 curve: str = "linear", size: int | None = None, side_by_side: bool = False,
                 gif: str | os.PathLike | None = None, name: str | None = None,
-                progress: Progress | None = None) -> Path:
+                paste_back: bool | None = None, progress: Progress | None = None) -> Path:
         """Photo + motion → mp4: the face of the photo performing the motion. The defaults
-        reproduce the original (100 frames of w + i/100·5·d at 30 fps, 1024 px)."""
+        reproduce the original (100 frames of w + i/100·5·d at 30 fps, 1024 px), pasted back
+        into the photo when it is larger than the face's crop (``paste_back``)."""
         return self.animation(image, motion, out, strength, frames, fps, curve, size,
-                              side_by_side, gif, name, progress).video
+                              side_by_side, gif, name, paste_back, progress).video
 
-    def animation(self, image: ImageSource, motion: Motion | TextMotion | VideoMotion,
+    def animation(self, image: ImageSource, motion: Motion | TextMotion | VideoMotion | Sequence[Cue],
                   out: str | os.PathLike, strength: float = 5.0, frames: int = 100,
                   fps: float = 30, curve: str = "linear", size: int | None = None,
                   side_by_side: bool = False, gif: str | os.PathLike | None = None,
-                  name: str | None = None, progress: Progress | None = None) -> Animation:
+                  name: str | None = None, paste_back: bool | None = None,
+                  progress: Progress | None = None) -> Animation:
         """``animate`` with everything made on the way: the aligned face, the direction and,
-        for a ``TextMotion`` or ``VideoMotion``, the anchor images. Every input is checked
+        for a ``TextMotion`` or ``VideoMotion``, the anchor images. ``motion`` may also be
+        ``"text:TEMPLATE"``, ``"video:CLIP"``, or a timeline: a list of ``timeline.Cue``
+        (``timeline.parse_cues`` reads ``"smile:5:0-40; headsTurn:3:40-99"``), each with its
+        own strength, frames and curve (then ``strength`` and ``curve`` are the cues'). Every input is checked
         before the slow stages; the photo is inverted before anchors are made, so a photo
-        without a face fails in seconds, not after the optimisation."""
+        without a face fails in seconds, not after the optimisation. ``paste_back``: the
+        frames go back into the photo (None: when the photo is larger than the face's crop)."""
         check_options(frames, fps, strength, curve, size, self.generator.size)
+        cues = _timeline(motion)
+        if cues is not None:
+            for cue in cues:
+                check_cue(cue, frames)
+        specs = [self._prepared(c.motion) for c in cues] if cues else [self._prepared(motion)]
+        inv = self.invert(image, name=name, progress=progress)
+        made = [self._resolved(spec, progress) for spec in specs]
+        images = [m[1] for m in made if m[1] is not None]
+        anchor_images = np.concatenate(images) if images else None
+        if cues is None:
+            direction = made[0][0]
+            latents = latent_path(inv.wplus, direction.vector.to(inv.wplus.device), strength,
+                                  frames, curve)
+        else:
+            latents = composed_path(inv.wplus, [d.vector for d, _ in made], cues, frames)
+            direction = Direction((latents[-1] - inv.wplus[0]).float(), {
+                "source": "timeline", "cues": [
+                    dict(d.meta, strength=c.strength, start=c.start, end=c.end, curve=c.curve)
+                    for (d, _), c in zip(made, cues)]})
+        paste = paste_for(inv.aligned, paste_back)
+        video = self.render_latents(latents, out, fps, size, _left(inv.aligned, paste,
+                                                                   side_by_side),
+                                    gif, progress=progress, paste=paste)
+        return Animation(video, inv.aligned, direction, anchor_images)
+
+    def _prepared(self, motion) -> Direction | TextMotion | VideoMotion:
+        """A motion checked (cheaply): text and video motions stay to be made after the photo
+        is inverted; everything else becomes its ``Direction`` now."""
+        if isinstance(motion, str) and motion.startswith(("text:", "video:")):
+            kind, _, value = motion.partition(":")
+            motion = TextMotion(value.strip()) if kind == "text" else VideoMotion(value.strip())
         if isinstance(motion, TextMotion):
             prompts_from_template(motion.template, motion.degrees)
-        elif isinstance(motion, VideoMotion):
-            motion = dataclasses.replace(motion, video=read_clip(motion.video, motion.max_frames))
+            return motion
+        if isinstance(motion, VideoMotion):
+            return dataclasses.replace(motion, video=read_clip(motion.video, motion.max_frames))
+        return self.motion(motion)
+
+    def _resolved(self, spec, progress: Progress | None) -> tuple[Direction, np.ndarray | None]:
+        if isinstance(spec, Direction):
+            return spec, None
+        d, anchors = self.direction_from(spec, progress)
+        return d, anchors.images
+
+    # -- motion transfer ---------------------------------------------------------------------
+    def transfer(self, target: ImageSource, driving, out: str | os.PathLike,
+                 neutral: int | ImageSource = 0, strength: float = 1.0, rank: int = 4,
+                 layers: Sequence[int] | None = None, smoothing: float = SMOOTH_SIGMA,
+                 fps: float | None = None, size: int | None = None,
+                 paste_back: bool | None = None, side_by_side: bool = False,
+                 frames: int = 100, curve: str = "linear", max_frames: int = MAX_FRAMES,
+                 progress: Progress | None = None) -> Transferred:
+        """The target photo's face performs the driver's motion (``transfer``: no training).
+
+        ``driving`` a clip (path or ``Clip``) of one face: its frames at ``fps`` (None: the
+        clip's own rate), each offset from frame ``neutral`` → one output frame, at the
+        driver's timing (or the driver's W+ ``[T, L, D]`` itself, at ``fps`` or 30). Or ``driving`` a photo of the driver mid-motion with ``neutral`` a
+        photo of the same driver at rest → ``frames`` frames along ``curve``, like a preset.
+        ``layers`` None: the layers holding most of the motion's energy (reported)."""
+        check_number("strength", strength, -10, 10)
+        check_size("size", size, self.generator.size)
+        single = not isinstance(neutral, int)
+        given = isinstance(driving, torch.Tensor)  # the driver's W+ [T, L, D] itself
+        if fps is not None:
+            check_number("fps", fps, 1, 60)
+        if single:
+            check_options(frames, fps or 30, strength, curve, size, self.generator.size)
+        elif not given:
+            clip = driving if isinstance(driving, Clip) else read_frames(driving, fps, max_frames)
+            check_int("neutral frame", neutral, 0, len(clip.frames) - 1)
+        inv = self.invert(target, progress=progress)  # a target without a face fails first
+        notes, out_fps, name = [], fps or 30, "latents" if given else "image"
+        if single:
+            latents = torch.cat([self.invert(p, progress=progress).wplus
+                                 for p in (neutral, driving)])
+        elif given:
+            latents = smooth(driving.to(inv.wplus), smoothing)
         else:
-            motion = self.motion(motion)
-        inv = self.invert(image, name=name, progress=progress)
-        anchor_images = None
-        if isinstance(motion, (TextMotion, VideoMotion)):
-            motion, a = self.direction_from(motion, progress)
-            anchor_images = a.images
-        left = np.asarray(inv.aligned.image) if side_by_side else None
-        video = self.render(inv.wplus, motion, out, strength, frames, fps, curve, size, left,
-                            gif, progress=progress)
-        return Animation(video, inv.aligned, motion, anchor_images)
+            latents, notes = self._driver_latents(clip, progress)
+            latents, out_fps, name = smooth(latents, smoothing), clip.fps, clip.name
+        _report(progress, "direction", 0, 1)
+        motion = motion_offsets(latents, 0 if single else neutral, rank, layers)
+        _report(progress, "direction", 1, 1)
+        path = (latent_path(inv.wplus, motion.offsets[1], strength, frames, curve) if single
+                else inv.wplus + strength * motion.offsets)
+        paste = paste_for(inv.aligned, paste_back)
+        video = self.render_latents(path, out, out_fps, size, _left(inv.aligned, paste,
+                                                                    side_by_side),
+                                    progress=progress, paste=paste)
+        meta = {"source": "transfer", "driver": name,
+                "fps": out_fps, "frames": len(path), "layers": motion.layers,
+                "energy": [round(e, 4) for e in motion.energy], "rank": motion.rank,
+                "smoothing": 0 if single else smoothing, "notes": notes + (paste.notes if paste else [])}
+        return Transferred(video, inv.aligned, motion, path, meta)
+
+    def _driver_latents(self, clip: Clip, progress: Progress | None
+                        ) -> tuple[torch.Tensor, list[str]]:
+        """W+ ``[T, L, D]`` of every frame of the clip; a frame without the face holds the
+        nearest frame that has one. Several people in most frames is an error."""
+        a = video_anchors(self.encoder, clip, dtype=self.dtype,
+                          progress=lambda stage, i, n: _report(progress, stage, i, n))
+        crowded = sum(n > 1 for n in a.people)
+        if 2 * crowded > len(a.people):
+            raise VideoError(f"{clip.name} shows several people ({max(a.people)} faces in "
+                             f"{crowded} of {len(a.people)} frames); the driver must be one "
+                             f"person: crop the clip to one face")
+        kept = torch.tensor(a.times, dtype=torch.float64)
+        nearest = [int((kept - t).abs().argmin()) for t in clip.times]
+        return a.latents[nearest], a.notes
+
+
+def paste_for(aligned: AlignedFace, paste_back: bool | None = None) -> PasteBack | None:
+    """The paste-back of an aligned face into its photo, or None: ``paste_back`` False, or
+    None and the photo no larger than about the face's crop (under 1.5× its area)."""
+    if paste_back is False or aligned.photo is None:
+        return None
+    side = float(np.hypot(*(aligned.quad[3] - aligned.quad[0])))
+    if paste_back is None and aligned.photo.width * aligned.photo.height < 1.5 * side ** 2:
+        return None
+    return PasteBack(aligned.photo, aligned.quad)
+
+
+def _timeline(motion) -> list[Cue] | None:
+    """The cues of a timeline motion (a non-empty list of ``Cue``), else None."""
+    if isinstance(motion, (list, tuple)) and motion and all(isinstance(c, Cue) for c in motion):
+        return list(motion)
+    return None
+
+
+def _left(aligned: AlignedFace, paste: PasteBack | None, side_by_side: bool) -> np.ndarray | None:
+    """What goes beside the video: the photo (pasted back) or the aligned face, if asked."""
+    if not side_by_side:
+        return None
+    return np.asarray(aligned.photo if paste else aligned.image)
 
 
 def _report(progress: Progress | None, stage: str, done: int, total: int) -> None:

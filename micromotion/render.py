@@ -32,16 +32,23 @@ def curve_weights(n_frames: int, curve: str = "linear") -> torch.Tensor:
     """t_i ``[n_frames]``: ``linear`` i/n (the original's i/100 for 100 frames: 0 → 0.99),
     ``ease`` an ease-in-out from 0 to 1, ``loop`` 0 → 1 → back towards 0, seamless when looped."""
     check_int("frames", n_frames, 2, MAX_FRAMES)
+    check_curve(curve)
     i = torch.arange(n_frames, dtype=torch.float64)
+    return curve_shape(i / (n_frames - 1 if curve == "ease" else n_frames), curve).float()
+
+
+def curve_shape(u: torch.Tensor, curve: str) -> torch.Tensor:
+    """A curve's value at ``u`` in [0, 1]: ``linear`` u, ``ease`` (1 − cos πu)/2, ``loop``
+    (1 − cos 2πu)/2 (0 at both ends, 1 half-way)."""
+    check_curve(curve)
     if curve == "linear":
-        t = i / n_frames
-    elif curve == "ease":
-        t = (1 - torch.cos(math.pi * i / (n_frames - 1))) / 2
-    elif curve == "loop":
-        t = (1 - torch.cos(2 * math.pi * i / n_frames)) / 2
-    else:
+        return u
+    return (1 - torch.cos((math.pi if curve == "ease" else 2 * math.pi) * u)) / 2
+
+
+def check_curve(curve: str) -> None:
+    if curve not in CURVES:
         raise OptionError(f"curve must be one of {', '.join(CURVES)}, got {curve!r}")
-    return t.float()
 
 
 def latent_path(w: torch.Tensor, direction: torch.Tensor, strength: float = 5.0,
@@ -109,19 +116,25 @@ class VideoWriter:
 
 
 def side_by_side(left: np.ndarray, frames: np.ndarray) -> np.ndarray:
-    """``uint8 [H, W, 3]`` beside each of ``[B, H', W', 3]`` (left resized to H'×H')."""
+    """``uint8 [H, W, 3]`` beside each of ``[B, H', W', 3]`` (left resized to height H', its
+    width rounded to even)."""
     h = frames.shape[1]
-    if left.shape[:2] != (h, h):
-        left = np.asarray(Image.fromarray(left).resize((h, h), Image.LANCZOS))
+    w = round(left.shape[1] * h / left.shape[0] / 2) * 2
+    if left.shape[:2] != (h, w):
+        left = np.asarray(Image.fromarray(left).resize((w, h), Image.LANCZOS))
     return np.concatenate([np.broadcast_to(left, (len(frames),) + left.shape), frames], axis=2)
 
 
 def write_video(batches: Iterable[np.ndarray], path: str | os.PathLike, fps: float = 30,
-                left: np.ndarray | None = None, gif_path: str | os.PathLike | None = None) -> Path:
-    """Stream frame batches into ``path`` (mp4), optionally beside ``left`` and also as a GIF."""
+                left: np.ndarray | None = None, gif_path: str | os.PathLike | None = None,
+                paste: Callable[[np.ndarray], np.ndarray] | None = None) -> Path:
+    """Stream frame batches into ``path`` (mp4), optionally pasted back into the photo
+    (``paste.PasteBack``), beside ``left``, and also as a GIF."""
     gif: list[Image.Image] = []
     with VideoWriter(path, fps) as out:
         for frames in batches:
+            if paste is not None:
+                frames = paste(frames)
             if left is not None:
                 frames = side_by_side(left, frames)
             out.write(frames)

@@ -16,6 +16,7 @@ from PIL import Image
 from .errors import VideoError
 
 MAX_SECONDS = 60.0  # anchors describe one motion: a minute is plenty
+MAX_FPS = 60.0
 
 
 @dataclass
@@ -43,12 +44,37 @@ def read_clip(path: str | os.PathLike, max_frames: int = 16, max_seconds: float 
               name: str | None = None) -> Clip:
     """Up to ``max_frames`` evenly spaced frames of the video at ``path``; a missing,
     unreadable, empty or too long clip is a ``VideoError``."""
-    import imageio_ffmpeg
-
     if not isinstance(max_frames, int) or max_frames < 2:
         raise VideoError(f"max_frames must be an integer ≥ 2, got {max_frames!r}")
-    path = Path(path)
-    name = name or path.name
+    path, name = Path(path), name or Path(path).name
+    n_frames, seconds = _probe(path, name, max_seconds)
+    return _clip(path, name, pick_indices(n_frames, max_frames), n_frames, seconds)
+
+
+def read_frames(path: str | os.PathLike, fps: float | None = None, max_frames: int = 300,
+                max_seconds: float = MAX_SECONDS, name: str | None = None) -> Clip:
+    """The clip's frames at ``fps`` (None: its own rate, or 30 when that is above
+    ``MAX_FPS``): frame k is the one showing at k / fps s, so the timing is the clip's whatever
+    its rate. More than ``max_frames`` is a ``VideoError`` (trim the clip or lower fps)."""
+    path, name = Path(path), name or Path(path).name
+    n_frames, seconds = _probe(path, name, max_seconds)
+    own = n_frames / max(seconds, 1e-9)
+    fps = fps or (own if own <= MAX_FPS else 30.0)
+    count = max(2, int(seconds * fps + 1e-6))
+    if count > max_frames:
+        raise VideoError(f"{name} is {seconds:.1f} s long: at {fps:g} fps that is {count} "
+                         f"frames, more than {max_frames}; trim it or use a lower fps")
+    indices = [min(int(round(k * own / fps)), n_frames - 1) for k in range(count)]
+    clip = _clip(path, name, indices, n_frames, seconds)
+    clip.fps = float(fps)  # the rate of the frames read, which is what the timing follows
+    clip.indices = list(range(len(clip.frames)))  # so clip.times are k / fps
+    return clip
+
+
+def _probe(path: Path, name: str, max_seconds: float) -> tuple[int, float]:
+    """(frame count, seconds) of a readable clip no longer than ``max_seconds``."""
+    import imageio_ffmpeg
+
     if not path.is_file():
         raise VideoError(f"video {name} not found")
     try:
@@ -56,19 +82,26 @@ def read_clip(path: str | os.PathLike, max_frames: int = 16, max_seconds: float 
     except _FFMPEG_ERRORS as exc:
         raise _unreadable(name, exc) from exc
     if seconds > max_seconds:
-        raise VideoError(f"{name} is {seconds:.0f} s long; anchors come from one short "
-                         f"motion: trim it to at most {max_seconds:.0f} s")
-    indices = pick_indices(n_frames, max_frames)
+        raise VideoError(f"{name} is {seconds:.0f} s long; use one short motion: trim it to "
+                         f"at most {max_seconds:.0f} s")
+    if n_frames < 2:
+        raise VideoError(f"{name} has {n_frames} frame(s); a motion needs at least 2")
+    return n_frames, seconds
+
+
+def _clip(path: Path, name: str, indices: list[int], n_frames: int, seconds: float) -> Clip:
+    """The frames numbered ``indices`` (repeats allowed, in that order) as a ``Clip``."""
+    unique = sorted(set(indices))
     try:
-        meta, frames = _read_selected(path, indices)
+        meta, frames = _read_selected(path, unique)
     except _FFMPEG_ERRORS as exc:
         raise _unreadable(name, exc) from exc
-    if n_frames < 2 or len(frames) < 2:
-        raise VideoError(f"{name} has {max(n_frames, len(frames))} frame(s); a motion needs "
-                         f"at least 2")
-    indices = indices[:len(frames)]
+    if len(frames) < 2:
+        raise VideoError(f"{name} has {len(frames)} readable frame(s); a motion needs at least 2")
+    by_index = dict(zip(unique, frames))
+    indices = [i for i in indices if i in by_index]
     fps = float(meta.get("fps") or n_frames / max(seconds, 1e-9))
-    return Clip(frames, indices, fps, n_frames, float(seconds), name)
+    return Clip([by_index[i] for i in indices], indices, fps, n_frames, float(seconds), name)
 
 
 def _read_selected(path: Path, indices: list[int]) -> tuple[dict, list[Image.Image]]:

@@ -18,7 +18,7 @@ from micromotion.pipeline import Micromotion
 def test_animate_preset(mm, astronaut, tmp_path):
     stages = []
     out = mm.animate(astronaut, "smile", tmp_path / "smile.mp4", strength=5, frames=6, fps=12,
-                     size=256, progress=lambda s, i, n: stages.append((s, i, n)))
+                     size=256, paste_back=False, progress=lambda s, i, n: stages.append((s, i, n)))
     meta, frames = read_back(out)
     assert frames.shape == (6, 256, 256, 3) and meta["fps"] == 12
     assert [s for s in stages if s[0] != "render"] == [
@@ -36,7 +36,7 @@ def test_direction_file_side_by_side_and_gif(mm, astronaut, tmp_path):
     d = torch.randn(18, 512, generator=torch.Generator().manual_seed(0)) * 0.1
     path = save_direction(tmp_path / "mine.pt", d, {"source": "test"})
     out = mm.animate(astronaut, path, tmp_path / "o.mp4", frames=4, size=256, curve="loop",
-                     side_by_side=True, gif=tmp_path / "o.gif")
+                     side_by_side=True, gif=tmp_path / "o.gif", paste_back=False)
     _, frames = read_back(out)
     assert frames.shape == (4, 256, 512, 3)
     assert Image.open(tmp_path / "o.gif").n_frames == 4
@@ -83,7 +83,8 @@ def test_cli_animate(reference, astronaut, tmp_path):
     r = cli("animate", str(photo), "--synthetic", "--weights", str(reference), "--motion",
             "headsTurn", "--frames", "3", "--size", "256", "--out", str(tmp_path / "a.mp4"))
     assert r.returncode == 0, r.stderr
-    assert read_back(tmp_path / "a.mp4")[1].shape == (3, 256, 256, 3)
+    # the astronaut photo is larger than its face's crop: pasted back by default, at its size
+    assert read_back(tmp_path / "a.mp4")[1].shape == (3, 512, 512, 3)
     assert "invert" in r.stderr and "render" in r.stderr  # tqdm bars
 
 

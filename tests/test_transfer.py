@@ -1,0 +1,178 @@
+"""Beyond the paper: motion transfer, composed micromotions, paste-back (synthetic weights and
+the astronaut photo)."""
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from conftest import read_back, write_clip
+from micromotion import paste, timeline, transfer
+from micromotion.errors import NoFaceError, OptionError, VideoError
+from micromotion.timeline import Cue
+
+
+def planted(n_frames=24, layers=range(18), seed=0):
+    """A driver whose W+ moves along two planted directions (only in ``layers``)."""
+    g = torch.Generator().manual_seed(seed)
+    base = torch.randn(18, 512, generator=g)
+    u = torch.zeros(2, 18, 512)
+    u[:, list(layers)] = torch.randn(2, len(layers), 512, generator=g)
+    t = torch.linspace(0, 1, n_frames)
+    a = torch.stack([torch.sin(3 * t), t ** 2], 1)
+    return base + torch.einsum("tk,kld->tld", a, u)
+
+
+def test_smoothing_is_zero_phase_and_keeps_constants():
+    x = torch.zeros(21, 2)
+    x[10] = 1
+    y = transfer.smooth(x, 2.0)
+    assert torch.allclose(y[:, 0], y.flip(0)[:, 0]) and y[10, 0] == y[:, 0].max()  # no lag
+    assert y[:, 0].sum() == pytest.approx(1, abs=1e-6)
+    torch.testing.assert_close(transfer.smooth(torch.ones(5, 3), 1.5), torch.ones(5, 3))
+    assert transfer.smooth(x, 0) is x
+
+
+def test_offsets_of_a_planted_path_are_recovered():
+    lat = planted()
+    m = transfer.motion_offsets(lat, rank=4, layers=list(range(18)))
+    assert (m.offsets - (lat - lat[0])).abs().max() <= 1e-4
+    m = transfer.motion_offsets(planted(layers=range(3, 7)))  # default: the layers that move
+    assert m.layers == [3, 4, 5, 6] and sum(m.energy[3:7]) == pytest.approx(1, abs=1e-6)
+    assert m.offsets[:, [0, 1, 2, 7]].abs().max() == 0
+
+
+def test_offsets_from_a_chosen_neutral_frame():
+    lat = planted(12)
+    m = transfer.motion_offsets(lat, neutral=5, layers=list(range(18)))
+    assert m.offsets[5].abs().max() < 1e-6
+    assert (m.offsets - (lat - lat[5])).abs().max() <= 1e-4
+    with pytest.raises(OptionError, match="neutral frame must be an integer from 0 to 11"):
+        transfer.motion_offsets(lat, neutral=12)
+
+
+def test_transfer_of_planted_latents_follows_the_driver(mm, astronaut, tmp_path):
+    lat = planted(10)
+    r = mm.transfer(astronaut, lat, tmp_path / "t.mp4", layers=list(range(18)), smoothing=0,
+                    fps=15, size=64, paste_back=False)
+    target = mm.invert(astronaut).wplus[0]
+    assert (r.latents - (target + (lat - lat[0]))).abs().max() <= 1e-4
+    meta, frames = read_back(r.video)
+    assert frames.shape == (10, 64, 64, 3) and meta["fps"] == 15
+    r = mm.transfer(astronaut, lat, tmp_path / "t.mp4", strength=0.5, size=64, paste_back=False)
+    assert r.meta["layers"] == r.motion.layers and len(r.meta["energy"]) == 18
+
+
+@pytest.fixture(scope="module")
+def driver(astronaut, tmp_path_factory):
+    """A 20 fps clip of the astronaut's face drifting: 10 frames (0.5 s)."""
+    path = tmp_path_factory.mktemp("drive") / "drive.mp4"
+    big = astronaut.resize((560, 560))
+    write_clip(path, [np.asarray(big.crop((4 * i, 2 * i, 4 * i + 512, 2 * i + 512)))
+                      for i in range(10)], fps=20)
+    return path
+
+
+def test_transfer_from_a_clip_keeps_its_timing(mm, astronaut, driver, tmp_path):
+    r = mm.transfer(astronaut, driver, tmp_path / "t.mp4", size=64, paste_back=False)
+    meta, frames = read_back(r.video)
+    assert frames.shape == (10, 64, 64, 3) and meta["fps"] == 20
+    r = mm.transfer(astronaut, driver, tmp_path / "t.mp4", fps=10, size=64, paste_back=False)
+    meta, frames = read_back(r.video)
+    assert frames.shape == (5, 64, 64, 3) and meta["fps"] == 10  # the same 0.5 s
+
+
+def test_transfer_from_a_driving_photo_and_its_neutral(mm, astronaut, tmp_path):
+    moved = astronaut.rotate(8, resample=Image.BILINEAR)
+    r = mm.transfer(astronaut, moved, tmp_path / "t.mp4", neutral=astronaut, frames=5,
+                    curve="loop", size=64, paste_back=False)
+    assert read_back(r.video)[1].shape == (5, 64, 64, 3) and r.meta["driver"] == "image"
+
+
+def test_bad_drivers_are_clear_errors(mm, astronaut, driver, tmp_path):
+    blank = tmp_path / "blank.mp4"
+    write_clip(blank, [np.full((128, 128, 3), 90 + i, np.uint8) for i in range(6)])
+    with pytest.raises(NoFaceError, match="no face found in 6 of the 6 frames"):
+        mm.transfer(astronaut, blank, tmp_path / "x.mp4", size=64)
+    two = tmp_path / "two.mp4"
+    pair = np.concatenate([np.asarray(astronaut)] * 2, axis=1)
+    write_clip(two, [pair] * 4)
+    with pytest.raises(VideoError, match="several people"):
+        mm.transfer(astronaut, two, tmp_path / "x.mp4", size=64)
+    with pytest.raises(VideoError, match="10 frames, more than 6; trim it or use a lower fps"):
+        mm.transfer(astronaut, driver, tmp_path / "x.mp4", max_frames=6)
+    with pytest.raises(NoFaceError):
+        mm.transfer(Image.new("RGB", (300, 300), "gray"), driver, tmp_path / "x.mp4")
+    with pytest.raises(OptionError, match="neutral frame must be an integer from 0 to 9"):
+        mm.transfer(astronaut, driver, tmp_path / "x.mp4", neutral=10)
+    assert not (tmp_path / "x.mp4").exists()
+
+
+def test_a_fast_driver_is_resampled(mm, astronaut, tmp_path):
+    fast = tmp_path / "fast.mp4"
+    write_clip(fast, [np.asarray(astronaut)] * 20, fps=100)  # 0.2 s at 100 fps
+    r = mm.transfer(astronaut, fast, tmp_path / "t.mp4", size=64, paste_back=False)
+    meta, frames = read_back(r.video)
+    assert meta["fps"] == 30 and len(frames) == 6  # 0.2 s at 30 fps
+
+
+def test_cue_weights_and_strengths_add():
+    c = timeline.cue_weights(10, 2, 6, "linear")
+    torch.testing.assert_close(c, torch.tensor([0, 0, 0, .25, .5, .75, 1, 1, 1, 1]))
+    loop = timeline.cue_weights(10, 0, 8, "loop")
+    assert loop[0] == 0 and loop[4] == pytest.approx(1) and loop[8:].abs().max() < 1e-6
+    w, d1, d2 = torch.zeros(18, 512), torch.ones(18, 512), torch.full((18, 512), 2.0)
+    cues = [Cue("a", 3.0, 0, 5), Cue("b", -1.0, 3, 9, "ease")]
+    path = timeline.composed_path(w, [d1, d2], cues, 10)
+    expect = 3 * timeline.cue_weights(10, 0, 5, "linear") - 2 * timeline.cue_weights(10, 3, 9, "ease")
+    torch.testing.assert_close(path[:, 0, 0], expect)
+
+
+def test_parse_cues():
+    cues = timeline.parse_cues("smile:5:0-40:ease; headsTurn:3:40-99\ntext:a person with {degree} smile:2")
+    assert cues == [Cue("smile", 5.0, 0, 40, "ease"), Cue("headsTurn", 3.0, 40, 99),
+                    Cue("text:a person with {degree} smile", 2.0)]
+    with pytest.raises(OptionError, match="the timeline is empty"):
+        timeline.parse_cues(" ; ")
+    with pytest.raises(OptionError, match="cue end must be an integer from 41 to 99"):
+        timeline.check_cue(Cue("smile", 1, 40, 20), 100)
+
+
+def test_composed_animation(mm, astronaut, tmp_path):
+    cues = [Cue("smile", 2, 0, 3), Cue("aging", 1, 2, 5, "ease")]
+    r = mm.animation(astronaut, cues, tmp_path / "c.mp4", frames=6, size=64, paste_back=False)
+    assert read_back(r.video)[1].shape == (6, 64, 64, 3)
+    expect = 2 * mm.preset("smile").vector + mm.preset("aging").vector  # both at full at the end
+    torch.testing.assert_close(r.direction.vector, expect, atol=1e-5, rtol=0)
+    assert [c["strength"] for c in r.direction.meta["cues"]] == [2, 1]
+    with pytest.raises(OptionError, match="cue end must be an integer"):
+        mm.animation(astronaut, [Cue("smile", 1, 0, 50)], tmp_path / "x.mp4", frames=6)
+
+
+def test_paste_back_keeps_the_rest_of_the_photo(mm, astronaut, tmp_path):
+    r = mm.animation(astronaut, "smile", tmp_path / "p.mp4", frames=3, size=256)  # auto: on
+    meta, frames = read_back(r.video)
+    assert frames.shape == (3, 512, 512, 3)  # the photo's size
+    p = paste.PasteBack(astronaut, r.aligned.quad)
+    outside = p.mask == 0
+    photo = np.asarray(astronaut).astype(int)
+    for frame in frames:  # through H.264 4:2:0: about equal, not bit-exact
+        assert np.abs(frame.astype(int) - photo)[outside].mean() < 2.5
+    noise = np.random.default_rng(0).integers(0, 256, (2, 256, 256, 3), dtype=np.uint8)
+    pasted = p(noise)  # before the codec: exactly the photo's pixels outside the mask
+    assert (pasted[:, outside] == np.asarray(astronaut)[outside]).all()
+    assert not (pasted[:, p.mask > 0.99] == np.asarray(astronaut)[p.mask > 0.99]).all()
+
+
+def test_paste_back_seam_is_feathered(astronaut):
+    m = paste.face_mask(256)
+    assert m.max() == 1 and m.min() == 0
+    ramp = ((m > 0) & (m < 1)).sum() / (m > 0).sum()
+    assert ramp > 0.1  # a soft band, not a hard edge
+    assert np.abs(np.diff(m, axis=0)).max() < 0.1 and np.abs(np.diff(m, axis=1)).max() < 0.1
+
+
+def test_paste_back_off_for_a_tight_crop(mm, astronaut, tmp_path):
+    aligned = mm.invert(astronaut).aligned
+    tight = aligned.image.resize((300, 300))  # the photo is the face's crop already
+    r = mm.animation(tight, "smile", tmp_path / "t.mp4", frames=2, size=64)
+    assert read_back(r.video)[1].shape == (2, 64, 64, 3)
