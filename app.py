@@ -24,28 +24,63 @@ from micromotion.render import CURVES
 from predict import Predictor
 
 EXAMPLES = sorted(str(p) for p in (Path(__file__).parent / "examples").glob("*.jpg"))
-SOURCES = ("preset", "text", "video")
+SOURCES = ("preset", "text", "video", "timeline")
+PASTE_BACK = ("auto", "on", "off")
+TIMELINE_HEADERS = ["motion", "strength", "start", "end", "curve"]
+TIMELINE_EXAMPLE = [["smile", 5, 0, 40, "ease"], ["headsTurn", 3, 40, 99, "linear"]]
 
 
 def generate(predictor: Predictor, image, source, preset, template, seed, video, strength,
-             frames, curve, fps, size, side_by_side, progress=gr.Progress()):
+             frames, curve, fps, size, side_by_side, paste_back="auto", cues=None,
+             progress=gr.Progress()):
     """One request from the page → (video, aligned face, anchor images, how it was made)."""
     if image is None:
         raise gr.Error("Upload a photo with a face first (or pick the example).")
     motion = {"text_template": template if source == "text" else None,
-              "anchor_video": video if source == "video" else None}
+              "anchor_video": video if source == "video" else None,
+              "timeline": timeline_text(cues) if source == "timeline" else None}
     if source == "video" and not video:
         raise gr.Error("Upload a short clip of one face doing the motion, or pick another source.")
     with page_errors():
         result = serving.animate_request(
             predictor.mm, predictor.outputs, image, preset, int(strength),
             anchor_seed=int(seed), frames=int(frames), fps=float(fps), curve=curve,
-            output_size=int(size), side_by_side=bool(side_by_side),
+            output_size=int(size), side_by_side=bool(side_by_side), paste_back=paste_back,
             progress=_bar(progress), **motion)
     anchors = list(result.anchor_images) if result.anchor_images is not None else []
     notes = "; ".join(result.aligned.notes)
     info = serving.direction_meta(result.direction) + (f" — {notes}" if notes else "")
     return str(result.video), result.aligned.image, anchors, info
+
+
+def timeline_text(rows) -> str:
+    """The timeline table's rows (motion, strength, start, end, curve) → cue text."""
+    rows = rows.values.tolist() if hasattr(rows, "values") else (rows or [])
+    cues = []
+    for row in rows:
+        motion, strength, start, end, curve = (list(row) + [""] * 5)[:5]
+        if str(motion).strip():
+            cues.append(f"{str(motion).strip()}:{strength or 5}:{int(start or 0)}-{int(end)}"
+                        f":{curve or 'linear'}" if str(end).strip() else
+                        f"{str(motion).strip()}:{strength or 5}")
+    return "; ".join(cues)
+
+
+def transfer(predictor: Predictor, image, driving, strength, neutral, keep_fps, fps, size,
+             side_by_side, paste_back, progress=gr.Progress()):
+    """One motion-transfer request from the page → (video, how it was made)."""
+    if image is None or not driving:
+        raise gr.Error("Upload the photo whose face will move and a clip of the driving face.")
+    with page_errors():
+        result = serving.transfer_request(
+            predictor.mm, predictor.outputs, image, driving, float(strength), int(neutral),
+            None if keep_fps else float(fps), int(size), bool(side_by_side), paste_back,
+            progress=_bar(progress))
+    m = result.meta
+    notes = "; ".join(m["notes"] + result.aligned.notes)
+    return str(result.video), (f"{m['frames']} frames at {m['fps']:g} fps; motion layers "
+                               f"{m['layers']} (energy share per layer {m['energy']})"
+                               + (f" — {notes}" if notes else ""))
 
 
 def latent_video(predictor: Predictor, mode, image, seeds, interpolation, per_segment, loop,
@@ -83,6 +118,8 @@ def build(predictor: Predictor) -> gr.Blocks:
                        "abstract patterns, not faces." if predictor.mm.synthetic else ""))
         with gr.Tab("Micromotion"):
             micromotion_tab(predictor)
+        with gr.Tab("Motion transfer"):
+            transfer_tab(predictor)
         with gr.Tab("Latent videos"):
             latent_tab(predictor)
     return demo
@@ -105,7 +142,13 @@ def micromotion_tab(predictor: Predictor) -> None:
             curve = gr.Radio(list(CURVES), value="linear", label="Curve")
             fps = gr.Slider(1, serving.MAX_FPS, 30, step=1, label="Frames per second")
             size = gr.Dropdown(list(serving.OUTPUT_SIZES), value=1024, label="Size")
+            cues = gr.Dataframe(TIMELINE_EXAMPLE, headers=TIMELINE_HEADERS, type="array",
+                                label="Timeline (source: timeline): motion — a preset or "
+                                      "text:… with {degree} — strength, start and end frame, "
+                                      "curve", interactive=True)
             side = gr.Checkbox(False, label="Side by side with the photo")
+            paste = gr.Radio(list(PASTE_BACK), value="auto",
+                             label="Paste back into the photo (auto: if larger than the face)")
             button = gr.Button("Generate", variant="primary")
         with gr.Column():
             out_video = gr.Video(label="Micromotion", autoplay=True, loop=True)
@@ -114,8 +157,33 @@ def micromotion_tab(predictor: Predictor) -> None:
             info = gr.Textbox(label="How it was made", interactive=False)
     button.click(functools.partial(generate, predictor),
                  [image, source, preset, template, seed, video, strength, frames, curve, fps,
-                  size, side], [out_video, aligned, anchors, info],
+                  size, side, paste, cues], [out_video, aligned, anchors, info],
                  api_name="generate", concurrency_limit=1)
+
+
+def transfer_tab(predictor: Predictor) -> None:
+    gr.Markdown("The photo's face performs the motion of a face in a clip, at the clip's "
+                "timing — no training: the driver's motion, projected on its low-rank "
+                "subspace, moves the layers that carry it.")
+    with gr.Row():
+        with gr.Column():
+            image = gr.Image(type="filepath", label="Face photo", sources=["upload"])
+            driving = gr.Video(label="Driving clip (one face, ≤ 10 s at 30 fps)",
+                               sources=["upload"])
+            strength = gr.Slider(0.1, 3, 1, step=0.1, label="Strength (1: the driver's own)")
+            neutral = gr.Number(0, precision=0, minimum=0, label="Neutral frame of the driver")
+            keep_fps = gr.Checkbox(True, label="Keep the driver's frame rate")
+            fps = gr.Slider(1, serving.MAX_FPS, 30, step=1, label="Frame rate otherwise")
+            size = gr.Dropdown(list(serving.OUTPUT_SIZES), value=1024, label="Render size")
+            side = gr.Checkbox(False, label="Side by side with the photo")
+            paste = gr.Radio(list(PASTE_BACK), value="auto", label="Paste back into the photo")
+            button = gr.Button("Transfer the motion", variant="primary")
+        with gr.Column():
+            out_video = gr.Video(label="Transferred motion", autoplay=True, loop=True)
+            info = gr.Textbox(label="How it was made", interactive=False)
+    button.click(functools.partial(transfer, predictor),
+                 [image, driving, strength, neutral, keep_fps, fps, size, side, paste],
+                 [out_video, info], api_name="transfer", concurrency_limit=1)
 
 
 def latent_tab(predictor: Predictor) -> None:

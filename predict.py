@@ -51,6 +51,18 @@ class Predictor(BaseRunner):
                                  choices=list(serving.OUTPUT_SIZES), default=1024),
         side_by_side: bool = Input(description="The aligned photo beside the motion",
                                    default=False),
+        timeline: str = Input(
+            description="Compose motions instead: cues MOTION:STRENGTH:START-END:CURVE, e.g. "
+                        "'smile:5:0-40:ease; headsTurn:3:40-99' (MOTION a preset, or text:... "
+                        "with {degree})", default=""),
+        driving_video: Optional[Path] = Input(
+            description="Motion transfer: a clip of one face; the photo's face performs its "
+                        "motion at its timing (scale 5 = the driver's own amplitude; fps "
+                        "resamples it)", default=None),
+        paste_back: str = Input(
+            description="Put the moving face back into the photo (auto: when the photo is "
+                        "larger than the face's crop)", choices=["auto", "on", "off"],
+            default="auto"),
         mode: str = Input(
             description="animate: the photo's face does the micromotion. Latent videos: walk "
                         "(through seeds), coarse / fine (style mixing: pose and expression, or "
@@ -76,10 +88,16 @@ class Predictor(BaseRunner):
                 self.mm, self.outputs, mode, image and str(image), seeds, interpolation,
                 frames_per_segment, loop, source_seed, radius, frames, truncation, fps,
                 output_size, progress=_log_progress).video)
+        if driving_video is not None:
+            return Path(serving.transfer_request(
+                self.mm, self.outputs, image and str(image), str(driving_video), scale / 5,
+                fps=fps, output_size=output_size, side_by_side=side_by_side,
+                paste_back=paste_back, progress=_log_progress).video)
         result = serving.animate_request(
             self.mm, self.outputs, image and str(image), micromotion, scale, text_template,
             anchor_seed, anchor_video and str(anchor_video), direction_file and str(direction_file),
-            frames, fps, curve, output_size, side_by_side, progress=_log_progress)
+            frames, fps, curve, output_size, side_by_side, paste_back, timeline,
+            progress=_log_progress)
         return Path(result.video)
 
 

@@ -199,8 +199,8 @@ def align_face(image: ImageSource, size: int = 256, transform_size: int | None =
     lm, det = detect_landmarks(loaded.image, loaded.name, near)
     quad = ffhq_quad(lm)
     notes = list(loaded.notes)
-    if det["n_faces"] > 1 and near is None:
-        notes.append(f"{det['n_faces']} faces found in {loaded.name}; took face "
+    if det["people"] > 1 and near is None:
+        notes.append(f"{det['people']} faces found in {loaded.name}; took face "
                      f"#{det['face_index'] + 1} (the most confident, box {det['box']})")
     aligned = warp_quad(loaded.image, quad, size, transform_size)
     return AlignedFace(aligned, quad, lm, det["face_index"], det["n_faces"], det["score"],

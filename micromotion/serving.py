@@ -11,6 +11,7 @@ is the walk's first keyframe, the held face, or the circle's centre.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import shutil
 import tempfile
@@ -28,6 +29,7 @@ from .interpolate import KINDS, LatentVideo, check_video
 from .pipeline import Micromotion, Progress, TextMotion, VideoMotion
 from .render import check_int, check_number, curve_weights
 from .samples import parse_seeds
+from .timeline import Cue, parse_cues
 
 OUTPUT_SIZES = (1024, 512, 256)
 MAX_FRAMES = 300
@@ -61,17 +63,21 @@ def load_models(progress: weights.Progress | None = None) -> Micromotion:
 
 def motion_from_inputs(micromotion: str = "eyesClose", text_template: str | None = None,
                        anchor_seed: int = 0, anchor_video: str | os.PathLike | None = None,
-                       direction_file: str | os.PathLike | None = None
-                       ) -> str | os.PathLike | TextMotion | VideoMotion:
-    """The motion a request asks for, checked: a text template, an anchor video or a
-    direction file when one is given (never two), else the preset ``micromotion``."""
+                       direction_file: str | os.PathLike | None = None,
+                       timeline: str | None = None
+                       ) -> str | os.PathLike | TextMotion | VideoMotion | list[Cue]:
+    """The motion a request asks for, checked: a text template, an anchor video, a direction
+    file or a timeline when one is given (never two), else the preset ``micromotion``."""
     text_template = (text_template or "").strip() or None
+    timeline = (timeline or "").strip() or None
     given = [n for n, v in (("text_template", text_template), ("anchor_video", anchor_video),
-                            ("direction_file", direction_file)) if v]
+                            ("direction_file", direction_file), ("timeline", timeline)) if v]
     if len(given) > 1:
-        raise OptionError(f"give only one of text_template, anchor_video and direction_file "
-                          f"(got {' and '.join(given)})")
+        raise OptionError(f"give only one of text_template, anchor_video, direction_file and "
+                          f"timeline (got {' and '.join(given)})")
     check_int("anchor_seed", anchor_seed, 0, 2 ** 32 - 1)
+    if timeline:
+        return parse_cues(timeline)
     if text_template:
         return TextMotion(text_template, seed=int(anchor_seed))
     if anchor_video:
@@ -114,6 +120,16 @@ class Outputs:
             self._last = Path(tempfile.mkdtemp(dir=self.root))
             return self._last / filename
 
+    @contextlib.contextmanager
+    def request(self, filename: str):
+        """A fresh output path for one request; if the request fails, its folder goes."""
+        out = self.new(filename)
+        try:
+            yield out
+        except BaseException:
+            self.discard_last()
+            raise
+
     def discard_last(self) -> None:
         if self._last is not None:
             shutil.rmtree(self._last, ignore_errors=True)
@@ -127,23 +143,52 @@ def animate_request(mm: Micromotion, outputs: Outputs, image, micromotion: str =
                     scale: int = 5, text_template: str | None = None, anchor_seed: int = 0,
                     anchor_video=None, direction_file=None, frames: int = 100, fps: float = 30,
                     curve: str = "linear", output_size: int = 1024, side_by_side: bool = False,
+                    paste_back: str = "auto", timeline: str | None = None,
                     progress: Progress | None = None):
-    """One request, every input checked before any slow work → ``pipeline.Animation``. On an
+    """One request, every input checked before any slow work → ``pipeline.Animation``. A
+    ``timeline`` (cues, ``timeline.parse_cues``) replaces ``micromotion`` and ``scale``. On an
     error nothing of the request stays on disk."""
     if _missing(image):
         raise OptionError("image is required: a photo with a face (or pick a latent-video "
                           "mode: walk, coarse, fine or circle)")
     check_render_inputs(scale, frames, fps, curve, output_size)
     motion = motion_from_inputs(micromotion, text_template, anchor_seed, anchor_video,
-                                direction_file)
-    out = outputs.new("micromotion.mp4")
-    try:
+                                direction_file, timeline)
+    with outputs.request("micromotion.mp4") as out:
         return mm.animation(image, motion, out, strength=float(scale), frames=int(frames),
                             fps=float(fps), curve=curve, size=int(output_size),
-                            side_by_side=bool(side_by_side), progress=progress)
-    except BaseException:
-        outputs.discard_last()
-        raise
+                            side_by_side=bool(side_by_side), paste_back=paste_choice(paste_back),
+                            progress=progress)
+
+
+def transfer_request(mm: Micromotion, outputs: Outputs, image, driving_video,
+                     strength: float = 1.0, neutral_frame: int = 0, fps: float | None = None,
+                     output_size: int = 1024, side_by_side: bool = False,
+                     paste_back: str = "auto", progress: Progress | None = None):
+    """Motion transfer: the photo's face performs the driving clip's motion at its timing
+    (``fps`` None: the clip's own rate) → ``pipeline.Transferred``."""
+    if _missing(image):
+        raise OptionError("image is required: the photo whose face will move")
+    if _missing(driving_video):
+        raise OptionError("driving_video is required: a clip of one face moving")
+    check_number("strength", strength, 0, 10)
+    check_int("neutral_frame", neutral_frame, 0, MAX_FRAMES - 1)
+    if fps is not None:
+        check_number("fps", fps, 1, MAX_FPS)
+    check_output_size(output_size)
+    with outputs.request("transfer.mp4") as out:
+        return mm.transfer(image, driving_video, out, int(neutral_frame), float(strength),
+                           fps=fps and float(fps), size=int(output_size),
+                           paste_back=paste_choice(paste_back), side_by_side=bool(side_by_side),
+                           max_frames=MAX_FRAMES, progress=progress)
+
+
+def paste_choice(value: str) -> bool | None:
+    """``"auto"`` / ``"on"`` / ``"off"`` → None / True / False."""
+    choices = {"auto": None, "on": True, "off": False}
+    if value not in choices:
+        raise OptionError(f"paste_back must be one of auto, on, off, got {value!r}")
+    return choices[value]
 
 
 def interpolate_request(mm: Micromotion, outputs: Outputs, mode: str = "walk", image=None,
@@ -167,13 +212,9 @@ def interpolate_request(mm: Micromotion, outputs: Outputs, mode: str = "walk", i
                         interpolation, int(frames_per_segment), bool(loop), radius=radius,
                         frames=frames, truncation=truncation)
     check_video(video, mm.generator.n_latent, mm.generator.size, MAX_FRAMES)
-    out = outputs.new(f"{mode}.mp4")
-    try:
+    with outputs.request(f"{mode}.mp4") as out:
         return mm.interpolation(video, out, fps=float(fps), size=int(output_size),
                                 progress=progress)
-    except BaseException:
-        outputs.discard_last()
-        raise
 
 
 def _missing(image) -> bool:

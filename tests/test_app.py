@@ -57,11 +57,17 @@ def photo(astronaut, tmp_path_factory) -> Path:
     return path
 
 
+def table(rows):
+    """The timeline table as the API takes it."""
+    return {"headers": ["motion", "strength", "start", "end", "curve"], "data": rows}
+
+
 def call(url, image, **overrides):
     from gradio_client import Client, handle_file
     args = dict(image=handle_file(str(image)), source="preset", preset="smile",
                 template="a person with {degree} smile", seed=0, video=None, strength=3,
-                frames=4, curve="linear", fps=10, size=256, side_by_side=False)
+                frames=4, curve="linear", fps=10, size=256, side_by_side=False, paste_back="off",
+                cues=table([["smile", 5, 0, 3, "linear"]]))
     args.update(overrides)
     return Client(url, verbose=False).predict(**args, api_name="/generate")
 
@@ -157,3 +163,24 @@ def test_latent_videos_tab_in_chromium(browser, page_url):
     page.wait_for_function("() => [...document.querySelectorAll('video[src]')].some("
                            "v => v.readyState >= 1 && v.duration > 0)", timeout=240_000)
     page.close()
+
+
+def test_gradio_client_timeline_and_transfer(page_url, photo, tmp_path, astronaut):
+    from gradio_client import Client, handle_file
+    from gradio_client.exceptions import AppError
+
+    from conftest import write_clip
+    video, _, _, info = call(page_url, photo, source="timeline", frames=5,
+                             cues=table([["smile", 3, 0, 2, "ease"], ["aging", 2, 2, 4, "linear"]]))
+    assert read_back(video["video"] if isinstance(video, dict) else video)[1].shape[0] == 5
+    assert "source: timeline" in info
+    with pytest.raises(AppError, match="cue end must be an integer"):
+        call(page_url, photo, source="timeline", cues=table([["smile", 3, 0, 50, "ease"]]))
+    clip = tmp_path / "drive.mp4"
+    write_clip(clip, [np.asarray(astronaut.rotate(2 * i)) for i in range(5)], fps=10)
+    video, info = Client(page_url, verbose=False).predict(
+        image=handle_file(str(photo)), driving=handle_file(str(clip)), strength=1,
+        neutral=0, keep_fps=True, fps=30, size=256, side_by_side=False, paste_back="auto",
+        api_name="/transfer")
+    meta, frames = read_back(video["video"] if isinstance(video, dict) else video)
+    assert frames.shape == (5, 512, 512, 3) and meta["fps"] == 10 and "motion layers" in info

@@ -131,22 +131,38 @@ def test_replicate_inputs_give_an_mp4(server, photo, tmp_path):
     body = predict(server, image=photo, micromotion="smile", scale=3)
     assert body["status"] == "succeeded", body.get("error") or body.get("logs")
     meta, frames = read_back(decode_output(body, tmp_path))
-    assert frames.shape == (100, 1024, 1024, 3) and meta["fps"] == 30  # the original's video
+    # the original's video (100 frames at 30 fps), pasted back into the 512 px photo
+    assert frames.shape == (100, 512, 512, 3) and meta["fps"] == 30
     assert "invert: 5/5" in body["logs"] and "render: 100/100" in body["logs"]
 
 
 def test_new_inputs(server, photo, tmp_path):
     body = predict(server, image=photo, frames=8, fps=12, curve="loop", output_size=256,
-                   side_by_side=True)
+                   side_by_side=True, paste_back="off")
     assert body["status"] == "succeeded", body.get("error")
     meta, frames = read_back(decode_output(body, tmp_path))
     assert frames.shape == (8, 256, 512, 3) and meta["fps"] == 12
 
 
+def test_timeline_and_motion_transfer(server, photo, tmp_path, astronaut):
+    from conftest import write_clip
+    body = predict(server, image=photo, frames=6, output_size=256, paste_back="off",
+                   timeline="smile:3:0-3:ease; aging:2:3-5")
+    assert body["status"] == "succeeded", body.get("error")
+    assert read_back(decode_output(body, tmp_path))[1].shape == (6, 256, 256, 3)
+    clip = tmp_path / "drive.mp4"
+    write_clip(clip, [np.asarray(astronaut.rotate(2 * i)) for i in range(6)], fps=12)
+    body = predict(server, image=photo, driving_video=data_url(clip, "video/mp4"), fps=12,
+                   output_size=256)
+    assert body["status"] == "succeeded", body.get("error") or body.get("logs")
+    meta, frames = read_back(decode_output(body, tmp_path))
+    assert frames.shape == (6, 512, 512, 3) and meta["fps"] == 12  # pasted back, driver's timing
+
+
 @pytest.mark.parametrize("inputs,message", [
     ({"text_template": "a person smiling"}, "has no {degree}"),
     ({"text_template": "a {degree} smile", "direction_file": "data:application/octet-stream;base64,AA=="},
-     "give only one of text_template, anchor_video and direction_file"),
+     "give only one of text_template, anchor_video, direction_file and timeline"),
     ({"direction_file": "data:application/octet-stream;base64," + base64.b64encode(b"junk").decode()},
      "not a torch.save file, or truncated"),
 ])
@@ -171,6 +187,8 @@ def test_photo_without_a_face(server, tmp_path):
     ({"frames": 1000}, "frames must be an integer from 2 to 300"),
     ({"output_size": 300}, "output_size must be one of 1024, 512, 256"),
     ({"curve": "zigzag"}, "curve must be one of linear, ease, loop"),
+    ({"timeline": "smile:5:0-400"}, "cue end must be an integer from 1 to 99"),
+    ({"paste_back": "maybe"}, "paste_back must be one of auto, on, off"),
 ])
 def test_run_validates_what_the_schema_would(server, photo, inputs, message):
     """Without `cog build` there is no schema, so run() itself checks every input."""
