@@ -22,9 +22,6 @@ from .samples import parse_seeds, render_seeds
 from .timeline import parse_cues
 
 DEFAULT_CHECKPOINT = "weights/stylegan2-ffhq-config-f.pt"
-PASTE_BACK = dict(default="auto", choices=["auto", "on", "off"],
-                  help="put the moving face back into the photo (auto: when the photo is "
-                       "larger than the face's crop)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,25 +38,19 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--size", type=int, default=None, help="output size (power of two ≤ the generator's)")
     s.add_argument("--out", default="outputs", help="output folder (default outputs)")
 
-    models, anchors = _models_options(), _anchor_options()
-    a = sub.add_parser("animate", parents=[models, anchors],
+    models, anchors, output = _models_options(), _anchor_options(), _output_options()
+    a = sub.add_parser("animate", parents=[models, anchors, output],
                        help="photo + motion (preset, file, text or video) → mp4 of the face moving")
     a.add_argument("photo", help="a photo with a face (JPEG, PNG, …)")
     a.add_argument("--motion", default=None,
                    help=f"a preset ({', '.join(PRESETS)}) or a direction file (default eyesClose)")
     a.add_argument("--strength", type=float, default=5.0, help="scale of the motion (default 5)")
-    a.add_argument("--frames", type=int, default=100, help="frame count (default 100)")
     a.add_argument("--fps", type=float, default=30, help="frames per second (default 30)")
-    a.add_argument("--curve", default="linear", choices=render.CURVES,
-                   help="linear (the original), ease (in-out) or loop (there and back)")
-    a.add_argument("--size", type=int, default=None, help="output size: 1024 (default), 512, 256")
-    a.add_argument("--side-by-side", action="store_true", help="the aligned photo beside the motion")
     a.add_argument("--compose", action="append", default=None, metavar="CUE",
                    help="a timeline instead of one motion, cue by cue: "
                         "MOTION[:STRENGTH][:START-END][:CURVE], e.g. --compose smile:5:0-40:ease "
                         "--compose headsTurn:3:40-99 (MOTION: a preset, a file, text:TEMPLATE, "
                         "video:CLIP)")
-    a.add_argument("--paste-back", **PASTE_BACK)
     a.add_argument("--gif", default=None, help="also write a GIF here")
     a.add_argument("--out", default=None, help="output mp4 (default outputs/<photo>-<motion>.mp4)")
     a.add_argument("--save-direction", default=None,
@@ -71,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="labelled latents (.npz with latents and labels, or .csv: label, latent…)")
     d.add_argument("--estimator", default="pairs", choices=["pairs", "classifier"],
                    help="for --labels: mean pair slope or logistic-regression normal")
-    t = sub.add_parser("transfer", parents=[models],
+    t = sub.add_parser("transfer", parents=[models, output],
                        help="a driving clip's motion, at its timing, onto the face of a photo")
     t.add_argument("photo", help="the target: a photo with a face")
     t.add_argument("driving", help="a clip of one face moving, or a photo of the driver "
@@ -90,12 +81,6 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--fps", type=float, default=None,
                    help="frame rate of the output (default the driver's; its timing is kept)")
     t.add_argument("--max-frames", type=int, default=1000, help="most driving frames (default 1000)")
-    t.add_argument("--frames", type=int, default=100, help="with a driving photo: frames (default 100)")
-    t.add_argument("--curve", default="linear", choices=render.CURVES,
-                   help="with a driving photo: linear, ease or loop")
-    t.add_argument("--size", type=int, default=None, help="render size: 1024 (default), 512, 256")
-    t.add_argument("--side-by-side", action="store_true", help="the photo beside the result")
-    t.add_argument("--paste-back", **PASTE_BACK)
     t.add_argument("--out", default=None, help="output mp4 (default outputs/<photo>-transfer.mp4)")
 
     i = sub.add_parser("interpolate", parents=[models],
@@ -152,6 +137,20 @@ def _models_options() -> argparse.ArgumentParser:
                    help="never download missing weights (default: fetch them on first use)")
     p.add_argument("--synthetic", action="store_true",
                    help="synthetic weights (abstract patterns, not faces): try the whole path offline")
+    return p
+
+
+def _output_options() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("--frames", type=int, default=100,
+                   help="frame count (default 100; a transfer from a clip has the clip's)")
+    p.add_argument("--curve", default="linear", choices=render.CURVES,
+                   help="linear (the original), ease (in-out) or loop (there and back)")
+    p.add_argument("--size", type=int, default=None, help="render size: 1024 (default), 512, 256")
+    p.add_argument("--side-by-side", action="store_true", help="the photo beside the motion")
+    p.add_argument("--paste-back", default="auto", choices=["auto", "on", "off"],
+                   help="put the moving face back into the photo (auto: when the photo is "
+                        "larger than the face's crop)")
     return p
 
 

@@ -72,8 +72,8 @@ def test_side_by_side_and_size(gen, tmp_path):
     out = render.write_video(render.render_frames(gen, latents, size=32), tmp_path / "s.mp4",
                              fps=30, left=left)
     meta, frames = read_back(out)
-    assert frames.shape == (4, 32, 64, 3)
-    assert frames[:, :, :32].mean() < 10  # the black input photo on the left
+    assert frames.shape == (4, 32, 26 + 32, 3)  # the photo at the frames' height, its aspect kept
+    assert frames[:, :, :26].mean() < 10  # the black input photo on the left
 
 
 def test_frames_are_clamped_not_normalised():

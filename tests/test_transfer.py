@@ -176,3 +176,25 @@ def test_paste_back_off_for_a_tight_crop(mm, astronaut, tmp_path):
     tight = aligned.image.resize((300, 300))  # the photo is the face's crop already
     r = mm.animation(tight, "smile", tmp_path / "t.mp4", frames=2, size=64)
     assert read_back(r.video)[1].shape == (2, 64, 64, 3)
+
+
+def test_cli_transfer_and_compose(reference, astronaut, driver, tmp_path):
+    from test_cli import run
+    photo = tmp_path / "astronaut.png"
+    astronaut.save(photo)
+    out = tmp_path / "t.mp4"
+    r = run("transfer", str(photo), str(driver), "--synthetic", "--size", "64", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    meta, frames = read_back(out)
+    assert frames.shape == (10, 512, 512, 3) and meta["fps"] == 20  # pasted back, driver's timing
+    assert "motion layers" in r.stderr
+    out = tmp_path / "c.mp4"
+    r = run("animate", str(photo), "--synthetic", "--weights", str(reference), "--frames", "4",
+            "--compose", "smile:3:0-2:ease", "--compose", "aging:2:1-3", "--size", "64",
+            "--paste-back", "off", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert read_back(out)[1].shape == (4, 64, 64, 3)
+    r = run("animate", str(photo), "--synthetic", "--compose", "smile:3:0-200")
+    assert r.returncode == 2 and "cue end must be an integer from 1 to 99" in r.stderr
+    r = run("transfer", str(photo), str(tmp_path / "none.mp4"), "--synthetic")
+    assert r.returncode == 2 and "none.mp4 not found" in r.stderr
