@@ -457,6 +457,10 @@ class Micromotion:
         else:
             latents, notes = self._driver_latents(clip, progress)
             latents, out_fps, name = smooth(latents, smoothing), clip.fps, clip.name
+            own = clip.n_frames / max(clip.duration, 1e-9)
+            if abs(own / out_fps - 1) > 0.01:
+                notes.append(f"{name} runs at {own:.3g} fps; its frames were taken at "
+                             f"{out_fps:.3g} fps, so its timing is kept")
         _report(progress, "direction", 0, 1)
         motion = motion_offsets(latents, 0 if single else neutral, rank, layers)
         _report(progress, "direction", 1, 1)

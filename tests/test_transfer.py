@@ -113,6 +113,7 @@ def test_a_fast_driver_is_resampled(mm, astronaut, tmp_path):
     r = mm.transfer(astronaut, fast, tmp_path / "t.mp4", size=64, paste_back=False)
     meta, frames = read_back(r.video)
     assert meta["fps"] == 30 and len(frames) == 6  # 0.2 s at 30 fps
+    assert "runs at 100 fps; its frames were taken at 30 fps" in r.meta["notes"][-1]
 
 
 def test_cue_weights_and_strengths_add():
