@@ -201,7 +201,7 @@ def equal_step_angles(measure: Measure, n_frames: int, probes: int = 48, tol: fl
 def step_mse(frames: torch.Tensor | np.ndarray, closed: bool = True) -> torch.Tensor:
     """Mean squared difference between consecutive frames ``[T, ...]`` → ``[T]`` (closed: the
     last entry is last → first) or ``[T − 1]``."""
-    x = torch.as_tensor(np.asarray(frames) if isinstance(frames, np.ndarray) else frames).double()
+    x = torch.as_tensor(frames).double()
     nxt = x.roll(-1, 0) if closed else x[1:]
     return _rms(x if closed else x[:-1], nxt) ** 2
 

@@ -41,7 +41,7 @@ from .paste import PasteBack
 from .samples import seed_latent
 from .timeline import Cue, check_cue, composed_path
 from .transfer import SMOOTH_SIGMA, MotionOffsets, motion_offsets, smooth
-from .video import MAX_SECONDS, Clip, read_clip, read_frames
+from .video import MAX_FPS, MAX_SECONDS, Clip, read_clip, read_frames
 
 Progress = Callable[[str, int, int], None]
 Motion = Union[str, os.PathLike, Direction, torch.Tensor]
@@ -441,7 +441,7 @@ class Micromotion:
         single = not isinstance(neutral, int)
         given = isinstance(driving, torch.Tensor)  # the driver's W+ [T, L, D] itself
         if fps is not None:
-            check_number("fps", fps, 1, 60)
+            check_number("fps", fps, 1, MAX_FPS)
         if single:
             check_options(frames, fps or 30, strength, curve, size, self.generator.size)
         elif not given:
@@ -457,10 +457,9 @@ class Micromotion:
         else:
             latents, notes = self._driver_latents(clip, progress)
             latents, out_fps, name = smooth(latents, smoothing), clip.fps, clip.name
-            own = clip.n_frames / max(clip.duration, 1e-9)
-            if abs(own / out_fps - 1) > 0.01:
-                notes.append(f"{name} runs at {own:.3g} fps; its frames were taken at "
-                             f"{out_fps:.3g} fps, so its timing is kept")
+            if abs(clip.native_fps / out_fps - 1) > 0.01:
+                notes.append(f"{name} runs at {clip.native_fps:.3g} fps; its frames were taken "
+                             f"at {out_fps:.3g} fps, so its timing is kept")
         _report(progress, "direction", 0, 1)
         motion = motion_offsets(latents, 0 if single else neutral, rank, layers)
         _report(progress, "direction", 1, 1)
@@ -479,16 +478,22 @@ class Micromotion:
     def _driver_latents(self, clip: Clip, progress: Progress | None
                         ) -> tuple[torch.Tensor, list[str]]:
         """W+ ``[T, L, D]`` of every frame of the clip; a frame without the face holds the
-        nearest frame that has one. Several people in most frames is an error."""
-        a = video_anchors(self.encoder, clip, dtype=self.dtype,
-                          progress=lambda stage, i, n: _report(progress, stage, i, n))
+        nearest frame that has one. Several people in most frames is an error. A frame the clip
+        repeats (read faster than it runs) is aligned and inverted once."""
+        first = {}  # each distinct frame → the first place it shows
+        slot = [first.setdefault(id(f), k) for k, f in enumerate(clip.frames)]
+        distinct = sorted(set(slot))
+        a = video_anchors(self.encoder, dataclasses.replace(
+            clip, frames=[clip.frames[k] for k in distinct],
+            indices=[clip.indices[k] for k in distinct]), dtype=self.dtype,
+            progress=lambda stage, i, n: _report(progress, stage, i, n))
         crowded = sum(n > 1 for n in a.people)
         if 2 * crowded > len(a.people):
             raise VideoError(f"{clip.name} shows several people ({max(a.people)} faces in "
                              f"{crowded} of {len(a.people)} frames); the driver must be one "
                              f"person: crop the clip to one face")
-        kept = torch.tensor(a.times, dtype=torch.float64)
-        nearest = [int((kept - t).abs().argmin()) for t in clip.times]
+        kept, times = torch.tensor(a.times, dtype=torch.float64), clip.times
+        nearest = [int((kept - times[k]).abs().argmin()) for k in slot]
         return a.latents[nearest], a.notes
 
 

@@ -30,10 +30,10 @@ from .pipeline import Micromotion, Progress, TextMotion, VideoMotion
 from .render import check_int, check_number, curve_weights
 from .samples import parse_seeds
 from .timeline import Cue, parse_cues
+from .video import MAX_FPS
 
 OUTPUT_SIZES = (1024, 512, 256)
 MAX_FRAMES = 300
-MAX_FPS = 60
 MODES = ("animate",) + KINDS
 
 

@@ -16,7 +16,7 @@ from PIL import Image
 from .errors import VideoError
 
 MAX_SECONDS = 60.0  # anchors describe one motion: a minute is plenty
-MAX_FPS = 60.0
+MAX_FPS = 60  # the highest output rate: a faster clip is read at 30 fps
 
 
 @dataclass
@@ -31,6 +31,15 @@ class Clip:
     @property
     def times(self) -> list[float]:
         return [i / self.fps for i in self.indices]
+
+    @property
+    def native_fps(self) -> float:
+        """The clip's own rate (frames over seconds), whatever rate its frames were read at."""
+        return _rate(self.n_frames, self.duration)
+
+
+def _rate(n_frames: int, seconds: float) -> float:
+    return n_frames / max(seconds, 1e-9)
 
 
 def pick_indices(n_frames: int, k: int) -> list[int]:
@@ -58,13 +67,15 @@ def read_frames(path: str | os.PathLike, fps: float | None = None, max_frames: i
     its rate. More than ``max_frames`` is a ``VideoError`` (trim the clip or lower fps)."""
     path, name = Path(path), name or Path(path).name
     n_frames, seconds = _probe(path, name, max_seconds)
-    own = n_frames / max(seconds, 1e-9)
+    own = _rate(n_frames, seconds)
     fps = fps or (own if own <= MAX_FPS else 30.0)
     count = max(2, int(seconds * fps + 1e-6))
     if count > max_frames:
         raise VideoError(f"{name} is {seconds:.1f} s long: at {fps:g} fps that is {count} "
                          f"frames, more than {max_frames}; trim it or use a lower fps")
-    indices = [min(int(round(k * own / fps)), n_frames - 1) for k in range(count)]
+    # the frame showing at k / fps is the last one to start by then (not the nearest by
+    # rounding, whose ties to even would repeat frames unevenly)
+    indices = [min(int(k * own / fps + 1e-6), n_frames - 1) for k in range(count)]
     clip = _clip(path, name, indices, n_frames, seconds)
     clip.fps = float(fps)  # the rate of the frames read, which is what the timing follows
     clip.indices = list(range(len(clip.frames)))  # so clip.times are k / fps
@@ -100,7 +111,7 @@ def _clip(path: Path, name: str, indices: list[int], n_frames: int, seconds: flo
         raise VideoError(f"{name} has {len(frames)} readable frame(s); a motion needs at least 2")
     by_index = dict(zip(unique, frames))
     indices = [i for i in indices if i in by_index]
-    fps = float(meta.get("fps") or n_frames / max(seconds, 1e-9))
+    fps = float(meta.get("fps") or _rate(n_frames, seconds))
     return Clip([by_index[i] for i in indices], indices, fps, n_frames, float(seconds), name)
 
 

@@ -81,6 +81,18 @@ def test_transfer_from_a_clip_keeps_its_timing(mm, astronaut, driver, tmp_path):
     assert frames.shape == (5, 64, 64, 3) and meta["fps"] == 10  # the same 0.5 s
 
 
+def test_a_driver_read_faster_than_it_runs_is_inverted_once_per_frame(mm, astronaut, driver,
+                                                                        tmp_path):
+    stages = []
+    r = mm.transfer(astronaut, driver, tmp_path / "t.mp4", fps=40, size=64, paste_back=False,
+                    smoothing=0, progress=lambda s, i, n: stages.append((s, i, n)))
+    meta, frames = read_back(r.video)
+    assert frames.shape == (20, 64, 64, 3) and meta["fps"] == 40  # 0.5 s, each frame twice
+    assert [s for s in stages if s[0] == "invert"][-1] == ("invert", 10, 10)
+    # unsmoothed, a repeated frame moves the target exactly as its twin does
+    assert torch.equal(r.latents[0], r.latents[1]) and torch.equal(r.latents[2], r.latents[3])
+
+
 def test_transfer_from_a_driving_photo_and_its_neutral(mm, astronaut, tmp_path):
     moved = astronaut.rotate(8, resample=Image.BILINEAR)
     r = mm.transfer(astronaut, moved, tmp_path / "t.mp4", neutral=astronaut, frames=5,
