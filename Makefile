@@ -18,11 +18,19 @@ $(STAMP): requirements.txt requirements-app.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 
+# Old Cog (0.16, its FastAPI server) in a venv of its own with the runtime requirements: the
+# tests serve the same predict.py and cog.yaml with it (tests/test_cog016.py).
+COG016 := .venv-cog016
+$(COG016)/.installed: requirements.txt
+	test -x $(COG016)/bin/python || $(PY) -m venv $(COG016)
+	$(COG016)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt cog==0.16.12
+	touch $@
+
 # The main job: the example photo performing a micromotion → outputs/astronaut-smile.mp4.
 # Fetches the official weights on first run; `make predict SYNTHETIC=1` runs on synthetic ones.
 predict: $(STAMP)
-	@$(BIN)/python -m micromotion animate "$(PHOTO)" --motion $(MOTION) \
-	  $(if $(SYNTHETIC),--synthetic --size 256 --weights $(or $(wildcard ../shared/reference),weights),) \
+	@$(BIN)/python -m micromotion animate "$(PHOTO)" --micromotion $(MOTION) \
+	  $(if $(SYNTHETIC),--synthetic --output-size 256 --weights $(or $(wildcard ../shared/reference),weights),) \
 	  || { echo "(to try the whole path without the official weights: make predict SYNTHETIC=1)"; exit 2; }
 
 # The Gradio page on http://127.0.0.1:7860 (SYNTHETIC=1 for synthetic weights).
@@ -40,7 +48,7 @@ sample: $(STAMP)
 	  $(BIN)/python -m micromotion sample --synthetic --seeds $(SEEDS) --out $(OUT); \
 	fi
 
-test: $(STAMP)
+test: $(STAMP) $(COG016)/.installed
 	tools/install_chromium.sh
 	$(BIN)/python -m pytest -q tests
 
@@ -51,4 +59,4 @@ cuda-check: $(STAMP)
 	tools/compile_check_cuda.sh
 
 clean:
-	rm -rf $(VENV) $(OUT) .pytest_cache
+	rm -rf $(VENV) $(COG016) $(OUT) .pytest_cache

@@ -71,15 +71,16 @@ def video(tmp: str, frames: int = 100) -> None:
     pipeline's renderer into an H.264 mp4, fp32 and bf16, warm (one short render first)."""
     import torch
 
-    from micromotion.direction import Direction
-    mm, wplus = _pipeline()
-    d = Direction(torch.randn(mm.generator.n_latent, 512,
-                              generator=torch.Generator().manual_seed(1)) * 0.05)
+    from micromotion.pipeline import render_latents
+    from micromotion.render import latent_path
+    models, wplus = _pipeline()
+    d = torch.randn(models.generator.n_latent, 512, generator=torch.Generator().manual_seed(1))
+    path = latent_path(wplus, d * 0.05, 5.0, frames)
     for dtype in (None, torch.bfloat16):
-        mm.dtype = dtype
-        mm.render(wplus, d, f"{tmp}/warm.mp4", frames=2)
+        models.dtype = dtype
+        render_latents(models, path[:2], f"{tmp}/warm.mp4")
         _timed(f"{frames} frames, 1024 px, {_name(dtype)}", frames,
-               lambda: mm.render(wplus, d, f"{tmp}/video.mp4", frames=frames))
+               lambda: render_latents(models, path, f"{tmp}/video.mp4"))
 
 
 def walk(tmp: str) -> None:
@@ -87,31 +88,34 @@ def walk(tmp: str) -> None:
     and a 120-frame circle (its step equalising at 64 px timed on its own), fp32 and bf16."""
     import torch
 
-    from micromotion.interpolate import LatentVideo
-    mm, _ = _pipeline()
+    from micromotion.pipeline import latent_video, latent_video_path, render_latents
+    from micromotion.request import LatentVideo
+    models, _ = _pipeline()
     walk_video = LatentVideo("walk", seeds=(1, 2, 3, 4), frames_per_segment=30, loop=True)
     for dtype in (None, torch.bfloat16):
-        mm.dtype = dtype
-        mm.render_latents(mm.latent_video(walk_video)[0][:2], f"{tmp}/warm.mp4")
+        models.dtype = dtype
+        render_latents(models, latent_video_path(models, walk_video)[0][:2], f"{tmp}/warm.mp4")
         for size in (256, 1024):
+            req = LatentVideo("walk", seeds=(1, 2, 3, 4), frames_per_segment=30, loop=True,
+                              output_size=size)
             _timed(f"walk, 120 frames, {size} px, {_name(dtype)}", 120,
-                   lambda: mm.interpolation(walk_video, f"{tmp}/walk.mp4", size=size))
+                   lambda: latent_video(models, req, f"{tmp}/walk.mp4"))
         circle = LatentVideo("circle", seeds=(1, 2), frames=120)
         latents = _timed(f"circle, 120 steps equalised at 64 px, {_name(dtype)}", 120,
-                         lambda: mm.latent_video(circle)[0])
+                         lambda: latent_video_path(models, circle)[0])
         _timed(f"circle, 120 frames rendered, 1024 px, {_name(dtype)}", 120,
-               lambda: mm.render_latents(latents, f"{tmp}/circle.mp4"))
+               lambda: render_latents(models, latents, f"{tmp}/circle.mp4"))
 
 
 def _pipeline():
-    """The pipeline on a full-size synthetic generator (no encoder), and one W+ ``[1, 18, 512]``."""
+    """The models on a full-size synthetic generator (no encoder), and one W+ ``[1, 18, 512]``."""
     import torch
 
     import stylegan2
-    from micromotion.pipeline import Micromotion
+    from micromotion.models import Models
     gen = stylegan2.synthetic_generator(size=1024, style_dim=512, n_mlp=8)
     w = gen.mapping(torch.randn(1, 512, generator=torch.Generator().manual_seed(0)), 0.7)
-    return Micromotion(gen, encoder=None), w[:, None].expand(-1, gen.n_latent, -1)
+    return Models(gen, encoder=None), w[:, None].expand(-1, gen.n_latent, -1)
 
 
 def _timed(label: str, frames: int, fn):

@@ -14,6 +14,7 @@ is ``1 − exp(logit_scale)·cos(image, text)/100``.
 """
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import warnings
@@ -84,28 +85,43 @@ def clip_state_dict(path: str | os.PathLike, expected_sha256: str | None = CLIP_
     return state
 
 
+@functools.lru_cache(maxsize=1)
+def _tokenizer():
+    return clip_module("simple_tokenizer").SimpleTokenizer()
+
+
+def token_ids(texts: list[str]) -> list[list[int]]:
+    """Each prompt's CLIP token ids, start and end tokens included (no model needed, so a
+    request is checked before any loads); an empty prompt, or one longer than CLIP's
+    ``CONTEXT`` of 77 tokens, is a ``PromptError``."""
+    tokenizer = _tokenizer()
+    sot, eot = tokenizer.encoder["<|startoftext|>"], tokenizer.encoder["<|endoftext|>"]
+    out = []
+    for text in texts:
+        if not isinstance(text, str) or not text.strip():
+            raise PromptError("a prompt is empty: describe the motion, e.g. "
+                              "'a person with {degree} smile'")
+        ids = [sot] + tokenizer.encode(text) + [eot]
+        if len(ids) > CONTEXT:
+            raise PromptError(f"the prompt {text[:60]!r}… is {len(ids)} tokens; CLIP reads at "
+                              f"most {CONTEXT}: shorten the text template")
+        out.append(ids)
+    return out
+
+
 class CLIPGuide:
     """A CLIP model (float32, frozen) and its tokenizer, as a loss for generator images."""
 
     def __init__(self, state: Mapping[str, torch.Tensor]):
         model = clip_module("model").build_model(dict(state))
         self.model = model.float().eval().requires_grad_(False)
-        self.tokenizer = clip_module("simple_tokenizer").SimpleTokenizer()
         self.resolution = self.model.visual.input_resolution
         self._pool: dict[tuple, torch.Tensor] = {}
 
     def tokenize(self, texts: list[str]) -> torch.Tensor:
         """``[N, 77]`` token ids; a prompt longer than CLIP's context is an error."""
-        sot, eot = self.tokenizer.encoder["<|startoftext|>"], self.tokenizer.encoder["<|endoftext|>"]
         out = torch.zeros(len(texts), CONTEXT, dtype=torch.long)
-        for i, text in enumerate(texts):
-            if not isinstance(text, str) or not text.strip():
-                raise PromptError("a prompt is empty: describe the motion, e.g. "
-                                  "'a person with {degree} smile'")
-            ids = [sot] + self.tokenizer.encode(text) + [eot]
-            if len(ids) > CONTEXT:
-                raise PromptError(f"the prompt {text[:60]!r}… is {len(ids)} tokens; CLIP reads at "
-                                  f"most {CONTEXT}: shorten it")
+        for i, ids in enumerate(token_ids(texts)):
             out[i, :len(ids)] = torch.tensor(ids)
         return out
 

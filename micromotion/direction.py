@@ -21,10 +21,10 @@ import torch
 import stylegan2
 
 from .errors import AnchorError, DirectionFileError, UnknownPresetError
+from .fields import PRESETS
 from .rpca import rpca
 
 FORMAT = "micromotion.direction/1"
-PRESETS = ("smile", "angry", "aging", "eyesClose", "headsTurn")
 
 
 @dataclass
@@ -108,13 +108,17 @@ def _plain(x, where: str):
 
 
 def load_direction(path: str | os.PathLike, n_latent: int | None = None,
-                   style_dim: int | None = None) -> Direction:
+                   style_dim: int | None = None, name: str | None = None) -> Direction:
     """A direction file of ours or a published ``d_latent`` → ``Direction`` ``[L, D]``.
-    With ``n_latent``/``style_dim`` given, the shape is checked against the generator's."""
+    With ``n_latent``/``style_dim`` given, the shape is checked against the generator's.
+    Errors call the file ``name`` (default: its file name, never its folder)."""
+    name = name or Path(path).name
+    if not Path(path).is_file():
+        raise DirectionFileError(f"the direction file {name} does not exist")
     try:
         obj = stylegan2.safe_load(path, "direction file")
     except stylegan2.CheckpointError as exc:
-        raise DirectionFileError(str(exc)) from exc
+        raise DirectionFileError(str(exc).replace(str(path), name)) from exc
     if isinstance(obj, torch.Tensor):  # the published form: [1, L, D]
         vec, meta = obj.detach(), {"source": "published d_latent", "file": Path(path).name}
         if vec.ndim == 3 and vec.shape[0] == 1:
@@ -122,17 +126,17 @@ def load_direction(path: str | os.PathLike, n_latent: int | None = None,
     elif isinstance(obj, dict) and obj.get("format") == FORMAT:
         vec, meta = obj.get("direction"), obj.get("meta", {})
     else:
-        raise DirectionFileError(f"{path} is not a direction file (a {FORMAT} dict or a "
+        raise DirectionFileError(f"{name} is not a direction file (a {FORMAT} dict or a "
                                  f"[1, L, D] tensor)")
     if not isinstance(vec, torch.Tensor) or vec.ndim != 2 or not vec.is_floating_point():
-        raise DirectionFileError(f"{path}: a direction must be a float tensor [n_latent, "
+        raise DirectionFileError(f"{name}: a direction must be a float tensor [n_latent, "
                                  f"style_dim], got {getattr(vec, 'shape', type(vec).__name__)}")
     want = (n_latent or vec.shape[0], style_dim or vec.shape[1])
     if tuple(vec.shape) != want:
-        raise DirectionFileError(f"{path}: direction has shape {list(vec.shape)}, the generator "
+        raise DirectionFileError(f"{name}: direction has shape {list(vec.shape)}, the generator "
                                  f"needs {list(want)}")
     if not torch.isfinite(vec).all():
-        raise DirectionFileError(f"{path}: direction contains NaN or infinite values")
+        raise DirectionFileError(f"{name}: direction contains NaN or infinite values")
     return Direction(vec.float().contiguous(), meta)
 
 

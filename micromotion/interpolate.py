@@ -16,38 +16,21 @@ Paths are functions of a continuous position, so a loop closes exactly: a walk's
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
 import torch
 
-from .errors import OptionError
-from .images import ImageSource
-from .render import MAX_FRAMES, check_int, check_number, check_size
+import stylegan2
 
-KINDS = ("walk", "coarse", "fine", "circle")
-METHODS = ("cubic", "slerp")
+from .errors import OptionError
+from .fields import FIELDS
+from .render import check_int
+from .samples import seed_latent
+
+METHODS = FIELDS["interpolation"].choices
 COARSE_LAYERS = tuple(range(0, 4))  # W+ layers of the 4 and 8 px blocks
 FINE_LAYERS = tuple(range(8, 18))  # 64 px and up
-MAX_FRAMES_PER_SEGMENT = 300
-
-
-@dataclass
-class LatentVideo:
-    """What an interpolation video is (``Micromotion.interpolation`` renders it)."""
-    kind: str = "walk"  # walk, coarse (style mixing), fine (style mixing) or circle
-    seeds: Sequence[int] = (1, 2, 3, 4)  # walk keyframes; a circle's plane: the first two
-    photos: Sequence[ImageSource] = ()  # walk keyframes from photos, before the seeds
-    source: int | ImageSource = 0  # the held face (mixing) or the centre (circle): seed or photo
-    method: str = "cubic"  # cubic (through W+) or slerp (in z; seeds only)
-    frames_per_segment: int = 30
-    loop: bool = False  # walk back to the first keyframe
-    layers: Sequence[int] | None = None  # None: the kind's (coarse 0–3, fine 8–17, else all)
-    radius: float = 1.0  # circle: 1 reaches about as far as the seeds' faces from the average
-    frames: int = 120  # circle
-    truncation: float = 0.7
-    measure_res: int = 64  # circle: the size at which consecutive frames are compared
 
 
 def positions(n_keys: int, frames_per_segment: int, loop: bool = False) -> torch.Tensor:
@@ -56,7 +39,7 @@ def positions(n_keys: int, frames_per_segment: int, loop: bool = False) -> torch
     the last would be position n_keys, the first keyframe again)."""
     if n_keys < 2:
         raise OptionError(f"a walk needs at least two keyframes (seeds or photos), got {n_keys}")
-    check_int("frames_per_segment", frames_per_segment, 1, MAX_FRAMES_PER_SEGMENT)
+    FIELDS["frames_per_segment"].check(frames_per_segment)
     n_frames = (n_keys if loop else n_keys - 1) * frames_per_segment + (0 if loop else 1)
     return torch.arange(n_frames, dtype=torch.float64) / frames_per_segment
 
@@ -138,7 +121,7 @@ def circle_at(centre: torch.Tensor, axes: torch.Tensor, radius: float, angles: t
     """Points ``centre + radius·(cos θ·axes[0] + sin θ·axes[1])`` → W+ ``[T, L, D]`` for the
     centre W+ ``[L, D]``, axes ``[2, D]`` (every layer) and angles ``[T]``; with ``layers``
     only those layers move."""
-    check_number("radius", radius, 0, 10)
+    FIELDS["radius"].check(radius)
     n_latent, dim = centre.shape[-2:]
     theta = angles.double()[:, None]
     offset = radius * (theta.cos() * axes[0].double() + theta.sin() * axes[1].double())
@@ -210,31 +193,65 @@ def _rms(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return (a.double() - b.double()).flatten(1).pow(2).mean(1).sqrt()
 
 
-def check_video(v: LatentVideo, n_latent: int = 18, size: int = 1024,
-                max_frames: int = MAX_FRAMES) -> list[int]:
-    """Every option of ``v`` for a generator of ``n_latent`` layers and ``size`` px, at most
-    ``max_frames`` frames (cheap: before any model is loaded or photo inverted) → the W+
-    layers that move."""
-    if v.kind not in KINDS:
-        raise OptionError(f"kind must be one of {', '.join(KINDS)}, got {v.kind!r}")
-    if v.method not in METHODS:
-        raise OptionError(f"method must be one of {', '.join(METHODS)}, got {v.method!r}")
-    for seed in list(v.seeds) + ([v.source] if isinstance(v.source, int) else []):
-        check_int("seed", seed, 0, 2 ** 32 - 1)
-    check_number("truncation", v.truncation, 0, 1)
-    if v.kind == "circle":
+def check_plan(v, n_latent: int = 18, max_frames: int = FIELDS["frames"].hi) -> list[int]:
+    """What the fields alone cannot say of a latent-video request ``v`` (``request.LatentVideo``
+    with its fields checked): a circle has its two seeds, slerp has no photos, a walk has at
+    most ``max_frames`` frames → the W+ layers that move (of ``n_latent``)."""
+    photos = len(v.photos) + (v.image is not None and v.mode == "walk")
+    if v.mode == "circle":
         if len(v.seeds) < 2:
             raise OptionError("a circle needs two seeds for its plane, e.g. seeds 1,2")
-        check_int("frames", v.frames, 2, max_frames)
-        check_number("radius", v.radius, 0, 10)
-        check_size("measure_res", v.measure_res, size)
     else:
-        if v.method == "slerp" and v.photos:
+        if v.interpolation == "slerp" and photos:
             raise OptionError("slerp interpolates z, which only seeds have (a photo is "
-                              "inverted into W+): use the cubic method with photos")
-        n = len(positions(len(v.photos) + len(v.seeds), v.frames_per_segment, v.loop))
+                              "inverted into W+): use the cubic interpolation with photos")
+        n = len(positions(photos + len(v.seeds), v.frames_per_segment, v.loop))
         if n > max_frames:
             raise OptionError(f"that walk has {n} frames, more than {max_frames}: use "
                               f"fewer keyframes or fewer frames per segment")
-    default = {"coarse": COARSE_LAYERS, "fine": FINE_LAYERS}.get(v.kind, range(n_latent))
+    default = {"coarse": COARSE_LAYERS, "fine": FINE_LAYERS}.get(v.mode, range(n_latent))
     return check_layers(default if v.layers is None else v.layers, n_latent)
+
+
+def seed_latents(generator: stylegan2.Generator, seeds: Sequence[int],
+                 truncation: float = 0.7) -> torch.Tensor:
+    """W+ ``[K, n_latent, style_dim]`` of the seeds' faces (z(seed), truncated)."""
+    w = generator.mapping(seed_zs(generator, seeds), truncation)
+    return w[:, None].expand(-1, generator.n_latent, -1)
+
+
+def seed_zs(generator: stylegan2.Generator, seeds: Sequence[int]) -> torch.Tensor:
+    """z ``[K, style_dim]`` of the seeds, on the generator's device."""
+    z = torch.cat([seed_latent(generator, int(s)) for s in seeds])
+    return z.to(generator.latent_avg.device)
+
+
+def walk_path(generator: stylegan2.Generator, photo_keys: Sequence[torch.Tensor],
+              seeds: Sequence[int], method: str = "cubic", frames_per_segment: int = 30,
+              loop: bool = False, truncation: float = 0.7) -> torch.Tensor:
+    """W+ ``[T, n_latent, style_dim]`` of a walk through the photos' W+ ``[L, D]`` and then the
+    seeds' faces: a cubic in W+, or slerp in z (seeds only)."""
+    s = positions(len(photo_keys) + len(seeds), frames_per_segment, loop)
+    if method == "slerp":
+        z = slerp_at(seed_zs(generator, seeds), s, loop)
+        return generator.mapping(z, truncation)[:, None].expand(-1, generator.n_latent, -1)
+    keys = list(photo_keys) + list(seed_latents(generator, seeds, truncation))
+    return cubic_at(torch.stack(keys), s, loop)
+
+
+def circle_path(generator: stylegan2.Generator, centre: torch.Tensor, seeds: Sequence[int],
+                radius: float, frames: int, layers: Sequence[int], truncation: float = 0.7,
+                measure_res: int = 64, dtype: torch.dtype | None = None,
+                progress: Callable[[int, int], None] | None = None
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+    """An equal-step loop of ``frames`` around the centre W+ ``[L, D]`` in the plane of the
+    first two seeds' offsets from the average face → (W+ ``[T, L, D]``, step MSEs ``[T]``)."""
+    offsets = seed_latents(generator, seeds[:2], truncation)[:, 0] - generator.latent_avg
+    axes = circle_axes(offsets)
+
+    def measure(angles: torch.Tensor) -> torch.Tensor:
+        w = circle_at(centre, axes, radius, angles, layers)
+        return generator.synthesis(w, max_res=measure_res, dtype=dtype).clamp(-1, 1)
+
+    angles, steps = equal_step_angles(measure, frames, progress=progress)
+    return circle_at(centre, axes, radius, angles, layers), steps

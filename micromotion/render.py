@@ -17,9 +17,9 @@ import torch
 from PIL import Image
 
 from .errors import OptionError
+from .fields import FIELDS, check
 
-CURVES = ("linear", "ease", "loop")
-MAX_FRAMES = 1000
+CURVES = FIELDS["curve"].choices
 
 
 def to_uint8(images: torch.Tensor) -> np.ndarray:
@@ -31,7 +31,7 @@ def to_uint8(images: torch.Tensor) -> np.ndarray:
 def curve_weights(n_frames: int, curve: str = "linear") -> torch.Tensor:
     """t_i ``[n_frames]``: ``linear`` i/n (the original's i/100 for 100 frames: 0 → 0.99),
     ``ease`` an ease-in-out from 0 to 1, ``loop`` 0 → 1 → back towards 0, seamless when looped."""
-    check_int("frames", n_frames, 2, MAX_FRAMES)
+    check("frames", n_frames)
     check_curve(curve)
     i = torch.arange(n_frames, dtype=torch.float64)
     return curve_shape(i / (n_frames - 1 if curve == "ease" else n_frames), curve).float()
@@ -54,7 +54,6 @@ def check_curve(curve: str) -> None:
 def latent_path(w: torch.Tensor, direction: torch.Tensor, strength: float = 5.0,
                 n_frames: int = 100, curve: str = "linear") -> torch.Tensor:
     """w ``[L, D]`` or ``[1, L, D]`` and direction ``[L, D]`` → W+ ``[n_frames, L, D]``."""
-    check_number("strength", strength, -100, 100)
     if w.numel() != direction.numel():
         raise OptionError(f"latent {list(w.shape)} and direction {list(direction.shape)} differ "
                           f"in size: they must come from the same generator")
@@ -82,7 +81,7 @@ class VideoWriter:
     """H.264 yuv420p mp4 writer fed with ``uint8 [B, H, W, 3]`` batches."""
 
     def __init__(self, path: str | os.PathLike, fps: float = 30, quality: int = 8):
-        check_number("fps", fps, 1, 120)
+        check_number("fps", fps, 1, FIELDS["fps"].hi)  # a clip's own rate may be fractional
         self.path, self.fps, self.quality = Path(path), fps, quality
         self._gen = None
         self.frames = 0
@@ -144,22 +143,6 @@ def write_video(batches: Iterable[np.ndarray], path: str | os.PathLike, fps: flo
         gif[0].save(gif_path, save_all=True, append_images=gif[1:], loop=0,
                     duration=round(1000 / fps))
     return Path(path)
-
-
-def check_options(frames: int, fps: float, strength: float, curve: str, size: int | None,
-                  max_size: int) -> None:
-    """Every rendering option at once, so a bad one fails before any slow work."""
-    curve_weights(frames, curve)
-    check_number("fps", fps, 1, 120)
-    check_number("strength", strength, -100, 100)
-    check_size("size", size, max_size)
-
-
-def check_size(name: str, size: int | None, max_size: int) -> None:
-    """``size`` is None (full) or a power of two from 16 to ``max_size``."""
-    sizes = [2 ** i for i in range(4, max_size.bit_length())]
-    if size is not None and size not in sizes:
-        raise OptionError(f"{name} must be one of {', '.join(map(str, sizes))}, got {size!r}")
 
 
 def check_int(name: str, value, lo: int, hi: int) -> None:

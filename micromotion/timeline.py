@@ -20,11 +20,8 @@ from typing import Any, Sequence
 import torch
 
 from .errors import OptionError
-from .render import CURVES, check_int, check_number, curve_shape
-
-_CUE = re.compile(r"^(?P<motion>.+?)(?::(?P<strength>[-+]?\d+(?:\.\d*)?))?"
-                  r"(?::(?P<start>\d+)-(?P<end>\d+))?(?::(?P<curve>" + "|".join(CURVES) + r"))?$")
-
+from .fields import FIELDS
+from .render import CURVES, check_curve, check_int, curve_shape
 
 @dataclass
 class Cue:
@@ -39,29 +36,71 @@ class Cue:
 
 def parse_cues(text: str) -> list[Cue]:
     """``"smile:5:0-40:ease; headsTurn:3:40-99"`` → cues (motions still as written, with
-    ``text:`` and ``video:`` kept as prefixes for the caller to resolve)."""
-    cues = []
-    for part in filter(None, (p.strip() for p in re.split(r"[;\n]", text or ""))):
-        m = _CUE.match(part)
-        if not m:
-            raise OptionError(f"a cue looks like MOTION[:STRENGTH][:START-END][:CURVE], e.g. "
-                              f"smile:5:0-40:ease; got {part!r}")
-        start, end = m["start"], m["end"]
-        cues.append(Cue(m["motion"].strip(), float(m["strength"]) if m["strength"] else 5.0,
-                        int(start) if start else 0, int(end) if end else None,
-                        m["curve"] or "linear"))
+    ``text:`` and ``video:`` kept as prefixes for the caller to resolve). A part that is not
+    what its place needs is named in the error."""
+    cues = [_cue(part) for part in filter(None, (p.strip() for p in re.split(r"[;\n]", text or "")))]
     if not cues:
         raise OptionError("the timeline is empty: give cues like 'smile:5:0-40; headsTurn:3:40-99'")
     return cues
 
 
-def check_cue(cue: Cue, n_frames: int) -> tuple[int, int]:
-    """The cue's options against a video of ``n_frames`` → its (start, end) frames."""
-    check_number("strength", cue.strength, -100, 100)
+_RANGE = re.compile(r"^(\d+)-(\d+)$")
+_NUMBER = re.compile(r"^[-+]?\d+(\.\d*)?$")
+
+
+def _cue(text: str) -> Cue:
+    """One cue ``MOTION[:STRENGTH][:START-END][:CURVE]``; a ``text:`` template or ``video:``
+    clip may hold colons itself, so the options are read from the right."""
+    parts = text.split(":")
+    options: list[str] = []
+    while len(parts) > 1 and _option_kind(parts[-1]) is not None:
+        options.insert(0, parts.pop())
+    motion = ":".join(parts).strip()
+    if not motion.startswith(("text:", "video:")) and ":" in motion:
+        bad = next(p for p in motion.split(":")[1:] if _option_kind(p) is None)
+        raise OptionError(f"in the cue {text!r}, {bad.strip()!r} is not a strength (a number), "
+                          f"START-END (frames, e.g. 0-40) or curve ({', '.join(CURVES)}): a cue "
+                          f"looks like MOTION[:STRENGTH][:START-END][:CURVE], e.g. "
+                          f"smile:5:0-40:ease")
+    cue = Cue(motion)
+    order = ["strength", "range", "curve"]
+    for option in options:
+        kind = _option_kind(option)
+        if kind not in order:
+            raise OptionError(f"in the cue {text!r}, {option!r} is out of place: a cue looks "
+                              f"like MOTION[:STRENGTH][:START-END][:CURVE]")
+        order = order[order.index(kind) + 1:]
+        if kind == "strength":
+            cue.strength = float(option)
+        elif kind == "range":
+            cue.start, cue.end = map(int, _RANGE.match(option.strip()).groups())
+        else:
+            cue.curve = option.strip()
+    return cue
+
+
+def _option_kind(part: str) -> str | None:
+    part = part.strip()
+    if _NUMBER.match(part):
+        return "strength"
+    if _RANGE.match(part):
+        return "range"
+    return "curve" if part in CURVES else None
+
+
+def check_cue(cue: Cue, n_frames: int, what: str = "the cue") -> tuple[int, int]:
+    """The cue's options against a video of ``n_frames`` → its (start, end) frames; its
+    strength within the scale's limits."""
+    FIELDS["scale"].check(cue.strength, as_type=float, what=f"{what}'s strength")
+    return cue_range(cue, n_frames, what)
+
+
+def cue_range(cue: Cue, n_frames: int, what: str = "the cue") -> tuple[int, int]:
+    """The cue's (start, end) frames in a video of ``n_frames``, checked."""
     end = n_frames - 1 if cue.end is None else cue.end
-    check_int("cue start", cue.start, 0, n_frames - 2)
-    check_int("cue end", end, cue.start + 1, n_frames - 1)
-    curve_shape(torch.zeros(1), cue.curve)  # the curve's name
+    check_int(f"{what}'s start", cue.start, 0, n_frames - 2)
+    check_int(f"{what}'s end", end, cue.start + 1, n_frames - 1)
+    check_curve(cue.curve)
     return cue.start, end
 
 
@@ -77,6 +116,6 @@ def composed_path(w: torch.Tensor, directions: Sequence[torch.Tensor], cues: Seq
     shape = directions[0].shape
     path = w.reshape(shape)[None].repeat(n_frames, 1, 1)
     for d, cue in zip(directions, cues):
-        c = cue_weights(n_frames, *check_cue(cue, n_frames), cue.curve).to(path.device)
+        c = cue_weights(n_frames, *cue_range(cue, n_frames), cue.curve).to(path.device)
         path += (cue.strength * c)[:, None, None] * d.to(path)[None]
     return path

@@ -10,15 +10,21 @@ frame.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
+from typing import Callable
 
 import torch
 
+from .anchors import video_anchors
 from .direction import low_rank
-from .errors import OptionError
+from .encoders import Encoder
+from .errors import OptionError, VideoError
+from .fields import FIELDS
 from .interpolate import check_layers
 from .render import check_int, check_number
+from .video import Clip
 
 SMOOTH_SIGMA = 1.0  # frames: removes the inversion's jitter, keeps a blink (≈ 5 frames at 30 fps)
 ENERGY = 0.9  # the default layers hold this share of the projected motion energy
@@ -37,7 +43,7 @@ class MotionOffsets:
 def smooth(latents: torch.Tensor, sigma: float = SMOOTH_SIGMA) -> torch.Tensor:
     """A zero-phase Gaussian filter over time: ``[T, ...]`` → ``[T, ...]``, σ in frames, the
     kernel cut at ±3σ, the first and last frames repeated past the ends; σ = 0 changes nothing."""
-    check_number("smoothing", sigma, 0, 30)
+    FIELDS["smoothing"].check(sigma)
     if sigma == 0 or len(latents) < 2:
         return latents
     r = math.ceil(3 * sigma)
@@ -87,3 +93,25 @@ def select_layers(share: torch.Tensor, energy: float = ENERGY) -> list[int]:
     cumulative = share[order].cumsum(0)
     n = int((cumulative < energy - 1e-9).sum()) + 1
     return sorted(order[:n].tolist())
+
+
+def driver_latents(encoder: Encoder, clip: Clip, dtype: torch.dtype | None = None,
+                   progress: Callable[[str, int, int], None] | None = None
+                   ) -> tuple[torch.Tensor, list[str]]:
+    """W+ ``[T, L, D]`` of every frame of the driving clip; a frame without the face holds the
+    nearest frame that has one. Several people in most frames is an error. A frame the clip
+    repeats (read faster than it runs) is aligned and inverted once."""
+    first = {}  # each distinct frame → the first place it shows
+    slot = [first.setdefault(id(f), k) for k, f in enumerate(clip.frames)]
+    distinct = sorted(set(slot))
+    a = video_anchors(encoder, dataclasses.replace(
+        clip, frames=[clip.frames[k] for k in distinct],
+        indices=[clip.indices[k] for k in distinct]), dtype=dtype, progress=progress)
+    crowded = sum(n > 1 for n in a.people)
+    if 2 * crowded > len(a.people):
+        raise VideoError(f"{clip.name} shows several people ({max(a.people)} faces in "
+                         f"{crowded} of {len(a.people)} frames); the driver must be one "
+                         f"person: crop the clip to one face")
+    kept, times = torch.tensor(a.times, dtype=torch.float64), clip.times
+    nearest = [int((kept - times[k]).abs().argmin()) for k in slot]
+    return a.latents[nearest], a.notes

@@ -14,9 +14,10 @@ import numpy as np
 from PIL import Image
 
 from .errors import VideoError
+from .fields import FIELDS
 
 MAX_SECONDS = 60.0  # anchors describe one motion: a minute is plenty
-MAX_FPS = 60  # the highest output rate: a faster clip is read at 30 fps
+MAX_FPS = FIELDS["fps"].hi  # the highest output rate: a faster clip is read at 30 fps
 
 
 @dataclass
@@ -56,7 +57,7 @@ def read_clip(path: str | os.PathLike, max_frames: int = 16, max_seconds: float 
     if not isinstance(max_frames, int) or max_frames < 2:
         raise VideoError(f"max_frames must be an integer ≥ 2, got {max_frames!r}")
     path, name = Path(path), name or Path(path).name
-    n_frames, seconds = _probe(path, name, max_seconds)
+    n_frames, seconds = probe(path, name, max_seconds)
     return _clip(path, name, pick_indices(n_frames, max_frames), n_frames, seconds)
 
 
@@ -66,12 +67,12 @@ def read_frames(path: str | os.PathLike, fps: float | None = None, max_frames: i
     ``MAX_FPS``): frame k is the one showing at k / fps s, so the timing is the clip's whatever
     its rate. More than ``max_frames`` is a ``VideoError`` (trim the clip or lower fps)."""
     path, name = Path(path), name or Path(path).name
-    n_frames, seconds = _probe(path, name, max_seconds)
+    n_frames, seconds = probe(path, name, max_seconds)
     own = _rate(n_frames, seconds)
     fps = fps or (own if own <= MAX_FPS else 30.0)
     count = max(2, int(seconds * fps + 1e-6))
     if count > max_frames:
-        raise VideoError(f"{name} is {seconds:.1f} s long: at {fps:g} fps that is {count} "
+        raise VideoError(f"{name} is {seconds:.1f} s long: at {fps:.3g} fps that is {count} "
                          f"frames, more than {max_frames}; trim it or use a lower fps")
     # the frame showing at k / fps is the last one to start by then (not the nearest by
     # rounding, whose ties to even would repeat frames unevenly)
@@ -82,16 +83,19 @@ def read_frames(path: str | os.PathLike, fps: float | None = None, max_frames: i
     return clip
 
 
-def _probe(path: Path, name: str, max_seconds: float) -> tuple[int, float]:
-    """(frame count, seconds) of a readable clip no longer than ``max_seconds``."""
+def probe(path: str | os.PathLike, name: str | None = None, max_seconds: float = MAX_SECONDS
+          ) -> tuple[int, float]:
+    """(frame count, seconds) of a readable clip no longer than ``max_seconds``; messages call
+    it ``name`` (default: its file name)."""
     import imageio_ffmpeg
 
+    path, name = Path(path), name or Path(path).name
     if not path.is_file():
         raise VideoError(f"video {name} not found")
     try:
         n_frames, seconds = imageio_ffmpeg.count_frames_and_secs(str(path))
     except _FFMPEG_ERRORS as exc:
-        raise _unreadable(name, exc) from exc
+        raise _unreadable(name, exc, path) from exc
     if seconds > max_seconds:
         raise VideoError(f"{name} is {seconds:.0f} s long; use one short motion: trim it to "
                          f"at most {max_seconds:.0f} s")
@@ -106,7 +110,7 @@ def _clip(path: Path, name: str, indices: list[int], n_frames: int, seconds: flo
     try:
         meta, frames = _read_selected(path, unique)
     except _FFMPEG_ERRORS as exc:
-        raise _unreadable(name, exc) from exc
+        raise _unreadable(name, exc, path) from exc
     if len(frames) < 2:
         raise VideoError(f"{name} has {len(frames)} readable frame(s); a motion needs at least 2")
     by_index = dict(zip(unique, frames))
@@ -132,9 +136,10 @@ def _read_selected(path: Path, indices: list[int]) -> tuple[dict, list[Image.Ima
 _FFMPEG_ERRORS = (RuntimeError, OSError, StopIteration, KeyError, ValueError)
 
 
-def _unreadable(name: str, exc: BaseException) -> VideoError:
-    """ffmpeg's complaint (its last line) as one sentence."""
-    lines = [ln for ln in str(exc).strip().splitlines() if ln.strip()]
+def _unreadable(name: str, exc: BaseException, path: Path) -> VideoError:
+    """ffmpeg's complaint (its last line) as one sentence, the file called ``name`` (never
+    by its path on this machine)."""
+    lines = [ln.replace(str(path), name) for ln in str(exc).strip().splitlines() if ln.strip()]
     reason = lines[-1][:200] if lines else type(exc).__name__
     return VideoError(f"{name} could not be read as a video ({reason}); use an mp4, mov, webm "
                       f"or avi file")

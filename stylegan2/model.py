@@ -4,31 +4,30 @@ Parameter names, shapes and semantics follow ``../shared/reference/FORMATS.md`` 
 official ``stylegan2-ffhq-config-f.pt`` loads strictly. Equalized learning rate is applied at
 run time: stored weights are the raw ones.
 
-Two ways through ``synthesis`` compute the same function:
-- the *autograd path* (GPU, or whenever the latent needs a gradient): plain differentiable ops,
-  the custom ops of ``stylegan2.ops`` (CUDA kernels on GPU); per-sample modulated weights as a
-  grouped conv on the GPU, the style on the activations (``conv(x·s, W)·d``) on the CPU;
-- the *CPU inference path* (no gradient wanted, CPU): one sample at a time, channels-last,
-  every large activation written into a buffer kept between calls (``_Workspace``), with
-  convolution, bias, noise and the ToRGB skip fused into oneDNN's in-place ``conv + add``.
-  On this CPU a fresh tensor over 32 MB is page-faulted anew on every call (~45 ms per 128 MB),
-  which is why the buffers are kept, and per-sample convolutions beat grouped ones at 1024 px.
+``synthesis`` computes one function three ways (``impl``, as the ops choose theirs):
+- ``"ref"``: this file's plain differentiable ops, per-sample modulated weights as a grouped
+  conv — the reference, and the GPU path (with the CUDA kernels of ``stylegan2.ops``);
+- ``"scaled"``: the same ops with the style on the activations (``conv(x·s, W)·d``), one
+  batched conv with the shared weight — the CPU path when a gradient is wanted;
+- ``"fused"``: the CPU inference path of ``stylegan2.fused_cpu`` (no gradient), one sample
+  at a time, channels-last, into buffers kept between calls.
+``None`` picks: ``ref`` on the GPU, else ``scaled`` when a gradient is wanted, else ``fused``.
 """
 from __future__ import annotations
 
 import math
-import threading
 from typing import Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from . import fused_cpu
 from .errors import LatentShapeError
 from .ops import bias_leaky_relu, upfirdn2d
-from .ops.bias_act import SQRT2
 
 NOISE_MODES = ("const", "random", "none")
+IMPLS = ("ref", "scaled", "fused")
 
 
 def default_channels(channel_multiplier: int = 2) -> dict[int, int]:
@@ -143,8 +142,10 @@ class ModulatedConv2d(nn.Module):
                 self._wsq = cached
         return cached[1]
 
-    def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-        if not x.is_cuda:
+    def forward(self, x: torch.Tensor, w: torch.Tensor, scaled: bool = False) -> torch.Tensor:
+        """x ``[N, in, H, W]``, w ``[N, style_dim]`` → ``[N, out, H', W']``; ``scaled``: the
+        style on the activations (``_forward_scaled``), the same function."""
+        if scaled:
             return self._forward_scaled(x, w)
         weight = self.modulated_weight(w)
         if self.upsample:
@@ -200,8 +201,9 @@ class StyledConv(nn.Module):
         self.noise = NoiseInjection()
         self.activate = FusedLeakyReLU(out_ch)
 
-    def forward(self, x: torch.Tensor, w: torch.Tensor, noise: torch.Tensor | None) -> torch.Tensor:
-        return self.activate(self.noise(self.conv(x, w), noise))
+    def forward(self, x: torch.Tensor, w: torch.Tensor, noise: torch.Tensor | None,
+                scaled: bool = False) -> torch.Tensor:
+        return self.activate(self.noise(self.conv(x, w, scaled), noise))
 
 
 class ToRGB(nn.Module):
@@ -213,8 +215,9 @@ class ToRGB(nn.Module):
         self.conv = ModulatedConv2d(in_ch, 3, 1, style_dim, demodulate=False)
         self.bias = nn.Parameter(torch.zeros(1, 3, 1, 1))
 
-    def forward(self, x: torch.Tensor, w: torch.Tensor, skip: torch.Tensor | None) -> torch.Tensor:
-        out = self.conv(x, w) + self.bias
+    def forward(self, x: torch.Tensor, w: torch.Tensor, skip: torch.Tensor | None,
+                scaled: bool = False) -> torch.Tensor:
+        out = self.conv(x, w, scaled) + self.bias
         return out if skip is None else out + self.upsample(skip)
 
 
@@ -275,7 +278,7 @@ class Generator(nn.Module):
         self.noises = NoiseBuffers(self.num_layers)
         # Not part of the state dict (as in the official file, where it sits beside g_ema).
         self.register_buffer("latent_avg", torch.zeros(style_dim), persistent=False)
-        self._workspace = _Workspace()
+        self._workspace = fused_cpu.Workspace()
 
     # -- mapping -------------------------------------------------------------------------
     def mapping(self, z: torch.Tensor, truncation: float = 1.0,
@@ -298,28 +301,39 @@ class Generator(nn.Module):
 
     # -- synthesis -----------------------------------------------------------------------
     def synthesis(self, w: torch.Tensor, noise_mode: str = "const", max_res: int | None = None,
-                  dtype: torch.dtype | None = None) -> torch.Tensor:
+                  dtype: torch.dtype | None = None, impl: str | None = None) -> torch.Tensor:
         """w ``[N, style_dim]`` or W+ ``[N, n_latent, style_dim]`` → image ``[N, 3, R, R]`` float32,
         unclamped (about [-1, 1]). R = ``max_res`` (a power of two ≤ size; the skip-RGB output
         of that block, for previews and losses) or ``size``.
 
         noise_mode: ``"const"`` the stored noise (the reference's ``randomize_noise=False``),
         ``"random"`` fresh Gaussian noise, ``"none"`` no noise.
-        dtype: ``torch.bfloat16`` runs the CPU inference path in bf16 (faster, ~1 uint8 level
-        of error); ``None`` is float32.
+        dtype: ``torch.bfloat16`` runs the fused CPU path in bf16 (faster on some CPUs, ~1 uint8
+        level of error); ``None`` is float32.
+        impl: ``"ref"``, ``"scaled"`` or ``"fused"`` (see the module docstring); None picks.
         """
         wp = self._broadcast(w)
         res = self._check_res(max_res)
         if noise_mode not in NOISE_MODES:
             raise ValueError(f"noise_mode must be one of {NOISE_MODES}, got {noise_mode!r}")
+        impl = impl or self._pick_impl(wp)
+        if impl not in IMPLS:
+            raise ValueError(f"impl must be one of {IMPLS}, got {impl!r}")
         n_layers = 2 * int(math.log2(res)) - 3
         noise = self._noise(noise_mode, wp.shape[0], n_layers, wp.device)
-        if wp.is_cuda or (torch.is_grad_enabled() and (wp.requires_grad or self._trainable())):
-            return self._synthesis_autograd(wp, noise, res)
-        return torch.cat([self._synthesis_cpu(wp[i:i + 1], [nz if nz is None or nz.shape[0] == 1
-                                                          else nz[i:i + 1] for nz in noise],
+        if impl != "fused":
+            return self._synthesis_autograd(wp, noise, res, scaled=impl == "scaled")
+        return torch.cat([fused_cpu.synthesis(self, wp[i:i + 1],
+                                              [nz if nz is None or nz.shape[0] == 1
+                                               else nz[i:i + 1] for nz in noise],
                                               res, dtype or torch.float32)
                           for i in range(wp.shape[0])])
+
+    def _pick_impl(self, wp: torch.Tensor) -> str:
+        if wp.is_cuda:
+            return "ref"
+        wants_grad = torch.is_grad_enabled() and (wp.requires_grad or self._trainable())
+        return "scaled" if wants_grad else "fused"
 
     def forward(self, z: torch.Tensor, truncation: float = 1.0, noise_mode: str = "const",
                 max_res: int | None = None) -> torch.Tensor:
@@ -361,168 +375,17 @@ class Generator(nn.Module):
         for j in range(n_blocks):
             yield self.convs[2 * j], self.convs[2 * j + 1], self.to_rgbs[j], 1 + 2 * j
 
-    def _synthesis_autograd(self, wp, noise, res):
+    def _synthesis_autograd(self, wp, noise, res, scaled: bool = False):
         x = self.input.input.repeat(wp.shape[0], 1, 1, 1)
         if not x.is_cuda:  # oneDNN's native layout: no reorders around each conv (~12%)
             x = x.contiguous(memory_format=torch.channels_last)
-        x = self.conv1(x, wp[:, 0], noise[0])
-        skip = self.to_rgb1(x, wp[:, 1], None)
+        x = self.conv1(x, wp[:, 0], noise[0], scaled)
+        skip = self.to_rgb1(x, wp[:, 1], None, scaled)
         for up, conv, to_rgb, i in self._blocks(res):
-            x = up(x, wp[:, i], noise[i])
-            x = conv(x, wp[:, i + 1], noise[i + 1])
-            skip = to_rgb(x, wp[:, i + 2], skip)
+            x = up(x, wp[:, i], noise[i], scaled)
+            x = conv(x, wp[:, i + 1], noise[i + 1], scaled)
+            skip = to_rgb(x, wp[:, i + 2], skip, scaled)
         return skip
-
-    @torch.no_grad()
-    def _synthesis_cpu(self, wp, noise, res, dtype):
-        """One sample (wp ``[1, n_latent, D]``), the fused channels-last path. Activations are
-        kept divided by √2 (the leaky ReLU's gain); each consumer folds √2 into its weight."""
-        with self._workspace.lock:
-            return self._synthesis_cpu_locked(wp, noise, res, dtype)
-
-    def _synthesis_cpu_locked(self, wp, noise, res, dtype):
-        ws = self._workspace
-        x = self.input.input.to(dtype)
-        x = _styled_conv_cpu(ws, "conv1", self.conv1, x, wp[:, 0], noise[0], 1.0, dtype)
-        skip = _to_rgb_cpu(self.to_rgb1, x, wp[:, 1], None, dtype)
-        for up, conv, to_rgb, i in self._blocks(res):
-            x = _styled_conv_cpu(ws, f"convs.{i}", up, x, wp[:, i], noise[i], SQRT2, dtype)
-            x = _styled_conv_cpu(ws, f"convs.{i + 1}", conv, x, wp[:, i + 1], noise[i + 1],
-                                 SQRT2, dtype)
-            skip = _to_rgb_cpu(to_rgb, x, wp[:, i + 2], skip, dtype)
-        return skip.float().contiguous()
-
-
-class _Workspace:
-    """Activation buffers of the CPU inference path, one per layer, reused across calls.
-    ``lock`` makes concurrent ``synthesis`` calls on one generator take turns."""
-
-    def __init__(self):
-        self._buffers: dict[str, torch.Tensor] = {}
-        self.lock = threading.Lock()
-
-    def get(self, key: str, shape: tuple[int, ...], dtype: torch.dtype) -> torch.Tensor:
-        buf = self._buffers.get(key)
-        if buf is None or buf.shape != shape or buf.dtype != dtype:
-            # a normal tensor even under inference_mode, so in-place use outside it stays legal
-            with torch.inference_mode(False):
-                buf = torch.empty(shape, dtype=dtype).contiguous(memory_format=torch.channels_last)
-            self._buffers[key] = buf
-        return buf
-
-    def clear(self) -> None:
-        self._buffers.clear()
-
-
-def _conv_add_(out: torch.Tensor, x: torch.Tensor, weight: torch.Tensor,
-               bias: torch.Tensor | None, padding: int | tuple[int, int],
-               groups: int = 1) -> torch.Tensor:
-    """``out += conv2d(x, weight, bias)`` in place, fused by oneDNN where it can be."""
-    padding = (padding, padding) if isinstance(padding, int) else padding
-    if _MKLDNN_CONV_ADD is not None:
-        return _MKLDNN_CONV_ADD(out, x, weight, bias, list(padding), [1, 1], [1, 1], groups,
-                                "add", 1.0, None, [], None)
-    return out.add_(F.conv2d(x, weight, bias, padding=padding, groups=groups))
-
-
-def _mkldnn_conv_add():
-    try:
-        op = torch.ops.mkldnn._convolution_pointwise_.binary
-    except (AttributeError, RuntimeError):
-        return None
-    return op if torch.backends.mkldnn.is_available() else None
-
-
-_MKLDNN_CONV_ADD = _mkldnn_conv_add()
-
-
-# Up to this resolution the modulated weights (up to 9.4 MB) outweigh the activations, and
-# plain NCHW convolutions into fresh (small) tensors measured 1.1-4× faster than oneDNN's
-# channels-last path, which reorders each new weight; above it, activations dominate.
-_SMALL_RES = 64
-
-
-def _styled_conv_cpu(ws: _Workspace, key: str, layer: StyledConv, x: torch.Tensor,
-                     w: torch.Tensor, noise: torch.Tensor | None, in_gain: float,
-                     dtype: torch.dtype) -> torch.Tensor:
-    """conv (+ upsample, blur) + noise + bias, then leaky ReLU (without its gain)."""
-    conv = layer.conv
-    weight = conv.modulated_weight(w, in_gain)[0].to(dtype)
-    bias = layer.activate.bias.to(dtype)
-    c, h = weight.shape[0], x.shape[2] * (2 if conv.upsample else 1)
-    if h <= _SMALL_RES:
-        x = x.contiguous()
-        if conv.upsample:
-            y = F.conv_transpose2d(x, weight.transpose(0, 1), stride=2)
-            out = F.conv2d(y, _depthwise(conv.blur.kernel, c, dtype), bias, padding=1, groups=c)
-        else:
-            out = F.conv2d(x, weight, bias, padding=conv.padding)
-        if noise is not None:
-            out.add_(layer.noise.weight * noise)
-        return F.leaky_relu_(out, 0.2)
-    x = x.contiguous(memory_format=torch.channels_last)
-    out = ws.get(key, (1, c, h, h), dtype)
-    if noise is None:
-        out.zero_()
-    else:
-        out.copy_((layer.noise.weight * noise).expand(1, c, h, h))
-    if conv.upsample:
-        _upsample_conv_add_(out, x, weight, conv.blur, bias)
-    else:
-        _conv_add_(out, x, weight, bias, conv.padding)
-    return F.leaky_relu_(out, 0.2)
-
-
-def _depthwise(kernel: torch.Tensor, channels: int, dtype: torch.dtype) -> torch.Tensor:
-    """A FIR ``[k, k]`` as a depthwise conv2d weight ``[C, 1, k, k]`` (flipped: conv2d
-    correlates, upfirdn2d convolves)."""
-    return kernel.flip([0, 1]).to(dtype).expand(channels, 1, *kernel.shape).contiguous()
-
-
-_BAND_BYTES = 8 * 2 ** 20
-
-
-def _upsample_conv_add_(out: torch.Tensor, x: torch.Tensor, weight: torch.Tensor, blur: Blur,
-                        bias: torch.Tensor) -> None:
-    """``out += blur(conv_transpose(x, weight, stride 2)) + bias``, in bands of output rows.
-
-    The transposed conv of the whole map would be a fresh tensor of up to 134 MB per call
-    (page-faulted anew each time); a band of ~8 MB comes from the heap and is still in cache
-    when the blur reads it. Transposed-conv row p needs input rows ⌈(p−2)/2⌉…⌊p/2⌋ and blurred
-    row n needs rows n−1 … n+2 (the blur's pad is 1), so each band takes a small halo.
-    """
-    c, h_in = weight.shape[0], x.shape[2]
-    n_rows = 2 * h_in + 1  # rows of the full transposed conv
-    k = _depthwise(blur.kernel, c, out.dtype)
-    assert blur.pad == (1, 1)  # the halo arithmetic below is for the (1, 3, 3, 1) blur
-    band = max(2, _BAND_BYTES // (n_rows * c * out.element_size()) // 2 * 2)
-    kt = weight.transpose(0, 1).contiguous()  # once, not once per band
-    for r0 in range(0, 2 * h_in, band):
-        r1 = min(2 * h_in, r0 + band)
-        i0, i1 = max(0, r0 // 2 - 1), min(h_in, (r1 + 1) // 2 + 1)
-        y = F.conv_transpose2d(x[:, :, i0:i1], kt, stride=2)  # rows p = 2·i0 … 2·i1
-        lo, hi = r0 - 1, r1 + 2  # the rows p this band's blur reads
-        y = y[:, :, max(lo, 0) - 2 * i0: min(hi, n_rows) - 2 * i0]
-        if lo < 0 or hi > n_rows:  # the blur's zero padding at the image's top and bottom
-            y = F.pad(y, (0, 0, max(0, -lo), max(0, hi - n_rows)))
-        _conv_add_(out[:, :, r0:r1], y.contiguous(memory_format=torch.channels_last), k, bias,
-                   (0, 1), groups=c)
-
-
-def _to_rgb_cpu(layer: ToRGB, x: torch.Tensor, w: torch.Tensor, skip: torch.Tensor | None,
-                dtype: torch.dtype) -> torch.Tensor:
-    """1×1 modulated conv + bias, added into the ×2-upsampled skip (small tensors: no buffer)."""
-    weight = layer.conv.modulated_weight(w, SQRT2)[0].to(dtype)
-    bias = layer.bias.reshape(3).to(dtype)
-    if skip is None:
-        return F.conv2d(x, weight, bias)
-    up = layer.upsample
-    # zero insertion + pad + FIR == stride-2 transposed conv with pad k - 1 - pad0
-    k = up.kernel.to(dtype).expand(3, 1, *up.kernel.shape).contiguous()
-    skip = F.conv_transpose2d(skip, k, stride=up.factor, groups=3,
-                              padding=up.kernel.shape[0] - 1 - up.pad[0])
-    fmt = torch.contiguous_format if x.is_contiguous() else torch.channels_last
-    return _conv_add_(skip.contiguous(memory_format=fmt), x, weight, bias, 0)
 
 
 def _check_latent(t, forms: tuple[tuple[int, ...], ...], name: str) -> None:

@@ -41,8 +41,8 @@ def latents(n: int, gen, seed: int = 0) -> torch.Tensor:
 def cpu_path(request, monkeypatch):
     """Run a test with the CPU inference path's NCHW/channels-last split at 4 px (nearly every
     layer on the buffered channels-last path) and at its default."""
-    import stylegan2.model
-    monkeypatch.setattr(stylegan2.model, "_SMALL_RES", request.param)
+    import stylegan2.fused_cpu
+    monkeypatch.setattr(stylegan2.fused_cpu, "SMALL_RES", request.param)
     return request.param
 
 
@@ -59,8 +59,8 @@ def read_back(path):
 @pytest.fixture(scope="session")
 def mm(reference):
     """The pipeline on synthetic weights (1024 px, 18 × 512 latents), presets from the reference."""
-    from micromotion.pipeline import Micromotion
-    return Micromotion.synthetic_models(reference)
+    from micromotion.models import Models
+    return Models.synthetic(reference)
 
 
 @pytest.fixture(scope="session")

@@ -64,10 +64,11 @@ def table(rows):
 
 def call(url, image, **overrides):
     from gradio_client import Client, handle_file
-    args = dict(image=handle_file(str(image)), source="preset", preset="smile",
-                template="a person with {degree} smile", seed=0, video=None, strength=3,
-                frames=4, curve="linear", fps=10, size=256, side_by_side=False, paste_back="off",
-                cues=table([["smile", 5, 0, 3, "linear"]]))
+    args = dict(image=handle_file(str(image)), source="preset", micromotion="smile",
+                text_template="a person with {degree} smile", anchor_seed=0, anchor_video=None,
+                direction_file=None, timeline=table([["smile", 5, 0, 3, "linear"]]), scale=3,
+                frames=4, curve="linear", fps=10, output_size=256, side_by_side=False,
+                paste_back="off")
     args.update(overrides)
     return Client(url, verbose=False).predict(**args, api_name="/generate")
 
@@ -78,17 +79,18 @@ def test_gradio_client_gets_a_video(page_url, photo):
     meta, frames = read_back(path)
     assert frames.shape == (5, 256, 256, 3) and meta["fps"] == 10
     assert Image.open(aligned).size == (256, 256)
-    assert anchors == [] and "published d_latent" in info
+    assert anchors == [] and info == "Made with the published smile direction"
 
 
 def test_gradio_client_gets_clear_errors(page_url, photo, tmp_path):
     from gradio_client.exceptions import AppError
     blank = tmp_path / "blank.png"
     Image.fromarray(np.full((200, 200, 3), 128, np.uint8)).save(blank)
-    with pytest.raises(AppError, match="no face found"):
+    with pytest.raises(AppError, match="no face found in blank.png") as e:
         call(page_url, blank)
+    assert "/tmp" not in str(e.value) and "gradio" not in str(e.value)  # no server path
     with pytest.raises(AppError, match="has no \\{degree\\}"):
-        call(page_url, photo, source="text", template="a smile")
+        call(page_url, photo, source="text", text_template="a smile")
     video, *_ = call(page_url, photo, frames=2)  # the page still works
     assert video
 
@@ -133,8 +135,9 @@ def test_page_shows_errors(browser, page_url, tmp_path):
 
 def call_latent(url, **overrides):
     from gradio_client import Client
-    args = dict(mode="walk", image=None, seeds="1,2", interpolation="cubic", per_segment=3,
-                loop=False, source_seed=0, radius=1, frames=6, truncation=0.7, fps=10, size=256)
+    args = dict(mode="walk", image=None, seeds="1,2", interpolation="cubic",
+                frames_per_segment=3, loop=False, source_seed=0, radius=1, frames=6,
+                truncation=0.7, fps=10, output_size=256)
     args.update(overrides)
     return Client(url, verbose=False).predict(**args, api_name="/latent_video")
 
@@ -144,10 +147,11 @@ def test_gradio_client_gets_latent_videos(page_url, photo):
     from gradio_client.exceptions import AppError
     video, info = call_latent(page_url)
     meta, frames = read_back(video["video"] if isinstance(video, dict) else video)
-    assert frames.shape == (4, 256, 256, 3) and meta["fps"] == 10 and "kind: walk" in info
+    assert frames.shape == (4, 256, 256, 3) and meta["fps"] == 10
+    assert info == "Made with a walk through seeds 1, 2, 4 frames"
     video, info = call_latent(page_url, mode="circle", image=handle_file(str(photo)))
     assert read_back(video["video"] if isinstance(video, dict) else video)[1].shape[0] == 6
-    assert "step_mse_spread" in info and "photos: 0" in info  # the photo is the centre
+    assert info.startswith("Made with an equal-step circle through seeds 1, 2, 6 frames; steps")
     with pytest.raises(AppError, match="seeds must look like"):
         call_latent(page_url, seeds="a,b")
 
@@ -170,17 +174,19 @@ def test_gradio_client_timeline_and_transfer(page_url, photo, tmp_path, astronau
     from gradio_client.exceptions import AppError
 
     from conftest import write_clip
-    video, _, _, info = call(page_url, photo, source="timeline", frames=5,
-                             cues=table([["smile", 3, 0, 2, "ease"], ["aging", 2, 2, 4, "linear"]]))
+    video, _, _, info = call(page_url, photo, source="timeline", frames=5, timeline=table(
+        [["smile", 3, 0, 2, "ease"], ["aging", 2, 2, 4, "linear"]]))
     assert read_back(video["video"] if isinstance(video, dict) else video)[1].shape[0] == 5
-    assert "source: timeline" in info
-    with pytest.raises(AppError, match="cue end must be an integer"):
-        call(page_url, photo, source="timeline", cues=table([["smile", 3, 0, 50, "ease"]]))
+    assert info.startswith("Made with a timeline of the published smile direction at strength 3")
+    with pytest.raises(AppError, match="the cue's end must be an integer from 1 to 3"):
+        call(page_url, photo, source="timeline", timeline=table([["smile", 3, 0, 50, "ease"]]))
     clip = tmp_path / "drive.mp4"
     write_clip(clip, [np.asarray(astronaut.rotate(2 * i)) for i in range(5)], fps=10)
     video, info = Client(page_url, verbose=False).predict(
-        image=handle_file(str(photo)), driving=handle_file(str(clip)), strength=1,
-        neutral=0, keep_fps=True, fps=30, size=256, side_by_side=False, paste_back="auto",
-        api_name="/transfer")
+        image=handle_file(str(photo)), driving_video=handle_file(str(clip)), strength=1,
+        neutral_frame=0, keep_fps=True, fps=30, output_size=256, side_by_side=False,
+        paste_back="auto", api_name="/transfer")
     meta, frames = read_back(video["video"] if isinstance(video, dict) else video)
-    assert frames.shape == (5, 512, 512, 3) and meta["fps"] == 10 and "motion layers" in info
+    assert frames.shape == (5, 512, 512, 3) and meta["fps"] == 10
+    assert "the motion of drive.mp4, 5 frames at 10 fps, moves W+ layers" in info
+    assert "Note: the moving face was put back into the photo, so the video is 512×512" in info

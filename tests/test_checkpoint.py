@@ -161,7 +161,8 @@ def test_bad_z(small_gen):
 
 
 @pytest.mark.parametrize("kw,match", [({"noise_mode": "loud"}, "noise_mode"),
-                                      ({"max_res": 48}, "max_res"), ({"max_res": 128}, "max_res")])
+                                      ({"max_res": 48}, "max_res"), ({"max_res": 128}, "max_res"),
+                                      ({"impl": "cuda"}, "impl must be one of")])
 def test_bad_synthesis_options(small_gen, kw, match):
     with pytest.raises(ValueError, match=match):
         small_gen.synthesis(latents(1, small_gen), **kw)

@@ -42,6 +42,15 @@ def test_synthesis_const_noise(golden, grad, cpu_path):
             assert maxdiff(gen.synthesis(w, noise_mode="const"), e[key]) <= TOL, key
 
 
+@pytest.mark.parametrize("impl", ["ref", "scaled", "fused"])
+def test_every_impl_matches_the_reference(golden, impl):
+    """The readable reference (model.py, grouped weights), the style-on-activations form and
+    the fused CPU path (fused_cpu.py), each chosen by name."""
+    gen, e = golden
+    with torch.no_grad():
+        assert maxdiff(gen.synthesis(e["wplus"], impl=impl), e["img_wplus"]) <= TOL
+
+
 def test_generator_from_z(golden):
     gen, e = golden
     with torch.no_grad():

@@ -1,13 +1,18 @@
 """Interpolation videos: walks (cubic in W+, slerp in z), style mixing, the equal-step circle."""
 import math
 
+import numpy as np
 import pytest
 import torch
 
 from conftest import read_back
 from micromotion import interpolate
 from micromotion.errors import OptionError
-from micromotion.pipeline import LatentVideo
+from micromotion.interpolate import seed_latents
+from micromotion.pipeline import invert, latent_video, latent_video_path
+from micromotion.request import LatentVideo
+
+PHOTO = np.zeros((64, 64, 3), np.uint8)  # decodes (a face is looked for only later)
 
 # What "about constant" means for the circle: every step's MSE (the closing one included) within
 # 25 % of the mean step, where evenly spaced angles are off by a factor of several.
@@ -89,14 +94,14 @@ def render_small(mm, latents, res=64):
 
 
 def test_circle_on_the_generator_is_equal_step_and_closed(mm):
-    latents, meta, _ = mm.latent_video(LatentVideo("circle", seeds=(1, 2), frames=24))
+    latents, meta, _ = latent_video_path(mm, LatentVideo("circle", seeds=(1, 2), frames=24))
     assert latents.shape == (24, 18, 512) and meta["frames"] == 24
     measured = interpolate.step_mse(render_small(mm, latents, 64))  # the measure_res default
     assert (measured / measured.mean() - 1).abs().max() <= EQUAL_STEP_TOLERANCE
     assert meta["step_mse_spread"] == pytest.approx(float(measured.max() / measured.min()),
                                                     rel=1e-3)
-    centre = mm.seed_latents([0])[0]
-    axes = interpolate.circle_axes(mm.seed_latents([1, 2])[:, 0] - mm.generator.latent_avg)
+    centre = seed_latents(mm.generator, [0])[0]
+    axes = interpolate.circle_axes(seed_latents(mm.generator, [1, 2])[:, 0] - mm.generator.latent_avg)
     full_turn = interpolate.circle_at(centre, axes, 1.0, torch.tensor([0.0, 2 * math.pi]))
     torch.testing.assert_close(full_turn[1], full_turn[0], atol=1e-5, rtol=0)
     torch.testing.assert_close(latents[0], full_turn[0], atol=1e-5, rtol=0)
@@ -104,39 +109,40 @@ def test_circle_on_the_generator_is_equal_step_and_closed(mm):
 
 @pytest.mark.parametrize("kind,layers", [("coarse", range(0, 4)), ("fine", range(8, 18))])
 def test_style_mixing_videos_hold_the_source(mm, kind, layers):
-    latents, meta, _ = mm.latent_video(LatentVideo(kind, seeds=(1, 2, 3), frames_per_segment=4))
+    latents, meta, _ = latent_video_path(mm, LatentVideo(kind, seeds=(1, 2, 3), frames_per_segment=4))
     assert latents.shape[0] == 9 and meta["layers"] == list(layers)
     held = [i for i in range(18) if i not in layers]
-    source = mm.seed_latents([0])[0]
+    source = seed_latents(mm.generator, [0])[0]
     assert torch.equal(latents[:, held], source[held][None].expand(9, -1, -1))
     assert latents[:, list(layers)].std(0).mean() > 0.01  # the mixed layers do move
 
 
 def test_walk_from_a_photo_and_seeds_renders_every_frame(mm, astronaut, tmp_path):
-    video = LatentVideo("walk", seeds=(3,), photos=[astronaut], frames_per_segment=3, loop=True)
-    result = mm.interpolation(video, tmp_path / "walk.mp4", fps=12, size=64)
+    video = LatentVideo("walk", image=astronaut, seeds=(3,), frames_per_segment=3, loop=True,
+                        fps=12, output_size=64)
+    result = latent_video(mm, video, tmp_path / "walk.mp4")
     meta, frames = read_back(result.video)
     assert frames.shape == (6, 64, 64, 3) and meta["fps"] == 12
     assert len(result.aligned) == 1 and result.meta["photos"] == 1
-    inverted = mm.invert(astronaut).wplus[0]
+    inverted = invert(mm, astronaut).wplus[0]
     torch.testing.assert_close(result.latents[0], inverted, atol=1e-5, rtol=0)
 
 
 def test_slerp_walk_maps_z(mm):
-    latents, meta, _ = mm.latent_video(LatentVideo("walk", seeds=(5, 6), method="slerp",
+    latents, meta, _ = latent_video_path(mm, LatentVideo("walk", seeds=(5, 6), interpolation="slerp",
                                                    frames_per_segment=4, truncation=0.5))
-    torch.testing.assert_close(latents[[0, -1]], mm.seed_latents([5, 6], 0.5), atol=1e-5, rtol=0)
+    torch.testing.assert_close(latents[[0, -1]], seed_latents(mm.generator, [5, 6], 0.5), atol=1e-5, rtol=0)
     assert torch.equal(latents[:, 0], latents[:, 17])  # a W path, the same in every layer
 
 
 @pytest.mark.parametrize("video,match", [
-    (LatentVideo("spiral"), "kind must be one of walk, coarse, fine, circle"),
-    (LatentVideo(method="bezier"), "method must be one of cubic, slerp"),
+    (LatentVideo("spiral"), "mode must be one of walk, coarse, fine, circle"),
+    (LatentVideo(interpolation="bezier"), "interpolation must be one of cubic, slerp"),
     (LatentVideo(seeds=(4,)), "at least two keyframes"),
-    (LatentVideo(seeds=(), photos=["x.jpg"]), "at least two keyframes"),
-    (LatentVideo(photos=["x.jpg"], method="slerp"), "slerp interpolates z"),
+    (LatentVideo(seeds=(), image=PHOTO), "at least two keyframes"),
+    (LatentVideo(image=PHOTO, interpolation="slerp"), "slerp interpolates z"),
     (LatentVideo(frames_per_segment=400), "frames_per_segment must be an integer from 1 to 300"),
-    (LatentVideo(seeds=tuple(range(40))), "more than 1000"),
+    (LatentVideo(seeds=tuple(range(40))), "more than 300"),
     (LatentVideo("circle", seeds=(1,)), "two seeds for its plane"),
     (LatentVideo("circle", seeds=(1, 1)), "the same direction"),
     (LatentVideo("circle", frames=1), "frames must be an integer from 2"),
@@ -148,28 +154,28 @@ def test_slerp_walk_maps_z(mm):
 ])
 def test_bad_options_are_clear_errors(mm, video, match):
     with pytest.raises(OptionError, match=match):
-        mm.latent_video(video)
+        latent_video_path(mm, video)
 
 
 def test_cli_walk_and_circle(tmp_path):
     from test_cli import run
     out = tmp_path / "walk.mp4"
     r = run("interpolate", "walk", "--synthetic", "--seeds", "1-3", "--frames-per-segment", "2",
-            "--loop", "--size", "64", "--fps", "10", "--out", str(out))
+            "--loop", "--output-size", "64", "--fps", "10", "--out", str(out))
     assert r.returncode == 0, r.stderr
     meta, frames = read_back(out)
     assert frames.shape == (6, 64, 64, 3) and meta["fps"] == 10
     out = tmp_path / "circle.mp4"
     r = run("interpolate", "circle", "--synthetic", "--frames", "8", "--layers", "0-3",
-            "--size", "32", "--measure-res", "32", "--out", str(out))
+            "--output-size", "64", "--measure-res", "32", "--out", str(out))
     assert r.returncode == 0, r.stderr
-    assert read_back(out)[1].shape == (8, 32, 32, 3)
+    assert read_back(out)[1].shape == (8, 64, 64, 3)
 
 
 def test_cli_bad_options_fail_before_loading(tmp_path):
     from test_cli import run
     for args, message in [(["walk", "--seeds", "3"], "at least two keyframes"),
-                          (["coarse", "--source", str(tmp_path / "none.jpg")], "not found"),
+                          (["coarse", "--image", str(tmp_path / "none.jpg")], "none.jpg does not exist"),
                           (["fine", "--layers", "x"], "layers must look like"),
                           (["circle", "--frames", "5000"], "frames must be an integer")]:
         r = run("interpolate", *args, "--weights", str(tmp_path), "--no-fetch")

@@ -94,8 +94,8 @@ def test_synthetic_checkpoints_are_seeded_and_nontrivial():
 
 @pytest.mark.parametrize("band_bytes", [1, 3000])  # bands of 2 rows, and of uneven sizes
 def test_banded_upsampling_conv_is_exact(small_gen, monkeypatch, band_bytes, cpu_path):
-    import stylegan2.model
-    monkeypatch.setattr(stylegan2.model, "_BAND_BYTES", band_bytes)
+    import stylegan2.fused_cpu
+    monkeypatch.setattr(stylegan2.fused_cpu, "_BAND_BYTES", band_bytes)
     small_gen.release_buffers()
     w = latents(2, small_gen, seed=9)
     with torch.no_grad():
@@ -128,8 +128,8 @@ def test_concurrent_calls_take_turns(small_gen):
 
 @pytest.mark.parametrize("upsample", [False, True])
 def test_gpu_form_equals_cpu_form(small_gen, upsample):
-    """The GPU's per-sample modulated weights (one grouped conv) and the CPU's style on the
-    activations compute the same modulated convolution; here both run on the CPU."""
+    """The reference's per-sample modulated weights (one grouped conv, the GPU's form) and the
+    style on the activations (``scaled``) compute the same modulated convolution."""
     import torch.nn.functional as F
     from stylegan2.model import _grouped_conv
     layer = (small_gen.convs[2] if upsample else small_gen.convs[3]).conv

@@ -12,20 +12,23 @@ from micromotion import render
 from micromotion.direction import save_direction
 from micromotion.errors import (DirectionFileError, NoFaceError, OptionError,
                                 UnknownPresetError, WeightsMissingError)
-from micromotion.pipeline import Micromotion
+from micromotion.models import Models
+from micromotion.pipeline import animate, invert
+from micromotion.request import Animate
 
 
 def test_animate_preset(mm, astronaut, tmp_path):
     stages = []
-    out = mm.animate(astronaut, "smile", tmp_path / "smile.mp4", strength=5, frames=6, fps=12,
-                     size=256, paste_back=False, progress=lambda s, i, n: stages.append((s, i, n)))
-    meta, frames = read_back(out)
+    req = Animate(astronaut, "smile", scale=5, frames=6, fps=12, output_size=256,
+                  paste_back="off")
+    r = animate(mm, req, tmp_path / "smile.mp4", progress=lambda s, i, n: stages.append((s, i, n)))
+    meta, frames = read_back(r.video)
     assert frames.shape == (6, 256, 256, 3) and meta["fps"] == 12
     assert [s for s in stages if s[0] != "render"] == [
         ("align", 0, 1), ("align", 1, 1)] + [("invert", i, 5) for i in range(1, 6)]
     assert stages[-1] == ("render", 6, 6)
     # frame 0 is the render of the inverted latent
-    inv = mm.invert(astronaut)
+    inv = invert(mm, astronaut)
     with torch.no_grad():
         first = render.to_uint8(mm.generator.synthesis(inv.wplus, max_res=256))[0]
     luma = lambda a: a.astype(float) @ [0.299, 0.587, 0.114]  # noqa: E731
@@ -35,39 +38,48 @@ def test_animate_preset(mm, astronaut, tmp_path):
 def test_direction_file_side_by_side_and_gif(mm, astronaut, tmp_path):
     d = torch.randn(18, 512, generator=torch.Generator().manual_seed(0)) * 0.1
     path = save_direction(tmp_path / "mine.pt", d, {"source": "test"})
-    out = mm.animate(astronaut, path, tmp_path / "o.mp4", frames=4, size=256, curve="loop",
-                     side_by_side=True, gif=tmp_path / "o.gif", paste_back=False)
-    _, frames = read_back(out)
+    req = Animate(astronaut, direction_file=path, frames=4, output_size=256, curve="loop",
+                  side_by_side=True, paste_back="off")
+    _, frames = read_back(animate(mm, req, tmp_path / "o.mp4", gif=tmp_path / "o.gif").video)
     assert frames.shape == (4, 256, 512, 3)
     assert Image.open(tmp_path / "o.gif").n_frames == 4
 
 
 def test_bad_motions_fail_before_the_slow_work(mm, astronaut, tmp_path):
+    def run(**fields):
+        return animate(mm, Animate(astronaut, **fields), tmp_path / "x.mp4")
+
+    with pytest.raises(OptionError, match="micromotion must be one of smile, .*, got 'wink'"):
+        run(micromotion="wink")
     with pytest.raises(UnknownPresetError, match="wink"):
-        mm.animate(astronaut, "wink", tmp_path / "x.mp4")
+        run(timeline="wink:3")
     small = save_direction(tmp_path / "small.pt", torch.zeros(14, 512))
     with pytest.raises(DirectionFileError, match=r"\[14, 512\] but this generator needs \[18, 512\]"):
-        mm.animate(astronaut, small, tmp_path / "x.mp4")
-    with pytest.raises(DirectionFileError, match="does not exist"):
-        mm.animate(astronaut, tmp_path / "nope.pt", tmp_path / "x.mp4")
-    with pytest.raises(OptionError, match="size must be one of 16, 32, 64, 128, 256, 512, 1024"):
-        mm.animate(astronaut, "smile", tmp_path / "x.mp4", size=300)
-    with pytest.raises(OptionError, match="fps"):
-        mm.animate(astronaut, "smile", tmp_path / "x.mp4", fps=0)
+        run(direction_file=small)
+    with pytest.raises(DirectionFileError, match="the direction file nope.pt does not exist"):
+        run(direction_file=tmp_path / "nope.pt")
+    with pytest.raises(OptionError, match="output_size must be one of 1024, 512, 256, 128, 64"):
+        run(output_size=300)
+    with pytest.raises(OptionError, match="fps must be an integer from 1 to 60 fps, got 0"):
+        run(fps=0)
+    with pytest.raises(OptionError, match="scale must be an integer from 1 to 10, got 99"):
+        run(scale=99)
+    with pytest.raises(OptionError, match="give only one of .* \\(got text_template and timeline\\)"):
+        run(text_template="a {degree} smile", timeline="smile")
     assert not (tmp_path / "x.mp4").exists()
 
 
 def test_no_face_leaves_nothing(mm, tmp_path):
-    with pytest.raises(NoFaceError):
-        mm.animate(Image.new("RGB", (300, 300), "gray"), "smile", tmp_path / "x.mp4")
+    with pytest.raises(NoFaceError, match="no face found in the photo"):
+        animate(mm, Animate(Image.new("RGB", (300, 300), "gray")), tmp_path / "x.mp4")
     assert not (tmp_path / "x.mp4").exists()
 
 
 def test_missing_weights_are_named(tmp_path):
     with pytest.raises(WeightsMissingError,
                        match="stylegan2-ffhq-config-f.pt \\(381,462,551 bytes, sha256 bae494ef.* not found"):
-        Micromotion.load(tmp_path)
-    mm = Micromotion(None, None, weights_folder=tmp_path)  # only the presets are asked for
+        Models.load(tmp_path)
+    mm = Models(None, None, weights_folder=tmp_path)  # only the presets are asked for
     with pytest.raises(WeightsMissingError, match="pregen_latents/smile/d_latent .* not found at"):
         mm.preset("smile")
 
@@ -80,8 +92,8 @@ def cli(*args):
 def test_cli_animate(reference, astronaut, tmp_path):
     photo = tmp_path / "astronaut.png"
     astronaut.save(photo)
-    r = cli("animate", str(photo), "--synthetic", "--weights", str(reference), "--motion",
-            "headsTurn", "--frames", "3", "--size", "256", "--out", str(tmp_path / "a.mp4"))
+    r = cli("animate", str(photo), "--synthetic", "--weights", str(reference), "--micromotion",
+            "headsTurn", "--frames", "3", "--output-size", "256", "--out", str(tmp_path / "a.mp4"))
     assert r.returncode == 0, r.stderr
     # the astronaut photo is larger than its face's crop: pasted back by default, at its size
     assert read_back(tmp_path / "a.mp4")[1].shape == (3, 512, 512, 3)
@@ -95,6 +107,11 @@ def test_cli_animate_errors(tmp_path):
     assert r.returncode == 2 and "stylegan2-ffhq-config-f.pt (381,462,551 bytes" in r.stderr
     assert "not found at" in r.stderr and "Traceback" not in r.stderr
     r = cli("animate", str(tmp_path / "none.jpg"), "--weights", str(tmp_path))
-    assert r.returncode == 2 and "none.jpg not found" in r.stderr  # before any download
+    assert r.returncode == 2 and "none.jpg does not exist" in r.stderr  # before any download
     r = cli("animate", str(photo), "--synthetic", "--frames", "1")
-    assert r.returncode == 2 and "frames must be an integer from 2 to 1000" in r.stderr
+    assert r.returncode == 2 and "frames must be an integer from 2 to 300, got 1" in r.stderr
+    long = "a person with {degree} " + "very " * 80 + "smile"
+    r = cli("animate", str(photo), "--synthetic", "--text-template", long)
+    assert r.returncode == 2 and "tokens; CLIP reads at most 77" in r.stderr
+    r = cli("animate", str(photo), "--synthetic", "--timeline", "smile:abc:x-y")
+    assert r.returncode == 2 and "'abc' is not a strength (a number)" in r.stderr

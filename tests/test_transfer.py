@@ -8,7 +8,12 @@ from PIL import Image
 from conftest import read_back, write_clip
 from micromotion import paste, timeline, transfer
 from micromotion.errors import NoFaceError, OptionError, VideoError
+from micromotion.pipeline import (animate, invert, transfer_clip, transfer_latents,
+                                  transfer_photos)
+from micromotion.request import Animate, Transfer
 from micromotion.timeline import Cue
+
+SMALL = dict(output_size=64, paste_back="off")
 
 
 def planted(n_frames=24, layers=range(18), seed=0):
@@ -52,13 +57,13 @@ def test_offsets_from_a_chosen_neutral_frame():
 
 def test_transfer_of_planted_latents_follows_the_driver(mm, astronaut, tmp_path):
     lat = planted(10)
-    r = mm.transfer(astronaut, lat, tmp_path / "t.mp4", layers=list(range(18)), smoothing=0,
-                    fps=15, size=64, paste_back=False)
-    target = mm.invert(astronaut).wplus[0]
+    r = transfer_latents(mm, Transfer(astronaut, lat, layers=list(range(18)), smoothing=0,
+                                      fps=15, **SMALL), tmp_path / "t.mp4")
+    target = invert(mm, astronaut).wplus[0]
     assert (r.latents - (target + (lat - lat[0]))).abs().max() <= 1e-4
     meta, frames = read_back(r.video)
     assert frames.shape == (10, 64, 64, 3) and meta["fps"] == 15
-    r = mm.transfer(astronaut, lat, tmp_path / "t.mp4", strength=0.5, size=64, paste_back=False)
+    r = transfer_latents(mm, Transfer(astronaut, lat, strength=0.5, **SMALL), tmp_path / "t.mp4")
     assert r.meta["layers"] == r.motion.layers and len(r.meta["energy"]) == 18
 
 
@@ -73,10 +78,10 @@ def driver(astronaut, tmp_path_factory):
 
 
 def test_transfer_from_a_clip_keeps_its_timing(mm, astronaut, driver, tmp_path):
-    r = mm.transfer(astronaut, driver, tmp_path / "t.mp4", size=64, paste_back=False)
+    r = transfer_clip(mm, Transfer(astronaut, driver, **SMALL), tmp_path / "t.mp4")
     meta, frames = read_back(r.video)
     assert frames.shape == (10, 64, 64, 3) and meta["fps"] == 20
-    r = mm.transfer(astronaut, driver, tmp_path / "t.mp4", fps=10, size=64, paste_back=False)
+    r = transfer_clip(mm, Transfer(astronaut, driver, fps=10, **SMALL), tmp_path / "t.mp4")
     meta, frames = read_back(r.video)
     assert frames.shape == (5, 64, 64, 3) and meta["fps"] == 10  # the same 0.5 s
 
@@ -84,8 +89,8 @@ def test_transfer_from_a_clip_keeps_its_timing(mm, astronaut, driver, tmp_path):
 def test_a_driver_read_faster_than_it_runs_is_inverted_once_per_frame(mm, astronaut, driver,
                                                                         tmp_path):
     stages = []
-    r = mm.transfer(astronaut, driver, tmp_path / "t.mp4", fps=40, size=64, paste_back=False,
-                    smoothing=0, progress=lambda s, i, n: stages.append((s, i, n)))
+    r = transfer_clip(mm, Transfer(astronaut, driver, fps=40, smoothing=0, **SMALL),
+                      tmp_path / "t.mp4", progress=lambda s, i, n: stages.append((s, i, n)))
     meta, frames = read_back(r.video)
     assert frames.shape == (20, 64, 64, 3) and meta["fps"] == 40  # 0.5 s, each frame twice
     assert [s for s in stages if s[0] == "invert"][-1] == ("invert", 10, 10)
@@ -95,37 +100,44 @@ def test_a_driver_read_faster_than_it_runs_is_inverted_once_per_frame(mm, astron
 
 def test_transfer_from_a_driving_photo_and_its_neutral(mm, astronaut, tmp_path):
     moved = astronaut.rotate(8, resample=Image.BILINEAR)
-    r = mm.transfer(astronaut, moved, tmp_path / "t.mp4", neutral=astronaut, frames=5,
-                    curve="loop", size=64, paste_back=False)
+    r = transfer_photos(mm, Transfer(astronaut, moved, neutral_image=astronaut, frames=5,
+                                     curve="loop", **SMALL), tmp_path / "t.mp4")
     assert read_back(r.video)[1].shape == (5, 64, 64, 3) and r.meta["driver"] == "image"
 
 
 def test_bad_drivers_are_clear_errors(mm, astronaut, driver, tmp_path):
     blank = tmp_path / "blank.mp4"
     write_clip(blank, [np.full((128, 128, 3), 90 + i, np.uint8) for i in range(6)])
+    def run(image, clip, **fields):
+        return transfer_clip(mm, Transfer(image, clip, output_size=64, **fields), tmp_path / "x.mp4")
+
     with pytest.raises(NoFaceError, match="no face found in 6 of the 6 frames"):
-        mm.transfer(astronaut, blank, tmp_path / "x.mp4", size=64)
+        run(astronaut, blank)
     two = tmp_path / "two.mp4"
     pair = np.concatenate([np.asarray(astronaut)] * 2, axis=1)
     write_clip(two, [pair] * 4)
-    with pytest.raises(VideoError, match="several people"):
-        mm.transfer(astronaut, two, tmp_path / "x.mp4", size=64)
-    with pytest.raises(VideoError, match="10 frames, more than 6; trim it or use a lower fps"):
-        mm.transfer(astronaut, driver, tmp_path / "x.mp4", max_frames=6)
-    with pytest.raises(NoFaceError):
-        mm.transfer(Image.new("RGB", (300, 300), "gray"), driver, tmp_path / "x.mp4")
-    with pytest.raises(OptionError, match="neutral frame must be an integer from 0 to 9"):
-        mm.transfer(astronaut, driver, tmp_path / "x.mp4", neutral=10)
+    with pytest.raises(VideoError, match="two.mp4 shows several people"):
+        run(astronaut, two)
+    long = write_clip(tmp_path / "long.mp4", [np.zeros((32, 32, 3), np.uint8)] * 310, fps=30)
+    with pytest.raises(VideoError, match="long.mp4 is 10.3 s long: at 30 fps that is 310 "
+                                         "frames, more than 300; trim it or use a lower fps"):
+        run(astronaut, long)
+    with pytest.raises(NoFaceError, match="no face found in the photo"):
+        run(Image.new("RGB", (300, 300), "gray"), driver)
+    with pytest.raises(OptionError, match="neutral_frame must be an integer from 0 to 9"):
+        run(astronaut, driver, neutral_frame=10)
+    with pytest.raises(OptionError, match="driving_video is required"):
+        run(astronaut, None)
     assert not (tmp_path / "x.mp4").exists()
 
 
 def test_a_fast_driver_is_resampled(mm, astronaut, tmp_path):
     fast = tmp_path / "fast.mp4"
     write_clip(fast, [np.asarray(astronaut)] * 20, fps=100)  # 0.2 s at 100 fps
-    r = mm.transfer(astronaut, fast, tmp_path / "t.mp4", size=64, paste_back=False)
+    r = transfer_clip(mm, Transfer(astronaut, fast, **SMALL), tmp_path / "t.mp4")
     meta, frames = read_back(r.video)
     assert meta["fps"] == 30 and len(frames) == 6  # 0.2 s at 30 fps
-    assert "runs at 100 fps; its frames were taken at 30 fps" in r.meta["notes"][-1]
+    assert "fast.mp4 runs at 100 fps; its frames were taken at 30 fps" in r.notes[-1]
 
 
 def test_cue_weights_and_strengths_add():
@@ -146,23 +158,26 @@ def test_parse_cues():
                     Cue("text:a person with {degree} smile", 2.0)]
     with pytest.raises(OptionError, match="the timeline is empty"):
         timeline.parse_cues(" ; ")
-    with pytest.raises(OptionError, match="cue end must be an integer from 41 to 99"):
+    with pytest.raises(OptionError, match="the cue's end must be an integer from 41 to 99"):
         timeline.check_cue(Cue("smile", 1, 40, 20), 100)
 
 
 def test_composed_animation(mm, astronaut, tmp_path):
     cues = [Cue("smile", 2, 0, 3), Cue("aging", 1, 2, 5, "ease")]
-    r = mm.animation(astronaut, cues, tmp_path / "c.mp4", frames=6, size=64, paste_back=False)
+    r = animate(mm, Animate(astronaut, timeline=cues, frames=6, **SMALL), tmp_path / "c.mp4")
     assert read_back(r.video)[1].shape == (6, 64, 64, 3)
     expect = 2 * mm.preset("smile").vector + mm.preset("aging").vector  # both at full at the end
     torch.testing.assert_close(r.direction.vector, expect, atol=1e-5, rtol=0)
     assert [c["strength"] for c in r.direction.meta["cues"]] == [2, 1]
-    with pytest.raises(OptionError, match="cue end must be an integer"):
-        mm.animation(astronaut, [Cue("smile", 1, 0, 50)], tmp_path / "x.mp4", frames=6)
+    with pytest.raises(OptionError, match="the cue's end must be an integer from 1 to 5, got 50"):
+        animate(mm, Animate(astronaut, timeline=[Cue("smile", 1, 0, 50)], frames=6), tmp_path / "x.mp4")
+    with pytest.raises(OptionError, match="cue 2's strength must be a number from 1 to 10, got 20"):
+        animate(mm, Animate(astronaut, timeline="smile:2; aging:20", frames=6), tmp_path / "x.mp4")
 
 
 def test_paste_back_keeps_the_rest_of_the_photo(mm, astronaut, tmp_path):
-    r = mm.animation(astronaut, "smile", tmp_path / "p.mp4", frames=3, size=256)  # auto: on
+    r = animate(mm, Animate(astronaut, "smile", frames=3, output_size=256), tmp_path / "p.mp4")
+    assert "so the video is 512×512 (the face was rendered at 256 px)" in r.notes[-1]  # auto: on
     meta, frames = read_back(r.video)
     assert frames.shape == (3, 512, 512, 3)  # the photo's size
     p = paste.PasteBack(astronaut, r.aligned.quad)
@@ -185,9 +200,10 @@ def test_paste_back_seam_is_feathered(astronaut):
 
 
 def test_paste_back_off_for_a_tight_crop(mm, astronaut, tmp_path):
-    aligned = mm.invert(astronaut).aligned
+    aligned = invert(mm, astronaut).aligned
     tight = aligned.image.resize((300, 300))  # the photo is the face's crop already
-    r = mm.animation(tight, "smile", tmp_path / "t.mp4", frames=2, size=64)
+    r = animate(mm, Animate(tight, "smile", frames=2, output_size=64), tmp_path / "t.mp4")
+    assert r.notes == []
     assert read_back(r.video)[1].shape == (2, 64, 64, 3)
 
 
@@ -196,18 +212,19 @@ def test_cli_transfer_and_compose(reference, astronaut, driver, tmp_path):
     photo = tmp_path / "astronaut.png"
     astronaut.save(photo)
     out = tmp_path / "t.mp4"
-    r = run("transfer", str(photo), str(driver), "--synthetic", "--size", "64", "--out", str(out))
+    r = run("transfer", str(photo), str(driver), "--synthetic", "--output-size", "64", "--out",
+            str(out))
     assert r.returncode == 0, r.stderr
     meta, frames = read_back(out)
     assert frames.shape == (10, 512, 512, 3) and meta["fps"] == 20  # pasted back, driver's timing
-    assert "motion layers" in r.stderr
+    assert "moves W+ layers" in r.stderr and "note: the moving face was put back" in r.stderr
     out = tmp_path / "c.mp4"
     r = run("animate", str(photo), "--synthetic", "--weights", str(reference), "--frames", "4",
-            "--compose", "smile:3:0-2:ease", "--compose", "aging:2:1-3", "--size", "64",
+            "--timeline", "smile:3:0-2:ease; aging:2:1-3", "--output-size", "64",
             "--paste-back", "off", "--out", str(out))
     assert r.returncode == 0, r.stderr
     assert read_back(out)[1].shape == (4, 64, 64, 3)
-    r = run("animate", str(photo), "--synthetic", "--compose", "smile:3:0-200")
-    assert r.returncode == 2 and "cue end must be an integer from 1 to 99" in r.stderr
+    r = run("animate", str(photo), "--synthetic", "--timeline", "smile:3:0-200")
+    assert r.returncode == 2 and "the cue's end must be an integer from 1 to 99" in r.stderr
     r = run("transfer", str(photo), str(tmp_path / "none.mp4"), "--synthetic")
     assert r.returncode == 2 and "none.mp4 not found" in r.stderr

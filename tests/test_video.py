@@ -1,5 +1,5 @@
 """Video anchors and made directions: clips read back by ffmpeg, faces tracked, anchors in time
-order, and the CLI's `direction` and `animate --text/--video` as a user runs them."""
+order, and the CLI's `direction` and `animate --text-template/--anchor-video` as a user runs them."""
 import subprocess
 import sys
 
@@ -13,7 +13,9 @@ from micromotion.align import align_track
 from micromotion.direction import load_direction
 from micromotion.encoders import preprocess
 from micromotion.errors import NoFaceError, OptionError, PromptError, VideoError
-from micromotion.pipeline import TextMotion, VideoMotion
+from micromotion.motions import direction_from_text, direction_from_video
+from micromotion.pipeline import animate
+from micromotion.request import Animate
 from micromotion.video import pick_indices, read_clip
 
 
@@ -72,8 +74,8 @@ def test_tracking_keeps_the_first_face(astronaut):
 
 def test_direction_from_video(mm, face_clip):
     stages = []
-    d, a = mm.direction_from_video(face_clip, max_frames=3,
-                                   progress=lambda s, i, n: stages.append((s, i, n)))
+    d, a = direction_from_video(mm, face_clip, max_frames=3,
+                                progress=lambda s, i, n: stages.append((s, i, n)))
     assert a.latents.shape == (3, 18, 512) and a.images.shape == (3, 256, 256, 3)
     assert a.times == pytest.approx([0.0, 0.6, 1.1]) and a.notes == []
     assert d.vector.shape == (18, 512) and torch.isfinite(d.vector).all()
@@ -87,16 +89,17 @@ def test_direction_from_video(mm, face_clip):
 def test_clip_without_faces_is_a_clear_error(mm, astronaut, tmp_path):
     blank = [np.full((256, 256, 3), 90, np.uint8)] * 8
     with pytest.raises(NoFaceError, match="no face found in 8 of the 8 frames"):
-        mm.direction_from_video(write_clip(tmp_path / "blank.mp4", blank))
+        direction_from_video(mm, write_clip(tmp_path / "blank.mp4", blank))
     face = np.asarray(astronaut.resize((256, 256)))
     mostly_blank = [face, face, face] + blank[:5]
     with pytest.raises(NoFaceError, match="5 of the 8"):
-        mm.direction_from_video(write_clip(tmp_path / "mostly.mp4", mostly_blank))
+        direction_from_video(mm, write_clip(tmp_path / "mostly.mp4", mostly_blank))
 
 
 def test_animation_with_a_video_motion(mm, astronaut, face_clip, tmp_path):
-    result = mm.animation(astronaut, VideoMotion(face_clip, max_frames=2), tmp_path / "v.mp4",
-                          frames=5, size=256, paste_back=False)
+    req = Animate(astronaut, anchor_video=face_clip, anchor_frames=2, frames=5,
+                  output_size=256, paste_back="off")
+    result = animate(mm, req, tmp_path / "v.mp4")
     _, frames = read_back(result.video)
     assert frames.shape == (5, 256, 256, 3)
     assert result.anchor_images.shape == (2, 256, 256, 3)
@@ -104,10 +107,15 @@ def test_animation_with_a_video_motion(mm, astronaut, face_clip, tmp_path):
 
 
 def test_text_motion_checks_before_the_slow_work(mm, tmp_path):
+    photo = tmp_path / "photo.png"
+    Image.new("RGB", (64, 64)).save(photo)  # no face: never looked for
     with pytest.raises(PromptError, match="no \\{degree\\}"):
-        mm.animation(tmp_path / "no-photo.jpg", TextMotion("a smile"), tmp_path / "t.mp4")
+        animate(mm, Animate(photo, text_template="a smile"), tmp_path / "t.mp4")
+    long = "a person with {degree} " + "very " * 80 + "smile"
+    with pytest.raises(PromptError, match="is 8[0-9] tokens; CLIP reads at most 77"):
+        animate(mm, Animate(photo, text_template=long), tmp_path / "t.mp4")
     with pytest.raises(OptionError, match="loss_res"):
-        mm.direction_from_text("a person with {degree} smile", loss_res=100)
+        direction_from_text(mm, "a person with {degree} smile", loss_res=100)
 
 
 def run(*args):
@@ -117,7 +125,7 @@ def run(*args):
 
 def test_cli_direction_from_text_then_animate(tmp_path, reference, astronaut):
     out = tmp_path / "smile.pt"
-    r = run("direction", "--synthetic", "--text", "a person with {degree} smile",
+    r = run("direction", "--synthetic", "--text-template", "a person with {degree} smile",
             "--degrees", "no,50%,100%", "--steps", "2", "--out", str(out))
     assert r.returncode == 0, r.stderr
     d = load_direction(out)
@@ -127,8 +135,8 @@ def test_cli_direction_from_text_then_animate(tmp_path, reference, astronaut):
     assert strip.shape == (256, 3 * 256, 3)
     photo = tmp_path / "astronaut.png"
     astronaut.save(photo)
-    r = run("animate", str(photo), "--synthetic", "--motion", str(out), "--frames", "3",
-            "--size", "256", "--out", str(tmp_path / "a.mp4"), "--weights", str(reference))
+    r = run("animate", str(photo), "--synthetic", "--direction-file", str(out), "--frames", "3",
+            "--output-size", "256", "--out", str(tmp_path / "a.mp4"), "--weights", str(reference))
     assert r.returncode == 0, r.stderr
     assert read_back(tmp_path / "a.mp4")[1].shape == (3, 512, 512, 3)  # pasted back
 
@@ -136,8 +144,8 @@ def test_cli_direction_from_text_then_animate(tmp_path, reference, astronaut):
 def test_cli_animate_from_video(tmp_path, face_clip, astronaut):
     photo = tmp_path / "astronaut.png"
     astronaut.save(photo)
-    r = run("animate", str(photo), "--synthetic", "--video", str(face_clip), "--max-frames", "2",
-            "--frames", "4", "--size", "256", "--out", str(tmp_path / "v.mp4"),
+    r = run("animate", str(photo), "--synthetic", "--anchor-video", str(face_clip),
+            "--anchor-frames", "2", "--frames", "4", "--output-size", "256", "--out", str(tmp_path / "v.mp4"),
             "--save-direction", str(tmp_path / "v.pt"))
     assert r.returncode == 0, r.stderr
     assert read_back(tmp_path / "v.mp4")[1].shape == (4, 512, 512, 3)  # pasted back
@@ -146,11 +154,13 @@ def test_cli_animate_from_video(tmp_path, face_clip, astronaut):
 
 
 @pytest.mark.parametrize("args,match", [
-    (["direction", "--synthetic", "--out", "x.pt"], "give --text"),
-    (["direction", "--synthetic", "--text", "a smile", "--out", "x.pt"], "has no {degree}"),
-    (["direction", "--synthetic", "--video", "nope.mp4", "--out", "x.pt"], "nope.mp4 not found"),
-    (["animate", "p.jpg", "--synthetic", "--motion", "smile", "--video", "v.mp4"],
-     "not --motion and --video"),
+    (["direction", "--synthetic", "--out", "x.pt"], "give --text-template"),
+    (["direction", "--synthetic", "--text-template", "a smile", "--out", "x.pt"],
+     "has no {degree}"),
+    (["direction", "--synthetic", "--anchor-video", "nope.mp4", "--out", "x.pt"],
+     "nope.mp4 not found"),
+    (["animate", "p.jpg", "--synthetic", "--text-template", "a {degree} smile",
+      "--anchor-video", "v.mp4"], "give only one of text_template, anchor_video"),
 ])
 def test_cli_bad_motion_inputs(args, match):
     r = run(*args)

@@ -1,0 +1,182 @@
+"""Every input a request can take, defined once: its type, default, limits or choices, unit,
+help sentence and the doors that show it. Cog's inputs (spelt out literally in ``predict.py``
+and held to this table by a test), the page's widgets and the CLI's options all derive from it,
+and ``Field.check`` is the one check of a value — so each limit lives here and nowhere else.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import OptionError
+
+PRESETS = ("smile", "angry", "aging", "eyesClose", "headsTurn")  # the published directions
+KINDS = ("walk", "coarse", "fine", "circle")  # latent videos
+ALL_DOORS = ("cog", "page", "cli")
+
+
+@dataclass(frozen=True)
+class Field:
+    """One input. ``type`` is int, float, str, bool or Path (a file the user gives)."""
+    name: str
+    type: type
+    default: Any
+    help: str  # one plain sentence: Cog's description, the CLI's help, the page's info
+    label: str  # a short name for the page
+    lo: float | None = None
+    hi: float | None = None
+    choices: tuple | None = None
+    unit: str = ""
+    doors: tuple[str, ...] = ALL_DOORS
+    role: str = ""  # files: how messages name it when the door knows no file name
+
+    def allowed(self) -> str:
+        """What the field takes, in words: "an integer from 1 to 10", "one of a, b"."""
+        if self.choices is not None:
+            return "one of " + ", ".join(map(str, self.choices))
+        unit = f" {self.unit}" if self.unit else ""
+        kind = {int: "an integer", float: "a number", bool: "true or false", str: "text",
+                Path: "a file"}[self.type]
+        if self.lo is None:
+            return kind
+        return f"{kind} from {_num(self.lo)} to {_num(self.hi)}{unit}"
+
+    def check(self, value: Any, optional: bool = False, as_type: type | None = None,
+              what: str | None = None) -> Any:
+        """``value`` as this field's type (or ``as_type``, e.g. float for a cue's strength
+        within the scale's limits), or an ``OptionError`` naming the field (or ``what``), the
+        value and what is allowed. A whole float is taken for an int (sliders send floats);
+        None only where ``optional``."""
+        if value is None and (optional or self.type is Path):
+            return None
+        kind = as_type or self.type
+        ok, value = _coerce(kind, value)
+        if ok and self.choices is not None:
+            ok = value in self.choices
+        elif ok and self.lo is not None:
+            ok = self.lo <= value <= self.hi
+        if not ok:
+            allowed = self.allowed() if kind is self.type else \
+                self.allowed().replace("an integer", "a number")
+            raise OptionError(f"{what or self.name} must be {allowed}, got {value!r}")
+        return value
+
+
+def _coerce(kind: type, value: Any) -> tuple[bool, Any]:
+    if kind is bool:
+        return isinstance(value, (bool, np.bool_)), bool(value) if isinstance(value, np.bool_) \
+            else value
+    if isinstance(value, (bool, np.bool_)):
+        return False, value
+    if kind is int:
+        if isinstance(value, (float, np.floating)) and math.isfinite(value) \
+                and float(value).is_integer():
+            value = int(value)
+        return isinstance(value, (int, np.integer)), int(value) \
+            if isinstance(value, (int, np.integer)) else value
+    if kind is float:
+        ok = isinstance(value, (int, float, np.number)) and math.isfinite(value)
+        return ok, float(value) if ok else value
+    if kind is str:
+        return isinstance(value, str), value
+    return True, value  # Path: anything a stage reads (a path, bytes, an image, an array)
+
+
+def _num(x: float) -> str:
+    return f"{x:g}" if isinstance(x, float) else str(x)
+
+
+SEED_MAX = 2 ** 32 - 1
+MAX_FRAMES = 300  # a video's, and so a driving clip's, most frames
+_FIELDS = [
+    # -- Replicate's inputs first, in Cog's order ------------------------------------------
+    Field("image", Path, None, "A photo with a face (JPEG, PNG, WebP, ...); for the latent "
+          "videos optional: the walk's first keyframe, the held face or the circle's centre.",
+          "Face photo", role="the photo"),
+    Field("micromotion", str, "eyesClose", "The motion: one of the published directions.",
+          "Micromotion", choices=PRESETS),
+    Field("scale", int, 5, "Strength of the motion (with a driving video: 5 is the driver's "
+          "own amplitude).", "Strength", 1, 10),
+    Field("text_template", str, "", "Or describe your own motion with {degree}, e.g. 'a "
+          "person with {degree} smile' (anchors from CLIP; takes minutes).", "Text template"),
+    Field("anchor_seed", int, 0, "The generated face the text anchors start from.",
+          "Anchor seed", 0, SEED_MAX),
+    Field("anchor_video", Path, None, "Or show the motion: a short clip (at most 60 s) of "
+          "one face doing it.", "Anchor clip", role="the anchor clip"),
+    Field("direction_file", Path, None, "Or a direction file made with python -m "
+          "micromotion direction.", "Direction file", role="the direction file"),
+    Field("frames", int, 100, "Number of frames of the video (a circle's too).", "Frames",
+          2, MAX_FRAMES),
+    Field("fps", int, 30, "Frames per second of the video (a motion transfer reads its "
+          "driving clip at this rate, keeping its timing).", "Frames per second", 1, 60,
+          unit="fps"),
+    Field("curve", str, "linear", "How the motion unfolds: linear (the original), ease "
+          "(in-out) or loop (there and back).", "Curve", choices=("linear", "ease", "loop")),
+    Field("output_size", int, 1024, "Size in pixels the face is rendered at; when pasted "
+          "back the video has the photo's size instead.", "Size",
+          choices=(1024, 512, 256, 128, 64), unit="px"),
+    Field("side_by_side", bool, False, "Put the photo beside the motion.", "Side by side"),
+    Field("timeline", str, "", "Or compose motions: cues MOTION:STRENGTH:START-END:CURVE "
+          "(START and END are frames), e.g. 'smile:5:0-40:ease; headsTurn:3:40-99' (MOTION a "
+          "preset, or text:... with {degree}).", "Timeline"),
+    Field("driving_video", Path, None, "Motion transfer: a clip of one face; the photo's "
+          "face performs its motion at its timing.", "Driving clip",
+          role="the driving clip"),
+    Field("paste_back", str, "auto", "Put the moving face back into the photo (auto: when "
+          "the photo is larger than the face's crop).", "Paste back into the photo",
+          choices=("auto", "on", "off")),
+    Field("mode", str, "animate", "animate: the photo's face does the micromotion. Latent "
+          "videos: walk (through seeds), coarse or fine (style mixing), circle (an "
+          "equal-step loop).", "Kind", choices=("animate",) + KINDS),
+    Field("seeds", str, "1-4", "Latent videos: the walk's keyframe seeds, e.g. 1-4 or "
+          "3,8,21 (a circle's plane: the first two).", "Seeds"),
+    Field("interpolation", str, "cubic", "Walks: cubic (through W+) or slerp (in z).",
+          "Interpolation", choices=("cubic", "slerp")),
+    Field("frames_per_segment", int, 30, "Walks: frames from one keyframe to the next.",
+          "Frames per segment", 1, 300),
+    Field("loop", bool, False, "Walks: back to the first keyframe.", "Loop"),
+    Field("source_seed", int, 0, "Mixing and circle without a photo: the face held or "
+          "circled.", "Source seed", 0, SEED_MAX),
+    Field("radius", float, 1.0, "Circle: 1 reaches about as far as the seeds' faces.",
+          "Radius", 0, 10),
+    Field("truncation", float, 0.7, "Latent videos: truncation of the seeds' faces.",
+          "Truncation", 0, 1),
+    # -- text and clip anchors (CLI) ----------------------------------------------------------
+    Field("degrees", str, "no,10%,20%,30%,40%,50%,60%,70%,80%,90%,100%", "The degrees put "
+          "into the text template, comma-separated.", "Degrees", doors=("cli",)),
+    Field("steps", int, 40, "Optimisation steps per degree of the text anchors.", "Steps",
+          1, 1000, doors=("cli",)),
+    Field("loss_res", int, 256, "Image size the CLIP and identity losses see.", "Loss size",
+          choices=(1024, 512, 256, 128, 64, 32), unit="px", doors=("cli",)),
+    Field("anchor_frames", int, 16, "Frames taken from the anchor clip.", "Anchor frames",
+          2, 64, doors=("cli",)),
+    Field("rank", int, 4, "Rank of the motion subspace.", "Rank", 1, 64, doors=("cli",)),
+    # -- motion transfer (page, CLI) ----------------------------------------------------------
+    Field("strength", float, 1.0, "Strength of the transferred motion (1: the driver's own).",
+          "Strength", 0, 10, doors=("page", "cli")),
+    Field("neutral_frame", int, 0, "The driver's frame at rest: the motion is taken from it.",
+          "Neutral frame", 0, MAX_FRAMES - 1, doors=("page", "cli")),
+    Field("neutral_image", Path, None, "With a driving photo: the same driver at rest.",
+          "Neutral photo", doors=("cli",), role="the neutral photo"),
+    Field("layers", str, "", "W+ layers that carry the motion, e.g. 0-7 (empty: those "
+          "holding 90% of its energy; latent videos: the kind's own).", "Layers",
+          doors=("cli",)),
+    Field("smoothing", float, 1.0, "Gaussian smoothing over time against inversion jitter, "
+          "in frames (0: off).", "Smoothing", 0, 30, unit="frames", doors=("cli",)),
+    # -- latent videos (CLI) ------------------------------------------------------------------
+    Field("photos", Path, None, "Walk keyframes from more photos, after the first.",
+          "More photos", doors=("cli",), role="a keyframe photo"),
+    Field("measure_res", int, 64, "Circle: the size at which consecutive frames are "
+          "compared.", "Measure size", choices=(16, 32, 64, 128, 256), unit="px",
+          doors=("cli",)),
+]
+FIELDS: dict[str, Field] = {f.name: f for f in _FIELDS}
+
+
+def check(name: str, value: Any, **how) -> Any:
+    """``FIELDS[name].check(value, **how)``."""
+    return FIELDS[name].check(value, **how)

@@ -1,0 +1,146 @@
+"""The loaded models, held once per process: the FFHQ generator, an encoder, and on first use
+CLIP and ArcFace (text anchors) and the published directions. Holding and loading only: the
+stages (``pipeline``, ``motions``) are plain functions that take a ``Models``.
+
+    models = Models.load()                 # the official files from the weights folder
+    models = Models.synthetic()            # seeded synthetic weights (abstract patterns)
+    models = Models.for_serving()          # what the doors load: fetched, on the GPU, warm
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+import stylegan2
+
+from . import direction as directions
+from . import weights
+from .direction import Direction
+from .encoders import Encoder, load_encoder
+from .errors import DirectionFileError
+from .fields import PRESETS
+
+ENCODERS = {"restyle_psp": "restyle_psp_ffhq_encode", "restyle_e4e": "restyle_e4e_ffhq_encode",
+            "e4e": "e4e_ffhq_encode"}
+
+
+class Models:
+    """The generator and encoder, and caches of what loads on first use."""
+
+    def __init__(self, generator: stylegan2.Generator, encoder: Encoder,
+                 weights_folder: str | os.PathLike | None = None, synthetic: bool = False,
+                 dtype: torch.dtype | None = None, fetch: bool = False):
+        self.generator, self.encoder = generator, encoder
+        self.weights_folder = Path(weights_folder) if weights_folder else weights.weights_dir()
+        self.synthetic = synthetic
+        self.fetch = fetch  # download weights files (presets, CLIP, ArcFace) when missing
+        self.dtype = dtype  # torch.bfloat16: faster CPU inversion, anchors and rendering
+        self._text_models = None
+        self._presets: dict[str, Direction] = {}
+
+    @classmethod
+    def load(cls, weights_folder: str | os.PathLike | None = None, encoder: str = "restyle_psp",
+             device: str | torch.device | None = None, dtype: torch.dtype | None = None,
+             fetch: bool = False, progress: weights.Progress | None = None) -> "Models":
+        """The FFHQ generator and an encoder (``restyle_psp``, ``restyle_e4e`` or ``e4e``)
+        from the weights folder; ``fetch`` downloads missing files (``weights.fetch``)."""
+        if encoder not in ENCODERS:
+            raise ValueError(f"encoder must be one of {', '.join(ENCODERS)}, got {encoder!r}")
+        names = ["stylegan2-ffhq-config-f", ENCODERS[encoder]]
+        gen_path, enc_path = (weights.ensure(names, weights_folder, progress=progress).values()
+                              if fetch else (weights.path_of(n, weights_folder) for n in names))
+        gen = stylegan2.load_generator(gen_path, device=device)
+        return cls(gen, load_encoder(enc_path, generator=gen, device=device), weights_folder,
+                   dtype=dtype, fetch=fetch)
+
+    @classmethod
+    def synthetic(cls, weights_folder: str | os.PathLike | None = None, seed: int = 0,
+                  fetch: bool = False) -> "Models":
+        """Seeded synthetic weights with the FFHQ latent shape (18 × 512, 1024 px, narrow
+        channels), so the published directions apply (``fetch``: download them when missing).
+        They draw abstract patterns, not faces."""
+        from .synthetic import encoder_checkpoint, synthetic_encoder
+
+        gen = stylegan2.synthetic_generator(size=1024, style_dim=512, n_mlp=8, max_channels=32,
+                                            seed=seed)
+        net = synthetic_encoder("BackboneEncoder", gen.n_latent, gen.style_dim, seed + 1)
+        return cls(gen, load_encoder(encoder_checkpoint(net, gen), generator=gen),
+                   weights_folder, synthetic=True, fetch=fetch)
+
+    @classmethod
+    def for_serving(cls, progress: weights.Progress | None = None) -> "Models":
+        """What the doors serve, loaded once: synthetic weights when ``MICROMOTION_SYNTHETIC``
+        is set, else the official files (fetched when missing), on the GPU when there is one
+        (with the CUDA ops built now, not on the first request), the presets read, warmed up
+        with one small render."""
+        if weights.synthetic_requested():
+            models = cls.synthetic()
+            presets = [n for n in PRESETS if weights.target(f"direction-{n}").is_file()]
+        else:
+            weights.ensure(progress=progress)
+            cuda = torch.cuda.is_available()
+            if cuda:
+                for op in ("bias_act", "upfirdn2d"):
+                    stylegan2.ops.plugin.available(op)  # builds (or finds) the kernels, once
+            models = cls.load(device="cuda" if cuda else None)
+            models.text_models()  # CLIP and ArcFace now, so a text request does not wait
+            presets = PRESETS
+        for name in presets:
+            models.preset(name)
+        with torch.no_grad():
+            models.generator.synthesis(models.generator.latent_avg[None].clone(), max_res=256)
+        return models
+
+    @property
+    def device(self) -> torch.device:
+        return self.generator.latent_avg.device
+
+    def weights_file(self, name: str) -> Path:
+        """Manifest entry ``name`` in this weights folder (fetched if allowed)."""
+        if self.fetch:
+            return weights.fetch(name, self.weights_folder)
+        return weights.path_of(name, self.weights_folder)
+
+    def preset(self, name: str) -> Direction:
+        """One of the five published directions (``fields.PRESETS``), read once."""
+        directions.check_preset(name)
+        if name not in self._presets:
+            d = directions.load_direction(self.weights_file(f"direction-{name}"))
+            d.meta["preset"] = name
+            self._presets[name] = self.checked(d)
+        return self._presets[name]
+
+    def text_models(self):
+        """(CLIP guide, ArcFace), loaded on first use and kept."""
+        if self._text_models is None:
+            from .clip_guidance import CLIPGuide, load_clip
+            from .encoders import load_arcface
+            if self.synthetic:
+                from .synthetic import synthetic_arcface_state, synthetic_clip_state
+                self._text_models = (CLIPGuide(synthetic_clip_state()),
+                                     load_arcface(synthetic_arcface_state()))
+            else:
+                self._text_models = (load_clip(self.weights_file("clip-vit-b-32")),
+                                     load_arcface(self.weights_file("model_ir_se50")))
+            for m in (self._text_models[0].model, self._text_models[1]):
+                m.to(self.device)
+        return self._text_models
+
+    def checked(self, d: Direction) -> Direction:
+        """``d``, if its shape is this generator's W+ ``[n_latent, style_dim]``."""
+        want = (self.generator.n_latent, self.generator.style_dim)
+        if tuple(d.vector.shape) != want:
+            raise DirectionFileError(f"the direction is {list(d.vector.shape)} but this "
+                                     f"generator needs {list(want)}")
+        return d
+
+
+Progress = Callable[[str, int, int], None]  # progress(stage, done, total)
+
+
+def report(progress: Progress | None, stage: str, done: int, total: int) -> None:
+    if progress is not None:
+        progress(stage, done, total)

@@ -1,0 +1,195 @@
+"""The motion a request names, resolved in one place. Each kind of motion checks itself
+cheaply (``check``: before any model loads) and makes its direction (``make``: after the photo
+is inverted, so a photo without a face fails in seconds, not after a text optimisation):
+
+- ``Preset``: one of the five published directions;
+- ``DirectionFile``: a direction file (or, from Python, a ``Direction`` / ``[L, D]`` tensor);
+- ``TextMotion``: words — anchors from CLIP-guided optimisation of a generated face;
+- ``VideoMotion``: a clip of one face doing it — anchors from its frames.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+
+from .anchors import (DEFAULT_DEGREES, TextAnchors, VideoAnchors, prompts_from_template,
+                      text_anchors, video_anchors)
+from .direction import Direction, check_preset, direction_from_anchors, load_direction
+from .errors import OptionError
+from .fields import FIELDS, PRESETS
+from .models import Models, Progress, report
+from .request import Animate, display_name
+from .video import Clip, probe, read_clip
+
+Made = tuple[Direction, np.ndarray | None]  # the direction, and the anchor images if any
+
+
+@dataclass
+class Preset:
+    name: str
+
+    def check(self) -> None:
+        check_preset(self.name)
+
+    def make(self, models: Models, progress: Progress | None = None) -> Made:
+        return models.preset(self.name), None
+
+
+@dataclass
+class DirectionFile:
+    file: str | os.PathLike | Direction | torch.Tensor
+    name: str = "the direction file"
+
+    def check(self) -> None:
+        if isinstance(self.file, (str, os.PathLike)):
+            load_direction(self.file, name=self.name)
+
+    def make(self, models: Models, progress: Progress | None = None) -> Made:
+        if isinstance(self.file, Direction):
+            return models.checked(self.file), None
+        if isinstance(self.file, torch.Tensor):
+            return models.checked(Direction(self.file.detach().float(), {"source": "tensor"})), None
+        return models.checked(load_direction(self.file, name=self.name)), None
+
+
+@dataclass
+class TextMotion:
+    """A motion described in words: anchors from CLIP."""
+    template: str  # with {degree}, e.g. "a person with {degree} smile"
+    degrees: Sequence[str] = DEFAULT_DEGREES
+    seed: int = 0
+    steps: int = FIELDS["steps"].default
+    rank: int = FIELDS["rank"].default
+    loss_res: int | None = FIELDS["loss_res"].default
+
+    def check(self) -> None:
+        from .clip_guidance import token_ids
+        token_ids(prompts_from_template(self.template, self.degrees))
+
+    def make(self, models: Models, progress: Progress | None = None) -> Made:
+        d, anchors = direction_from_text(models, self.template, self.degrees, self.seed,
+                                         self.steps, self.rank, self.loss_res, progress)
+        return d, anchors.images
+
+
+@dataclass
+class VideoMotion:
+    """A motion shown in a clip: anchors from its frames."""
+    video: str | os.PathLike | Clip
+    max_frames: int = FIELDS["anchor_frames"].default
+    rank: int = FIELDS["rank"].default
+    name: str | None = None
+
+    def check(self) -> None:
+        if not isinstance(self.video, Clip):
+            probe(self.video, self.name or Path(self.video).name)
+
+    def make(self, models: Models, progress: Progress | None = None) -> Made:
+        d, anchors = direction_from_video(models, self.video, self.max_frames, self.rank,
+                                          self.name, progress)
+        return d, anchors.images
+
+
+Motion = Preset | DirectionFile | TextMotion | VideoMotion
+
+
+def request_motions(req: Animate) -> list[Motion]:
+    """The motions ``req`` names (its fields checked): one per cue of a timeline, else its one
+    source — words, a clip, a direction file, else the preset ``micromotion``."""
+    if req.timeline:
+        return [cue_motion(req, cue.motion) for cue in req.timeline]
+    if req.text_template.strip():
+        return [_text(req, req.text_template)]
+    if req.anchor_video:
+        return [VideoMotion(req.anchor_video, req.anchor_frames, req.rank,
+                            display_name(req, "anchor_video"))]
+    if req.direction_file is not None:
+        return [DirectionFile(req.direction_file, display_name(req, "direction_file")
+                              if isinstance(req.direction_file, (str, os.PathLike)) else "")]
+    return [Preset(req.micromotion)]
+
+
+def cue_motion(req: Animate, motion: Any) -> Motion:
+    """A cue's motion: ``text:TEMPLATE``, ``video:CLIP``, a preset name, a direction file, or
+    (from Python) a ``Motion``, ``Direction`` or tensor."""
+    if isinstance(motion, (Preset, DirectionFile, TextMotion, VideoMotion)):
+        return motion
+    if isinstance(motion, str) and motion.startswith(("text:", "video:")):
+        kind, _, value = motion.partition(":")
+        value = value.strip()
+        return _text(req, value) if kind == "text" else \
+            VideoMotion(value, req.anchor_frames, req.rank, Path(value).name)
+    if isinstance(motion, str) and motion in PRESETS:
+        return Preset(motion)
+    if isinstance(motion, str) and not Path(motion).suffix and len(Path(motion).parts) == 1:
+        return Preset(motion)  # a bare word: a preset name, or check() says which exist
+    return DirectionFile(motion, Path(motion).name if isinstance(motion, (str, os.PathLike))
+                         else "")
+
+
+def _text(req: Animate, template: str) -> TextMotion:
+    return TextMotion(template, req.degrees, req.anchor_seed, req.steps, req.rank, req.loss_res)
+
+
+def check_motion_source(req: Animate) -> None:
+    """One motion source at most, and each motion it names checked (no model needed)."""
+    given = [n for n in ("text_template", "anchor_video", "direction_file", "timeline")
+             if getattr(req, n) not in (None, "", [], ())
+             and not (isinstance(getattr(req, n), str) and not getattr(req, n).strip())]
+    if len(given) > 1:
+        raise OptionError(f"give only one of text_template, anchor_video, direction_file and "
+                          f"timeline (got {' and '.join(given)})")
+    for motion in request_motions(req):
+        motion.check()
+
+
+def direction_from_text(models: Models, template: str, degrees: Sequence[str] = DEFAULT_DEGREES,
+                        seed: int = 0, steps: int = 40, rank: int = 4,
+                        loss_res: int | None = 256, progress: Progress | None = None
+                        ) -> tuple[Direction, TextAnchors]:
+    """A direction from CLIP-guided anchors of the face ``z(seed)`` over the template's
+    degrees (the paper's text anchors). ``loss_res``: the size of the early-exit image the
+    losses see (``None``: full resolution)."""
+    TextMotion(template, degrees).check()  # a bad template fails before loading CLIP
+    FIELDS["anchor_seed"].check(seed, what="seed")
+    FIELDS["steps"].check(steps)
+    FIELDS["rank"].check(rank)
+    res = None if loss_res is None else min(FIELDS["loss_res"].check(loss_res),
+                                             models.generator.size)
+    clip, arcface = models.text_models()
+    a = text_anchors(models.generator, clip, arcface, template, degrees, seed, steps,
+                     loss_res=res, dtype=models.dtype,
+                     progress=lambda i, n: report(progress, "anchors", i, n))
+    meta = {"source": "text", "template": template, "degrees": list(map(str, degrees)),
+            "seed": seed, "steps": steps, "loss_res": res, "final_losses": a.final_losses}
+    return _from_anchors(models, a.latents, rank, meta, progress), a
+
+
+def direction_from_video(models: Models, video: str | os.PathLike | Clip,
+                         max_frames: int = 16, rank: int = 4, name: str | None = None,
+                         progress: Progress | None = None) -> tuple[Direction, VideoAnchors]:
+    """A direction from a short clip of one face doing the motion: up to ``max_frames``
+    evenly spaced frames, aligned (tracked), inverted, as anchors in time order."""
+    FIELDS["rank"].check(rank)
+    clip = video if isinstance(video, Clip) else read_clip(video, max_frames, name=name)
+    a = video_anchors(models.encoder, clip, dtype=models.dtype,
+                      progress=lambda stage, i, n: report(progress, stage, i, n))
+    meta = {"source": "video", "file": clip.name, "fps": clip.fps,
+            "times": a.times, "notes": a.notes}
+    return _from_anchors(models, a.latents, rank, meta, progress), a
+
+
+def _from_anchors(models: Models, latents: torch.Tensor, rank: int, meta: dict,
+                  progress: Progress | None) -> Direction:
+    report(progress, "direction", 0, 1)
+    vector, diag = direction_from_anchors(latents, rank)
+    report(progress, "direction", 1, 1)
+    meta = dict(meta, rank=diag["rank"], anchors=int(latents.shape[0]),
+                explained_energy=diag["explained_energy"],
+                sparse_energy=diag["sparse_energy"])
+    return models.checked(Direction(vector, meta))

@@ -1,0 +1,226 @@
+"""The three requests the product serves — animate a photo, transfer a clip's motion, make a
+latent video — as dataclasses whose fields, defaults and limits are ``fields.FIELDS``. Each
+``check_*`` checks a whole request before any slow stage (options, the one motion source, every
+cue of a timeline, the template's ``{degree}`` and its fit in CLIP's 77 tokens, that the photo
+and the clips decode) and returns it normalised; one error type per cause, each naming the
+field, the value and what is allowed.
+
+    req = check_animate(Animate(image="me.jpg", micromotion="smile", scale=5))
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+from .errors import OptionError
+from .fields import FIELDS, KINDS, check
+from .images import ImageSource, load_image
+from .timeline import Cue, check_cue, parse_cues
+
+
+def _d(name: str) -> Any:
+    return field(default=FIELDS[name].default)
+
+
+@dataclass
+class Animate:
+    """The photo's face performs one motion: a preset, a direction file, words
+    (``text_template``), a clip (``anchor_video``) or a ``timeline`` of cues — one of them."""
+    image: ImageSource | None = None
+    micromotion: str = _d("micromotion")
+    scale: int = _d("scale")
+    text_template: str = _d("text_template")
+    anchor_seed: int = _d("anchor_seed")
+    anchor_video: str | os.PathLike | None = None
+    direction_file: Any = None  # a file, or a ``Direction`` / ``[L, D]`` tensor (Python API)
+    timeline: str | Sequence[Cue] = _d("timeline")
+    frames: int = _d("frames")
+    fps: int = _d("fps")
+    curve: str = _d("curve")
+    output_size: int = _d("output_size")
+    side_by_side: bool = _d("side_by_side")
+    paste_back: str = _d("paste_back")
+    degrees: str | Sequence[str] = _d("degrees")
+    steps: int = _d("steps")
+    loss_res: int = _d("loss_res")
+    anchor_frames: int = _d("anchor_frames")
+    rank: int = _d("rank")
+    names: dict[str, str] = field(default_factory=dict)  # file fields → what the user called them
+
+
+@dataclass
+class Transfer:
+    """The photo's face performs the driving clip's motion at its timing — or, with
+    ``neutral_image``, the motion between two photos of the driver along ``curve``."""
+    image: ImageSource | None = None
+    driving_video: Any = None  # a clip; with neutral_image, a photo of the driver mid-motion
+    strength: float = _d("strength")
+    neutral_frame: int = _d("neutral_frame")
+    neutral_image: ImageSource | None = None
+    fps: int | None = None  # None: the clip's own rate
+    output_size: int = _d("output_size")
+    side_by_side: bool = _d("side_by_side")
+    paste_back: str = _d("paste_back")
+    rank: int = _d("rank")
+    layers: str | Sequence[int] = _d("layers")
+    smoothing: float = _d("smoothing")
+    frames: int = _d("frames")  # with neutral_image
+    curve: str = _d("curve")  # with neutral_image
+    names: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class LatentVideo:
+    """A video that needs no motion: a walk through keyframes (seeds, and photos before them),
+    coarse or fine style mixing of a held face, or an equal-step circle around a centre. The
+    photo, if any, is the walk's first keyframe, else the held face or the circle's centre."""
+    mode: str = "walk"
+    image: ImageSource | None = None
+    photos: Sequence[ImageSource] = ()  # more walk keyframes, after ``image``
+    seeds: str | Sequence[int] = _d("seeds")
+    interpolation: str = _d("interpolation")
+    frames_per_segment: int = _d("frames_per_segment")
+    loop: bool = _d("loop")
+    source_seed: int = _d("source_seed")
+    radius: float = _d("radius")
+    frames: int = _d("frames")
+    truncation: float = _d("truncation")
+    fps: int = _d("fps")
+    output_size: int = _d("output_size")
+    layers: str | Sequence[int] = _d("layers")
+    measure_res: int = _d("measure_res")
+    names: dict[str, str] = field(default_factory=dict)
+
+
+def display_name(req, name: str, value: Any = None) -> str:
+    """How messages call the file in field ``name``: the name the door gave, else the file's
+    own name (never its folder), else the field's role ("the photo")."""
+    value = getattr(req, name) if value is None else value
+    if name in req.names:
+        return req.names[name]
+    if isinstance(value, (str, os.PathLike)) and str(value):
+        return Path(value).name
+    return FIELDS[name].role
+
+
+def _checked_fields(req, skip: Sequence[str] = ()) -> dict:
+    """Every plain field of ``req`` through its table check (files and parsed fields aside)."""
+    out = {}
+    for f in dataclasses.fields(req):
+        spec = FIELDS.get(f.name)
+        if spec is None or f.name in skip or spec.type is Path:
+            continue
+        out[f.name] = spec.check(getattr(req, f.name))
+    return out
+
+
+def _photo(req, name: str = "image", required: str | None = None):
+    """The photo in field ``name`` decodes (or is absent where allowed)."""
+    value = getattr(req, name)
+    if _missing(value):
+        if required:
+            raise OptionError(required)
+        return None
+    load_image(value, display_name(req, name, value))
+    return value
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, (str, os.PathLike)) and not str(value))
+
+
+def check_animate(req: Animate, need_image: bool = True) -> Animate:
+    """``req`` checked and normalised: the timeline parsed into cues, the degrees a list
+    (``need_image`` False: only its motion, as for making a direction file)."""
+    from .motions import check_motion_source
+
+    values = _checked_fields(req, skip=("timeline", "degrees"))
+    out = dataclasses.replace(req, **values)
+    out.degrees = ([d.strip() for d in req.degrees.split(",") if d.strip()]
+                   if isinstance(req.degrees, str) else list(req.degrees))
+    out.timeline = _cues(req.timeline, out.frames)
+    check_motion_source(out)
+    if need_image:
+        _photo(req, required="image is required: a photo with a face (or pick a latent-video "
+                             "mode: walk, coarse, fine or circle)")
+    return out
+
+
+def _cues(timeline: str | Sequence[Cue], frames: int) -> list[Cue]:
+    if isinstance(timeline, str):
+        timeline = parse_cues(timeline) if timeline.strip() else []
+    cues = list(timeline)
+    for k, cue in enumerate(cues):
+        check_cue(cue, frames, f"cue {k + 1}" if len(cues) > 1 else "the cue")
+    return cues
+
+
+def check_transfer(req: Transfer) -> Transfer:
+    """``req`` checked: the photos decode, the clip is readable, the layers parsed."""
+    from .samples import parse_seeds
+    from .video import probe
+
+    _photo(req, required="image is required: the photo whose face will move")
+    if _missing(req.driving_video):
+        raise OptionError("driving_video is required: a clip of one face moving")
+    values = _checked_fields(req, skip=("fps", "layers"))
+    values["fps"] = check("fps", req.fps, optional=True)
+    out = dataclasses.replace(req, **values)
+    name = display_name(req, "driving_video")
+    if _photo(req, "neutral_image") is not None:
+        load_image(req.driving_video, name)
+    elif isinstance(req.driving_video, (str, os.PathLike)):  # else W+ latents, from Python
+        probe(req.driving_video, name)
+    if isinstance(req.layers, str):
+        out.layers = parse_seeds(req.layers, "layers") if req.layers.strip() else None
+    return out
+
+
+def check_latent(req: LatentVideo, n_latent: int = 18) -> LatentVideo:
+    """``req`` checked for a generator with ``n_latent`` W+ layers: seeds and layers parsed,
+    photos decoded, the walk's frame count within the limit."""
+    from .interpolate import check_plan
+    from .samples import parse_seeds
+
+    if req.mode not in KINDS:
+        raise OptionError(f"mode must be one of {', '.join(KINDS)} for a latent video, got "
+                          f"{req.mode!r}")
+    out = dataclasses.replace(req, **_checked_fields(req, skip=("mode", "seeds", "layers")))
+    seeds = (parse_seeds(req.seeds) if req.seeds.strip() else []) \
+        if isinstance(req.seeds, str) else req.seeds
+    out.seeds = [check("source_seed", s, what="seed") for s in seeds]
+    layers = (parse_seeds(req.layers, "layers") if req.layers.strip() else None) \
+        if isinstance(req.layers, str) else req.layers
+    _photo(out)
+    for photo in out.photos:
+        load_image(photo, display_name(out, "photos", photo))
+    out.layers = check_plan(dataclasses.replace(out, layers=layers), n_latent)
+    return out
+
+
+COG_INPUTS = tuple(f.name for f in FIELDS.values() if "cog" in f.doors)
+
+
+def from_cog(inputs: dict[str, Any]) -> Animate | Transfer | LatentVideo:
+    """Replicate's flat inputs (``COG_INPUTS``; missing ones take their defaults) → the request
+    they ask for: a latent video when ``mode`` is not ``animate``, a motion transfer when a
+    ``driving_video`` is given (``scale`` 5 is the driver's own amplitude), else an animation.
+    Cog's temp files are named by their role ("the photo"), never by their temp name."""
+    v = {k: inputs.get(k, FIELDS[k].default) for k in COG_INPUTS}
+    files = [k for k in COG_INPUTS if FIELDS[k].type is Path and v[k] is not None]
+    v.update({k: str(v[k]) for k in files}, names={k: FIELDS[k].role for k in files})
+    if check("mode", v["mode"]) != "animate":
+        return LatentVideo(**_subset(LatentVideo, v))
+    if v["driving_video"] is not None:
+        strength = check("scale", v["scale"]) / FIELDS["scale"].default
+        return Transfer(**_subset(Transfer, v, ("frames", "curve")), strength=strength)
+    return Animate(**_subset(Animate, v))
+
+
+def _subset(kind: type, values: dict, leave: Sequence[str] = ()) -> dict:
+    """The entries of ``values`` that are fields of the request ``kind`` (less ``leave``)."""
+    return {f.name: values[f.name] for f in dataclasses.fields(kind)
+            if f.name in values and f.name not in leave}

@@ -1,0 +1,67 @@
+"""The same predict.py and cog.yaml under old Cog: 0.16's FastAPI server (what most published
+models were built with), from its own venv (.venv-cog016, made by `make test`) with the runtime
+requirements. It serves a video, fails a bad input with one sentence, and its run-time schema
+(`python -m cog.command.openapi_schema`) is the request table's."""
+import json
+import subprocess
+
+import pytest
+from PIL import Image
+
+from conftest import ROOT, read_back
+from micromotion.fields import FIELDS
+from micromotion.request import COG_INPUTS
+from test_cog_server import data_url, decode_output, predict, synthetic_server
+
+PYTHON = ROOT / ".venv-cog016" / "bin" / "python"
+pytestmark = pytest.mark.skipif(not PYTHON.exists(), reason=f"{PYTHON} is absent (make test makes it)")
+
+
+def test_old_cog_version():
+    out = subprocess.run([str(PYTHON), "-c", "import cog; print(cog.__version__)"],
+                         capture_output=True, text=True, check=True).stdout
+    assert out.strip().startswith("0.16.")
+
+
+@pytest.fixture(scope="module")
+def server(reference, tmp_path_factory):
+    yield from synthetic_server(tmp_path_factory.mktemp("cog016"), reference, str(PYTHON))
+
+
+def test_old_cog_serves_a_video(server, astronaut, tmp_path):
+    photo = tmp_path / "astronaut.jpg"
+    astronaut.save(photo)
+    body = predict(server, image=data_url(photo, "image/jpeg"), micromotion="smile", scale=3,
+                   frames=4, output_size=256, paste_back="off")
+    assert body["status"] == "succeeded", body.get("error") or body.get("logs")
+    meta, frames = read_back(decode_output(body, tmp_path))
+    assert frames.shape == (4, 256, 256, 3) and meta["fps"] == 30
+    body = predict(server, image=data_url(photo, "image/jpeg"), timeline="smile:abc")
+    assert body["status"] == "failed" and "'abc' is not a strength" in body["error"]
+    blank = tmp_path / "blank.png"
+    Image.new("RGB", (300, 300), "gray").save(blank)
+    body = predict(server, image=data_url(blank, "image/png"))
+    assert body["status"] == "failed" and body["error"].startswith("no face found in the photo;")
+    assert body["logs"].startswith("align: 0/1\n")  # a failed prediction keeps its log lines
+    assert server.wait(("READY",), timeout=30)["status"] == "READY"
+
+
+def test_old_cogs_schema_is_the_table():
+    out = subprocess.run([str(PYTHON), "-m", "cog.command.openapi_schema"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    schemas = json.loads(out.stdout)["components"]["schemas"]
+    props = schemas["Input"]["properties"]
+    assert sorted(props, key=lambda k: props[k]["x-order"]) == list(COG_INPUTS)
+    assert not schemas["Input"].get("required")  # every input has a default
+    for name in COG_INPUTS:
+        f, p = FIELDS[name], props[name]
+        assert p["description"] == f.help and p.get("default") == f.default, name
+        if f.choices is not None:
+            enum = schemas[p["allOf"][0]["$ref"].rsplit("/", 1)[1]]["enum"]
+            assert enum == list(f.choices), name
+        elif f.lo is not None:
+            assert (p["minimum"], p["maximum"]) == (f.lo, f.hi), name
+        if "allOf" not in p:  # choices are an enum of their own
+            kind = {int: "integer", float: "number", bool: "boolean"}.get(f.type, "string")
+            assert p["type"] == kind, name

@@ -1,0 +1,185 @@
+"""The three doors agree with the one request table (micromotion/fields.py): Cog's predict.py
+read statically, as Cog's own parser reads it; the Gradio page's widgets; the CLI's options.
+And the table's checks: one error per cause, naming the field, the value and what is allowed."""
+import ast
+import inspect
+import io
+import sys
+import tokenize
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from conftest import ROOT
+from micromotion.errors import OptionError
+from micromotion.fields import FIELDS
+from micromotion.request import COG_INPUTS, Animate, LatentVideo, Transfer, from_cog
+
+PREDICT = ROOT / "predict.py"
+
+
+def predict_inputs() -> list[tuple[str, str, dict]]:
+    """(name, annotation, Input keywords as AST nodes) of ``Predictor.predict``, in order."""
+    tree = ast.parse(PREDICT.read_text())
+    cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Predictor")
+    fn = next(n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "predict")
+    args = fn.args.args[1:]
+    defaults = fn.args.defaults[-len(args):]
+    out = []
+    for arg, default in zip(args, defaults):
+        assert isinstance(default, ast.Call) and default.func.id == "Input", arg.arg
+        out.append((arg.arg, ast.unparse(arg.annotation), {k.arg: k.value for k in default.keywords}))
+    return out
+
+
+def module_lists() -> dict[str, list]:
+    """Module-level names bound to a list or tuple literal (what Cog accepts for choices)."""
+    tree = ast.parse(PREDICT.read_text())
+    return {t.id: ast.literal_eval(n.value) for n in tree.body if isinstance(n, ast.Assign)
+            and isinstance(n.value, (ast.List, ast.Tuple)) for t in n.targets
+            if isinstance(t, ast.Name)}
+
+
+def test_predict_py_is_what_the_table_writes():
+    sys.path.insert(0, str(ROOT / "tools"))
+    import write_predict
+    assert PREDICT.read_text() == write_predict.source(), \
+        "predict.py is out of date: run python tools/write_predict.py"
+
+
+def test_predict_inputs_are_literal_for_cogs_static_parser():
+    """Cog ≥ 0.19 reads the schema from source: default/ge/le inline literals, choices a list
+    literal (or a module-level name bound to one), description one plain string literal."""
+    lists = module_lists()
+    strings = {t.start: t.string for t in tokenize.generate_tokens(io.StringIO(
+        PREDICT.read_text()).readline) if t.type == tokenize.STRING}
+    for name, _, kw in predict_inputs():
+        for key in ("default", "ge", "le"):
+            if key in kw:
+                assert isinstance(kw[key], ast.Constant), f"{name}.{key} is not a literal"
+        if "choices" in kw:
+            c = kw["choices"]
+            assert isinstance(c, ast.List) and all(isinstance(e, ast.Constant) for e in c.elts) \
+                or isinstance(c, ast.Name) and c.id in lists, f"{name}.choices is not a list literal"
+        d = kw["description"]
+        assert isinstance(d, ast.Constant) and isinstance(d.value, str), name
+        token = strings[(d.lineno, d.col_offset)]  # one token: no implicit concatenation
+        assert token[0] in "\"'" and "\\" not in token and ast.literal_eval(token) == d.value, name
+
+
+def test_predict_inputs_match_the_table():
+    inputs = predict_inputs()
+    assert [n for n, _, _ in inputs] == list(COG_INPUTS)
+    assert COG_INPUTS[:3] == ("image", "micromotion", "scale")  # Replicate's, first
+    for name, annotation, kw in inputs:
+        f = FIELDS[name]
+        value = {k: ast.literal_eval(v) for k, v in kw.items()}
+        assert annotation == ("Optional[Path]" if f.type is Path else f.type.__name__), name
+        assert value["description"] == f.help and value["default"] == f.default, name
+        assert value.get("choices") == (list(f.choices) if f.choices else None), name
+        assert (value.get("ge"), value.get("le")) == (f.lo, f.hi), name
+
+
+def test_replicate_inputs_keep_their_meaning():
+    assert FIELDS["micromotion"].choices == ("smile", "angry", "aging", "eyesClose", "headsTurn")
+    assert FIELDS["micromotion"].default == "eyesClose"
+    assert (FIELDS["scale"].lo, FIELDS["scale"].hi, FIELDS["scale"].default) == (1, 10, 5)
+    assert FIELDS["scale"].type is int and FIELDS["image"].type is Path
+
+
+def page_widgets():
+    """{endpoint: {field name: component}} of the page, built as app.py builds it."""
+    gr = pytest.importorskip("gradio")
+    import app
+
+    demo = app.build(app.Page(SimpleNamespace(synthetic=True)))  # the layout needs no models
+    out = {}
+    for fn in demo.fns.values():
+        if fn.api_name in ("generate", "transfer", "latent_video"):
+            names = [p for p in inspect.signature(fn.fn).parameters if p != "progress"]
+            out[fn.api_name] = dict(zip(names, fn.inputs))
+    assert isinstance(demo, gr.Blocks)
+    return out
+
+
+def test_page_widgets_come_from_the_table():
+    endpoints = page_widgets()
+    assert set(endpoints) == {"generate", "transfer", "latent_video"}
+    seen = set()
+    for api, widgets in endpoints.items():
+        for name, w in widgets.items():
+            if name not in FIELDS:
+                continue  # the page's own controls (source, keep_fps)
+            f, seen = FIELDS[name], seen | {name}
+            if f.type is Path or name == "timeline":  # uploads, and the cues' table
+                continue
+            assert w.label == f.label and w.info == f.help, (api, name)
+            if f.choices is not None:
+                choices = [c[1] if isinstance(c, tuple) else c for c in w.choices]
+                assert set(choices) <= set(f.choices), (api, name)
+            elif f.lo is not None:
+                assert (w.minimum, w.maximum) == (f.lo, f.hi), (api, name)
+            if name not in ("text_template", "mode"):  # the page shows an example template
+                assert w.value == f.default, (api, name)
+    assert {n for n, f in FIELDS.items() if "page" in f.doors} <= seen
+
+
+def test_cli_options_come_from_the_table():
+    from micromotion.cli import build_parser
+    parser = build_parser()
+    subs = next(a for a in parser._actions if a.dest == "command").choices
+    seen = set()
+    for command in ("animate", "transfer", "interpolate", "direction"):
+        for action in subs[command]._actions:
+            f = FIELDS.get(action.dest)
+            if f is None:
+                continue
+            seen.add(f.name)
+            if not action.option_strings:  # the photo, the driving clip, the kind of video
+                continue
+            assert action.option_strings == ["--" + f.name.replace("_", "-")]
+            if f.type is bool:
+                assert action.default is False
+                continue
+            text = action.help.replace("%%", "%")
+            assert f.help in text and f.allowed() in text, (command, f.name)
+            default = None if (command, f.name) == ("transfer", "fps") else f.default
+            assert action.default == (() if f.name == "photos" else default), (command, f.name)
+    assert {n for n, f in FIELDS.items() if "cli" in f.doors} <= seen
+
+
+@pytest.mark.parametrize("name,value,message", [
+    ("scale", 11, "scale must be an integer from 1 to 10, got 11"),
+    ("scale", 2.5, "scale must be an integer from 1 to 10, got 2.5"),
+    ("scale", True, "scale must be an integer from 1 to 10, got True"),
+    ("frames", 301, "frames must be an integer from 2 to 300, got 301"),
+    ("fps", 0, "fps must be an integer from 1 to 60 fps, got 0"),
+    ("output_size", 300, "output_size must be one of 1024, 512, 256, 128, 64, got 300"),
+    ("curve", "zigzag", "curve must be one of linear, ease, loop, got 'zigzag'"),
+    ("truncation", float("nan"), "truncation must be a number from 0 to 1, got nan"),
+    ("paste_back", "maybe", "paste_back must be one of auto, on, off, got 'maybe'"),
+])
+def test_field_checks_name_field_value_and_what_is_allowed(name, value, message):
+    with pytest.raises(OptionError) as e:
+        FIELDS[name].check(value)
+    assert str(e.value) == message
+
+
+def test_field_checks_take_what_widgets_send():
+    assert FIELDS["scale"].check(5.0) == 5 and isinstance(FIELDS["scale"].check(5.0), int)
+    assert FIELDS["radius"].check(2) == 2.0
+    assert FIELDS["fps"].check(None, optional=True) is None
+
+
+def test_from_cog_picks_the_request_and_names_files_by_role():
+    req = from_cog({"image": "/tmp/tmpab12file.jpg"})
+    assert isinstance(req, Animate) and req.names == {"image": "the photo"}
+    assert (req.micromotion, req.scale, req.frames) == ("eyesClose", 5, 100)
+    req = from_cog({"image": "/tmp/a.jpg", "driving_video": "/tmp/b.mp4", "scale": 10})
+    assert isinstance(req, Transfer) and req.strength == 2.0  # 5 is the driver's own amplitude
+    assert req.names["driving_video"] == "the driving clip"
+    req = from_cog({"mode": "circle", "seeds": "1,2", "frames": 12})
+    assert isinstance(req, LatentVideo) and (req.mode, req.frames) == ("circle", 12)
+    with pytest.raises(OptionError, match="mode must be one of animate, walk"):
+        from_cog({"mode": "spiral"})
