@@ -11,7 +11,7 @@ PHOTO ?= examples/astronaut.jpg
 MOTION ?= smile
 SYNTHETIC ?=
 
-.PHONY: predict sample demo test bench cuda-check clean
+.PHONY: predict sample demo test bench cuda-check gpu-check clean
 
 $(STAMP): requirements.txt requirements-app.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -57,6 +57,11 @@ bench: $(STAMP)
 
 cuda-check: $(STAMP)
 	tools/compile_check_cuda.sh
+
+# On a machine with a GPU: build and verify the CUDA ops, run the CUDA tests, time the video,
+# inversion and text anchors on full-size synthetic weights (one table). Without one: says so.
+gpu-check: $(STAMP)
+	$(BIN)/python tools/gpu_check.py
 
 clean:
 	rm -rf $(VENV) $(COG016) $(OUT) .pytest_cache

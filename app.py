@@ -1,19 +1,23 @@
-"""Gradio page: a face photo and a motion (a preset, words, a clip or a timeline) → a video;
-a motion-transfer tab and a latent-video tab. Its widgets are built from the request table
-(``micromotion.fields``: labels, defaults, limits, choices, help) and each button maps them
-to a request served by ``micromotion.serving`` — the same as the Cog door and the CLI.
+"""Gradio page: a face photo and a motion (a preset, words, a clip, a direction file or a
+timeline) → a video; a motion-transfer tab and a latent-video tab. Its widgets are built from
+the request table (``micromotion.fields``: labels, defaults, limits, choices, help) and each
+button maps them to a request served by ``micromotion.serving`` — as the Cog door and the CLI
+do. Soon after a click the first, middle and last frames show; long stages say how long is
+left; every error is the product's own sentence, kept until dismissed.
 
     python app.py                          # http://127.0.0.1:7860 (GRADIO_SERVER_PORT to change)
     MICROMOTION_SYNTHETIC=1 python app.py  # synthetic weights: abstract patterns, not faces
 """
 from __future__ import annotations
 
-import contextlib
 import inspect
 import os
+import queue
+import threading
+import time
 import traceback
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import gradio as gr
 
@@ -24,10 +28,17 @@ from micromotion.fields import FIELDS, KINDS
 from micromotion.models import Models
 from micromotion.request import Animate, LatentVideo, Transfer
 
-EXAMPLES = sorted(str(p) for p in (Path(__file__).parent / "examples").glob("*.jpg"))
-SOURCES = ("preset", "text", "video", "file", "timeline")
-TIMELINE_HEADERS = ["motion", "strength", "start", "end", "curve"]
-TIMELINE_EXAMPLE = [["smile", 5, 0, 40, "ease"], ["headsTurn", 3, 40, 99, "linear"]]
+HERE = Path(__file__).parent / "examples"
+ASTRONAUT, VAN_GOGH, DRIVE = (str(HERE / n) for n in ("astronaut.jpg", "van_gogh.jpg",
+                                                       "drive.mp4"))
+SOURCES = {"preset": "A published motion", "text": "Words", "video": "A clip",
+           "file": "A direction file", "timeline": "A timeline"}
+TIMELINE_HEADERS = ["motion", "strength", "start %", "end %", "curve"]
+TIMELINE_EXAMPLE = [["smile", 5, 0, 40, "ease"], ["headsTurn", 3, 40, 100, "linear"]]
+STAGES = {"align": "Finding the face", "invert": "Inverting the photo",
+          "anchors": "Optimising the text anchors", "direction": "Finding the direction",
+          "equalise": "Spacing the circle's steps", "render": "Rendering the video"}
+CSS = ".status p { margin: 0; }"
 
 
 class Page:
@@ -36,13 +47,74 @@ class Page:
     def __init__(self, models: Models):
         self.models, self.outputs = models, serving.Outputs()
 
-    def serve(self, req, progress: gr.Progress) -> tuple[str, serving.Result, str]:
-        """(the video, the result, how it was made and what was chosen, in words)."""
-        with page_errors(), self.outputs.request(serving.file_name(req)) as out:
-            result = serving.serve(req, self.models, out,
-                                   lambda stage, i, n: progress(i / max(n, 1), desc=stage))
-        info = "Made with " + serving.describe(result)
-        return str(result.video), result, "\n".join([info] + [f"Note: {n}" for n in result.notes])
+    def stream(self, req) -> Iterator[tuple[str, object]]:
+        """Serve ``req`` in a worker thread → ("status", text), ("preview", frames) as they
+        come, then ("done", result); a user's error → ``gr.Error`` (kept until dismissed)."""
+        events: queue.Queue = queue.Queue()
+
+        def work():
+            try:
+                with self.outputs.request(serving.file_name(req)) as out:
+                    events.put(("done", serving.serve(
+                        req, self.models, out, lambda *p: events.put(("progress", p)),
+                        preview=lambda frames: events.put(("preview", frames)))))
+            except BaseException as exc:  # handed to the page's thread below
+                events.put(("error", exc))
+
+        threading.Thread(target=work, daemon=True).start()
+        clock = Clock()
+        while True:
+            kind, value = events.get()
+            if kind == "progress":
+                if clock.due(*value):
+                    yield "status", clock.text(*value)
+            elif kind == "error":
+                raise page_error(value)
+            else:
+                yield kind, value
+                if kind == "done":
+                    return
+
+
+class Clock:
+    """Progress in words: the stage, how far, and (for long stages) about how long is left."""
+
+    def __init__(self):
+        self.started: dict[str, float] = {}
+        self.shown = 0.0
+
+    def due(self, stage: str, done: int, total: int) -> bool:
+        """Whether to show this step (at most four times a second, and every stage's end)."""
+        now = time.monotonic()
+        self.started.setdefault(stage, now)
+        if done >= total or now - self.shown > 0.25:
+            self.shown = now
+            return True
+        return False
+
+    def text(self, stage: str, done: int, total: int) -> str:
+        name = STAGES.get(stage, stage)
+        if total <= 1:
+            return f"{name}…"
+        elapsed = time.monotonic() - self.started[stage]
+        left = elapsed / done * (total - done) if done else None
+        eta = f" — about {_duration(left)} left" if left and elapsed > 2 else ""
+        return f"{name}: {done} of {total}{eta}"
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(1, round(seconds))
+    return f"{seconds // 60} min {seconds % 60} s" if seconds >= 60 else f"{seconds} s"
+
+
+def page_error(exc: BaseException) -> gr.Error:
+    """A user's error → its own sentence; a bug → a short note (the trace in the log). Both
+    stay on the page until dismissed."""
+    if isinstance(exc, (MicromotionError, stylegan2.CheckpointError)):
+        return gr.Error(str(exc), duration=None, title="That did not work")
+    traceback.print_exception(exc)
+    return gr.Error(f"Something went wrong on our side ({type(exc).__name__}: {exc}).",
+                    duration=None)
 
 
 def widget(name: str, **overrides) -> gr.components.Component:
@@ -62,77 +134,129 @@ def widget(name: str, **overrides) -> gr.components.Component:
     return gr.Textbox(**props)
 
 
-def endpoint(names: list[str], handle: Callable) -> Callable:
-    """A click handler taking the widgets of ``names`` in that order (its API parameters carry
-    the fields' names) → ``handle(values by name, progress)``."""
+def endpoint(names: list[str], handle: Callable[[dict, dict], Iterator]) -> Callable:
+    """A click handler taking the raw values of the widgets ``names`` in that order (its API
+    parameters carry the fields' names) → ``handle(values, file names)``. Uploads arrive
+    unprocessed, so a file that is not what it should be reaches the product's own checks
+    (and messages name it by the name it was uploaded with)."""
     def fn(*args):
-        return handle(dict(zip(names, args[:-1])), args[-1])
+        values, names_of = {}, {}
+        for name, value in zip(names, args):
+            values[name], upload_name = _upload(value)
+            if upload_name:
+                names_of[name] = upload_name
+        yield from handle(values, names_of)
 
-    params = [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in names]
-    fn.__signature__ = inspect.Signature(params + [inspect.Parameter(
-        "progress", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=gr.Progress())])
+    fn.__signature__ = inspect.Signature(
+        [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in names])
     return fn
 
 
-@contextlib.contextmanager
-def page_errors():
-    """User errors → their sentence on the page; a bug → a short note (the trace in the log)."""
-    try:
-        yield
-    except (MicromotionError, stylegan2.CheckpointError) as exc:
-        raise gr.Error(str(exc)) from None
-    except Exception as exc:  # keep the page alive and say so
-        traceback.print_exc()
-        raise gr.Error(f"Something went wrong on our side ({type(exc).__name__}: {exc}).") from None
+def _upload(value) -> tuple[object, str | None]:
+    """A raw upload (Gradio's file data; a video's inside ``video``) → (its path, its name)."""
+    if isinstance(value, dict) and isinstance(value.get("video"), dict):
+        value = value["video"]
+    if isinstance(value, dict) and "path" in value:
+        return value["path"], value.get("orig_name") or Path(value["path"]).name
+    return value, None
 
 
-def timeline_text(rows) -> str:
-    """The timeline table's rows (motion, strength, start, end, curve) → cue text."""
-    rows = rows.values.tolist() if hasattr(rows, "values") else (rows or [])
+def timeline_text(table, frames: int) -> str:
+    """The timeline table's rows (motion, strength, start %, end %, curve) → cue text in
+    percent of the video, so the cues follow the frame count."""
+    rows = table["data"] if isinstance(table, dict) else (table or [])
     cues = []
-    for row in rows:
+    for k, row in enumerate(rows):
         motion, strength, start, end, curve = (list(row) + [""] * 5)[:5]
-        if str(motion).strip():
-            cues.append(f"{str(motion).strip()}:{strength or 5}:{int(start or 0)}-{int(end)}"
-                        f":{curve or 'linear'}" if str(end).strip() else
-                        f"{str(motion).strip()}:{strength or 5}")
+        if not str(motion).strip():
+            continue
+        try:
+            start, end = (round(float(p)) for p in (start or 0, end if str(end).strip() else 100))
+        except ValueError:
+            raise gr.Error(f"row {k + 1} of the timeline: start and end are percent of the "
+                           f"video (numbers from 0 to 100)", duration=None) from None
+        cues.append(f"{str(motion).strip()}:{strength or 5}:{start}%-{end}%:{curve or 'linear'}")
+    if not cues:
+        raise gr.Error("The timeline is empty: give each row a motion (e.g. smile).",
+                       duration=None)
     return "; ".join(cues)
 
 
-def animate(page: Page, v: dict, progress: gr.Progress):
-    """One request from the Micromotion tab → (video, aligned face, anchor images, info)."""
+def results(page: Page, req, outputs: dict, finish: Callable) -> Iterator[dict]:
+    """Status, preview and then the finished outputs, as the request is served; an error
+    also stays in the status line."""
+    yield {outputs["status"]: "Starting…", outputs["preview"]: None, outputs["video"]: None,
+           outputs["info"]: ""}
+    shown = None  # the preview, given again with the results (an API call sees only those)
+    try:
+        for kind, value in page.stream(req):
+            if kind == "status":
+                yield {outputs["status"]: value}
+            elif kind == "preview":
+                shown = list(zip(value, ("first", "middle", "last")))
+                yield {outputs["preview"]: shown,
+                       outputs["status"]: "Preview ready: rendering the video…"}
+            else:
+                yield {outputs["status"]: "Done.", outputs["info"]: describe(value),
+                       outputs["preview"]: shown, **finish(value)}
+    except gr.Error as exc:
+        yield {outputs["status"]: f"**Not made:** {exc.message}"}
+        raise
+
+
+def describe(result: serving.Result) -> str:
+    """How it was made, and what was chosen for the user, as Markdown."""
+    notes = "".join(f"\n- {n}" for n in result.notes)
+    return f"**Made with** {serving.describe(result)}." + (f"\n\n**Chosen for you:**{notes}"
+                                                           if notes else "")
+
+
+def animate(page: Page, v: dict, names: dict, outputs: dict) -> Iterator[dict]:
+    """One request from the Micromotion tab."""
     source = v.pop("source")
+    if v["image"] is None:
+        raise gr.Error("Upload a photo with a face first, or pick an example below it.",
+                       duration=None)
+    missing = {"video": "anchor_video", "file": "direction_file"}.get(source)
+    if missing and not v[missing]:
+        raise gr.Error(f"Upload {FIELDS[missing].role.replace('the ', 'a ')}, or pick another "
+                       f"source.", duration=None)
     v["text_template"] = v["text_template"] if source == "text" else ""
     v["anchor_video"] = v["anchor_video"] if source == "video" else None
     v["direction_file"] = v["direction_file"] if source == "file" else None
-    v["timeline"] = timeline_text(v["timeline"]) if source == "timeline" else ""
-    if source == "video" and not v["anchor_video"]:
-        raise gr.Error("Upload a short clip of one face doing the motion, or pick another source.")
-    video, result, info = page.serve(Animate(**v), progress)
-    anchors = list(result.anchor_images) if result.anchor_images is not None else []
-    return video, result.aligned.image, anchors, info
+    v["timeline"] = timeline_text(v["timeline"], v["frames"]) if source == "timeline" else ""
+
+    def finish(r):
+        captions = serving.anchor_captions(r.direction)
+        anchors = list(zip(r.anchor_images, captions)) if r.anchor_images is not None else []
+        return {outputs["video"]: str(r.video), outputs["aligned"]: r.aligned.image,
+                outputs["anchors"]: gr.update(value=anchors, visible=bool(anchors))}
+
+    yield from results(page, Animate(**v, names=names), outputs, finish)
 
 
-def transfer(page: Page, v: dict, progress: gr.Progress):
-    """One motion-transfer request → (video, info)."""
+def transfer(page: Page, v: dict, names: dict, outputs: dict) -> Iterator[dict]:
+    """One motion-transfer request."""
+    if v["image"] is None or not v["driving_video"]:
+        raise gr.Error("Upload the photo whose face will move and a clip of the driving face "
+                       "(or pick an example).", duration=None)
     if v.pop("keep_fps"):
         v["fps"] = None
-    video, _, info = page.serve(Transfer(**v), progress)
-    return video, info
+    yield from results(page, Transfer(**v, names=names), outputs,
+                       lambda r: {outputs["video"]: str(r.video)})
 
 
-def latent(page: Page, v: dict, progress: gr.Progress):
-    """One latent-video request → (video, info)."""
-    video, _, info = page.serve(LatentVideo(**v), progress)
-    return video, info
+def latent(page: Page, v: dict, names: dict, outputs: dict) -> Iterator[dict]:
+    """One latent-video request."""
+    yield from results(page, LatentVideo(**v, names=names), outputs,
+                       lambda r: {outputs["video"]: str(r.video)})
 
 
 def build(page: Page) -> gr.Blocks:
     with gr.Blocks(title="micromotion", delete_cache=(600, 3600)) as demo:
-        gr.Markdown("# micromotion\nOne face photo → a video of that face moving: a published "
-                    "micromotion, one you describe in words, or one you show in a clip."
-                    + ("\n\n**Synthetic weights**: the models are random, so the video shows "
-                       "abstract patterns, not faces." if page.models.synthetic else ""))
+        gr.Markdown("### micromotion — one face photo → a video of that face moving"
+                    + (" · *synthetic weights: abstract patterns, not faces*"
+                       if page.models.synthetic else ""))
         with gr.Tab("Micromotion"):
             micromotion_tab(page)
         with gr.Tab("Motion transfer"):
@@ -142,85 +266,131 @@ def build(page: Page) -> gr.Blocks:
     return demo
 
 
-def photo(name: str = "image", label: str | None = None) -> gr.Image:
-    return gr.Image(type="filepath", label=label or FIELDS[name].label, sources=["upload"])
+def photo(label: str | None = None) -> gr.Image:
+    return gr.Image(type="filepath", label=label or FIELDS["image"].label, sources=["upload"],
+                    height=260)
 
 
 def clip(name: str) -> gr.Video:
-    return gr.Video(label=FIELDS[name].label, sources=["upload"])
+    return gr.Video(label=FIELDS[name].label, sources=["upload"], height=200)
+
+
+def status() -> gr.Markdown:
+    """The line under the button: what is happening, how long is left, or what went wrong."""
+    return gr.Markdown("First a preview shows, then the video.", elem_classes="status")
+
+
+def output_column(extra: Callable[[], dict] | None = None) -> dict:
+    """The right-hand column: preview, the video, how it was made (and ``extra``)."""
+    out = {"preview": gr.Gallery(label="Preview: first, middle and last frames", columns=3,
+                                 height=180, object_fit="contain"),
+           "video": gr.Video(label="Video", autoplay=True, loop=True, height=360),
+           "info": gr.Markdown()}
+    if extra is not None:
+        out.update(extra())
+    return out
+
+
+def click(button: gr.Button, line: gr.Markdown, inputs: dict, outputs: dict, handle,
+          api_name: str) -> None:
+    names = list(inputs)
+    outputs = {"status": line, **outputs}
+    button.click(endpoint(names, lambda v, n: handle(v, n, outputs)), list(inputs.values()),
+                 list(outputs.values()), api_name=api_name, concurrency_limit=1,
+                 preprocess=False, show_progress="hidden")
 
 
 def micromotion_tab(page: Page) -> None:
     with gr.Row():
-        with gr.Column():
+        with gr.Column(scale=5, min_width=320):
             w = {"image": photo()}
-            if EXAMPLES:
-                gr.Examples(EXAMPLES, inputs=w["image"], label="Example photos")
-            w["source"] = gr.Radio(list(SOURCES), value="preset", label="Motion from")
-            w["micromotion"] = widget("micromotion")
-            w["text_template"] = widget("text_template", value="a person with {degree} smile")
-            w["anchor_seed"] = widget("anchor_seed")
-            w["anchor_video"] = clip("anchor_video")
-            w["direction_file"] = gr.File(label=FIELDS["direction_file"].label, type="filepath")
-            w["timeline"] = gr.Dataframe(TIMELINE_EXAMPLE, headers=TIMELINE_HEADERS,
-                                         type="array", label=FIELDS["timeline"].label,
-                                         interactive=True)
-            for name in ("scale", "frames", "curve", "fps", "output_size", "side_by_side",
-                         "paste_back"):
-                w[name] = widget(name)
+            w["source"] = gr.Radio([(v, k) for k, v in SOURCES.items()], value="preset",
+                                   label="Motion from")
+            groups = {}
+            with gr.Group(visible=True) as groups["preset"]:
+                w["micromotion"] = widget("micromotion", info=None)
+            with gr.Group(visible=False) as groups["text"]:
+                w["text_template"] = widget("text_template", value="a person with {degree} smile",
+                                            info="With {degree}: CLIP anchors, minutes on a CPU")
+                w["anchor_seed"] = widget("anchor_seed", info=None)
+            with gr.Group(visible=False) as groups["video"]:
+                w["anchor_video"] = clip("anchor_video")
+            with gr.Group(visible=False) as groups["file"]:
+                w["direction_file"] = gr.File(label=FIELDS["direction_file"].label,
+                                              type="filepath", height=90)
+            with gr.Group(visible=False) as groups["timeline"]:
+                w["timeline"] = gr.Dataframe(TIMELINE_EXAMPLE, headers=TIMELINE_HEADERS,
+                                             type="array", label="Timeline (start and end in "
+                                             "percent of the video)", interactive=True)
+            w["scale"] = widget("scale", info=None)
             button = gr.Button("Generate", variant="primary")
-        with gr.Column():
-            outputs = [gr.Video(label="Micromotion", autoplay=True, loop=True),
-                       gr.Image(label="Aligned input", type="pil"),
-                       gr.Gallery(label="Anchors", columns=6, height="auto"),
-                       gr.Textbox(label="How it was made", interactive=False)]
-    button.click(endpoint(list(w), lambda v, p: animate(page, v, p)), list(w.values()), outputs,
-                 api_name="generate", concurrency_limit=1)
+            line = status()
+            with gr.Accordion("More settings", open=False):
+                for name in ("frames", "curve", "fps", "output_size", "side_by_side",
+                             "paste_back", "dtype"):
+                    w[name] = widget(name)
+            gr.Examples([[ASTRONAUT, "preset", "smile", 5], [VAN_GOGH, "preset", "aging", 4],
+                         [ASTRONAUT, "timeline", "smile", 5]],
+                        inputs=[w["image"], w["source"], w["micromotion"], w["scale"]],
+                        label="Examples (a photo and a painting)")
+        with gr.Column(scale=6, min_width=320):
+            outputs = output_column(lambda: {
+                "aligned": gr.Image(label="Aligned face", type="pil", height=200),
+                "anchors": gr.Gallery(label="Anchors (captioned with their degree or time)",
+                                      columns=6, height="auto", visible=False)})
+    w["source"].change(lambda s: [gr.update(visible=s == k) for k in groups], w["source"],
+                       list(groups.values()), api_name=False, show_progress="hidden")
+    click(button, line, w, outputs, lambda v, n, o: animate(page, v, n, o), "generate")
 
 
 def transfer_tab(page: Page) -> None:
-    gr.Markdown("The photo's face performs the motion of a face in a clip, at the clip's "
-                "timing — no training: the driver's motion, projected on its low-rank "
-                "subspace, moves the layers that carry it.")
     with gr.Row():
-        with gr.Column():
+        with gr.Column(scale=5, min_width=320):
             w = {"image": photo(), "driving_video": clip("driving_video"),
-                 "strength": widget("strength"), "neutral_frame": widget("neutral_frame"),
-                 "keep_fps": gr.Checkbox(True, label="Keep the driver's frame rate")}
-            for name in ("fps", "output_size", "side_by_side", "paste_back"):
-                w[name] = widget(name)
+                 "strength": widget("strength", info=None)}
             button = gr.Button("Transfer the motion", variant="primary")
-        with gr.Column():
-            outputs = [gr.Video(label="Transferred motion", autoplay=True, loop=True),
-                       gr.Textbox(label="How it was made", interactive=False)]
-    button.click(endpoint(list(w), lambda v, p: transfer(page, v, p)), list(w.values()),
-                 outputs, api_name="transfer", concurrency_limit=1)
+            line = status()
+            with gr.Accordion("More settings", open=False):
+                w["neutral_frame"] = widget("neutral_frame")
+                w["keep_fps"] = gr.Checkbox(True, label="Keep the driver's frame rate")
+                for name in ("fps", "output_size", "side_by_side", "paste_back", "dtype"):
+                    w[name] = widget(name)
+            gr.Examples([[ASTRONAUT, DRIVE, 1.0], [VAN_GOGH, DRIVE, 1.5]],
+                        inputs=[w["image"], w["driving_video"], w["strength"]],
+                        label="Examples (the clip was made from the astronaut photo)")
+            gr.Markdown("The photo's face performs the clip's motion at its timing — no "
+                        "training: the driver's motion, projected on its low-rank subspace, "
+                        "moves the layers that carry it.")
+        with gr.Column(scale=6, min_width=320):
+            outputs = output_column()
+    click(button, line, w, outputs, lambda v, n, o: transfer(page, v, n, o), "transfer")
 
 
 def latent_tab(page: Page) -> None:
-    gr.Markdown("Videos that need no motion: a **walk** through generated faces (seeds), "
-                "**coarse** or **fine** style mixing (one face whose pose and expression, or "
-                "hair and colours, follow a walk) and a **circle**, a seamless loop at an even "
-                "pace. A photo, if given, starts the walk or is the face held or circled.")
     with gr.Row():
-        with gr.Column():
-            w = {"mode": widget("mode", choices=KINDS, value="walk"),
-                 "image": photo(label="Face photo (optional)")}
-            for name in ("seeds", "interpolation", "frames_per_segment", "loop", "source_seed",
-                         "radius", "frames", "truncation", "fps", "output_size"):
-                w[name] = widget(name)
+        with gr.Column(scale=5, min_width=320):
+            w = {"mode": gr.Radio(list(KINDS), value="walk", label=FIELDS["mode"].label,
+                                  info="a walk through seeds, coarse or fine style mixing, "
+                                       "or an equal-step circle"),
+                 "image": photo("Face photo (optional)"), "seeds": widget("seeds")}
             button = gr.Button("Make the video", variant="primary")
-        with gr.Column():
-            outputs = [gr.Video(label="Latent video", autoplay=True, loop=True),
-                       gr.Textbox(label="How it was made", interactive=False)]
-    button.click(endpoint(list(w), lambda v, p: latent(page, v, p)), list(w.values()), outputs,
-                 api_name="latent_video", concurrency_limit=1)
+            line = status()
+            with gr.Accordion("More settings", open=False):
+                for name in ("interpolation", "frames_per_segment", "loop", "source_seed",
+                             "radius", "frames", "truncation", "fps", "output_size", "dtype"):
+                    w[name] = widget(name)
+            gr.Examples([["walk", None, "1-4"], ["circle", ASTRONAUT, "1,2"],
+                         ["coarse", VAN_GOGH, "5-8"]],
+                        inputs=[w["mode"], w["image"], w["seeds"]], label="Examples")
+        with gr.Column(scale=6, min_width=320):
+            outputs = output_column()
+    click(button, line, w, outputs, lambda v, n, o: latent(page, v, n, o), "latent_video")
 
 
 def main() -> None:
     page = Page(Models.for_serving())
     build(page).queue(default_concurrency_limit=1).launch(
-        server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"))
+        server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"), css=CSS)
 
 
 if __name__ == "__main__":

@@ -84,7 +84,7 @@ class Predictor(BasePredictor):
             default=False,
         ),
         timeline: str = Input(
-            description="Or compose motions: cues MOTION:STRENGTH:START-END:CURVE (START and END are frames), e.g. 'smile:5:0-40:ease; headsTurn:3:40-99' (MOTION a preset, or text:... with {degree}).",
+            description="Or compose motions: cues MOTION:STRENGTH:START-END:CURVE, START and END frames or percent of the video, e.g. 'smile:5:0%-40%:ease; headsTurn:3:40%-100%' (MOTION a preset, or text:... with {degree}).",
             default="",
         ),
         driving_video: Optional[Path] = Input(
@@ -94,6 +94,11 @@ class Predictor(BasePredictor):
         paste_back: str = Input(
             description="Put the moving face back into the photo (auto: when the photo is larger than the face's crop).",
             choices=["auto", "on", "off"],
+            default="auto",
+        ),
+        dtype: str = Input(
+            description="Precision: auto (bf16 where a measurement at start-up shows it faster on this machine, else fp32), fp32 or bf16 (about 1 level of 255 off).",
+            choices=["auto", "fp32", "bf16"],
             default="auto",
         ),
         mode: str = Input(

@@ -25,14 +25,15 @@ from .samples import parse_seeds, render_seeds
 DEFAULT_CHECKPOINT = "weights/stylegan2-ffhq-config-f.pt"
 ANIMATE = ("micromotion", "scale", "text_template", "anchor_seed", "anchor_video",
            "direction_file", "timeline", "frames", "fps", "curve", "output_size",
-           "side_by_side", "paste_back", "degrees", "steps", "loss_res", "anchor_frames", "rank")
+           "side_by_side", "paste_back", "degrees", "steps", "loss_res", "anchor_frames", "rank",
+           "dtype")
 ANCHORS = ("text_template", "anchor_seed", "anchor_video", "degrees", "steps", "loss_res",
-           "anchor_frames", "rank")
+           "anchor_frames", "rank", "dtype")
 TRANSFER = ("strength", "neutral_frame", "neutral_image", "fps", "output_size", "side_by_side",
-            "paste_back", "rank", "layers", "smoothing", "frames", "curve")
+            "paste_back", "rank", "layers", "smoothing", "frames", "curve", "dtype")
 LATENT = ("image", "photos", "seeds", "interpolation", "frames_per_segment", "loop",
           "source_seed", "radius", "frames", "truncation", "fps", "output_size", "layers",
-          "measure_res")
+          "measure_res", "dtype")
 
 
 def add_fields(parser: argparse.ArgumentParser, names, defaults: dict | None = None) -> None:
@@ -120,7 +121,6 @@ def _models_options() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
     p.add_argument("--encoder", default="restyle_psp", choices=["restyle_psp", "restyle_e4e", "e4e"])
     p.add_argument("--weights", default=None, help="weights folder (default $MICROMOTION_WEIGHTS or weights/)")
-    p.add_argument("--bf16", action="store_true", help="bf16 on the CPU: ~2× faster, ~1 level of error")
     p.add_argument("--no-fetch", action="store_true",
                    help="never download missing weights (default: fetch them on first use)")
     p.add_argument("--synthetic", action="store_true",
@@ -133,8 +133,6 @@ def _request(kind: type, args, names) -> object:
 
 
 def _load(args):
-    import torch
-
     from .models import Models
     if args.synthetic:
         print("note: synthetic weights (seeded random models): the video shows abstract "
@@ -144,7 +142,6 @@ def _load(args):
         with _bars("B") as progress:
             models = Models.load(args.weights, args.encoder, fetch=not args.no_fetch,
                                  progress=progress)
-    models.dtype = torch.bfloat16 if args.bf16 else None
     return models
 
 
@@ -174,7 +171,7 @@ def _serve(req, args, out: Path, gif=None):
     models = _load(args)
     with _bars() as progress:
         result = serving.serve(req, models, out, progress, gif)
-    for note in result.notes:
+    for note in [models.precision_note] * (req.dtype == "auto") + result.notes:
         print(f"note: {note}", file=sys.stderr)
     print(f"made with {serving.describe(result)}", file=sys.stderr)
     print(result.video)
@@ -218,7 +215,7 @@ def _direction(args) -> int:
     req = check_animate(_request(Animate, args, ANCHORS), need_image=False)
     motion = request_motions(req)[0]
     models = _load(args)
-    with _bars() as progress:
+    with _bars() as progress, models.precision(req.dtype):
         d, images = motion.make(models, progress)
     _save_direction(d, images, args.out)
     return 0

@@ -120,15 +120,18 @@ _FIELDS = [
           "back the video has the photo's size instead.", "Size",
           choices=(1024, 512, 256, 128, 64), unit="px"),
     Field("side_by_side", bool, False, "Put the photo beside the motion.", "Side by side"),
-    Field("timeline", str, "", "Or compose motions: cues MOTION:STRENGTH:START-END:CURVE "
-          "(START and END are frames), e.g. 'smile:5:0-40:ease; headsTurn:3:40-99' (MOTION a "
-          "preset, or text:... with {degree}).", "Timeline"),
+    Field("timeline", str, "", "Or compose motions: cues MOTION:STRENGTH:START-END:CURVE, "
+          "START and END frames or percent of the video, e.g. 'smile:5:0%-40%:ease; "
+          "headsTurn:3:40%-100%' (MOTION a preset, or text:... with {degree}).", "Timeline"),
     Field("driving_video", Path, None, "Motion transfer: a clip of one face; the photo's "
           "face performs its motion at its timing.", "Driving clip",
           role="the driving clip"),
     Field("paste_back", str, "auto", "Put the moving face back into the photo (auto: when "
           "the photo is larger than the face's crop).", "Paste back into the photo",
           choices=("auto", "on", "off")),
+    Field("dtype", str, "auto", "Precision: auto (bf16 where a measurement at start-up shows "
+          "it faster on this machine, else fp32), fp32 or bf16 (about 1 level of 255 off).",
+          "Precision", choices=("auto", "fp32", "bf16")),
     Field("mode", str, "animate", "animate: the photo's face does the micromotion. Latent "
           "videos: walk (through seeds), coarse or fine (style mixing), circle (an "
           "equal-step loop).", "Kind", choices=("animate",) + KINDS),

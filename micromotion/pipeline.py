@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -36,6 +37,9 @@ from .request import (Animate, LatentVideo, Transfer, check_animate, check_laten
 from .timeline import composed_path
 from .transfer import MotionOffsets, driver_latents, motion_offsets, smooth
 from .video import read_frames
+
+PREVIEW_SIZE = 256
+Preview = Callable[[np.ndarray], None]  # preview(uint8 [3, S, S, 3]): before the video renders
 
 
 @dataclass
@@ -85,8 +89,8 @@ def invert(models: Models, image: ImageSource, name: str | None = None,
 
 
 def animate(models: Models, req: Animate, out: str | os.PathLike,
-            gif: str | os.PathLike | None = None,
-            progress: Progress | None = None) -> Animation:
+            gif: str | os.PathLike | None = None, progress: Progress | None = None,
+            preview: Preview | None = None) -> Animation:
     """The photo's face performing the request's motion → mp4 at ``out`` (and a GIF). The
     defaults reproduce the original: 100 frames of w + i/100·5·d at 30 fps, 1024 px — pasted
     back into the photo when it is larger than the face's crop."""
@@ -105,13 +109,14 @@ def animate(models: Models, req: Animate, out: str | os.PathLike,
         direction = made[0][0]
         latents = latent_path(inv.wplus, direction.vector.to(inv.wplus.device), req.scale,
                               req.frames, req.curve)
-    video, notes = _render_onto(models, inv.aligned, latents, out, req, gif, progress)
+    video, notes = _render_onto(models, inv.aligned, latents, out, req, gif, progress, preview)
     return Animation(video, inv.aligned, direction,
                      np.concatenate(images) if images else None, notes)
 
 
 def transfer_clip(models: Models, req: Transfer, out: str | os.PathLike,
-                  progress: Progress | None = None) -> Transferred:
+                  progress: Progress | None = None,
+                  preview: Preview | None = None) -> Transferred:
     """The photo's face performs the driving clip's motion: its frames at ``req.fps`` (None:
     the clip's own rate), each offset from the neutral frame → one output frame, at the
     driver's timing."""
@@ -126,11 +131,13 @@ def transfer_clip(models: Models, req: Transfer, out: str | os.PathLike,
                      f"{clip.fps:.3g} fps, so its timing is kept")
     motion = _offsets(smooth(latents, req.smoothing), req.neutral_frame, req, progress)
     path = inv.wplus + req.strength * motion.offsets
-    return _transferred(models, req, inv, motion, path, out, clip.fps, name, notes, progress)
+    return _transferred(models, req, inv, motion, path, out, clip.fps, name, notes, progress,
+                        preview)
 
 
 def transfer_photos(models: Models, req: Transfer, out: str | os.PathLike,
-                    progress: Progress | None = None) -> Transferred:
+                    progress: Progress | None = None,
+                    preview: Preview | None = None) -> Transferred:
     """The motion between two photos of the driver — ``neutral_image`` at rest,
     ``driving_video`` a photo mid-motion — on the photo's face, ``frames`` frames along
     ``curve``, like a preset."""
@@ -142,11 +149,12 @@ def transfer_photos(models: Models, req: Transfer, out: str | os.PathLike,
     motion = _offsets(latents, 0, req, progress)
     path = latent_path(inv.wplus, motion.offsets[1], req.strength, req.frames, req.curve)
     return _transferred(models, req, inv, motion, path, out, req.fps or 30, "image", [],
-                        progress)
+                        progress, preview)
 
 
 def transfer_latents(models: Models, req: Transfer, out: str | os.PathLike,
-                     progress: Progress | None = None) -> Transferred:
+                     progress: Progress | None = None,
+                     preview: Preview | None = None) -> Transferred:
     """The driver given as W+ ``[T, L, D]`` in ``req.driving_video`` (e.g. planted latents),
     one output frame each at ``req.fps`` (None: 30)."""
     req = check_transfer(req)
@@ -154,7 +162,7 @@ def transfer_latents(models: Models, req: Transfer, out: str | os.PathLike,
     latents = smooth(req.driving_video.to(inv.wplus), req.smoothing)
     motion = _offsets(latents, req.neutral_frame, req, progress)
     return _transferred(models, req, inv, motion, inv.wplus + req.strength * motion.offsets,
-                        out, req.fps or 30, "latents", [], progress)
+                        out, req.fps or 30, "latents", [], progress, preview)
 
 
 def _offsets(latents: torch.Tensor, neutral: int, req: Transfer,
@@ -167,9 +175,10 @@ def _offsets(latents: torch.Tensor, neutral: int, req: Transfer,
 
 def _transferred(models: Models, req: Transfer, inv: Inversion, motion: MotionOffsets,
                  path: torch.Tensor, out, fps: float, driver: str, notes: list[str],
-                 progress: Progress | None) -> Transferred:
+                 progress: Progress | None, preview: Preview | None) -> Transferred:
     """The tail every transfer shares: render the target's path, say how it was made."""
-    video, render_notes = _render_onto(models, inv.aligned, path, out, req, None, progress, fps)
+    video, render_notes = _render_onto(models, inv.aligned, path, out, req, None, progress,
+                                       preview, fps)
     meta = {"source": "transfer", "driver": driver, "fps": fps, "frames": len(path),
             "layers": motion.layers, "energy": [round(e, 4) for e in motion.energy],
             "rank": motion.rank, "smoothing": req.smoothing}
@@ -178,7 +187,7 @@ def _transferred(models: Models, req: Transfer, inv: Inversion, motion: MotionOf
 
 def _render_onto(models: Models, aligned: AlignedFace, latents: torch.Tensor, out,
                  req: Animate | Transfer, gif, progress: Progress | None,
-                 fps: float | None = None) -> tuple[Path, list[str]]:
+                 preview: Preview | None, fps: float | None = None) -> tuple[Path, list[str]]:
     """Render the face's path, pasted back into its photo and beside it as ``req`` asks →
     (the video, the notes of what was chosen for the user)."""
     paste = paste_for(aligned, {"auto": None, "on": True, "off": False}[req.paste_back])
@@ -186,7 +195,7 @@ def _render_onto(models: Models, aligned: AlignedFace, latents: torch.Tensor, ou
     if req.side_by_side:
         left = np.asarray(aligned.photo if paste else aligned.image)
     video = render_latents(models, latents, out, fps or req.fps, req.output_size, left, gif,
-                           paste, progress)
+                           paste, progress, preview=preview)
     notes = list(aligned.notes)
     if paste is not None:
         h, w = paste.photo.shape[:2]
@@ -194,6 +203,16 @@ def _render_onto(models: Models, aligned: AlignedFace, latents: torch.Tensor, ou
                                 f"{w}×{h} (the face was rendered at {req.output_size} px); "
                                 f"paste_back off gives a {req.output_size} px square"]
     return video, notes
+
+
+@torch.no_grad()
+def preview_frames(models: Models, latents: torch.Tensor) -> np.ndarray:
+    """The first, middle and last frames of a path W+ ``[T, L, D]`` → ``uint8 [3, S, S, 3]``,
+    S = ``PREVIEW_SIZE``: what the motion will do, in a fraction of the video's time."""
+    picked = latents[[0, len(latents) // 2, len(latents) - 1]]
+    return np.concatenate(list(render_frames(models.generator, picked, 3,
+                                             min(PREVIEW_SIZE, models.generator.size),
+                                             models.dtype)))
 
 
 def paste_for(aligned: AlignedFace, paste_back: bool | None = None) -> PasteBack | None:
@@ -210,10 +229,13 @@ def paste_for(aligned: AlignedFace, paste_back: bool | None = None) -> PasteBack
 def render_latents(models: Models, latents: torch.Tensor, out: str | os.PathLike,
                    fps: float = 30, size: int | None = None, left: np.ndarray | None = None,
                    gif: str | os.PathLike | None = None, paste: PasteBack | None = None,
-                   progress: Progress | None = None, batch_size: int = 4) -> Path:
+                   progress: Progress | None = None, batch_size: int = 4,
+                   preview: Preview | None = None) -> Path:
     """W+ ``[T, n_latent, style_dim]``, a frame each → an mp4 at ``out`` (batched, at
     ``size`` px or the generator's), pasted back into the photo with ``paste``, beside
-    ``left``."""
+    ``left``. ``preview`` first gets the first, middle and last frames at ``PREVIEW_SIZE``."""
+    if preview is not None:
+        preview(preview_frames(models, latents))
     size = None if size is None else min(size, models.generator.size)
     batches = render_frames(models.generator, latents, batch_size, size, models.dtype,
                             lambda i, n: report(progress, "render", i, n))
@@ -221,13 +243,13 @@ def render_latents(models: Models, latents: torch.Tensor, out: str | os.PathLike
 
 
 def latent_video(models: Models, req: LatentVideo, out: str | os.PathLike,
-                 gif: str | os.PathLike | None = None,
-                 progress: Progress | None = None) -> LatentAnimation:
+                 gif: str | os.PathLike | None = None, progress: Progress | None = None,
+                 preview: Preview | None = None) -> LatentAnimation:
     """A latent video (walk, style mixing or circle) → mp4 at ``out``."""
     req = check_latent(req, models.generator.n_latent)
     latents, meta, aligned = latent_video_path(models, req, progress)
     video = render_latents(models, latents, out, req.fps, req.output_size, gif=gif,
-                           progress=progress)
+                           progress=progress, preview=preview)
     return LatentAnimation(video, latents, meta, aligned,
                            [n for a in aligned for n in a.notes])
 

@@ -53,7 +53,9 @@ def check_curve(curve: str) -> None:
 
 def latent_path(w: torch.Tensor, direction: torch.Tensor, strength: float = 5.0,
                 n_frames: int = 100, curve: str = "linear") -> torch.Tensor:
-    """w ``[L, D]`` or ``[1, L, D]`` and direction ``[L, D]`` → W+ ``[n_frames, L, D]``."""
+    """w ``[L, D]`` or ``[1, L, D]`` and direction ``[L, D]`` → W+ ``[n_frames, L, D]``
+    (``strength``'s limits are the request's; here it only has to be a number)."""
+    check_number("strength", strength, -math.inf, math.inf)
     if w.numel() != direction.numel():
         raise OptionError(f"latent {list(w.shape)} and direction {list(direction.shape)} differ "
                           f"in size: they must come from the same generator")

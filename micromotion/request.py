@@ -48,6 +48,7 @@ class Animate:
     loss_res: int = _d("loss_res")
     anchor_frames: int = _d("anchor_frames")
     rank: int = _d("rank")
+    dtype: str = _d("dtype")
     names: dict[str, str] = field(default_factory=dict)  # file fields → what the user called them
 
 
@@ -69,6 +70,7 @@ class Transfer:
     smoothing: float = _d("smoothing")
     frames: int = _d("frames")  # with neutral_image
     curve: str = _d("curve")  # with neutral_image
+    dtype: str = _d("dtype")
     names: dict[str, str] = field(default_factory=dict)
 
 
@@ -92,6 +94,7 @@ class LatentVideo:
     output_size: int = _d("output_size")
     layers: str | Sequence[int] = _d("layers")
     measure_res: int = _d("measure_res")
+    dtype: str = _d("dtype")
     names: dict[str, str] = field(default_factory=dict)
 
 

@@ -17,36 +17,46 @@ import threading
 from pathlib import Path
 
 from .direction import Direction
+from .fields import check
 from .models import Models, Progress
-from .pipeline import (Animation, LatentAnimation, Transferred, animate, latent_video,
-                       transfer_clip, transfer_photos)
+from .pipeline import (Animation, LatentAnimation, Preview, Transferred, animate,
+                       latent_video, transfer_clip, transfer_photos)
 from .request import Animate, LatentVideo, Transfer
 
 Result = Animation | Transferred | LatentAnimation
 
 
-@functools.singledispatch
 def serve(req, models: Models, out: str | os.PathLike, progress: Progress | None = None,
-          gif: str | os.PathLike | None = None) -> Result:
-    """The request's use case → its result (``.video``, ``.notes``). Every input is checked
-    before any slow stage; a user's mistake raises a ``MicromotionError``."""
+          gif: str | os.PathLike | None = None, preview: Preview | None = None) -> Result:
+    """The request's use case at its precision (``req.dtype``) → its result (``.video``,
+    ``.notes``). Every input is checked before any slow stage; a user's mistake raises a
+    ``MicromotionError``. ``preview`` gets the first, middle and last frames before the video
+    renders."""
+    check("dtype", req.dtype)
+    with models.precision(req.dtype):
+        return _use_case(req, models, out, progress, gif, preview)
+
+
+@functools.singledispatch
+def _use_case(req, models, out, progress=None, gif=None, preview=None) -> Result:
     raise TypeError(f"not a request: {type(req).__name__}")
 
 
-@serve.register
-def _(req: Animate, models: Models, out, progress=None, gif=None) -> Animation:
-    return animate(models, req, out, gif, progress)
+@_use_case.register
+def _(req: Animate, models: Models, out, progress=None, gif=None, preview=None) -> Animation:
+    return animate(models, req, out, gif, progress, preview)
 
 
-@serve.register
-def _(req: Transfer, models: Models, out, progress=None, gif=None) -> Transferred:
+@_use_case.register
+def _(req: Transfer, models: Models, out, progress=None, gif=None, preview=None) -> Transferred:
     use = transfer_clip if req.neutral_image is None else transfer_photos
-    return use(models, req, out, progress)
+    return use(models, req, out, progress, preview)
 
 
-@serve.register
-def _(req: LatentVideo, models: Models, out, progress=None, gif=None) -> LatentAnimation:
-    return latent_video(models, req, out, gif, progress)
+@_use_case.register
+def _(req: LatentVideo, models: Models, out, progress=None, gif=None,
+      preview=None) -> LatentAnimation:
+    return latent_video(models, req, out, gif, progress, preview)
 
 
 def file_name(req) -> str:
@@ -124,6 +134,19 @@ def describe_direction(d: Direction) -> str:
         what += (f", from {m['anchors']} anchors at rank {m['rank']} (the low-rank part holds "
                  f"{sum(explained) / len(explained):.0%} of their motion)")
     return what
+
+
+def anchor_captions(d: Direction) -> list[str]:
+    """One caption per anchor image of an animation, in order: the degree of a text anchor,
+    the time of a clip's frame (a timeline's motions in turn)."""
+    metas = d.meta["cues"] if d.meta.get("source") == "timeline" else [d.meta]
+    out = []
+    for m in metas:
+        if m.get("source") == "text":
+            out += [f"{deg}" for deg in m["degrees"]]
+        elif m.get("source") == "video":
+            out += [f"{t:.2f} s" for t in m["times"]]
+    return out
 
 
 def _ranges(layers: list[int]) -> str:

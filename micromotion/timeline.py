@@ -7,9 +7,10 @@ where ``c_k`` is 0 before the cue's first frame, follows its curve (``render.cur
 from there to its last frame and then holds (linear and ease stay at 1; loop is back at 0).
 Cues that overlap add up.
 
-A cue written as text (the CLI's ``--compose``, the ``timeline`` input):
+A cue written as text (the ``timeline`` input of every door):
 ``MOTION[:STRENGTH][:START-END][:CURVE]``, MOTION a preset, a direction file,
-``text:TEMPLATE`` or ``video:CLIP``; several cues separated by ``;`` or new lines.
+``text:TEMPLATE`` or ``video:CLIP``, START-END frames (``0-40``) or percent of the video
+(``0%-40%``, which follow the frame count); several cues separated by ``;`` or new lines.
 """
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ class Cue:
     start: int = 0
     end: int | None = None  # the frame where the curve ends; None: the last frame
     curve: str = "linear"
+    percent: bool = False  # start and end in percent of the video (follow its frame count)
 
 
 def parse_cues(text: str) -> list[Cue]:
@@ -44,7 +46,7 @@ def parse_cues(text: str) -> list[Cue]:
     return cues
 
 
-_RANGE = re.compile(r"^(\d+)-(\d+)$")
+_RANGE = re.compile(r"^(\d+)(%?)-(\d+)(%?)$")
 _NUMBER = re.compile(r"^[-+]?\d+(\.\d*)?$")
 
 
@@ -59,7 +61,7 @@ def _cue(text: str) -> Cue:
     if not motion.startswith(("text:", "video:")) and ":" in motion:
         bad = next(p for p in motion.split(":")[1:] if _option_kind(p) is None)
         raise OptionError(f"in the cue {text!r}, {bad.strip()!r} is not a strength (a number), "
-                          f"START-END (frames, e.g. 0-40) or curve ({', '.join(CURVES)}): a cue "
+                          f"START-END (frames, e.g. 0-40, or percent, 0%-40%) or curve ({', '.join(CURVES)}): a cue "
                           f"looks like MOTION[:STRENGTH][:START-END][:CURVE], e.g. "
                           f"smile:5:0-40:ease")
     cue = Cue(motion)
@@ -73,7 +75,11 @@ def _cue(text: str) -> Cue:
         if kind == "strength":
             cue.strength = float(option)
         elif kind == "range":
-            cue.start, cue.end = map(int, _RANGE.match(option.strip()).groups())
+            start, pct0, end, pct1 = _RANGE.match(option.strip()).groups()
+            if pct0 != pct1:
+                raise OptionError(f"in the cue {text!r}, {option.strip()!r} mixes frames and "
+                                  f"percent: write both ends as frames (0-40) or percent (0%-40%)")
+            cue.start, cue.end, cue.percent = int(start), int(end), bool(pct0)
         else:
             cue.curve = option.strip()
     return cue
@@ -96,12 +102,28 @@ def check_cue(cue: Cue, n_frames: int, what: str = "the cue") -> tuple[int, int]
 
 
 def cue_range(cue: Cue, n_frames: int, what: str = "the cue") -> tuple[int, int]:
-    """The cue's (start, end) frames in a video of ``n_frames``, checked."""
+    """The cue's (start, end) frames in a video of ``n_frames``, checked (percent: of the
+    last frame's index, rounded)."""
+    if cue.percent:
+        return _percent_range(cue, n_frames, what)
     end = n_frames - 1 if cue.end is None else cue.end
     check_int(f"{what}'s start", cue.start, 0, n_frames - 2)
     check_int(f"{what}'s end", end, cue.start + 1, n_frames - 1)
     check_curve(cue.curve)
     return cue.start, end
+
+
+def _percent_range(cue: Cue, n_frames: int, what: str) -> tuple[int, int]:
+    end = 100 if cue.end is None else cue.end
+    if not 0 <= cue.start < end <= 100:
+        raise OptionError(f"{what} runs from {cue.start}% to {end}% of the video: the start "
+                          f"must be below the end, both from 0% to 100%")
+    first, last = (round(p / 100 * (n_frames - 1)) for p in (cue.start, end))
+    if first == last:
+        raise OptionError(f"{what} covers {cue.start}%–{end}% of the video, less than one "
+                          f"frame of {n_frames}: widen it or use more frames")
+    check_curve(cue.curve)
+    return first, last
 
 
 def cue_weights(n_frames: int, start: int, end: int, curve: str) -> torch.Tensor:

@@ -309,7 +309,7 @@ class Generator(nn.Module):
         noise_mode: ``"const"`` the stored noise (the reference's ``randomize_noise=False``),
         ``"random"`` fresh Gaussian noise, ``"none"`` no noise.
         dtype: ``torch.bfloat16`` runs the fused CPU path in bf16 (faster on some CPUs, ~1 uint8
-        level of error); ``None`` is float32.
+        level of error), or the GPU under bf16 autocast; ``None`` is float32.
         impl: ``"ref"``, ``"scaled"`` or ``"fused"`` (see the module docstring); None picks.
         """
         wp = self._broadcast(w)
@@ -321,8 +321,9 @@ class Generator(nn.Module):
             raise ValueError(f"impl must be one of {IMPLS}, got {impl!r}")
         n_layers = 2 * int(math.log2(res)) - 3
         noise = self._noise(noise_mode, wp.shape[0], n_layers, wp.device)
-        if impl != "fused":
-            return self._synthesis_autograd(wp, noise, res, scaled=impl == "scaled")
+        if impl != "fused":  # on the GPU a half-precision dtype runs under autocast
+            with torch.autocast("cuda", dtype or torch.float32, enabled=bool(dtype) and wp.is_cuda):
+                return self._synthesis_autograd(wp, noise, res, scaled=impl == "scaled").float()
         return torch.cat([fused_cpu.synthesis(self, wp[i:i + 1],
                                               [nz if nz is None or nz.shape[0] == 1
                                                else nz[i:i + 1] for nz in noise],

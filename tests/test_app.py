@@ -1,5 +1,6 @@
-"""The Gradio page (`python app.py`) on synthetic weights: driven by a real headless Chromium
-(Debian's, through Playwright's driver) and called through gradio_client."""
+"""The Gradio page (`python app.py`) on synthetic weights, as people use it: through
+gradio_client, and in a real headless Chromium (Debian's, through Playwright's driver) at a
+desktop and a phone width. Screenshots go to outputs/ for a person to look at."""
 import os
 import socket
 import subprocess
@@ -16,6 +17,8 @@ from conftest import ROOT, read_back
 
 pytest.importorskip("gradio")
 CHROMIUM = "/usr/bin/chromium"
+SHOTS = ROOT / "outputs"
+DRIVE = ROOT / "examples" / "drive.mp4"
 
 
 def free_port() -> int:
@@ -57,136 +60,230 @@ def photo(astronaut, tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture(scope="module")
+def bad_files(tmp_path_factory, photo) -> dict[str, Path]:
+    """A text file named like a photo and like a clip, a truncated JPEG, a photo of no face."""
+    d = tmp_path_factory.mktemp("bad")
+    files = {"text": d / "notes.jpg", "clip": d / "notes.mp4", "truncated": d / "cut.jpg",
+             "blank": d / "blank.png"}
+    files["text"].write_text("hello, not a picture\n")
+    files["clip"].write_text("hello, not a video\n")
+    files["truncated"].write_bytes(photo.read_bytes()[:20_000])
+    Image.fromarray(np.full((200, 200, 3), 128, np.uint8)).save(files["blank"])
+    return files
+
+
 def table(rows):
-    """The timeline table as the API takes it."""
-    return {"headers": ["motion", "strength", "start", "end", "curve"], "data": rows}
+    """The timeline table as the API takes it: motion, strength, start %, end %, curve."""
+    return {"headers": ["motion", "strength", "start %", "end %", "curve"], "data": rows}
 
 
-def call(url, image, **overrides):
+def call(url, image, api="/generate", **overrides):
     from gradio_client import Client, handle_file
     args = dict(image=handle_file(str(image)), source="preset", micromotion="smile",
                 text_template="a person with {degree} smile", anchor_seed=0, anchor_video=None,
-                direction_file=None, timeline=table([["smile", 5, 0, 3, "linear"]]), scale=3,
+                direction_file=None, timeline=table([["smile", 5, 0, 100, "linear"]]), scale=3,
                 frames=4, curve="linear", fps=10, output_size=256, side_by_side=False,
-                paste_back="off")
+                paste_back="off", dtype="auto")
     args.update(overrides)
-    return Client(url, verbose=False).predict(**args, api_name="/generate")
+    return Client(url, verbose=False).predict(**args, api_name=api)
 
 
-def test_gradio_client_gets_a_video(page_url, photo):
-    video, aligned, anchors, info = call(page_url, photo, frames=5, fps=10)
-    path = video["video"] if isinstance(video, dict) else video
-    meta, frames = read_back(path)
+def video_path(video) -> str:
+    return video["video"] if isinstance(video, dict) else video
+
+
+def gallery(value) -> list[tuple[str, str]]:
+    """A gallery output as (image path, caption) pairs (an update carries it in "value")."""
+    items = value["value"] if isinstance(value, dict) else value
+    return [(i["image"], i.get("caption")) if isinstance(i, dict) else tuple(i) for i in items]
+
+
+def test_generate_gives_a_preview_the_video_and_how_it_was_made(page_url, photo):
+    status, preview, video, info, aligned, anchors = call(page_url, photo, frames=5)
+    assert status == "Done."
+    assert [(Image.open(p).size, c) for p, c in gallery(preview)] == [
+        ((256, 256), "first"), ((256, 256), "middle"), ((256, 256), "last")]
+    meta, frames = read_back(video_path(video))
     assert frames.shape == (5, 256, 256, 3) and meta["fps"] == 10
-    assert Image.open(aligned).size == (256, 256)
-    assert anchors == [] and info == "Made with the published smile direction"
+    assert info == "**Made with** the published smile direction."
+    assert Image.open(aligned).size == (256, 256) and gallery(anchors) == []
 
 
-def test_gradio_client_gets_clear_errors(page_url, photo, tmp_path):
+def test_errors_say_what_is_wrong_with_what_the_user_gave(page_url, photo, bad_files):
+    from gradio_client import handle_file
     from gradio_client.exceptions import AppError
-    blank = tmp_path / "blank.png"
-    Image.fromarray(np.full((200, 200, 3), 128, np.uint8)).save(blank)
-    with pytest.raises(AppError, match="no face found in blank.png") as e:
-        call(page_url, blank)
-    assert "/tmp" not in str(e.value) and "gradio" not in str(e.value)  # no server path
-    with pytest.raises(AppError, match="has no \\{degree\\}"):
-        call(page_url, photo, source="text", text_template="a smile")
-    video, *_ = call(page_url, photo, frames=2)  # the page still works
-    assert video
+    cases = [({"image": bad_files["blank"]}, "no face found in blank.png"),
+             ({"image": bad_files["text"]}, "notes.jpg is not an image file we can read"),
+             ({"image": bad_files["truncated"]}, "cut.jpg could not be decoded"),
+             ({"source": "video", "anchor_video": handle_file(str(bad_files["clip"]))},
+              "notes.mp4 could not be read as a video"),
+             ({"source": "text", "text_template": "a smile"}, "has no {degree}")]
+    for fields, message in cases:
+        image = fields.pop("image", photo)
+        with pytest.raises(AppError) as e:
+            call(page_url, image, **fields)
+        assert message in str(e.value) and "/tmp" not in str(e.value), str(e.value)
+    assert call(page_url, photo, frames=2)[0] == "Done."  # the page still works
 
 
+def test_timeline_in_percent_follows_the_frame_count(page_url, photo):
+    from gradio_client.exceptions import AppError
+    cues = table([["smile", 3, 0, 50, "ease"], ["aging", 2, 50, 100, "linear"]])
+    for frames in (5, 12):
+        status, _, video, info, _, _ = call(page_url, photo, source="timeline", frames=frames,
+                                            timeline=cues)
+        assert read_back(video_path(video))[1].shape[0] == frames
+        assert info.startswith("**Made with** a timeline of the published smile direction")
+    with pytest.raises(AppError, match="cue 2 covers 50%–51% of the video, less than one "
+                                       "frame of 5: widen it or use more frames"):
+        call(page_url, photo, source="timeline", frames=5,
+             timeline=table([["smile", 3, 0, 50, "ease"], ["aging", 2, 50, 51, "linear"]]))
+
+
+def test_clip_anchors_are_captioned_with_their_time(page_url, photo):
+    from gradio_client import handle_file
+    *_, info, _, anchors = call(page_url, photo, source="video",
+                                anchor_video=handle_file(str(DRIVE)))
+    captions = [c for _, c in gallery(anchors)]
+    assert len(captions) == 16 and captions[0] == "0.00 s" and captions[-1].endswith(" s")
+    assert "the clip drive.mp4, from 16 anchors at rank" in info
+
+
+def test_transfer_says_which_layers_move(page_url, photo):
+    from gradio_client import Client, handle_file
+    status, preview, video, info = Client(page_url, verbose=False).predict(
+        image=handle_file(str(photo)), driving_video=handle_file(str(DRIVE)), strength=1,
+        neutral_frame=0, keep_fps=True, fps=30, output_size=256, side_by_side=False,
+        paste_back="auto", dtype="fp32", api_name="/transfer")
+    meta, frames = read_back(video_path(video))
+    assert frames.shape == (24, 512, 512, 3) and meta["fps"] == 12 and len(gallery(preview)) == 3
+    assert "the motion of drive.mp4, 24 frames at 12 fps, moves W+ layers" in info
+    assert "**Chosen for you:**\n- the moving face was put back into the photo" in info
+
+
+def test_latent_videos(page_url, photo):
+    from gradio_client import Client, handle_file
+    from gradio_client.exceptions import AppError
+    args = dict(mode="walk", image=None, seeds="1,2", interpolation="cubic",
+                frames_per_segment=3, loop=False, source_seed=0, radius=1, frames=6,
+                truncation=0.7, fps=10, output_size=256, dtype="bf16")
+    client = Client(page_url, verbose=False)
+    status, _, video, info = client.predict(**args, api_name="/latent_video")
+    assert read_back(video_path(video))[1].shape == (4, 256, 256, 3)
+    assert info == "**Made with** a walk through seeds 1, 2, 4 frames."
+    status, _, video, info = client.predict(**dict(args, mode="circle", image=handle_file(
+        str(photo))), api_name="/latent_video")
+    assert read_back(video_path(video))[1].shape[0] == 6 and "an equal-step circle" in info
+    with pytest.raises(AppError, match="seeds must look like"):
+        client.predict(**dict(args, seeds="a,b"), api_name="/latent_video")
+
+
+# -- in Chromium ---------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is not installed (make test installs Debian's chromium)")
     from playwright.sync_api import sync_playwright
+    SHOTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
         yield b
         b.close()
 
 
-def test_page_in_chromium(browser, page_url, photo):
-    page = browser.new_page()
-    page.goto(page_url)
+def open_page(browser, url, width=1400, height=1000):
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.goto(url)
+    page.get_by_role("button", name="Generate").wait_for()
+    return page
+
+
+def small_video(page, frames="4", size="256"):
+    """More settings: a short, small video, so the test is quick."""
+    page.get_by_text("More settings").first.click()
+    box = page.get_by_label("number input for Frames", exact=True)
+    box.fill(frames)
+    box.press("Enter")
+    page.get_by_label("Size", exact=True).first.click()
+    page.get_by_role("option", name=size, exact=True).click()
+
+
+def test_the_main_path_is_in_the_first_view(browser, page_url):
+    page = open_page(browser, page_url)
+    for locator in (page.locator("input[type=file]").first.locator(".."),
+                    page.get_by_text("Motion from").first,
+                    page.get_by_role("button", name="Generate")):
+        box = locator.bounding_box()
+        assert box and box["y"] + box["height"] <= 1000, box
+    page.screenshot(path=SHOTS / "page-1400x1000.png")
+    page.close()
+
+
+def test_one_motion_source_at_a_time(browser, page_url):
+    page = open_page(browser, page_url)
+    preset, template = page.get_by_label("Micromotion"), page.get_by_label("Text template")
+    assert preset.is_visible() and not template.is_visible()
+    page.get_by_label("Words").check()
+    template.wait_for()
+    assert template.is_visible() and not preset.is_visible()
+    page.get_by_label("A timeline").check()
+    page.get_by_text("Timeline (start and end in percent of the video)").wait_for()
+    assert not template.is_visible()
+    page.screenshot(path=SHOTS / "page-source-timeline.png")
+    page.close()
+
+
+def test_a_preview_before_the_video(browser, page_url, photo):
+    page = open_page(browser, page_url)
     page.locator("input[type=file]").first.set_input_files(str(photo))
-    frames = page.get_by_label("number input for Frames", exact=True)
-    frames.fill("4")
-    frames.press("Enter")
+    small_video(page)
     page.get_by_role("button", name="Generate").click()
-    video = page.locator("video[src]").first
-    video.wait_for(timeout=240_000)
-    page.wait_for_function("() => { const v = document.querySelector('video[src]');"
-                           " return v && v.readyState >= 1 && v.duration > 0; }", timeout=60_000)
-    assert page.get_by_text("How it was made").count() >= 1
-    page.close()
-
-
-def test_page_shows_errors(browser, page_url, tmp_path):
-    blank = tmp_path / "blank.png"
-    Image.fromarray(np.full((200, 200, 3), 128, np.uint8)).save(blank)
-    page = browser.new_page()
-    page.goto(page_url)
-    page.locator("input[type=file]").first.set_input_files(str(blank))
-    page.get_by_role("button", name="Generate").click()
-    page.get_by_text("no face found").first.wait_for(timeout=120_000)
-    page.close()
-
-
-def call_latent(url, **overrides):
-    from gradio_client import Client
-    args = dict(mode="walk", image=None, seeds="1,2", interpolation="cubic",
-                frames_per_segment=3, loop=False, source_seed=0, radius=1, frames=6,
-                truncation=0.7, fps=10, output_size=256)
-    args.update(overrides)
-    return Client(url, verbose=False).predict(**args, api_name="/latent_video")
-
-
-def test_gradio_client_gets_latent_videos(page_url, photo):
-    from gradio_client import handle_file
-    from gradio_client.exceptions import AppError
-    video, info = call_latent(page_url)
-    meta, frames = read_back(video["video"] if isinstance(video, dict) else video)
-    assert frames.shape == (4, 256, 256, 3) and meta["fps"] == 10
-    assert info == "Made with a walk through seeds 1, 2, 4 frames"
-    video, info = call_latent(page_url, mode="circle", image=handle_file(str(photo)))
-    assert read_back(video["video"] if isinstance(video, dict) else video)[1].shape[0] == 6
-    assert info.startswith("Made with an equal-step circle through seeds 1, 2, 6 frames; steps")
-    with pytest.raises(AppError, match="seeds must look like"):
-        call_latent(page_url, seeds="a,b")
-
-
-def test_latent_videos_tab_in_chromium(browser, page_url):
-    page = browser.new_page()
-    page.goto(page_url)
-    page.get_by_role("tab", name="Latent videos").click()
-    per_segment = page.get_by_label("number input for Frames per segment", exact=True)
-    per_segment.fill("2")
-    per_segment.press("Enter")
-    page.get_by_role("button", name="Make the video").click()
+    page.get_by_text("Preview ready").first.wait_for(timeout=240_000)
+    previewed = page.locator("video[src]").count() == 0  # the video is not there yet
+    assert page.locator("[data-testid='detailed-image'], .gallery img, button img").count() >= 3
+    page.screenshot(path=SHOTS / "page-preview.png")
+    page.get_by_text("Done.").first.wait_for(timeout=240_000)
     page.wait_for_function("() => [...document.querySelectorAll('video[src]')].some("
-                           "v => v.readyState >= 1 && v.duration > 0)", timeout=240_000)
+                           "v => v.readyState >= 1 && v.duration > 0)", timeout=60_000)
+    assert previewed and page.get_by_text("the published eyesClose direction").count() >= 1
+    page.screenshot(path=SHOTS / "page-done.png", full_page=True)
     page.close()
 
 
-def test_gradio_client_timeline_and_transfer(page_url, photo, tmp_path, astronaut):
-    from gradio_client import Client, handle_file
-    from gradio_client.exceptions import AppError
+@pytest.mark.parametrize("kind,message", [("text", "notes.jpg is not an image file"),
+                                          ("blank", "no face found in blank.png")])
+def test_errors_stay_until_dismissed(browser, page_url, bad_files, kind, message):
+    page = open_page(browser, page_url)
+    page.locator("input[type=file]").first.set_input_files(str(bad_files[kind]))
+    page.get_by_role("button", name="Generate").click()
+    page.get_by_text(message).first.wait_for(timeout=120_000)
+    time.sleep(8)  # Gradio's toasts fade after a few seconds; these stay
+    assert page.get_by_text(message).count() >= 2  # the toast and the line under the button
+    assert page.get_by_text("/tmp").count() == 0
+    page.screenshot(path=SHOTS / f"page-error-{kind}.png")
+    page.close()
 
-    from conftest import write_clip
-    video, _, _, info = call(page_url, photo, source="timeline", frames=5, timeline=table(
-        [["smile", 3, 0, 2, "ease"], ["aging", 2, 2, 4, "linear"]]))
-    assert read_back(video["video"] if isinstance(video, dict) else video)[1].shape[0] == 5
-    assert info.startswith("Made with a timeline of the published smile direction at strength 3")
-    with pytest.raises(AppError, match="the cue's end must be an integer from 1 to 3"):
-        call(page_url, photo, source="timeline", timeline=table([["smile", 3, 0, 50, "ease"]]))
-    clip = tmp_path / "drive.mp4"
-    write_clip(clip, [np.asarray(astronaut.rotate(2 * i)) for i in range(5)], fps=10)
-    video, info = Client(page_url, verbose=False).predict(
-        image=handle_file(str(photo)), driving_video=handle_file(str(clip)), strength=1,
-        neutral_frame=0, keep_fps=True, fps=30, output_size=256, side_by_side=False,
-        paste_back="auto", api_name="/transfer")
-    meta, frames = read_back(video["video"] if isinstance(video, dict) else video)
-    assert frames.shape == (5, 512, 512, 3) and meta["fps"] == 10
-    assert "the motion of drive.mp4, 5 frames at 10 fps, moves W+ layers" in info
-    assert "Note: the moving face was put back into the photo, so the video is 512×512" in info
+
+def test_phone_width_reads_top_to_bottom(browser, page_url):
+    page = open_page(browser, page_url, 390, 844)
+    tops = [page.locator("input[type=file]").first.locator("..").bounding_box()["y"],
+            page.get_by_role("button", name="Generate").bounding_box()["y"],
+            page.get_by_text("Preview: first, middle and last frames").first.bounding_box()["y"]]
+    assert tops == sorted(tops), tops
+    page.screenshot(path=SHOTS / "page-390x844.png", full_page=True)
+    page.close()
+
+
+def test_examples_on_every_tab(browser, page_url):
+    page = open_page(browser, page_url)
+    page.get_by_text("Examples (a photo and a painting)").wait_for()
+    page.locator("tr", has_text="aging").first.click()
+    page.wait_for_function("() => [...document.querySelectorAll('img')].some("
+                           "i => i.src.includes('van_gogh'))", timeout=30_000)
+    for tab, label in (("Motion transfer", "Examples (the clip was made from the astronaut "
+                                           "photo)"), ("Latent videos", "Examples")):
+        page.get_by_role("tab", name=tab).click()
+        page.get_by_text(label, exact=True).last.wait_for()
+    page.screenshot(path=SHOTS / "page-latent-tab.png")
+    page.close()

@@ -114,7 +114,7 @@ def test_page_widgets_come_from_the_table():
             f, seen = FIELDS[name], seen | {name}
             if f.type is Path or name == "timeline":  # uploads, and the cues' table
                 continue
-            assert w.label == f.label and w.info == f.help, (api, name)
+            assert w.label == f.label, (api, name)  # its help may be shortened on the page
             if f.choices is not None:
                 choices = [c[1] if isinstance(c, tuple) else c for c in w.choices]
                 assert set(choices) <= set(f.choices), (api, name)

@@ -73,6 +73,43 @@ def test_plugin_is_unavailable_without_cuda_and_hash_tracks_sources():
     assert len(h) == 16 and h != plugin.build_hash("bias_act")
 
 
+def kernel_modules(error: float = 0.0) -> dict:
+    """Stand-ins for the compiled modules, on the CPU: the reference's arithmetic, off by
+    ``error`` in the forward pass (a deliberately wrong kernel)."""
+    import types
+
+    def bias_act(x, b, slope, gain):
+        return bias_leaky_relu(x, b, slope, gain, impl="ref") + error
+
+    def bias_act_grad(grad, y, slope, gain):
+        return grad * gain * torch.where(y > 0, 1.0, slope)
+
+    def up_fir_dn(x, k, up, down, px0, px1, py0, py1):
+        return upfirdn2d_ref(x, k, up, down, (px0, px1, py0, py1)) * (1 + error)
+
+    return {"bias_act": types.SimpleNamespace(bias_leaky_relu=bias_act,
+                                              bias_leaky_relu_grad=bias_act_grad),
+            "upfirdn2d": types.SimpleNamespace(upfirdn2d=up_fir_dn)}
+
+
+@pytest.mark.parametrize("name", ["bias_act", "upfirdn2d"])
+def test_kernels_are_verified_before_they_serve(monkeypatch, name):
+    """A kernel that agrees with the reference (forward and gradient) passes; a wrong one
+    warns once, naming the op and the error, and the reference serves from then on."""
+    monkeypatch.setattr(plugin, "_failed", {})
+    monkeypatch.setattr(plugin, "_verified", set())
+    monkeypatch.setattr(plugin, "_loaded", kernel_modules())
+    assert plugin.verify(name, "cpu") and name in plugin._verified
+    plugin._verified.clear()
+    monkeypatch.setattr(plugin, "_loaded", kernel_modules(error=1e-3))
+    with pytest.warns(UserWarning, match=f"CUDA op '{name}' disagrees with its PyTorch "
+                                         f"reference \\(forward \\(torch.float32\\).*using the "
+                                         f"PyTorch reference implementation instead"):
+        assert not plugin.verify(name, "cpu")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert not plugin.available(name)  # failed once: the reference serves, without a rebuild
+
+
 @needs_cuda
 @pytest.mark.parametrize("up,down,pads", CASES)
 def test_upfirdn2d_cuda_matches_ref(up, down, pads):

@@ -25,7 +25,7 @@ def test_curves():
     assert loop[0] == 0 and abs(loop[10] - 1) < 1e-6 and loop[-1] < 0.03
     with pytest.raises(OptionError, match="curve must be one of linear, ease, loop"):
         render.curve_weights(10, "bounce")
-    with pytest.raises(OptionError, match="frames must be an integer from 2 to 1000"):
+    with pytest.raises(OptionError, match="frames must be an integer from 2 to 300, got 1"):
         render.curve_weights(1)
 
 

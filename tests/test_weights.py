@@ -137,6 +137,10 @@ def test_manifest_facts():
     assert "gdrive:1sw6I2lRIB0MpuJkpc8F5BJiSZrc0hjfE" in m["restyle_psp_ffhq_encode"]["sources"]
     assert m["clip-vit-b-32"]["sha256"].startswith("40d365715913")
     assert all(name in m for name in weights.DEFAULT_NAMES)
+    # a clean image can fetch every file: each entry has somewhere to come from
+    assert all(e["sources"] for k, e in m.items() if not k.startswith("_")), \
+        [k for k, e in m.items() if not k.startswith("_") and not e["sources"]]
+    assert m["e4e_ffhq_encode"]["sources"] == ["gdrive:1cUv_reLE6k3604or78EranS7XzuVMWeO"]
 
 
 def test_cli_list_and_offline_fetch(tmp_path):

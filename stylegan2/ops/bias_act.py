@@ -61,3 +61,14 @@ class _BiasLeakyReluGradCuda(torch.autograd.Function):
         # The op is piecewise linear: its second derivative is zero almost everywhere.
         (y,) = ctx.saved_tensors
         return _BiasLeakyReluGradCuda.apply(gg, y, *ctx.args), None, None, None
+
+
+def _check(device: torch.device, dtype: torch.dtype):
+    """Small random inputs for ``plugin.verify``: both signs around the bias, a channel axis."""
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(3, 5, 4, 4, generator=g, dtype=dtype).to(device).requires_grad_()
+    b = torch.randn(5, generator=g, dtype=dtype).to(device).requires_grad_()
+    return (lambda impl: bias_leaky_relu(x, b, impl=impl)), (x, b)
+
+
+plugin.register_check("bias_act", _check)

@@ -2,8 +2,11 @@
 
 A kernel is compiled (ninja, through ``torch.utils.cpp_extension``) the first time a CUDA tensor
 needs it, into ``$MICROMOTION_CACHE/ops/<name>-<hash>``, where the hash covers its sources, the
-torch and CUDA versions: an edited kernel rebuilds, an unchanged one loads from disk. Any build
-failure is reported once as a warning and the caller falls back to the PyTorch reference.
+torch and CUDA versions: an edited kernel rebuilds, an unchanged one loads from disk. Before it
+serves, each kernel is checked once per process against its PyTorch reference on small random
+inputs, forward and gradient, in float32 and float64 (``verify``): a wrong kernel would give
+wrong pictures silently. A failed build or check is reported once as a warning and the caller
+falls back to the PyTorch reference.
 """
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ import os
 import warnings
 from pathlib import Path
 from types import ModuleType
+from typing import Callable
 
 import torch
 
@@ -22,6 +26,15 @@ _SOURCES = {
 _SRC_DIR = Path(__file__).parent / "cuda"
 _loaded: dict[str, ModuleType] = {}
 _failed: dict[str, str] = {}
+_verified: set[str] = set()
+# name → make(device, dtype) → (run(impl) → output, the inputs whose gradients are compared)
+_CHECKS: dict[str, Callable[[torch.device, torch.dtype], tuple[Callable, tuple]]] = {}
+
+
+def register_check(name: str, make: Callable[[torch.device, torch.dtype], tuple[Callable, tuple]]
+                   ) -> None:
+    """How ``verify`` exercises op ``name`` (each op's module registers its own)."""
+    _CHECKS[name] = make
 
 
 def cache_root() -> Path:
@@ -65,14 +78,39 @@ def load(name: str) -> ModuleType:
 
 
 def available(name: str) -> bool:
-    """True when the CUDA kernel is usable; on a failed build warns once and returns False."""
-    if name in _loaded:
+    """True when the CUDA kernel is built and agrees with the reference; on a failed build or
+    check warns once and returns False (the reference serves)."""
+    if name in _verified:
         return True
     if name in _failed or not torch.cuda.is_available():
         return False
     try:
         load(name)
-        return True
     except RuntimeError as exc:
         warnings.warn(f"{exc}; using the PyTorch reference implementation instead.", stacklevel=3)
         return False
+    return verify(name, torch.device("cuda"))
+
+
+def verify(name: str, device: torch.device | str) -> bool:
+    """The loaded kernel of op ``name`` against its reference on ``device``: outputs and input
+    gradients (for one seeded upstream gradient) within ``torch.testing.assert_close``'s
+    tolerances, in float32 and float64. A mismatch warns once, naming the op and the error,
+    and the op falls back to the reference for the rest of the process."""
+    try:
+        for dtype in (torch.float32, torch.float64):
+            run, inputs = _CHECKS[name](torch.device(device), dtype)
+            ref, out = run("ref"), run("cuda")
+            torch.testing.assert_close(out, ref, msg=lambda m: f"forward ({dtype}): {m}")
+            g = torch.randn(ref.shape, generator=torch.Generator().manual_seed(1),
+                            dtype=dtype).to(ref.device)
+            for a, e in zip(torch.autograd.grad(out, inputs, g), torch.autograd.grad(ref, inputs, g)):
+                torch.testing.assert_close(a, e, msg=lambda m: f"gradient ({dtype}): {m}")
+    except (AssertionError, RuntimeError) as exc:
+        reason = " ".join(str(exc).split())[:300]
+        _failed[name] = f"CUDA op {name!r} disagrees with its PyTorch reference ({reason})"
+        warnings.warn(f"{_failed[name]}; using the PyTorch reference implementation instead.",
+                      stacklevel=2)
+        return False
+    _verified.add(name)
+    return True

@@ -82,3 +82,19 @@ class _UpFirDn2dCuda(torch.autograd.Function):
         # The adjoint is itself an upfirdn2d, so gradients of any order stay on the kernel.
         gx = _UpFirDn2dCuda.apply(grad.contiguous(), kernel.flip([0, 1]), down, up, gpads)
         return gx, None, None, None, None
+
+
+def _check(device: torch.device, dtype: torch.dtype):
+    """Small random inputs for ``plugin.verify``: the generator's two uses, ×2 upsampling with
+    the blur's pads and a plain blur, on an odd-sized map."""
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(2, 3, 9, 7, generator=g, dtype=dtype).to(device).requires_grad_()
+    k = torch.randn(4, 4, generator=g, dtype=dtype).to(device)
+
+    def run(impl):
+        up = upfirdn2d(x, k, up=2, pad=(2, 1), impl=impl)
+        return torch.cat([up.flatten(), upfirdn2d(x, k, pad=(2, 1), impl=impl).flatten()])
+    return run, (x,)
+
+
+plugin.register_check("upfirdn2d", _check)
