@@ -161,7 +161,7 @@ def _upload(value) -> tuple[object, str | None]:
     return value, None
 
 
-def timeline_text(table, frames: int) -> str:
+def timeline_text(table) -> str:
     """The timeline table's rows (motion, strength, start %, end %, curve) → cue text in
     percent of the video, so the cues follow the frame count."""
     rows = table["data"] if isinstance(table, dict) else (table or [])
@@ -191,11 +191,11 @@ def results(page: Page, req, outputs: dict, finish: Callable) -> Iterator[dict]:
     try:
         for kind, value in page.stream(req):
             if kind == "status":
-                yield {outputs["status"]: value}
+                yield {outputs["status"]: f"Preview ready — {value}" if shown else value}
             elif kind == "preview":
                 shown = list(zip(value, ("first", "middle", "last")))
                 yield {outputs["preview"]: shown,
-                       outputs["status"]: "Preview ready: rendering the video…"}
+                       outputs["status"]: "Preview ready — rendering the video…"}
             else:
                 yield {outputs["status"]: "Done.", outputs["info"]: describe(value),
                        outputs["preview"]: shown, **finish(value)}
@@ -224,7 +224,7 @@ def animate(page: Page, v: dict, names: dict, outputs: dict) -> Iterator[dict]:
     v["text_template"] = v["text_template"] if source == "text" else ""
     v["anchor_video"] = v["anchor_video"] if source == "video" else None
     v["direction_file"] = v["direction_file"] if source == "file" else None
-    v["timeline"] = timeline_text(v["timeline"], v["frames"]) if source == "timeline" else ""
+    v["timeline"] = timeline_text(v["timeline"]) if source == "timeline" else ""
 
     def finish(r):
         captions = serving.anchor_captions(r.direction)

@@ -109,8 +109,7 @@ def request_motions(req: Animate) -> list[Motion]:
         return [VideoMotion(req.anchor_video, req.anchor_frames, req.rank,
                             display_name(req, "anchor_video"))]
     if req.direction_file is not None:
-        return [DirectionFile(req.direction_file, display_name(req, "direction_file")
-                              if isinstance(req.direction_file, (str, os.PathLike)) else "")]
+        return [DirectionFile(req.direction_file, display_name(req, "direction_file"))]
     return [Preset(req.micromotion)]
 
 
@@ -124,9 +123,8 @@ def cue_motion(req: Animate, motion: Any) -> Motion:
         value = value.strip()
         return _text(req, value) if kind == "text" else \
             VideoMotion(value, req.anchor_frames, req.rank, Path(value).name)
-    if isinstance(motion, str) and motion in PRESETS:
-        return Preset(motion)
-    if isinstance(motion, str) and not Path(motion).suffix and len(Path(motion).parts) == 1:
+    if isinstance(motion, str) and (motion in PRESETS or not Path(motion).suffix
+                                    and len(Path(motion).parts) == 1):
         return Preset(motion)  # a bare word: a preset name, or check() says which exist
     return DirectionFile(motion, Path(motion).name if isinstance(motion, (str, os.PathLike))
                          else "")
@@ -139,13 +137,19 @@ def _text(req: Animate, template: str) -> TextMotion:
 def check_motion_source(req: Animate) -> None:
     """One motion source at most, and each motion it names checked (no model needed)."""
     given = [n for n in ("text_template", "anchor_video", "direction_file", "timeline")
-             if getattr(req, n) not in (None, "", [], ())
-             and not (isinstance(getattr(req, n), str) and not getattr(req, n).strip())]
+             if _given(getattr(req, n))]
     if len(given) > 1:
         raise OptionError(f"give only one of text_template, anchor_video, direction_file and "
                           f"timeline (got {' and '.join(given)})")
     for motion in request_motions(req):
         motion.check()
+
+
+def _given(value) -> bool:
+    """A source the request names: not None, not blank text, not an empty list of cues."""
+    if isinstance(value, str):
+        return bool(value.strip())
+    return value is not None and not (isinstance(value, (list, tuple)) and not value)
 
 
 def direction_from_text(models: Models, template: str, degrees: Sequence[str] = DEFAULT_DEGREES,

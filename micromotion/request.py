@@ -18,6 +18,7 @@ from typing import Any, Sequence
 from .errors import OptionError
 from .fields import FIELDS, KINDS, check
 from .images import ImageSource, load_image
+from .samples import parse_seeds
 from .timeline import Cue, check_cue, parse_cues
 
 
@@ -163,7 +164,6 @@ def _cues(timeline: str | Sequence[Cue], frames: int) -> list[Cue]:
 
 def check_transfer(req: Transfer) -> Transfer:
     """``req`` checked: the photos decode, the clip is readable, the layers parsed."""
-    from .samples import parse_seeds
     from .video import probe
 
     _photo(req, required="image is required: the photo whose face will move")
@@ -177,8 +177,7 @@ def check_transfer(req: Transfer) -> Transfer:
         load_image(req.driving_video, name)
     elif isinstance(req.driving_video, (str, os.PathLike)):  # else W+ latents, from Python
         probe(req.driving_video, name)
-    if isinstance(req.layers, str):
-        out.layers = parse_seeds(req.layers, "layers") if req.layers.strip() else None
+    out.layers = _numbers(req.layers, "layers")
     return out
 
 
@@ -186,22 +185,26 @@ def check_latent(req: LatentVideo, n_latent: int = 18) -> LatentVideo:
     """``req`` checked for a generator with ``n_latent`` W+ layers: seeds and layers parsed,
     photos decoded, the walk's frame count within the limit."""
     from .interpolate import check_plan
-    from .samples import parse_seeds
 
     if req.mode not in KINDS:
         raise OptionError(f"mode must be one of {', '.join(KINDS)} for a latent video, got "
                           f"{req.mode!r}")
     out = dataclasses.replace(req, **_checked_fields(req, skip=("mode", "seeds", "layers")))
-    seeds = (parse_seeds(req.seeds) if req.seeds.strip() else []) \
-        if isinstance(req.seeds, str) else req.seeds
+    seeds = _numbers(req.seeds, "seeds") or []
     out.seeds = [check("source_seed", s, what="seed") for s in seeds]
-    layers = (parse_seeds(req.layers, "layers") if req.layers.strip() else None) \
-        if isinstance(req.layers, str) else req.layers
+    layers = _numbers(req.layers, "layers")
     _photo(out)
     for photo in out.photos:
         load_image(photo, display_name(out, "photos", photo))
     out.layers = check_plan(dataclasses.replace(out, layers=layers), n_latent)
     return out
+
+
+def _numbers(value: str | Sequence[int], what: str) -> Sequence[int] | None:
+    """``"0-3,7"`` → ``[0, 1, 2, 3, 7]`` (empty text → None); numbers stay as they are."""
+    if not isinstance(value, str):
+        return value
+    return parse_seeds(value, what) if value.strip() else None
 
 
 COG_INPUTS = tuple(f.name for f in FIELDS.values() if "cog" in f.doors)

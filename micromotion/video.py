@@ -61,7 +61,8 @@ def read_clip(path: str | os.PathLike, max_frames: int = 16, max_seconds: float 
     return _clip(path, name, pick_indices(n_frames, max_frames), n_frames, seconds)
 
 
-def read_frames(path: str | os.PathLike, fps: float | None = None, max_frames: int = 300,
+def read_frames(path: str | os.PathLike, fps: float | None = None,
+                max_frames: int = FIELDS["frames"].hi,
                 max_seconds: float = MAX_SECONDS, name: str | None = None) -> Clip:
     """The clip's frames at ``fps`` (None: its own rate, or 30 when that is above
     ``MAX_FPS``): frame k is the one showing at k / fps s, so the timing is the clip's whatever

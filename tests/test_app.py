@@ -237,7 +237,7 @@ def test_one_motion_source_at_a_time(browser, page_url):
 def test_a_preview_before_the_video(browser, page_url, photo):
     page = open_page(browser, page_url)
     page.locator("input[type=file]").first.set_input_files(str(photo))
-    small_video(page)
+    small_video(page, frames="40")  # a few seconds of rendering after the preview
     page.get_by_role("button", name="Generate").click()
     page.get_by_text("Preview ready").first.wait_for(timeout=240_000)
     previewed = page.locator("video[src]").count() == 0  # the video is not there yet
