@@ -287,3 +287,29 @@ def test_examples_on_every_tab(browser, page_url):
         page.get_by_text(label, exact=True).last.wait_for()
     page.screenshot(path=SHOTS / "page-latent-tab.png")
     page.close()
+
+
+def test_timeline_in_the_page_follows_the_frames(browser, page_url, photo):
+    page = open_page(browser, page_url)
+    page.locator("input[type=file]").first.set_input_files(str(photo))
+    page.get_by_label("A timeline").check()
+    small_video(page, frames="7")  # the table's cues (0–40 %, 40–100 %) fit any frame count
+    page.get_by_role("button", name="Generate").click()
+    page.get_by_text("Done.").first.wait_for(timeout=240_000)
+    assert page.get_by_text("a timeline of the published smile direction at strength 5").count()
+    page.screenshot(path=SHOTS / "page-timeline-done.png", full_page=True)
+    page.close()
+
+
+def test_long_work_says_how_long_is_left(monkeypatch):
+    import app
+    now = [100.0]
+    monkeypatch.setattr(app.time, "monotonic", lambda: now[0])
+    clock = app.Clock()
+    assert clock.due("anchors", 0, 440) and clock.text("anchors", 0, 440) == \
+        "Optimising the text anchors: 0 of 440"
+    now[0] += 30  # 30 s for the first 10 steps
+    assert clock.due("anchors", 10, 440)
+    assert clock.text("anchors", 10, 440) == \
+        "Optimising the text anchors: 10 of 440 — about 21 min 30 s left"
+    assert clock.text("align", 0, 1) == "Finding the face…"
