@@ -199,6 +199,8 @@ def _render_onto(models: Models, aligned: AlignedFace, latents: torch.Tensor, ou
     notes = list(aligned.notes)
     if paste is not None:
         h, w = paste.photo.shape[:2]
+        if left is not None:  # the photo beside it, at the same height (render.side_by_side)
+            w += round(left.shape[1] * h / left.shape[0] / 2) * 2
         notes += paste.notes + [f"the moving face was put back into the photo, so the video is "
                                 f"{w}×{h} (the face was rendered at {req.output_size} px); "
                                 f"paste_back off gives a {req.output_size} px square"]

@@ -228,3 +228,10 @@ def test_cli_transfer_and_compose(reference, astronaut, driver, tmp_path):
     assert r.returncode == 2 and "the cue's end must be an integer from 1 to 99" in r.stderr
     r = run("transfer", str(photo), str(tmp_path / "none.mp4"), "--synthetic")
     assert r.returncode == 2 and "none.mp4 not found" in r.stderr
+
+
+def test_the_size_said_is_the_videos_with_the_photo_beside_it(mm, astronaut, tmp_path):
+    r = animate(mm, Animate(astronaut, "smile", frames=2, output_size=64, side_by_side=True),
+                tmp_path / "s.mp4")
+    assert read_back(r.video)[1].shape == (2, 512, 1024, 3)
+    assert "so the video is 1024×512 (the face was rendered at 64 px)" in r.notes[-1]
