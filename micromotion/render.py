@@ -3,12 +3,14 @@
 A motion is a path ``w + t_i · strength · d`` (``latent_path``); frames are rendered in batches,
 clamped to [-1, 1] and quantised (never min-max normalised per frame, which makes videos
 flicker), and streamed into an H.264 yuv420p mp4 (ffmpeg from ``imageio-ffmpeg``, encoding in
-its own process while later batches render).
+its own process; pasting back and feeding the encoder in a thread while later batches render).
 """
 from __future__ import annotations
 
 import math
 import os
+import queue
+import threading
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -130,21 +132,53 @@ def write_video(batches: Iterable[np.ndarray], path: str | os.PathLike, fps: flo
                 left: np.ndarray | None = None, gif_path: str | os.PathLike | None = None,
                 paste: Callable[[np.ndarray], np.ndarray] | None = None) -> Path:
     """Stream frame batches into ``path`` (mp4), optionally pasted back into the photo
-    (``paste.PasteBack``), beside ``left``, and also as a GIF."""
+    (``paste.PasteBack``), beside ``left``, and also as a GIF. Pasting and encoding a batch
+    run in a worker thread while the next batch renders (``overlapped``)."""
     gif: list[Image.Image] = []
     with VideoWriter(path, fps) as out:
-        for frames in batches:
+        def finish(frames: np.ndarray) -> None:
             if paste is not None:
                 frames = paste(frames)
             if left is not None:
                 frames = side_by_side(left, frames)
             out.write(frames)
             if gif_path is not None:
-                gif += [Image.fromarray(f) for f in frames]
+                gif.extend(Image.fromarray(f) for f in frames)
+
+        overlapped(batches, finish)
     if gif_path is not None:
         gif[0].save(gif_path, save_all=True, append_images=gif[1:], loop=0,
                     duration=round(1000 / fps))
     return Path(path)
+
+
+def overlapped(items: Iterable, consume: Callable[[object], None], depth: int = 2) -> None:
+    """``consume(item)`` for each item, in order, in a worker thread while the next items are
+    produced (at most ``depth`` wait); an error on either side stops both and is raised here."""
+    waiting: queue.Queue = queue.Queue(maxsize=depth)
+    errors: list[BaseException] = []
+    done = object()
+
+    def work() -> None:
+        while (item := waiting.get()) is not done:
+            if not errors:
+                try:
+                    consume(item)
+                except BaseException as exc:  # handed to the producing thread below
+                    errors.append(exc)
+
+    worker = threading.Thread(target=work, daemon=True)
+    worker.start()
+    try:
+        for item in items:
+            if errors:
+                break
+            waiting.put(item)
+    finally:
+        waiting.put(done)
+        worker.join()
+    if errors:
+        raise errors[0]
 
 
 def check_int(name: str, value, lo: int, hi: int) -> None:

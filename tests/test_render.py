@@ -94,3 +94,26 @@ def test_failed_render_leaves_no_file(tmp_path):
 def test_bad_fps(tmp_path, kw, match):
     with pytest.raises(OptionError, match=match):
         render.VideoWriter(tmp_path / "x.mp4", **kw)
+
+
+def test_overlapped_consumes_in_order_and_raises_either_sides_error():
+    seen = []
+    render.overlapped(iter(range(10)), seen.append)
+    assert seen == list(range(10))
+
+    def bad_consumer(item):
+        if item == 3:
+            raise OptionError("consumer")
+        seen.append(item)
+
+    seen.clear()
+    with pytest.raises(OptionError, match="consumer"):
+        render.overlapped(iter(range(100)), bad_consumer)
+    assert seen == [0, 1, 2]
+
+    def bad_producer():
+        yield 1
+        raise OptionError("producer")
+
+    with pytest.raises(OptionError, match="producer"):
+        render.overlapped(bad_producer(), lambda item: None)
