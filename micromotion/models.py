@@ -102,9 +102,7 @@ class Models:
             presets = PRESETS
         for name in presets:
             models.preset(name)
-        with torch.no_grad():
-            models.generator.synthesis(models.generator.latent_avg[None].clone(), max_res=256)
-        log(models.measure_precision())
+        log(models.measure_precision())  # its renders warm the generator up too
         return models
 
     @torch.no_grad()
@@ -129,10 +127,11 @@ class Models:
             times[name] = min(runs)
         self.auto_precision = "bf16" if times["bf16"] < 0.9 * times["fp32"] else "fp32"
         levels = ((frames["bf16"] - frames["fp32"]).clamp(-2, 2).abs() * 127.5).cpu().numpy()
-        self.precision_note = (f"precision: auto means {self.auto_precision} here — a {size} px frame took "
-                f"{times['fp32'] * 1000:.0f} ms in fp32 and {times['bf16'] * 1000:.0f} ms in "
-                f"bf16 on the {w.device.type.upper()}; bf16 differs from fp32 by "
-                f"{np.mean(levels):.2f} levels of 255 on average ({np.max(levels):.1f} at most)")
+        self.precision_note = (
+            f"precision: auto means {self.auto_precision} here — a {size} px frame took "
+            f"{times['fp32'] * 1000:.0f} ms in fp32 and {times['bf16'] * 1000:.0f} ms in bf16 "
+            f"on the {w.device.type.upper()}; bf16 differs from fp32 by {np.mean(levels):.2f} "
+            f"levels of 255 on average ({np.max(levels):.1f} at most)")
         return self.precision_note
 
     @contextlib.contextmanager

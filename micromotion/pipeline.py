@@ -249,7 +249,7 @@ def latent_video(models: Models, req: LatentVideo, out: str | os.PathLike,
                  preview: Preview | None = None) -> LatentAnimation:
     """A latent video (walk, style mixing or circle) → mp4 at ``out``."""
     req = check_latent(req, models.generator.n_latent)
-    latents, meta, aligned = latent_video_path(models, req, progress)
+    latents, meta, aligned = _latent_path(models, req, progress)
     video = render_latents(models, latents, out, req.fps, req.output_size, gif=gif,
                            progress=progress, preview=preview)
     return LatentAnimation(video, latents, meta, aligned,
@@ -261,7 +261,13 @@ def latent_video_path(models: Models, req: LatentVideo, progress: Progress | Non
                       ) -> tuple[torch.Tensor, dict, list[AlignedFace]]:
     """The request's W+ path ``[T, n_latent, style_dim]``, how it was made, and the aligned
     photos. Every option is checked before any photo is inverted."""
-    req = check_latent(req, models.generator.n_latent)
+    return _latent_path(models, check_latent(req, models.generator.n_latent), progress)
+
+
+@torch.no_grad()
+def _latent_path(models: Models, req: LatentVideo, progress: Progress | None
+                 ) -> tuple[torch.Tensor, dict, list[AlignedFace]]:
+    """``latent_video_path`` of a checked request."""
     layers = req.layers
     aligned: list[AlignedFace] = []
 

@@ -6,6 +6,7 @@ through Python whole.
 """
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,13 +89,12 @@ def probe(path: str | os.PathLike, name: str | None = None, max_seconds: float =
           ) -> tuple[int, float]:
     """(frame count, seconds) of a readable clip no longer than ``max_seconds``; messages call
     it ``name`` (default: its file name)."""
-    import imageio_ffmpeg
-
     path, name = Path(path), name or Path(path).name
     if not path.is_file():
         raise VideoError(f"video {name} not found")
+    stat = path.stat()
     try:
-        n_frames, seconds = imageio_ffmpeg.count_frames_and_secs(str(path))
+        n_frames, seconds = _count(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
     except _FFMPEG_ERRORS as exc:
         raise _unreadable(name, exc, path) from exc
     if seconds > max_seconds:
@@ -103,6 +103,15 @@ def probe(path: str | os.PathLike, name: str | None = None, max_seconds: float =
     if n_frames < 2:
         raise VideoError(f"{name} has {n_frames} frame(s); a motion needs at least 2")
     return n_frames, seconds
+
+
+@functools.lru_cache(maxsize=32)
+def _count(path: str, size: int, mtime_ns: int) -> tuple[int, float]:
+    """ffmpeg's frame count and length of the file at ``path`` — decoding the whole clip, so a
+    request's check and its reading count it once (keyed by size and time, so an edited file
+    counts anew)."""
+    import imageio_ffmpeg
+    return imageio_ffmpeg.count_frames_and_secs(path)
 
 
 def _clip(path: Path, name: str, indices: list[int], n_frames: int, seconds: float) -> Clip:
