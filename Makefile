@@ -58,10 +58,13 @@ bench: $(STAMP)
 cuda-check: $(STAMP)
 	tools/compile_check_cuda.sh
 
-# On a machine with a GPU: build and verify the CUDA ops, run the CUDA tests, time the video,
-# inversion and text anchors on full-size synthetic weights (one table). Without one: says so.
-gpu-check: $(STAMP)
-	$(BIN)/python tools/gpu_check.py
+# On a machine with a GPU: build and verify the CUDA ops, run the CUDA tests, time the generator,
+# video, inversion and text anchors on full-size synthetic weights (one table). Without one: says
+# so. On the lent GPU machine (no venv, nothing to download; .device/ sent along, made here by
+# tools/device_pack.sh) it runs tools/device_check.sh.
+gpu-check:
+	@if [ -d .device/site ] && [ ! -x $(BIN)/python ]; then tools/device_check.sh; \
+	else $(MAKE) --no-print-directory $(STAMP) && $(BIN)/python tools/gpu_check.py; fi
 
 clean:
 	rm -rf $(VENV) $(COG016) $(OUT) .pytest_cache

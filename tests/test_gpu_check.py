@@ -1,4 +1,7 @@
-"""`make gpu-check` says so and exits 0 without a GPU; its timing path runs (tiny, on the CPU)."""
+"""`make gpu-check` says so and exits 0 without a GPU; its timing path runs (tiny, on the CPU),
+with the photo's landmarks saved beforehand as on the GPU machine; a failing check is a row."""
+import importlib.util
+import json
 import subprocess
 import sys
 
@@ -13,17 +16,69 @@ def run(*args):
                           capture_output=True, text=True, timeout=600)
 
 
+@pytest.fixture(scope="module")
+def gpu_check():
+    spec = importlib.util.spec_from_file_location("gpu_check", ROOT / "tools" / "gpu_check.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="a GPU is here: make gpu-check runs it")
 def test_without_a_gpu_it_says_so():
     r = run()
     assert r.returncode == 0 and "no CUDA GPU on this machine" in r.stdout
 
 
-def test_its_path_runs_tiny_on_the_cpu():
-    r = run("--device", "cpu", "--small", "--frames", "2", "--steps", "1")
+def test_its_path_runs_tiny_on_the_cpu_with_landmarks_given(tmp_path):
+    saved = tmp_path / "landmarks.json"
+    r = run("--save-landmarks", str(saved))
     assert r.returncode == 0, r.stderr
-    assert "| 2-frame 1024 px video, photo → mp4, fp32 |" in r.stdout
-    assert "| 2-frame 1024 px video, photo → mp4, bf16 |" in r.stdout
-    assert "| ReStyle-pSp inversion (5 iterations), bf16 |" in r.stdout
-    assert "| text anchors, 11 degrees × 1 steps, bf16 |" in r.stdout
-    assert "precision: auto means" in r.stdout
+    face = json.loads(saved.read_text())["astronaut.jpg"]
+    assert len(face["landmarks"]) == 68 and len(face["detection"]["box"]) == 4
+
+    table = tmp_path / "out" / "gpu-check.md"
+    r = run("--device", "cpu", "--small", "--frames", "2", "--steps", "1",
+            "--landmarks", str(saved), "--out", str(table))
+    assert r.returncode == 0, r.stderr
+    for row in ("| 2-frame 1024 px video, photo → mp4 (landmarks given), fp32 |",
+                "| 2-frame 1024 px video, photo → mp4 (landmarks given), bf16 |",
+                "| generator alone, 1024 px, batch 8, fused, bf16 |",
+                "| 1024 px frame on the CPU (fused) against the reference on the CPU, fp32 |",
+                "| ReStyle-pSp inversion (5 iterations), bf16 |",
+                "| text anchors, 11 degrees × 1 steps, bf16 |",
+                "precision: auto means"):
+        assert row in r.stdout
+    assert "FAILED" not in r.stdout, r.stderr
+    written = table.read_text()
+    assert written.startswith("gpu-check on CPU") and written.count("\n| ") == 10
+
+
+def test_given_landmarks_stand_in_for_dlib_and_are_put_back(gpu_check, tmp_path):
+    from micromotion import align
+    real = align.detect_landmarks
+    path = tmp_path / "lm.json"
+    lm = [[float(i), float(2 * i)] for i in range(68)]
+    path.write_text(json.dumps({"astronaut.jpg": {"landmarks": lm, "detection": {
+        "face_index": 0, "n_faces": 1, "score": 1.0, "box": [1, 2, 3, 4], "people": 1}}}))
+    with gpu_check.given_landmarks(path):
+        got, det = align.detect_landmarks(None, "the photo")
+        assert got.shape == (68, 2) and got[5].tolist() == [5.0, 10.0] and det["box"] == (1, 2, 3, 4)
+    assert align.detect_landmarks is real
+
+
+def test_a_failing_check_is_a_row_and_the_rest_still_run(gpu_check, tmp_path, capsys):
+    def broken():
+        raise RuntimeError("the kernel\nfell over")
+
+    table = gpu_check.Table(tmp_path / "t.md", "title")
+    gpu_check.run_checks(table, [("first", broken), ("second", lambda: [("second", "ok", "—")])],
+                         budget=60)
+    written = (tmp_path / "t.md").read_text()
+    assert "| first | FAILED: RuntimeError: the kernel fell over | — |" in written
+    assert "| second | ok | — |" in written
+    assert "Traceback" in capsys.readouterr().err
+
+    table = gpu_check.Table(None, "title")
+    gpu_check.run_checks(table, [("late", lambda: [("late", "ran", "—")])], budget=-1)
+    assert table.lines[-1] == "| late | skipped: the -1 s budget was spent | — |"

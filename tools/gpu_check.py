@@ -1,34 +1,72 @@
 """`make gpu-check`: on a machine with a GPU, build the CUDA ops and check them against the
 PyTorch reference, run the CUDA tests, and time on synthetic weights of the full FFHQ sizes
-(config-f generator, IR-SE50 ReStyle-pSp, CLIP ViT-B/32, ArcFace): a 100-frame 1024 px video
-from a photo to an mp4 in fp32 and bf16, one ReStyle inversion, and text anchors (11 degrees
-× 40 steps). Prints one table; finishes in a few minutes. Without a GPU it says so and exits 0.
+(config-f generator, IR-SE50 ReStyle-pSp, CLIP ViT-B/32, ArcFace): the generator alone per
+implementation and precision, a 100-frame 1024 px video from a photo to an mp4 in fp32 and bf16,
+one ReStyle inversion, and text anchors (11 degrees × 40 steps). Prints one table, a row as each
+check ends (and writes it to ``--out``); finishes in a few minutes. Without a GPU it says so and
+exits 0.
 
     python tools/gpu_check.py                 # what make gpu-check runs
     python tools/gpu_check.py --device cpu --small --frames 2 --steps 1   # the same path, tiny
+    python tools/gpu_check.py --save-landmarks F   # the photo's landmarks, for a machine without
+                                                   # dlib's model (tools/device_pack.sh)
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+import traceback
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Callable, Iterator
 
+import numpy as np
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import stylegan2  # noqa: E402
-from micromotion import anchors  # noqa: E402
-from micromotion.models import Models  # noqa: E402
+from micromotion import align, anchors  # noqa: E402
+from micromotion.models import PRECISIONS, Models  # noqa: E402
 from micromotion.pipeline import animate  # noqa: E402
 from micromotion.request import Animate  # noqa: E402
 
 GOALS = {"video": 5.0, "inversion": 0.2, "anchors": 60.0}  # seconds, on an H100/H200-class GPU
 PHOTO = ROOT / "examples" / "astronaut.jpg"
+OPS = ("bias_act", "upfirdn2d")
+Row = tuple[str, str, str]  # check, result, goal
+
+
+class Table:
+    """Rows printed as they come and rewritten to ``path`` each time, so a run stopped at its
+    time limit still leaves every row it finished."""
+
+    def __init__(self, path: Path | None, title: str):
+        self.path, self.lines = path, [title, "", "| check | result | goal |", "|---|---|---|"]
+        print("\n".join(self.lines), flush=True)
+        self._save()
+
+    def add(self, row: Row) -> None:
+        self.lines.append("| " + " | ".join(row) + " |")
+        print(self.lines[-1], flush=True)
+        self._save()
+
+    def note(self, text: str) -> None:
+        self.lines.append(f"\n{text}")
+        print(text, flush=True)
+        self._save()
+
+    def _save(self) -> None:
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.write_text("\n".join(self.lines) + "\n")
 
 
 def full_size_models(device: str) -> Models:
@@ -50,7 +88,7 @@ def full_size_text_models(device: str):
     return clip, arcface.to(device)
 
 
-def timed(fn, device: str) -> float:
+def timed(fn: Callable[[], object], device: str) -> float:
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
     sync()
     start = time.perf_counter()
@@ -59,43 +97,128 @@ def timed(fn, device: str) -> float:
     return time.perf_counter() - start
 
 
-def ops_row() -> tuple[str, str, str]:
+# -- the photo's landmarks, for a machine without dlib's 68-point model (100 MB: the GPU machine
+#    cannot be sent it). The alignment that follows them (quad, warp) still runs there.
+
+def save_landmarks(path: Path) -> None:
+    from micromotion.images import load_image
+    lm, det = align.detect_landmarks(load_image(PHOTO).image, PHOTO.name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({PHOTO.name: {"landmarks": lm.tolist(), "detection": det}}))
+    print(f"wrote the 68 landmarks of {PHOTO.name} to {path}")
+
+
+@contextlib.contextmanager
+def given_landmarks(path: Path | None) -> Iterator[None]:
+    """While open, the landmarks saved in ``path`` stand in for dlib's detection (of the one
+    photo this check uses); no path: dlib runs."""
+    if path is None:
+        yield
+        return
+    saved = json.loads(path.read_text())[PHOTO.name]
+    lm, det = np.array(saved["landmarks"], dtype=np.float64), saved["detection"]
+    det["box"] = tuple(det["box"])
+    real = align.detect_landmarks
+    align.detect_landmarks = lambda *args, **kwargs: (lm.copy(), dict(det))
+    try:
+        yield
+    finally:
+        align.detect_landmarks = real
+
+
+# -- the checks: each returns its rows ------------------------------------------------------
+
+def ops_rows() -> list[Row]:
+    """Build both ops at once (the compiler is most of the time), then check each on the GPU."""
     from stylegan2.ops import plugin
-    t = time.perf_counter()
-    state = {op: plugin.available(op) for op in ("bias_act", "upfirdn2d")}
-    took = time.perf_counter() - t
+
+    def build(op: str) -> None:
+        with contextlib.suppress(RuntimeError):  # available() below reports the failure
+            plugin.load(op)
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(len(OPS)) as pool:
+        list(pool.map(build, OPS))
+    state = {op: plugin.available(op) for op in OPS}
     said = ", ".join(f"{op} {'verified' if ok else 'FAILED: ' + plugin._failed.get(op, '?')}"
                      for op, ok in state.items())
-    return "CUDA ops built and checked against the reference", f"{said} ({took:.0f} s)", "both"
+    return [("CUDA ops built and checked against the reference",
+             f"{said} ({time.perf_counter() - start:.0f} s)", "both verified")]
 
 
-def tests_row() -> tuple[str, str, str]:
-    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "tests/test_ops.py",
-                        "tests/test_model.py", "tests/test_golden.py"], cwd=ROOT,
-                       capture_output=True, text=True)
+def tests_rows() -> list[Row]:
+    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                        "tests/test_ops.py"], cwd=ROOT, capture_output=True, text=True,
+                       timeout=300)
+    if r.returncode != 0:
+        print(r.stdout[-6000:], r.stderr[-2000:], sep="\n", file=sys.stderr)
     last = (r.stdout.strip().splitlines() or ["no output"])[-1]
-    return "CUDA tests (ops, generator, golden)", last, "pass"
+    return [("CUDA tests (tests/test_ops.py)", last, "all pass")]
 
 
-def video_rows(models: Models, device: str, frames: int) -> list[tuple[str, str, str]]:
-    d = torch.randn(models.generator.n_latent, 512,
-                    generator=torch.Generator().manual_seed(1)) * 0.05
+@torch.no_grad()
+def synthesis_rows(models: Models, device: str, batch: int = 8) -> list[Row]:
+    """The generator alone at full size: each implementation the device can take, in each
+    precision (which the serving path should pick is read off these)."""
+    gen = models.generator
+    z = torch.randn(batch, gen.style_dim, generator=torch.Generator().manual_seed(0))
+    w = gen.mapping(z.to(models.device))
     rows = []
-    for precision in ("fp32", "bf16"):
-        req = Animate(str(PHOTO), direction_file=d, frames=frames, output_size=1024,
-                      paste_back="off", dtype=precision)
-        with models.precision(precision):
-            animate(models, Animate(str(PHOTO), direction_file=d, frames=2), "/tmp/warm.mp4")
-            s = timed(lambda: animate(models, req, "/tmp/gpu-check.mp4"), device)
-        rows.append((f"{frames}-frame 1024 px video, photo → mp4, {precision}",
-                     f"{s:.2f} s ({frames / s:.0f} frames/s)", f"< {GOALS['video']:g} s"))
+    for impl in ("ref", "scaled") if device == "cuda" else ("fused",):
+        for precision, dtype in PRECISIONS.items():
+            gen.synthesis(w, impl=impl, dtype=dtype)  # warm: kernels, buffers
+            s = min(timed(lambda: gen.synthesis(w, impl=impl, dtype=dtype), device)
+                    for _ in range(3))
+            rows.append((f"generator alone, {gen.size} px, batch {batch}, {impl}, {precision}",
+                         f"{s / batch * 1000:.1f} ms/frame", "—"))
     return rows
 
 
-def inversion_rows(models: Models, device: str) -> list[tuple[str, str, str]]:
+@torch.no_grad()
+def agreement_rows(models: Models) -> list[Row]:
+    """One full-size frame as serving renders it on this device, against the spec (``impl="ref"``,
+    pure PyTorch, float32) on the CPU: on a GPU, the CUDA kernels and cuDNN's TF32 convolutions at
+    full size."""
+    gen = models.generator
+    z = torch.randn(1, gen.style_dim, generator=torch.Generator().manual_seed(2))
+    w = gen.mapping(z.to(models.device))
+    served, impl = gen.synthesis(w).cpu(), gen._pick_impl(w)
+    device = models.device
+    try:  # the same weights, moved (the generator holds a lock, so it cannot be copied)
+        spec = gen.cpu().synthesis(w.cpu(), impl="ref")
+    finally:
+        gen.to(device)
+    levels = (served - spec).clamp(-2, 2).abs() * 127.5
+    return [(f"{gen.size} px frame on the {device.type.upper()} ({impl}) "
+             f"against the reference on the CPU, fp32",
+             f"{levels.mean():.3f} levels of 255 on average, {levels.max():.2f} at most", "—")]
+
+
+def video_rows(models: Models, device: str, frames: int, landmarks: Path | None) -> list[Row]:
+    d = torch.randn(models.generator.n_latent, models.generator.style_dim,
+                    generator=torch.Generator().manual_seed(1)) * 0.05
+    given = " (landmarks given)" if landmarks else ""
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp, given_landmarks(landmarks):
+        for precision in PRECISIONS:
+            req = Animate(str(PHOTO), direction_file=d, frames=frames, output_size=1024,
+                          paste_back="off", dtype=precision)
+            with models.precision(precision):
+                animate(models, Animate(str(PHOTO), direction_file=d, frames=2), f"{tmp}/warm.mp4")
+                if device == "cuda":
+                    torch.cuda.reset_peak_memory_stats()
+                s = timed(lambda: animate(models, req, f"{tmp}/check.mp4"), device)
+            peak = (f", peak {torch.cuda.max_memory_allocated() / 2**30:.1f} GiB"
+                    if device == "cuda" else "")
+            rows.append((f"{frames}-frame 1024 px video, photo → mp4{given}, {precision}",
+                         f"{s:.2f} s ({frames / s:.1f} frames/s{peak})", f"< {GOALS['video']:g} s"))
+    return rows
+
+
+def inversion_rows(models: Models, device: str) -> list[Row]:
     x = torch.rand(1, 3, 256, 256, generator=torch.Generator().manual_seed(0)) * 2 - 1
     rows = []
-    for precision, dtype in (("fp32", None), ("bf16", torch.bfloat16)):
+    for precision, dtype in PRECISIONS.items():
         models.encoder.invert(x, dtype=dtype)  # warm
         s = statistics.median(timed(lambda: models.encoder.invert(x, dtype=dtype), device)
                               for _ in range(5))
@@ -104,15 +227,35 @@ def inversion_rows(models: Models, device: str) -> list[tuple[str, str, str]]:
     return rows
 
 
-def anchors_row(models: Models, device: str, steps: int) -> tuple[str, str, str]:
+def anchors_rows(models: Models, device: str, steps: int) -> list[Row]:
     clip, arcface = models.text_models() if models.synthetic else full_size_text_models(device)
     degrees = list(anchors.DEFAULT_DEGREES)
     s = timed(lambda: anchors.text_anchors(models.generator, clip, arcface,
                                            "a person with {degree} smile", degrees, steps=steps,
                                            loss_res=256, dtype=torch.bfloat16,
                                            batch_size=len(degrees)), device)
-    return (f"text anchors, {len(degrees)} degrees × {steps} steps, bf16", f"{s:.1f} s",
-            f"< {GOALS['anchors']:g} s")
+    return [(f"text anchors, {len(degrees)} degrees × {steps} steps, bf16", f"{s:.1f} s",
+             f"< {GOALS['anchors']:g} s")]
+
+
+def run_checks(table: Table, checks: list[tuple[str, Callable[[], list[Row]]]],
+               budget: float) -> None:
+    """Each check in turn, its rows into ``table``. A check that raises is a row saying so
+    (its traceback on stderr) and the others still run: one failure must not cost the rest of
+    a GPU session's few minutes. Checks that would start after ``budget`` seconds are listed
+    as skipped."""
+    start = time.perf_counter()
+    for name, check in checks:
+        if time.perf_counter() - start > budget:
+            table.add((name, f"skipped: the {budget:g} s budget was spent", "—"))
+            continue
+        try:
+            for row in check():
+                table.add(row)
+        except Exception as exc:  # noqa: BLE001 — reported in the table, traceback kept
+            traceback.print_exc()
+            table.add((name, f"FAILED: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}",
+                       "—"))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -121,24 +264,37 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--small", action="store_true", help="narrow synthetic models (a smoke run)")
     ap.add_argument("--frames", type=int, default=100)
     ap.add_argument("--steps", type=int, default=40)
+    ap.add_argument("--landmarks", type=Path,
+                    help="the photo's landmarks saved by --save-landmarks, instead of dlib")
+    ap.add_argument("--save-landmarks", type=Path, metavar="FILE",
+                    help="find the photo's landmarks with dlib, write them to FILE, and stop")
+    ap.add_argument("--out", type=Path, help="also write the table to this markdown file")
+    ap.add_argument("--budget", type=float, default=420,
+                    help="seconds after which checks not yet started are skipped")
     args = ap.parse_args(argv)
+    if args.save_landmarks:
+        save_landmarks(args.save_landmarks)
+        return 0
     if args.device == "cuda" and not torch.cuda.is_available():
         print("gpu-check: no CUDA GPU on this machine, so nothing to check here (CI never has "
               "one); run it where `device` lends a GPU.")
         return 0
     name = torch.cuda.get_device_name() if args.device == "cuda" else "CPU"
-    print(f"gpu-check on {name}, torch {torch.__version__}, CUDA {torch.version.cuda}", flush=True)
-    rows = [ops_row(), tests_row()] if args.device == "cuda" else []
+    table = Table(args.out, f"gpu-check on {name}, torch {torch.__version__}, "
+                            f"CUDA {torch.version.cuda}")
     models = Models.synthetic() if args.small else full_size_models(args.device)
     if args.small:
         models.generator.to(args.device)
-    print(models.measure_precision(), flush=True)
-    rows += video_rows(models, args.device, args.frames)
-    rows += inversion_rows(models, args.device)
-    rows.append(anchors_row(models, args.device, args.steps))
-    print("\n| check | result | goal |\n|---|---|---|")
-    for row in rows:
-        print("| " + " | ".join(row) + " |")
+    checks = [("CUDA ops", ops_rows), ("CUDA tests", tests_rows)] if args.device == "cuda" else []
+    checks += [
+        ("precision at load", lambda: [("precision at load", models.measure_precision(), "—")]),
+        ("agreement", lambda: agreement_rows(models)),
+        ("generator alone", lambda: synthesis_rows(models, args.device)),
+        ("video", lambda: video_rows(models, args.device, args.frames, args.landmarks)),
+        ("inversion", lambda: inversion_rows(models, args.device)),
+        ("text anchors", lambda: anchors_rows(models, args.device, args.steps)),
+    ]
+    run_checks(table, checks, args.budget)
     return 0
 
 
