@@ -110,34 +110,66 @@ def test_kernels_are_verified_before_they_serve(monkeypatch, name):
     assert not plugin.available(name)  # failed once: the reference serves, without a rebuild
 
 
-@needs_cuda
+@pytest.fixture(scope="session")
+def emulated():
+    """The CUDA sources compiled as C++ for the CPU, each kernel the one thread of a one-block
+    grid (plugin.load(..., emulate=True)): their arithmetic and launch code, without a GPU."""
+    return {name: plugin.load(name, emulate=True) for name in ("bias_act", "upfirdn2d")}
+
+
+@pytest.fixture(params=["emulated", pytest.param("cuda", marks=needs_cuda)])
+def kernels(request, monkeypatch, emulated):
+    """The device on which ``impl="cuda"`` runs the kernels: the CPU, through their emulation,
+    and the GPU where there is one."""
+    if request.param == "cuda":
+        return "cuda"
+    monkeypatch.setattr(plugin, "_loaded", dict(emulated))
+    return "cpu"
+
+
+def test_the_emulated_kernels_pass_the_check_before_serving(kernels):
+    for name in ("bias_act", "upfirdn2d"):
+        assert plugin.verify(name, kernels), plugin._failed.get(name)
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.bfloat16])
 @pytest.mark.parametrize("up,down,pads", CASES)
-def test_upfirdn2d_cuda_matches_ref(up, down, pads):
-    assert plugin.available("upfirdn2d"), plugin._failed.get("upfirdn2d")
-    x = torch.randn(2, 3, 9, 7, device="cuda", dtype=torch.float64, requires_grad=True)
-    k = torch.randn(4, 4, device="cuda", dtype=torch.float64)
+def test_upfirdn2d_kernel_matches_ref(kernels, up, down, pads, dtype):
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(2, 3, 9, 7, generator=g).to(kernels, dtype).requires_grad_()
+    k = torch.randn(4, 4, generator=g).to(kernels, dtype)
     ref = upfirdn2d(x, k, up, down, pads, impl="ref")
     out = upfirdn2d(x, k, up, down, pads, impl="cuda")
+    assert out.dtype == dtype and out.device == x.device
     torch.testing.assert_close(out, ref)
-    g = torch.randn_like(ref)
-    (gr,) = torch.autograd.grad(ref, x, g)
-    (gc,) = torch.autograd.grad(out, x, g)
+    grad = torch.randn(ref.shape, generator=g).to(kernels, dtype)
+    (gr,) = torch.autograd.grad(ref, x, grad)
+    (gc,) = torch.autograd.grad(out, x, grad)
     torch.testing.assert_close(gc, gr)
 
 
-@needs_cuda
-def test_bias_leaky_relu_cuda_matches_ref():
-    assert plugin.available("bias_act"), plugin._failed.get("bias_act")
-    x = torch.randn(3, 5, 4, 4, device="cuda", dtype=torch.float64, requires_grad=True)
-    b = torch.randn(5, device="cuda", dtype=torch.float64, requires_grad=True)
+@pytest.mark.parametrize("dtype", [torch.float64, torch.bfloat16])
+def test_bias_leaky_relu_kernel_matches_ref(kernels, dtype):
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(3, 5, 4, 4, generator=g).to(kernels, dtype).requires_grad_()
+    b = torch.randn(5, generator=g).to(kernels, dtype).requires_grad_()
     ref = bias_leaky_relu(x, b, impl="ref")
     out = bias_leaky_relu(x, b, impl="cuda")
     torch.testing.assert_close(out, ref)
-    g = torch.randn_like(ref)
-    gr = torch.autograd.grad(ref, (x, b), g)
-    gc = torch.autograd.grad(out, (x, b), g)
+    grad = torch.randn(ref.shape, generator=g).to(kernels, dtype)
+    gr = torch.autograd.grad(ref, (x, b), grad)
+    gc = torch.autograd.grad(out, (x, b), grad)
     for a, e in zip(gc, gr):
         torch.testing.assert_close(a, e)
+
+
+def test_the_bindings_refuse_tensors_on_the_wrong_device(emulated):
+    x = torch.zeros(1, 2, 3, 3)
+    if torch.cuda.is_available():
+        with pytest.raises(RuntimeError, match="x must be a CPU tensor"):
+            emulated["upfirdn2d"].upfirdn2d(x.cuda(), torch.ones(1, 1), 1, 1, 0, 0, 0, 0)
+    with pytest.raises(RuntimeError, match="bias must be"):
+        emulated["bias_act"].bias_leaky_relu(x, torch.zeros(3), 0.2, 1.0)
 
 
 @needs_cuda

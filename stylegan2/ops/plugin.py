@@ -7,6 +7,10 @@ serves, each kernel is checked once per process against its PyTorch reference on
 inputs, forward and gradient, in float32 and float64 (``verify``): a wrong kernel would give
 wrong pictures silently. A failed build or check is reported once as a warning and the caller
 falls back to the PyTorch reference.
+
+``load(name, emulate=True)`` compiles the same sources as plain C++ for the CPU, each kernel run
+as the one thread of a one-block grid (``cuda/common.h``): the tests check the kernels'
+arithmetic and launch code through it on machines without a GPU.
 """
 from __future__ import annotations
 
@@ -46,6 +50,17 @@ def source_files(name: str) -> list[Path]:
     return [_SRC_DIR / f for f in _SOURCES[name]] + [_SRC_DIR / "common.h"]
 
 
+def _emulation_sources(name: str, build_dir: Path) -> list[str]:
+    """The op's bindings and, through a generated one-line file (the compiler is chosen by
+    the file's suffix), its ``.cu`` as C++."""
+    binding, kernels = _SOURCES[name]
+    wrapper = build_dir / f"{name}_emulated.cpp"
+    text = f'#include "{_SRC_DIR / kernels}"\n'
+    if not wrapper.is_file() or wrapper.read_text() != text:
+        wrapper.write_text(text)
+    return [str(_SRC_DIR / binding), str(wrapper)]
+
+
 def build_hash(name: str) -> str:
     h = hashlib.sha256()
     for f in source_files(name):
@@ -54,26 +69,30 @@ def build_hash(name: str) -> str:
     return h.hexdigest()[:16]
 
 
-def load(name: str) -> ModuleType:
-    """The compiled module, building it on first call. Raises RuntimeError if it cannot be built."""
-    if name in _loaded:
-        return _loaded[name]
-    if name in _failed:
-        raise RuntimeError(_failed[name])
+def load(name: str, emulate: bool = False) -> ModuleType:
+    """The compiled module, building it on first call (``emulate``: the CPU emulation, which
+    is never served). Raises RuntimeError if it cannot be built."""
+    key = f"{name}-emulated" if emulate else name
+    if key in _loaded:
+        return _loaded[key]
+    if key in _failed:
+        raise RuntimeError(_failed[key])
     from torch.utils.cpp_extension import load as build
 
     digest = build_hash(name)
-    build_dir = cache_root() / "ops" / f"{name}-{digest}"
+    build_dir = cache_root() / "ops" / f"{key}-{digest}"
     build_dir.mkdir(parents=True, exist_ok=True)
+    sources = (_emulation_sources(name, build_dir) if emulate
+               else [str(_SRC_DIR / f) for f in _SOURCES[name]])
     try:
-        module = build(name=f"micromotion_{name}_{digest}",
-                       sources=[str(_SRC_DIR / f) for f in _SOURCES[name]],
-                       build_directory=str(build_dir), extra_cflags=["-O3"],
+        module = build(name=f"micromotion_{key.replace('-', '_')}_{digest}", sources=sources,
+                       build_directory=str(build_dir),
+                       extra_cflags=["-O3"] + (["-DMM_EMULATE"] if emulate else []),
                        extra_cuda_cflags=["-O3"], verbose=False)
     except Exception as exc:  # compiler missing, CUDA mismatch, …: fall back, say so once
-        _failed[name] = f"CUDA op {name!r} could not be built ({type(exc).__name__}: {exc})"
-        raise RuntimeError(_failed[name]) from exc
-    _loaded[name] = module
+        _failed[key] = f"CUDA op {key!r} could not be built ({type(exc).__name__}: {exc})"
+        raise RuntimeError(_failed[key]) from exc
+    _loaded[key] = module
     return module
 
 

@@ -3,9 +3,6 @@
 #include <ATen/OpMathType.h>
 #include <ATen/ops/empty.h>
 #include <ATen/ops/empty_like.h>
-#include <c10/cuda/CUDAException.h>
-#include <c10/cuda/CUDAGuard.h>
-#include <c10/cuda/CUDAStream.h>
 
 #include "common.h"
 
@@ -36,34 +33,32 @@ __global__ void bias_leaky_relu_grad_kernel(const scalar_t* __restrict__ g, cons
 
 at::Tensor bias_leaky_relu_cuda(const at::Tensor& x, const at::Tensor& b, double slope,
                                    double gain) {
-  const c10::cuda::CUDAGuard guard(x.device());
+  MM_DEVICE_GUARD(x);
   auto y = at::empty_like(x);
   const int64_t n = x.numel();
   if (n == 0) return y;
   const int64_t channels = x.size(1);
   const int64_t inner = n / (x.size(0) * channels);
-  auto stream = c10::cuda::getCurrentCUDAStream();
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, x.scalar_type(), "bias_leaky_relu", [&] {
-    bias_leaky_relu_kernel<scalar_t><<<mm_blocks(n), kThreads, 0, stream>>>(
+    MM_LAUNCH(bias_leaky_relu_kernel<scalar_t>, n,
         x.data_ptr<scalar_t>(), b.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), n, inner, channels,
         static_cast<float>(slope), static_cast<float>(gain));
   });
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  MM_LAUNCH_CHECK();
   return y;
 }
 
 at::Tensor bias_leaky_relu_grad_cuda(const at::Tensor& g, const at::Tensor& y, double slope,
                                         double gain) {
-  const c10::cuda::CUDAGuard guard(g.device());
+  MM_DEVICE_GUARD(g);
   auto gx = at::empty_like(g);
   const int64_t n = g.numel();
   if (n == 0) return gx;
-  auto stream = c10::cuda::getCurrentCUDAStream();
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, g.scalar_type(), "bias_leaky_relu_grad", [&] {
-    bias_leaky_relu_grad_kernel<scalar_t><<<mm_blocks(n), kThreads, 0, stream>>>(
+    MM_LAUNCH(bias_leaky_relu_grad_kernel<scalar_t>, n,
         g.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), gx.data_ptr<scalar_t>(), n,
         static_cast<float>(slope), static_cast<float>(gain));
   });
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  MM_LAUNCH_CHECK();
   return gx;
 }

@@ -9,8 +9,8 @@ torch::Tensor upfirdn2d_cuda(const torch::Tensor& x, const torch::Tensor& kernel
 
 torch::Tensor upfirdn2d(const torch::Tensor& x, const torch::Tensor& kernel, int64_t up, int64_t down,
                         int64_t pad_x0, int64_t pad_x1, int64_t pad_y0, int64_t pad_y1) {
-  MM_CHECK_CUDA(x);
-  MM_CHECK_CUDA(kernel);
+  MM_ON_DEVICE(x);
+  MM_ON_DEVICE(kernel);
   TORCH_CHECK(x.dim() == 4, "x must be [N, C, H, W]");
   TORCH_CHECK(kernel.dim() == 2, "kernel must be [kh, kw]");
   TORCH_CHECK(up >= 1 && down >= 1, "up and down must be >= 1");

@@ -4,9 +4,6 @@
 #include <ATen/OpMathType.h>
 #include <ATen/ops/empty.h>
 #include <ATen/ops/empty_like.h>
-#include <c10/cuda/CUDAException.h>
-#include <c10/cuda/CUDAGuard.h>
-#include <c10/cuda/CUDAStream.h>
 
 #include "common.h"
 
@@ -17,7 +14,8 @@ struct UpFirDnParams {
 };
 
 template <typename scalar_t>
-__global__ void upfirdn2d_kernel(const scalar_t* __restrict__ x, const float* __restrict__ k,
+__global__ void upfirdn2d_kernel(const scalar_t* __restrict__ x,
+                                 const at::opmath_type<scalar_t>* __restrict__ k,
                                  scalar_t* __restrict__ y, UpFirDnParams p) {
   using acc_t = at::opmath_type<scalar_t>;
   const int64_t n = p.planes * p.out_h * p.out_w;
@@ -36,8 +34,8 @@ __global__ void upfirdn2d_kernel(const scalar_t* __restrict__ x, const float* __
         const int ux = ox * p.down + kx - p.pad_x0;
         if (ux < 0 || ux % p.up != 0 || ux / p.up >= p.in_w) continue;
         // a true convolution: the kernel is read flipped
-        const float tap = k[(p.k_h - 1 - ky) * p.k_w + (p.k_w - 1 - kx)];
-        acc += static_cast<acc_t>(src[iy * p.in_w + ux / p.up]) * static_cast<acc_t>(tap);
+        acc += static_cast<acc_t>(src[iy * p.in_w + ux / p.up]) *
+               k[(p.k_h - 1 - ky) * p.k_w + (p.k_w - 1 - kx)];
       }
     }
     y[i] = static_cast<scalar_t>(acc);
@@ -47,7 +45,7 @@ __global__ void upfirdn2d_kernel(const scalar_t* __restrict__ x, const float* __
 at::Tensor upfirdn2d_cuda(const at::Tensor& x, const at::Tensor& kernel, int64_t up,
                              int64_t down, int64_t pad_x0, int64_t pad_x1, int64_t pad_y0,
                              int64_t pad_y1) {
-  const c10::cuda::CUDAGuard guard(x.device());
+  MM_DEVICE_GUARD(x);
   UpFirDnParams p;
   p.planes = x.size(0) * x.size(1);
   p.in_h = static_cast<int>(x.size(2));
@@ -64,12 +62,14 @@ at::Tensor upfirdn2d_cuda(const at::Tensor& x, const at::Tensor& kernel, int64_t
   auto y = at::empty({x.size(0), x.size(1), p.out_h, p.out_w}, x.options());
   const int64_t n = y.numel();
   if (n == 0) return y;
-  auto k = kernel.to(at::kFloat).contiguous();
-  auto stream = c10::cuda::getCurrentCUDAStream();
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, x.scalar_type(), "upfirdn2d", [&] {
-    upfirdn2d_kernel<scalar_t><<<mm_blocks(n), kThreads, 0, stream>>>(
-        x.data_ptr<scalar_t>(), k.data_ptr<float>(), y.data_ptr<scalar_t>(), p);
+    // taps in the accumulator's type: float for half types, double for double (float taps
+    // would cost double inputs half their precision)
+    using acc_t = at::opmath_type<scalar_t>;
+    auto k = kernel.to(c10::CppTypeToScalarType<acc_t>::value).contiguous();
+    MM_LAUNCH(upfirdn2d_kernel<scalar_t>, n,
+        x.data_ptr<scalar_t>(), k.data_ptr<acc_t>(), y.data_ptr<scalar_t>(), p);
   });
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  MM_LAUNCH_CHECK();
   return y;
 }
