@@ -95,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
                    " Or a photo of the driver mid-motion, with --neutral-image.")
     add_fields(t, TRANSFER, {"fps": None})
     t.add_argument("--out", default=None, help="output mp4 (default outputs/<photo>-transfer.mp4)")
+    t.add_argument("--gif", default=None, help="also write a GIF here")
 
     i = sub.add_parser("interpolate", parents=[models],
                        help="latent videos: a walk through seeds or photos, coarse or fine "
@@ -192,7 +193,8 @@ def _animate(args) -> int:
 
 def _transfer(args) -> int:
     req = check_transfer(_request(Transfer, args, ("image", "driving_video") + TRANSFER))
-    _serve(req, args, Path(args.out or f"outputs/{Path(args.image).stem}-transfer.mp4"))
+    _serve(req, args, Path(args.out or f"outputs/{Path(args.image).stem}-transfer.mp4"),
+           args.gif)
     return 0
 
 

@@ -59,7 +59,7 @@ def cubic_at(keys: torch.Tensor, s: torch.Tensor, loop: bool = False) -> torch.T
     missing neighbour to themselves)."""
     index, t = _segments(len(keys), s, loop)
     p0, p1, p2, p3 = (keys[index(off)].double() for off in (-1, 0, 1, 2))
-    t = t.view(-1, *[1] * (keys.dim() - 1))
+    t = t.to(keys.device).view(-1, *[1] * (keys.dim() - 1))
     path = p1 + 0.5 * t * ((p2 - p0) + t * ((2 * p0 - 5 * p1 + 4 * p2 - p3)
                                             + t * (3 * (p1 - p2) + p3 - p0)))
     return path.to(keys.dtype)
@@ -68,7 +68,7 @@ def cubic_at(keys: torch.Tensor, s: torch.Tensor, loop: bool = False) -> torch.T
 def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     """Spherical interpolation of rows ``a, b [T, D]`` at ``t [T]`` (linear where they are
     parallel), so a path between Gaussian z keeps their typical norm."""
-    a64, b64, t = a.double(), b.double(), t.double()[:, None]
+    a64, b64, t = a.double(), b.double(), t.to(a.device, torch.float64)[:, None]
     cos = (a64 * b64).sum(1, keepdim=True) / (a64.norm(dim=1, keepdim=True)
                                               * b64.norm(dim=1, keepdim=True))
     omega = cos.clamp(-1, 1).acos()
@@ -123,7 +123,7 @@ def circle_at(centre: torch.Tensor, axes: torch.Tensor, radius: float, angles: t
     only those layers move."""
     FIELDS["radius"].check(radius)
     n_latent, dim = centre.shape[-2:]
-    theta = angles.double()[:, None]
+    theta = angles.to(centre.device, torch.float64)[:, None]
     offset = radius * (theta.cos() * axes[0].double() + theta.sin() * axes[1].double())
     path = centre.reshape(1, n_latent, dim) + offset.to(centre.dtype)[:, None, :]
     return path if layers is None else mix_layers(centre, path, layers)
@@ -150,7 +150,7 @@ def equal_step_angles(measure: Measure, n_frames: int, probes: int = 48, tol: fl
     probe_angles = torch.linspace(0, 2 * math.pi, probes + 1, dtype=torch.float64)
     images = torch.cat([measure(probe_angles[i:min(i + 8, probes)]) for i in range(0, probes, 8)])
     gaps = _rms(images, images.roll(-1, 0))
-    arc = np.concatenate([[0.0], gaps.cumsum(0).numpy()])  # RMS length at each probe angle
+    arc = np.concatenate([[0.0], gaps.cumsum(0).cpu().numpy()])  # RMS length at each probe angle
     grid = probe_angles.numpy()
     length_at = lambda theta: float(np.interp(theta, grid, arc))  # noqa: E731
     angle_at = lambda s: float(np.interp(s, arc, grid))  # noqa: E731

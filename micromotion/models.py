@@ -66,7 +66,7 @@ class Models:
 
     @classmethod
     def synthetic(cls, weights_folder: str | os.PathLike | None = None, seed: int = 0,
-                  fetch: bool = False) -> "Models":
+                  fetch: bool = False, device: str | torch.device | None = None) -> "Models":
         """Seeded synthetic weights with the FFHQ latent shape (18 × 512, 1024 px, narrow
         channels), so the published directions apply (``fetch``: download them when missing).
         They draw abstract patterns, not faces."""
@@ -75,7 +75,7 @@ class Models:
         gen = stylegan2.synthetic_generator(size=1024, style_dim=512, n_mlp=8, max_channels=32,
                                             seed=seed)
         net = synthetic_encoder("BackboneEncoder", gen.n_latent, gen.style_dim, seed + 1)
-        return cls(gen, load_encoder(encoder_checkpoint(net, gen), generator=gen),
+        return cls(gen, load_encoder(encoder_checkpoint(net, gen), generator=gen, device=device),
                    weights_folder, synthetic=True, fetch=fetch)
 
     @classmethod

@@ -115,6 +115,7 @@ def animate(models: Models, req: Animate, out: str | os.PathLike,
 
 
 def transfer_clip(models: Models, req: Transfer, out: str | os.PathLike,
+                  gif: str | os.PathLike | None = None,
                   progress: Progress | None = None,
                   preview: Preview | None = None) -> Transferred:
     """The photo's face performs the driving clip's motion: its frames at ``req.fps`` (None:
@@ -131,11 +132,12 @@ def transfer_clip(models: Models, req: Transfer, out: str | os.PathLike,
                      f"{clip.fps:.3g} fps, so its timing is kept")
     motion = _offsets(smooth(latents, req.smoothing), req.neutral_frame, req, progress)
     path = inv.wplus + req.strength * motion.offsets
-    return _transferred(models, req, inv, motion, path, out, clip.fps, name, notes, progress,
-                        preview)
+    return _transferred(models, req, inv, motion, path, out, clip.fps, name, notes, gif,
+                        progress, preview)
 
 
 def transfer_photos(models: Models, req: Transfer, out: str | os.PathLike,
+                    gif: str | os.PathLike | None = None,
                     progress: Progress | None = None,
                     preview: Preview | None = None) -> Transferred:
     """The motion between two photos of the driver — ``neutral_image`` at rest,
@@ -148,11 +150,12 @@ def transfer_photos(models: Models, req: Transfer, out: str | os.PathLike,
                                       ("driving_video", req.driving_video))])
     motion = _offsets(latents, 0, req, progress)
     path = latent_path(inv.wplus, motion.offsets[1], req.strength, req.frames, req.curve)
-    return _transferred(models, req, inv, motion, path, out, req.fps or 30, "image", [],
+    return _transferred(models, req, inv, motion, path, out, req.fps or 30, "image", [], gif,
                         progress, preview)
 
 
 def transfer_latents(models: Models, req: Transfer, out: str | os.PathLike,
+                     gif: str | os.PathLike | None = None,
                      progress: Progress | None = None,
                      preview: Preview | None = None) -> Transferred:
     """The driver given as W+ ``[T, L, D]`` in ``req.driving_video`` (e.g. planted latents),
@@ -162,7 +165,7 @@ def transfer_latents(models: Models, req: Transfer, out: str | os.PathLike,
     latents = smooth(req.driving_video.to(inv.wplus), req.smoothing)
     motion = _offsets(latents, req.neutral_frame, req, progress)
     return _transferred(models, req, inv, motion, inv.wplus + req.strength * motion.offsets,
-                        out, req.fps or 30, "latents", [], progress, preview)
+                        out, req.fps or 30, "latents", [], gif, progress, preview)
 
 
 def _offsets(latents: torch.Tensor, neutral: int, req: Transfer,
@@ -174,10 +177,10 @@ def _offsets(latents: torch.Tensor, neutral: int, req: Transfer,
 
 
 def _transferred(models: Models, req: Transfer, inv: Inversion, motion: MotionOffsets,
-                 path: torch.Tensor, out, fps: float, driver: str, notes: list[str],
+                 path: torch.Tensor, out, fps: float, driver: str, notes: list[str], gif,
                  progress: Progress | None, preview: Preview | None) -> Transferred:
     """The tail every transfer shares: render the target's path, say how it was made."""
-    video, render_notes = _render_onto(models, inv.aligned, path, out, req, None, progress,
+    video, render_notes = _render_onto(models, inv.aligned, path, out, req, gif, progress,
                                        preview, fps)
     meta = {"source": "transfer", "driver": driver, "fps": fps, "frames": len(path),
             "layers": motion.layers, "energy": [round(e, 4) for e in motion.energy],

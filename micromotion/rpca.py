@@ -57,8 +57,8 @@ def rpca(D: torch.Tensor, lam: float | None = None, tol: float = 1e-7, max_iter:
     mu_max = mu * 1e7
     L, S = torch.zeros_like(D), torch.zeros_like(D)
     active = ~zero
-    iterations = torch.zeros(batch, dtype=torch.long)
-    residual = torch.zeros(batch, dtype=torch.float64)
+    iterations = torch.zeros(batch, dtype=torch.long, device=D.device)
+    residual = torch.zeros(batch, dtype=torch.float64, device=D.device)
     for _ in range(max_iter):
         if not active.any():
             break

@@ -50,7 +50,7 @@ def _(req: Animate, models: Models, out, progress=None, gif=None, preview=None) 
 @_use_case.register
 def _(req: Transfer, models: Models, out, progress=None, gif=None, preview=None) -> Transferred:
     use = transfer_clip if req.neutral_image is None else transfer_photos
-    return use(models, req, out, progress, preview)
+    return use(models, req, out, gif, progress, preview)
 
 
 @_use_case.register

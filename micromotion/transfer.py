@@ -81,7 +81,7 @@ def motion_offsets(latents: torch.Tensor, neutral: int = 0, rank: int = 4,
     share = per_layer / per_layer.sum().clamp_min(1e-30)
     chosen = (select_layers(share, energy) if layers is None
               else check_layers(layers, latents.shape[1]))
-    mask = torch.zeros(latents.shape[1], 1, dtype=torch.float64)
+    mask = torch.zeros(latents.shape[1], 1, dtype=torch.float64, device=latents.device)
     mask[chosen] = 1
     return MotionOffsets((projected * mask).to(latents.dtype), chosen, share.tolist(), q,
                          neutral)

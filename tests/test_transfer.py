@@ -101,8 +101,10 @@ def test_a_driver_read_faster_than_it_runs_is_inverted_once_per_frame(mm, astron
 def test_transfer_from_a_driving_photo_and_its_neutral(mm, astronaut, tmp_path):
     moved = astronaut.rotate(8, resample=Image.BILINEAR)
     r = transfer_photos(mm, Transfer(astronaut, moved, neutral_image=astronaut, frames=5,
-                                     curve="loop", **SMALL), tmp_path / "t.mp4")
+                                     curve="loop", **SMALL), tmp_path / "t.mp4",
+                        gif=tmp_path / "t.gif")
     assert read_back(r.video)[1].shape == (5, 64, 64, 3) and r.meta["driver"] == "image"
+    assert Image.open(tmp_path / "t.gif").n_frames > 1  # the GIF asked for (PIL merges repeats)
 
 
 def test_bad_drivers_are_clear_errors(mm, astronaut, driver, tmp_path):

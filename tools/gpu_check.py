@@ -282,9 +282,8 @@ def main(argv: list[str] | None = None) -> int:
     name = torch.cuda.get_device_name() if args.device == "cuda" else "CPU"
     table = Table(args.out, f"gpu-check on {name}, torch {torch.__version__}, "
                             f"CUDA {torch.version.cuda}")
-    models = Models.synthetic() if args.small else full_size_models(args.device)
-    if args.small:
-        models.generator.to(args.device)
+    models = (Models.synthetic(device=args.device) if args.small
+              else full_size_models(args.device))
     checks = [("CUDA ops", ops_rows), ("CUDA tests", tests_rows)] if args.device == "cuda" else []
     checks += [
         ("precision at load", lambda: [("precision at load", models.measure_precision(), "—")]),
