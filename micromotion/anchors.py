@@ -92,7 +92,7 @@ def text_anchors(generator: stylegan2.Generator, clip: CLIPGuide, arcface: ArcFa
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     text = clip.text_features(prompts)
     with torch.no_grad():
-        w0 = generator.mapping(seed_latent(generator, seed).to(text.device), truncation)
+        w0 = generator.mapping(seed_latent(generator, seed), truncation)
         w0 = w0[:, None].expand(-1, generator.n_latent, -1).contiguous()
         seed_img = generator.synthesis(w0, noise_mode="const", max_res=loss_res)
         seed_id = arcface.id_features(seed_img) if arcface is not None and id_lambda else None

@@ -222,8 +222,7 @@ def seed_latents(generator: stylegan2.Generator, seeds: Sequence[int],
 
 def seed_zs(generator: stylegan2.Generator, seeds: Sequence[int]) -> torch.Tensor:
     """z ``[K, style_dim]`` of the seeds, on the generator's device."""
-    z = torch.cat([seed_latent(generator, int(s)) for s in seeds])
-    return z.to(generator.latent_avg.device)
+    return torch.cat([seed_latent(generator, int(s)) for s in seeds])
 
 
 def walk_path(generator: stylegan2.Generator, photo_keys: Sequence[torch.Tensor],

@@ -28,9 +28,10 @@ def parse_seeds(text: str, what: str = "seeds") -> list[int]:
 
 
 def seed_latent(gen: Generator, seed: int) -> torch.Tensor:
-    """The z ``[1, style_dim]`` of a seed (the same on every machine)."""
+    """The z ``[1, style_dim]`` of a seed (the same on every machine), on the generator's
+    device."""
     g = torch.Generator().manual_seed(seed)
-    return torch.randn(1, gen.style_dim, generator=g)
+    return torch.randn(1, gen.style_dim, generator=g).to(gen.latent_avg.device)
 
 
 @torch.no_grad()

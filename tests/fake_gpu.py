@@ -95,8 +95,6 @@ def _run(func, args, kwargs):
                                  f"{func} got CPU tensors {[list(t.shape) for t in cpu]})")
     with _disable_current_modes():
         out = func(*tree_map(_data, args), **tree_map(_data, kwargs))
-    if func is aten.copy_.default:
-        return args[0]
     if not (on_gpu or made_on_gpu):
         return out
     if any(r.alias_info is not None and r.alias_info.is_write for r in func._schema.returns):

@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 import stylegan2  # noqa: E402
 from micromotion import align, anchors  # noqa: E402
+from micromotion.interpolate import seed_zs  # noqa: E402
 from micromotion.models import PRECISIONS, Models  # noqa: E402
 from micromotion.pipeline import animate  # noqa: E402
 from micromotion.request import Animate  # noqa: E402
@@ -161,8 +162,7 @@ def synthesis_rows(models: Models, device: str, batch: int = 8) -> list[Row]:
     """The generator alone at full size: each implementation the device can take, in each
     precision (which the serving path should pick is read off these)."""
     gen = models.generator
-    z = torch.randn(batch, gen.style_dim, generator=torch.Generator().manual_seed(0))
-    w = gen.mapping(z.to(models.device))
+    w = gen.mapping(seed_zs(gen, range(batch)))
     rows = []
     for impl in ("ref", "scaled") if device == "cuda" else ("fused",):
         for precision, dtype in PRECISIONS.items():
@@ -180,8 +180,7 @@ def agreement_rows(models: Models) -> list[Row]:
     pure PyTorch, float32) on the CPU: on a GPU, the CUDA kernels and cuDNN's TF32 convolutions at
     full size."""
     gen = models.generator
-    z = torch.randn(1, gen.style_dim, generator=torch.Generator().manual_seed(2))
-    w = gen.mapping(z.to(models.device))
+    w = gen.mapping(seed_zs(gen, [2]))
     served, impl = gen.synthesis(w).cpu(), gen._pick_impl(w)
     device = models.device
     try:  # the same weights, moved (the generator holds a lock, so it cannot be copied)
