@@ -53,6 +53,7 @@ test: $(STAMP) $(COG016)/.installed
 	$(BIN)/python -m pytest -q tests
 
 bench: $(STAMP)
+	$(BIN)/python bench/paths.py
 	$(BIN)/python bench/render.py
 
 cuda-check: $(STAMP)

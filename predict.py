@@ -97,7 +97,7 @@ class Predictor(BasePredictor):
             default="auto",
         ),
         dtype: str = Input(
-            description="Precision: auto (bf16 where a measurement at start-up shows it faster on this machine, else fp32), fp32 or bf16 (about 1 level of 255 off).",
+            description="Precision: auto (the fastest path verified on this machine at start-up), fp32, or bf16 (about 1 level of 255 off; refused where this machine cannot run it).",
             choices=["auto", "fp32", "bf16"],
             default="auto",
         ),

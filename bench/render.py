@@ -76,35 +76,32 @@ def video(tmp: str, frames: int = 100) -> None:
     models, wplus = _pipeline()
     d = torch.randn(models.generator.n_latent, 512, generator=torch.Generator().manual_seed(1))
     path = latent_path(wplus, d * 0.05, 5.0, frames)
-    for dtype in (None, torch.bfloat16):
-        models.dtype = dtype
-        render_latents(models, path[:2], f"{tmp}/warm.mp4")
-        _timed(f"{frames} frames, 1024 px, {_name(dtype)}", frames,
-               lambda: render_latents(models, path, f"{tmp}/video.mp4"))
+    for p in _precisions():
+        render_latents(models, path[:2], f"{tmp}/warm.mp4", precision=p)
+        _timed(f"{frames} frames, 1024 px, {p.asked}", frames,
+               lambda: render_latents(models, path, f"{tmp}/video.mp4", precision=p))
 
 
 def walk(tmp: str) -> None:
     """Latent videos: a 120-frame looping walk (4 seeds × 30 frames, cubic) at 256 and 1024 px,
     and a 120-frame circle (its step equalising at 64 px timed on its own), fp32 and bf16."""
-    import torch
-
     from micromotion.pipeline import latent_video, latent_video_path, render_latents
     from micromotion.request import LatentVideo
     models, _ = _pipeline()
     walk_video = LatentVideo("walk", seeds=(1, 2, 3, 4), frames_per_segment=30, loop=True)
-    for dtype in (None, torch.bfloat16):
-        models.dtype = dtype
-        render_latents(models, latent_video_path(models, walk_video)[0][:2], f"{tmp}/warm.mp4")
+    for p in _precisions():
+        render_latents(models, latent_video_path(models, walk_video, precision=p)[0][:2],
+                       f"{tmp}/warm.mp4", precision=p)
         for size in (256, 1024):
             req = LatentVideo("walk", seeds=(1, 2, 3, 4), frames_per_segment=30, loop=True,
                               output_size=size)
-            _timed(f"walk, 120 frames, {size} px, {_name(dtype)}", 120,
-                   lambda: latent_video(models, req, f"{tmp}/walk.mp4"))
+            _timed(f"walk, 120 frames, {size} px, {p.asked}", 120,
+                   lambda: latent_video(models, req, f"{tmp}/walk.mp4", precision=p))
         circle = LatentVideo("circle", seeds=(1, 2), frames=120)
-        latents = _timed(f"circle, 120 steps equalised at 64 px, {_name(dtype)}", 120,
-                         lambda: latent_video_path(models, circle)[0])
-        _timed(f"circle, 120 frames rendered, 1024 px, {_name(dtype)}", 120,
-               lambda: render_latents(models, latents, f"{tmp}/circle.mp4"))
+        latents = _timed(f"circle, 120 steps equalised at 64 px, {p.asked}", 120,
+                         lambda: latent_video_path(models, circle, precision=p)[0])
+        _timed(f"circle, 120 frames rendered, 1024 px, {p.asked}", 120,
+               lambda: render_latents(models, latents, f"{tmp}/circle.mp4", precision=p))
 
 
 def _pipeline():
@@ -127,8 +124,17 @@ def _timed(label: str, frames: int, fn):
     return result
 
 
-def _name(dtype) -> str:
-    return "bf16" if dtype else "fp32"
+def _precisions():
+    """fp32 and, where torch says this CPU runs it at speed, bf16, on the fused path
+    (``bench/paths.py`` verifies and times every path)."""
+    from micromotion.precision import Precision
+    from stylegan2.paths import RenderPath, unsupported
+    for math in ("fp32", "bf16"):
+        path = RenderPath("fused", math)
+        if unsupported(path, "cpu"):
+            print(f"{path.name}: not run: {unsupported(path, 'cpu')}")
+        else:
+            yield Precision(math, render=path)
 
 
 def main() -> None:

@@ -29,6 +29,7 @@ from .align import align_track
 from .clip_guidance import CLIPGuide
 from .encoders import ArcFace, Encoder, preprocess
 from .errors import NoFaceError, PromptError
+from .precision import FP32, Precision
 from .render import to_uint8
 from .samples import seed_latent
 from .video import Clip
@@ -77,7 +78,7 @@ def text_anchors(generator: stylegan2.Generator, clip: CLIPGuide, arcface: ArcFa
                  steps: int = 40, lr: float = 0.1, l2_lambda: float = 0.008,
                  id_lambda: float = 0.005, truncation: float = 0.7,
                  loss_res: int | None = None, batch_size: int | None = 4,
-                 dtype: torch.dtype | None = None,
+                 precision: Precision = FP32,
                  progress: Callable[[int, int], None] | None = None) -> TextAnchors:
     """Optimise one W+ latent per degree from the seed face; returns the anchors
     ``[K, n_latent, style_dim]`` in degree order.
@@ -86,7 +87,8 @@ def text_anchors(generator: stylegan2.Generator, clip: CLIPGuide, arcface: ArcFa
     (e.g. 256) instead of the full resolution. ``batch_size``: degrees optimised together
     (``None``: all; 1 is the reference's one-degree-at-a-time loop; the result is the same;
     4 is the fastest per degree on a 2-core CPU, where larger batches spill out of cache).
-    ``dtype=torch.bfloat16``: forward and backward under bf16 autocast (CPU: ~1.5× faster)."""
+    ``precision``: the anchors' path, forward and backward (``plan.Plan.resolve``; bf16 where
+    verified: CPU ~1.5× faster)."""
     prompts = prompts_from_template(template, degrees)
     if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
@@ -102,7 +104,7 @@ def text_anchors(generator: stylegan2.Generator, clip: CLIPGuide, arcface: ArcFa
     total = steps * len(groups)
     for g, idx in enumerate(groups):
         w, parts = _optimise(generator, clip, arcface, text[idx], w0, seed_id, steps, lr,
-                             l2_lambda, id_lambda, loss_res, dtype,
+                             l2_lambda, id_lambda, loss_res, precision,
                              lambda i: progress(g * steps + i, total) if progress else None)
         latents.append(w)
         losses.append(parts)
@@ -115,7 +117,7 @@ def text_anchors(generator: stylegan2.Generator, clip: CLIPGuide, arcface: ArcFa
 
 
 def _optimise(generator, clip, arcface, text, w0, seed_id, steps, lr, l2_lambda, id_lambda,
-              loss_res, dtype, step_done):
+              loss_res, precision, step_done):
     """Adam on ``[K, L, D]`` latents, one per text; returns them and the last loss terms."""
     k = text.shape[0]
     w = w0.expand(k, -1, -1).clone().requires_grad_(True)
@@ -123,8 +125,8 @@ def _optimise(generator, clip, arcface, text, w0, seed_id, steps, lr, l2_lambda,
     parts = {}
     for i in range(steps):
         opt.param_groups[0]["lr"] = lr_schedule(i / steps, lr)
-        with torch.autocast(w.device.type, dtype or torch.float32, enabled=dtype is not None):
-            img = generator.synthesis(w, noise_mode="const", max_res=loss_res)
+        with precision.anchors_autocast(w.device):
+            img = precision.anchors.synthesis(generator, w, noise_mode="const", max_res=loss_res)
             c = clip.loss(img, text).float()  # [K]
             if seed_id is not None:
                 i_loss = 1 - (arcface.id_features(img).float() * seed_id).sum(-1)  # [K]
@@ -143,7 +145,7 @@ def _optimise(generator, clip, arcface, text, w0, seed_id, steps, lr, l2_lambda,
 
 
 def video_anchors(encoder: Encoder, clip: Clip, batch_size: int = 4,
-                  dtype: torch.dtype | None = None,
+                  precision: Precision = FP32,
                   progress: Callable[[str, int, int], None] | None = None) -> VideoAnchors:
     """The clip's frames → aligned faces (one face, tracked) → W+ anchors ``[K, 18, 512]``.
     Frames without the face are skipped with a note; a clip where most frames show no face is
@@ -161,7 +163,7 @@ def video_anchors(encoder: Encoder, clip: Clip, batch_size: int = 4,
     x = preprocess([f.image for _, f in kept], encoder.input_size)
     latents = []
     for b in range(0, len(x), batch_size):
-        latents.append(encoder.invert(x[b:b + batch_size], dtype=dtype))
+        latents.append(encoder.invert(x[b:b + batch_size], precision=precision))
         if progress:
             progress("invert", min(b + batch_size, len(x)), len(x))
     images = np.stack([np.asarray(f.image.convert("RGB")) for _, f in kept])

@@ -172,7 +172,7 @@ def _serve(req, args, out: Path, gif=None):
     models = _load(args)
     with _bars() as progress:
         result = serving.serve(req, models, out, progress, gif)
-    for note in [models.precision_note] * (req.dtype == "auto") + result.notes:
+    for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
     print(f"made with {serving.describe(result)}", file=sys.stderr)
     print(result.video)
@@ -217,8 +217,10 @@ def _direction(args) -> int:
     req = check_animate(_request(Animate, args, ANCHORS), need_image=False)
     motion = request_motions(req)[0]
     models = _load(args)
-    with _bars() as progress, models.precision(req.dtype):
-        d, images = motion.make(models, progress)
+    precision = models.plan.resolve(req.dtype)
+    print(f"note: {precision.note}", file=sys.stderr)
+    with _bars() as progress:
+        d, images = motion.make(models, progress, precision)
     _save_direction(d, images, args.out)
     return 0
 

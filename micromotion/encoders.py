@@ -30,6 +30,7 @@ import stylegan2
 from stylegan2.model import EqualLinear
 
 from .errors import EncoderCheckpointError
+from .precision import FP32, Precision
 
 ITERATIVE = ("BackboneEncoder", "ProgressiveBackboneEncoder")
 SINGLE_PASS = ("GradualStyleEncoder", "Encoder4Editing")
@@ -211,34 +212,35 @@ class Encoder:
         """Generator output → the encoder's input size (a box mean: 4×4 at 1024 → 256)."""
         return F.adaptive_avg_pool2d(images, self.input_size)
 
-    def decode(self, wplus: torch.Tensor, dtype: torch.dtype | None = None) -> torch.Tensor:
+    def decode(self, wplus: torch.Tensor, precision: Precision = FP32) -> torch.Tensor:
         """W+ → pooled images ``[N, 3, S, S]`` with the stored noise, as ReStyle decodes."""
-        return self.face_pool(self.generator.synthesis(wplus, noise_mode="const", dtype=dtype))
+        return self.face_pool(precision.render.synthesis(self.generator, wplus,
+                                                         noise_mode="const"))
 
-    def encode(self, x: torch.Tensor, dtype: torch.dtype | None = None) -> torch.Tensor:
-        """One encoder pass ``[N, 3 or 6, S, S]`` → W+ offsets ``[N, n_styles, D]`` (float32)."""
-        if dtype in (None, torch.float32):
-            return self.net(x)
-        with torch.autocast(x.device.type, dtype=dtype):
+    def encode(self, x: torch.Tensor, precision: Precision = FP32) -> torch.Tensor:
+        """One encoder pass ``[N, 3 or 6, S, S]`` → W+ offsets ``[N, n_styles, D]`` (float32),
+        in the precision's encoder arithmetic."""
+        with precision.encoder_autocast(x.device):
             return self.net(x).float()
 
     @torch.no_grad()
     def invert(self, images: torch.Tensor, iterations: int | None = None,
                progress: Callable[[int, int], None] | None = None,
-               dtype: torch.dtype | None = None) -> torch.Tensor:
+               precision: Precision = FP32) -> torch.Tensor:
         """images ``[N, 3, S, S]`` in [-1, 1] (S = ``input_size``, 256) → W+ ``[N, 18, 512]``.
 
         ReStyle types refine ``iterations`` times (default 5) from the average face; the
-        single-pass types ignore ``iterations`` apart from checking it. ``dtype=torch.bfloat16``
-        runs the encoder and the intermediate decodes in bf16: about twice as fast on a CPU,
-        with W+ within a small fraction of the encoder's own error (``bench/invert.py``)."""
+        single-pass types ignore ``iterations`` apart from checking it. ``precision``: the
+        encoder's arithmetic and the intermediate decodes' render path (``plan.Plan.resolve``;
+        bf16 where verified is about twice as fast on a CPU, with W+ within a small fraction
+        of the encoder's own error, ``bench/invert.py``)."""
         _check_images(images, self.input_size)
         images = images.to(self.latent_avg.device, torch.float32)
         n_iter = self.iterations if iterations is None else iterations
         if not isinstance(n_iter, int) or not 1 <= n_iter <= 20:
             raise ValueError(f"iterations must be an integer from 1 to 20, got {iterations!r}")
         if not self.iterative:
-            codes = self.encode(images, dtype)
+            codes = self.encode(images, precision)
             out = codes + self.latent_avg if self.add_latent_avg else codes
             if progress:
                 progress(1, 1)
@@ -246,9 +248,9 @@ class Encoder:
         codes = self.latent_avg.expand(images.shape[0], -1, -1)
         y = self.avg_image.expand(images.shape[0], -1, -1, -1)
         for k in range(n_iter):
-            codes = codes + self.encode(torch.cat([images, y], 1), dtype)
+            codes = codes + self.encode(torch.cat([images, y], 1), precision)
             if k + 1 < n_iter:  # the last decode would only make a picture: skip it
-                y = self.decode(codes, dtype)
+                y = self.decode(codes, precision)
             if progress:
                 progress(k + 1, n_iter)
         return codes

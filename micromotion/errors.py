@@ -56,3 +56,7 @@ class VideoError(MicromotionError):
 
 class LabelError(MicromotionError):
     """Labelled latents that cannot give a direction (shape, lengths, NaNs, constant labels)."""
+
+
+class PrecisionError(MicromotionError):
+    """A precision this machine cannot run right or at speed (bf16 on a CPU without it)."""

@@ -129,8 +129,9 @@ _FIELDS = [
     Field("paste_back", str, "auto", "Put the moving face back into the photo (auto: when "
           "the photo is larger than the face's crop).", "Paste back into the photo",
           choices=("auto", "on", "off")),
-    Field("dtype", str, "auto", "Precision: auto (bf16 where a measurement at start-up shows "
-          "it faster on this machine, else fp32), fp32 or bf16 (about 1 level of 255 off).",
+    Field("dtype", str, "auto", "Precision: auto (the fastest path verified on this machine "
+          "at start-up), fp32, or bf16 (about 1 level of 255 off; refused where this machine "
+          "cannot run it).",
           "Precision", choices=("auto", "fp32", "bf16")),
     Field("mode", str, "animate", "animate: the photo's face does the micromotion. Latent "
           "videos: walk (through seeds), coarse or fine (style mixing), circle (an "

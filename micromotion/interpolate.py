@@ -22,9 +22,11 @@ import numpy as np
 import torch
 
 import stylegan2
+from stylegan2.paths import RenderPath
 
 from .errors import OptionError
 from .fields import FIELDS
+from .precision import DEFAULT
 from .render import check_int
 from .samples import seed_latent
 
@@ -240,7 +242,7 @@ def walk_path(generator: stylegan2.Generator, photo_keys: Sequence[torch.Tensor]
 
 def circle_path(generator: stylegan2.Generator, centre: torch.Tensor, seeds: Sequence[int],
                 radius: float, frames: int, layers: Sequence[int], truncation: float = 0.7,
-                measure_res: int = 64, dtype: torch.dtype | None = None,
+                measure_res: int = 64, path: RenderPath = DEFAULT,
                 progress: Callable[[int, int], None] | None = None
                 ) -> tuple[torch.Tensor, torch.Tensor]:
     """An equal-step loop of ``frames`` around the centre W+ ``[L, D]`` in the plane of the
@@ -250,7 +252,7 @@ def circle_path(generator: stylegan2.Generator, centre: torch.Tensor, seeds: Seq
 
     def measure(angles: torch.Tensor) -> torch.Tensor:
         w = circle_at(centre, axes, radius, angles, layers)
-        return generator.synthesis(w, max_res=measure_res, dtype=dtype).clamp(-1, 1)
+        return path.synthesis(generator, w, max_res=measure_res).clamp(-1, 1)
 
     angles, steps = equal_step_angles(measure, frames, progress=progress)
     return circle_at(centre, axes, radius, angles, layers), steps

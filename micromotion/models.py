@@ -4,18 +4,15 @@ stages (``pipeline``, ``motions``) are plain functions that take a ``Models``.
 
     models = Models.load()                 # the official files from the weights folder
     models = Models.synthetic()            # seeded synthetic weights (abstract patterns)
-    models = Models.for_serving()          # what the doors load: fetched, on the GPU, warm
+    models = Models.for_serving()          # what the doors load: fetched, on the GPU, planned
 """
 from __future__ import annotations
 
-import contextlib
 import os
 import threading
-import time
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
 import torch
 
 import stylegan2
@@ -26,8 +23,8 @@ from .direction import Direction
 from .encoders import Encoder, load_encoder
 from .errors import DirectionFileError
 from .fields import PRESETS
+from .plan import Plan
 
-PRECISIONS = {"fp32": None, "bf16": torch.bfloat16}  # a request's dtype → the stages' dtype
 ENCODERS = {"restyle_psp": "restyle_psp_ffhq_encode", "restyle_e4e": "restyle_e4e_ffhq_encode",
             "e4e": "e4e_ffhq_encode"}
 
@@ -37,22 +34,19 @@ class Models:
 
     def __init__(self, generator: stylegan2.Generator, encoder: Encoder,
                  weights_folder: str | os.PathLike | None = None, synthetic: bool = False,
-                 dtype: torch.dtype | None = None, fetch: bool = False):
+                 fetch: bool = False):
         self.generator, self.encoder = generator, encoder
         self.weights_folder = Path(weights_folder) if weights_folder else weights.weights_dir()
         self.synthetic = synthetic
         self.fetch = fetch  # download weights files (presets, CLIP, ArcFace) when missing
-        self.dtype = dtype  # torch.bfloat16: faster CPU inversion, anchors and rendering
         self._text_models = None
         self._presets: dict[str, Direction] = {}
-        self.auto_precision: str | None = None  # what "auto" means here (measure_precision)
-        self.precision_note = ""  # the measurement, in words
-        self._precision_lock = threading.Lock()
+        self._plan: Plan | None = None
+        self._plan_lock = threading.Lock()
 
     @classmethod
     def load(cls, weights_folder: str | os.PathLike | None = None, encoder: str = "restyle_psp",
-             device: str | torch.device | None = None, dtype: torch.dtype | None = None,
-             fetch: bool = False, progress: weights.Progress | None = None) -> "Models":
+             device: str | torch.device | None = None, fetch: bool = False, progress: weights.Progress | None = None) -> "Models":
         """The FFHQ generator and an encoder (``restyle_psp``, ``restyle_e4e`` or ``e4e``)
         from the weights folder; ``fetch`` downloads missing files (``weights.fetch``)."""
         if encoder not in ENCODERS:
@@ -62,7 +56,7 @@ class Models:
                               if fetch else (weights.path_of(n, weights_folder) for n in names))
         gen = stylegan2.load_generator(gen_path, device=device)
         return cls(gen, load_encoder(enc_path, generator=gen, device=device), weights_folder,
-                   dtype=dtype, fetch=fetch)
+                   fetch=fetch)
 
     @classmethod
     def synthetic(cls, weights_folder: str | os.PathLike | None = None, seed: int = 0,
@@ -83,8 +77,8 @@ class Models:
                     log: Callable[[str], None] = print) -> "Models":
         """What the doors serve, loaded once: synthetic weights when ``MICROMOTION_SYNTHETIC``
         is set, else the official files (fetched when missing), on the GPU when there is one
-        (with the CUDA ops built now, not on the first request), the presets read, warmed up
-        with one small render, and the precision that ``auto`` means measured (``log``)."""
+        (with the CUDA ops built now, not on the first request), the presets read, and each
+        stage's paths verified and timed (``plan``; its table goes to ``log``)."""
         if weights.synthetic_requested():
             models = cls.synthetic()
             presets = [n for n in PRESETS if weights.target(f"direction-{n}").is_file()]
@@ -102,51 +96,20 @@ class Models:
             presets = PRESETS
         for name in presets:
             models.preset(name)
-        log(models.measure_precision())  # its renders warm the generator up too
+        log(f"how this machine runs each stage:\n{models.plan.table()}")  # warms them up too
         return models
 
-    @torch.no_grad()
-    def measure_precision(self, size: int = 256, reps: int = 3) -> str:
-        """Time one ``size`` px frame in fp32 and in bf16 on this machine (the fastest of
-        ``reps``: other work on the machine only ever slows a run) and let ``auto`` mean bf16
-        only where it is over 10% faster → what was measured and chosen, in words (with bf16's
-        difference from fp32 in uint8 levels)."""
-        gen = self.generator
-        w = gen.latent_avg[None].clone()
-        sync = torch.cuda.synchronize if w.is_cuda else (lambda: None)
-        size, times, frames = min(size, gen.size), {}, {}
-        for name, dtype in PRECISIONS.items():
-            gen.synthesis(w, max_res=size, dtype=dtype)  # warm: buffers, kernels
-            runs = []
-            for _ in range(reps):
-                sync()
-                start = time.perf_counter()
-                frames[name] = gen.synthesis(w, max_res=size, dtype=dtype)
-                sync()
-                runs.append(time.perf_counter() - start)
-            times[name] = min(runs)
-        self.auto_precision = "bf16" if times["bf16"] < 0.9 * times["fp32"] else "fp32"
-        levels = ((frames["bf16"] - frames["fp32"]).clamp(-2, 2).abs() * 127.5).cpu().numpy()
-        self.precision_note = (
-            f"precision: auto means {self.auto_precision} here — a {size} px frame took "
-            f"{times['fp32'] * 1000:.0f} ms in fp32 and {times['bf16'] * 1000:.0f} ms in bf16 "
-            f"on the {w.device.type.upper()}; bf16 differs from fp32 by {np.mean(levels):.2f} "
-            f"levels of 255 on average ({np.max(levels):.1f} at most)")
-        return self.precision_note
+    @property
+    def plan(self) -> Plan:
+        """How this machine runs each stage (``plan.Plan``), measured on first use, once."""
+        with self._plan_lock:
+            if self._plan is None:
+                self._plan = Plan.measure(self.generator, self.encoder)
+            return self._plan
 
-    @contextlib.contextmanager
-    def precision(self, name: str = "auto"):
-        """Run what follows at precision ``name`` (``fields`` ``dtype``: auto, fp32, bf16);
-        ``auto`` is measured on first use. Yields the precision chosen."""
-        with self._precision_lock:
-            if name == "auto" and self.auto_precision is None:
-                self.measure_precision()
-            chosen = self.auto_precision if name == "auto" else name
-            before, self.dtype = self.dtype, PRECISIONS[chosen]
-            try:
-                yield chosen
-            finally:
-                self.dtype = before
+    @plan.setter
+    def plan(self, plan: Plan) -> None:
+        self._plan = plan
 
     @property
     def device(self) -> torch.device:

@@ -23,6 +23,7 @@ from .direction import Direction, check_preset, direction_from_anchors, load_dir
 from .errors import OptionError
 from .fields import FIELDS, PRESETS
 from .models import Models, Progress, report
+from .precision import FP32, Precision
 from .request import Animate, display_name
 from .video import Clip, probe, read_clip
 
@@ -36,7 +37,8 @@ class Preset:
     def check(self) -> None:
         check_preset(self.name)
 
-    def make(self, models: Models, progress: Progress | None = None) -> Made:
+    def make(self, models: Models, progress: Progress | None = None,
+             precision: Precision = FP32) -> Made:
         return models.preset(self.name), None
 
 
@@ -49,7 +51,8 @@ class DirectionFile:
         if isinstance(self.file, (str, os.PathLike)):
             load_direction(self.file, name=self.name)
 
-    def make(self, models: Models, progress: Progress | None = None) -> Made:
+    def make(self, models: Models, progress: Progress | None = None,
+             precision: Precision = FP32) -> Made:
         if isinstance(self.file, Direction):
             return models.checked(self.file), None
         if isinstance(self.file, torch.Tensor):
@@ -71,9 +74,11 @@ class TextMotion:
         from .clip_guidance import token_ids
         token_ids(prompts_from_template(self.template, self.degrees))
 
-    def make(self, models: Models, progress: Progress | None = None) -> Made:
+    def make(self, models: Models, progress: Progress | None = None,
+             precision: Precision = FP32) -> Made:
         d, anchors = direction_from_text(models, self.template, self.degrees, self.seed,
-                                         self.steps, self.rank, self.loss_res, progress)
+                                         self.steps, self.rank, self.loss_res, progress,
+                                         precision)
         return d, anchors.images
 
 
@@ -89,9 +94,10 @@ class VideoMotion:
         if not isinstance(self.video, Clip):
             probe(self.video, self.name or Path(self.video).name)
 
-    def make(self, models: Models, progress: Progress | None = None) -> Made:
+    def make(self, models: Models, progress: Progress | None = None,
+             precision: Precision = FP32) -> Made:
         d, anchors = direction_from_video(models, self.video, self.max_frames, self.rank,
-                                          self.name, progress)
+                                          self.name, progress, precision)
         return d, anchors.images
 
 
@@ -154,8 +160,8 @@ def _given(value) -> bool:
 
 def direction_from_text(models: Models, template: str, degrees: Sequence[str] = DEFAULT_DEGREES,
                         seed: int = 0, steps: int = 40, rank: int = 4,
-                        loss_res: int | None = 256, progress: Progress | None = None
-                        ) -> tuple[Direction, TextAnchors]:
+                        loss_res: int | None = 256, progress: Progress | None = None,
+                        precision: Precision = FP32) -> tuple[Direction, TextAnchors]:
     """A direction from CLIP-guided anchors of the face ``z(seed)`` over the template's
     degrees (the paper's text anchors). ``loss_res``: the size of the early-exit image the
     losses see (``None``: full resolution)."""
@@ -167,7 +173,7 @@ def direction_from_text(models: Models, template: str, degrees: Sequence[str] = 
                                              models.generator.size)
     clip, arcface = models.text_models()
     a = text_anchors(models.generator, clip, arcface, template, degrees, seed, steps,
-                     loss_res=res, dtype=models.dtype,
+                     loss_res=res, precision=precision,
                      progress=lambda i, n: report(progress, "anchors", i, n))
     meta = {"source": "text", "template": template, "degrees": list(map(str, degrees)),
             "seed": seed, "steps": steps, "loss_res": res, "final_losses": a.final_losses}
@@ -176,12 +182,13 @@ def direction_from_text(models: Models, template: str, degrees: Sequence[str] = 
 
 def direction_from_video(models: Models, video: str | os.PathLike | Clip,
                          max_frames: int = 16, rank: int = 4, name: str | None = None,
-                         progress: Progress | None = None) -> tuple[Direction, VideoAnchors]:
+                         progress: Progress | None = None,
+                         precision: Precision = FP32) -> tuple[Direction, VideoAnchors]:
     """A direction from a short clip of one face doing the motion: up to ``max_frames``
     evenly spaced frames, aligned (tracked), inverted, as anchors in time order."""
     FIELDS["rank"].check(rank)
     clip = video if isinstance(video, Clip) else read_clip(video, max_frames, name=name)
-    a = video_anchors(models.encoder, clip, dtype=models.dtype,
+    a = video_anchors(models.encoder, clip, precision=precision,
                       progress=lambda stage, i, n: report(progress, stage, i, n))
     meta = {"source": "video", "file": clip.name, "fps": clip.fps,
             "times": a.times, "notes": a.notes}

@@ -22,6 +22,8 @@ from typing import Callable
 import numpy as np
 import torch
 
+from stylegan2.paths import RenderPath
+
 from .align import AlignedFace, align_face
 from .direction import Direction
 from .encoders import preprocess
@@ -29,6 +31,7 @@ from .fields import FIELDS
 from .images import ImageSource
 from .interpolate import circle_path, mix_layers, seed_latents, walk_path
 from .models import Models, Progress, report
+from .precision import DEFAULT, FP32, Precision
 from .motions import request_motions
 from .paste import PasteBack
 from .render import check_int, latent_path, render_frames, write_video
@@ -77,27 +80,29 @@ class LatentAnimation:
 
 
 def invert(models: Models, image: ImageSource, name: str | None = None,
-           progress: Progress | None = None) -> Inversion:
+           progress: Progress | None = None, precision: Precision = FP32) -> Inversion:
     """Align the most confident face and invert it: W+ ``[1, n_latent, style_dim]``."""
     report(progress, "align", 0, 1)
     aligned = align_face(image, models.encoder.input_size, name=name)
     report(progress, "align", 1, 1)
     x = preprocess(aligned.image, models.encoder.input_size)
-    w = models.encoder.invert(x, dtype=models.dtype,
+    w = models.encoder.invert(x, precision=precision,
                               progress=lambda i, n: report(progress, "invert", i, n))
     return Inversion(w, aligned)
 
 
 def animate(models: Models, req: Animate, out: str | os.PathLike,
             gif: str | os.PathLike | None = None, progress: Progress | None = None,
-            preview: Preview | None = None) -> Animation:
+            preview: Preview | None = None, precision: Precision | None = None) -> Animation:
     """The photo's face performing the request's motion → mp4 at ``out`` (and a GIF). The
     defaults reproduce the original: 100 frames of w + i/100·5·d at 30 fps, 1024 px — pasted
-    back into the photo when it is larger than the face's crop."""
+    back into the photo when it is larger than the face's crop. ``precision``: the paths
+    ``req.dtype`` resolved to on this machine (``serving.serve`` resolves it once)."""
     req = check_animate(req)
+    precision = precision or models.plan.resolve(req.dtype)
     motions = request_motions(req)
-    inv = invert(models, req.image, display_name(req, "image"), progress)
-    made = [m.make(models, progress) for m in motions]
+    inv = invert(models, req.image, display_name(req, "image"), progress, precision)
+    made = [m.make(models, progress, precision) for m in motions]
     images = [a for _, a in made if a is not None]
     if req.timeline:
         latents = composed_path(inv.wplus, [d.vector for d, _ in made], req.timeline, req.frames)
@@ -109,7 +114,8 @@ def animate(models: Models, req: Animate, out: str | os.PathLike,
         direction = made[0][0]
         latents = latent_path(inv.wplus, direction.vector.to(inv.wplus.device), req.scale,
                               req.frames, req.curve)
-    video, notes = _render_onto(models, inv.aligned, latents, out, req, gif, progress, preview)
+    video, notes = _render_onto(models, inv.aligned, latents, out, req, gif, progress, preview,
+                                precision)
     return Animation(video, inv.aligned, direction,
                      np.concatenate(images) if images else None, notes)
 
@@ -117,55 +123,62 @@ def animate(models: Models, req: Animate, out: str | os.PathLike,
 def transfer_clip(models: Models, req: Transfer, out: str | os.PathLike,
                   gif: str | os.PathLike | None = None,
                   progress: Progress | None = None,
-                  preview: Preview | None = None) -> Transferred:
+                  preview: Preview | None = None,
+                  precision: Precision | None = None) -> Transferred:
     """The photo's face performs the driving clip's motion: its frames at ``req.fps`` (None:
     the clip's own rate), each offset from the neutral frame → one output frame, at the
     driver's timing."""
     req = check_transfer(req)
+    precision = precision or models.plan.resolve(req.dtype)
     name = display_name(req, "driving_video")
     clip = read_frames(req.driving_video, req.fps, FIELDS["frames"].hi, name=name)
     check_int("neutral_frame", req.neutral_frame, 0, len(clip.frames) - 1)
-    inv = invert(models, req.image, display_name(req, "image"), progress)  # no face: fail first
-    latents, notes = driver_latents(models.encoder, clip, models.dtype, progress)
+    inv = invert(models, req.image, display_name(req, "image"), progress,
+                 precision)  # no face: fail first
+    latents, notes = driver_latents(models.encoder, clip, precision, progress)
     if abs(clip.native_fps / clip.fps - 1) > 0.01:
         notes.append(f"{name} runs at {clip.native_fps:.3g} fps; its frames were taken at "
                      f"{clip.fps:.3g} fps, so its timing is kept")
     motion = _offsets(smooth(latents, req.smoothing), req.neutral_frame, req, progress)
     path = inv.wplus + req.strength * motion.offsets
     return _transferred(models, req, inv, motion, path, out, clip.fps, name, notes, gif,
-                        progress, preview)
+                        progress, preview, precision)
 
 
 def transfer_photos(models: Models, req: Transfer, out: str | os.PathLike,
                     gif: str | os.PathLike | None = None,
                     progress: Progress | None = None,
-                    preview: Preview | None = None) -> Transferred:
+                    preview: Preview | None = None,
+                    precision: Precision | None = None) -> Transferred:
     """The motion between two photos of the driver — ``neutral_image`` at rest,
     ``driving_video`` a photo mid-motion — on the photo's face, ``frames`` frames along
     ``curve``, like a preset."""
     req = check_transfer(req)
-    inv = invert(models, req.image, display_name(req, "image"), progress)
-    latents = torch.cat([invert(models, p, display_name(req, n), progress).wplus
+    precision = precision or models.plan.resolve(req.dtype)
+    inv = invert(models, req.image, display_name(req, "image"), progress, precision)
+    latents = torch.cat([invert(models, p, display_name(req, n), progress, precision).wplus
                          for n, p in (("neutral_image", req.neutral_image),
                                       ("driving_video", req.driving_video))])
     motion = _offsets(latents, 0, req, progress)
     path = latent_path(inv.wplus, motion.offsets[1], req.strength, req.frames, req.curve)
     return _transferred(models, req, inv, motion, path, out, req.fps or 30, "image", [], gif,
-                        progress, preview)
+                        progress, preview, precision)
 
 
 def transfer_latents(models: Models, req: Transfer, out: str | os.PathLike,
                      gif: str | os.PathLike | None = None,
                      progress: Progress | None = None,
-                     preview: Preview | None = None) -> Transferred:
+                     preview: Preview | None = None,
+                     precision: Precision | None = None) -> Transferred:
     """The driver given as W+ ``[T, L, D]`` in ``req.driving_video`` (e.g. planted latents),
     one output frame each at ``req.fps`` (None: 30)."""
     req = check_transfer(req)
-    inv = invert(models, req.image, display_name(req, "image"), progress)
+    precision = precision or models.plan.resolve(req.dtype)
+    inv = invert(models, req.image, display_name(req, "image"), progress, precision)
     latents = smooth(req.driving_video.to(inv.wplus), req.smoothing)
     motion = _offsets(latents, req.neutral_frame, req, progress)
     return _transferred(models, req, inv, motion, inv.wplus + req.strength * motion.offsets,
-                        out, req.fps or 30, "latents", [], gif, progress, preview)
+                        out, req.fps or 30, "latents", [], gif, progress, preview, precision)
 
 
 def _offsets(latents: torch.Tensor, neutral: int, req: Transfer,
@@ -178,10 +191,11 @@ def _offsets(latents: torch.Tensor, neutral: int, req: Transfer,
 
 def _transferred(models: Models, req: Transfer, inv: Inversion, motion: MotionOffsets,
                  path: torch.Tensor, out, fps: float, driver: str, notes: list[str], gif,
-                 progress: Progress | None, preview: Preview | None) -> Transferred:
+                 progress: Progress | None, preview: Preview | None,
+                 precision: Precision) -> Transferred:
     """The tail every transfer shares: render the target's path, say how it was made."""
     video, render_notes = _render_onto(models, inv.aligned, path, out, req, gif, progress,
-                                       preview, fps)
+                                       preview, precision, fps)
     meta = {"source": "transfer", "driver": driver, "fps": fps, "frames": len(path),
             "layers": motion.layers, "energy": [round(e, 4) for e in motion.energy],
             "rank": motion.rank, "smoothing": req.smoothing}
@@ -190,7 +204,8 @@ def _transferred(models: Models, req: Transfer, inv: Inversion, motion: MotionOf
 
 def _render_onto(models: Models, aligned: AlignedFace, latents: torch.Tensor, out,
                  req: Animate | Transfer, gif, progress: Progress | None,
-                 preview: Preview | None, fps: float | None = None) -> tuple[Path, list[str]]:
+                 preview: Preview | None, precision: Precision,
+                 fps: float | None = None) -> tuple[Path, list[str]]:
     """Render the face's path, pasted back into its photo and beside it as ``req`` asks →
     (the video, the notes of what was chosen for the user)."""
     paste = paste_for(aligned, {"auto": None, "on": True, "off": False}[req.paste_back])
@@ -198,7 +213,7 @@ def _render_onto(models: Models, aligned: AlignedFace, latents: torch.Tensor, ou
     if req.side_by_side:
         left = np.asarray(aligned.photo if paste else aligned.image)
     video = render_latents(models, latents, out, fps or req.fps, req.output_size, left, gif,
-                           paste, progress, preview=preview)
+                           paste, progress, preview=preview, precision=precision)
     notes = list(aligned.notes)
     if paste is not None:
         h, w = paste.photo.shape[:2]
@@ -211,13 +226,13 @@ def _render_onto(models: Models, aligned: AlignedFace, latents: torch.Tensor, ou
 
 
 @torch.no_grad()
-def preview_frames(models: Models, latents: torch.Tensor) -> np.ndarray:
+def preview_frames(models: Models, latents: torch.Tensor,
+                   path: RenderPath = DEFAULT) -> np.ndarray:
     """The first, middle and last frames of a path W+ ``[T, L, D]`` → ``uint8 [3, S, S, 3]``,
     S = ``PREVIEW_SIZE``: what the motion will do, in a fraction of the video's time."""
     picked = latents[[0, len(latents) // 2, len(latents) - 1]]
     return np.concatenate(list(render_frames(models.generator, picked, 3,
-                                             min(PREVIEW_SIZE, models.generator.size),
-                                             models.dtype)))
+                                             min(PREVIEW_SIZE, models.generator.size), path)))
 
 
 def paste_for(aligned: AlignedFace, paste_back: bool | None = None) -> PasteBack | None:
@@ -235,47 +250,52 @@ def render_latents(models: Models, latents: torch.Tensor, out: str | os.PathLike
                    fps: float = 30, size: int | None = None, left: np.ndarray | None = None,
                    gif: str | os.PathLike | None = None, paste: PasteBack | None = None,
                    progress: Progress | None = None, batch_size: int = 4,
-                   preview: Preview | None = None) -> Path:
+                   preview: Preview | None = None, precision: Precision = FP32) -> Path:
     """W+ ``[T, n_latent, style_dim]``, a frame each → an mp4 at ``out`` (batched, at
-    ``size`` px or the generator's), pasted back into the photo with ``paste``, beside
-    ``left``. ``preview`` first gets the first, middle and last frames at ``PREVIEW_SIZE``."""
+    ``size`` px or the generator's, along ``precision.render``), pasted back into the photo
+    with ``paste``, beside ``left``. ``preview`` first gets the first, middle and last frames
+    at ``PREVIEW_SIZE``."""
     if preview is not None:
-        preview(preview_frames(models, latents))
+        preview(preview_frames(models, latents, precision.render))
     size = None if size is None else min(size, models.generator.size)
-    batches = render_frames(models.generator, latents, batch_size, size, models.dtype,
+    batches = render_frames(models.generator, latents, batch_size, size, precision.render,
                             lambda i, n: report(progress, "render", i, n))
     return write_video(batches, out, fps, left=left, gif_path=gif, paste=paste)
 
 
 def latent_video(models: Models, req: LatentVideo, out: str | os.PathLike,
                  gif: str | os.PathLike | None = None, progress: Progress | None = None,
-                 preview: Preview | None = None) -> LatentAnimation:
+                 preview: Preview | None = None,
+                 precision: Precision | None = None) -> LatentAnimation:
     """A latent video (walk, style mixing or circle) → mp4 at ``out``."""
     req = check_latent(req, models.generator.n_latent)
-    latents, meta, aligned = _latent_path(models, req, progress)
+    precision = precision or models.plan.resolve(req.dtype)
+    latents, meta, aligned = _latent_path(models, req, progress, precision)
     video = render_latents(models, latents, out, req.fps, req.output_size, gif=gif,
-                           progress=progress, preview=preview)
+                           progress=progress, preview=preview, precision=precision)
     return LatentAnimation(video, latents, meta, aligned,
                            [n for a in aligned for n in a.notes])
 
 
 @torch.no_grad()
-def latent_video_path(models: Models, req: LatentVideo, progress: Progress | None = None
+def latent_video_path(models: Models, req: LatentVideo, progress: Progress | None = None,
+                      precision: Precision = FP32
                       ) -> tuple[torch.Tensor, dict, list[AlignedFace]]:
     """The request's W+ path ``[T, n_latent, style_dim]``, how it was made, and the aligned
     photos. Every option is checked before any photo is inverted."""
-    return _latent_path(models, check_latent(req, models.generator.n_latent), progress)
+    return _latent_path(models, check_latent(req, models.generator.n_latent), progress,
+                        precision)
 
 
 @torch.no_grad()
-def _latent_path(models: Models, req: LatentVideo, progress: Progress | None
-                 ) -> tuple[torch.Tensor, dict, list[AlignedFace]]:
+def _latent_path(models: Models, req: LatentVideo, progress: Progress | None,
+                 precision: Precision) -> tuple[torch.Tensor, dict, list[AlignedFace]]:
     """``latent_video_path`` of a checked request."""
     layers = req.layers
     aligned: list[AlignedFace] = []
 
     def wplus(photo: ImageSource, name: str) -> torch.Tensor:
-        inv = invert(models, photo, name, progress)
+        inv = invert(models, photo, name, progress, precision)
         aligned.append(inv.aligned)
         return inv.wplus[0]
 
@@ -287,7 +307,7 @@ def _latent_path(models: Models, req: LatentVideo, progress: Progress | None
             "truncation": req.truncation}
     if req.mode == "circle":
         path, steps = circle_path(models.generator, held(), req.seeds, req.radius, req.frames,
-                                  layers, req.truncation, req.measure_res, models.dtype,
+                                  layers, req.truncation, req.measure_res, precision.render,
                                   lambda i, n: report(progress, "equalise", i, n))
         meta.update(radius=req.radius, step_mse_mean=float(steps.mean()),
                     step_mse_spread=float(steps.max() / steps.min()))

@@ -18,8 +18,11 @@ import numpy as np
 import torch
 from PIL import Image
 
+from stylegan2.paths import RenderPath
+
 from .errors import OptionError
 from .fields import FIELDS, check
+from .precision import DEFAULT
 
 CURVES = FIELDS["curve"].choices
 
@@ -68,15 +71,15 @@ def latent_path(w: torch.Tensor, direction: torch.Tensor, strength: float = 5.0,
 
 @torch.no_grad()
 def render_frames(generator, latents: torch.Tensor, batch_size: int = 4, size: int | None = None,
-                  dtype: torch.dtype | None = None,
+                  path: RenderPath = DEFAULT,
                   progress: Callable[[int, int], None] | None = None) -> Iterator[np.ndarray]:
     """W+ ``[T, L, D]`` → batches of ``uint8 [B, R, R, 3]`` frames, R = ``size`` or the
-    generator's (smaller sizes stop the generator early)."""
+    generator's (smaller sizes stop the generator early), rendered along ``path``."""
     check_int("batch_size", batch_size, 1, 64)
     total = latents.shape[0]
     for start in range(0, total, batch_size):
         batch = latents[start:start + batch_size]
-        yield to_uint8(generator.synthesis(batch, noise_mode="const", max_res=size, dtype=dtype))
+        yield to_uint8(path.synthesis(generator, batch, noise_mode="const", max_res=size))
         if progress:
             progress(min(start + batch_size, total), total)
 

@@ -28,35 +28,38 @@ Result = Animation | Transferred | LatentAnimation
 
 def serve(req, models: Models, out: str | os.PathLike, progress: Progress | None = None,
           gif: str | os.PathLike | None = None, preview: Preview | None = None) -> Result:
-    """The request's use case at its precision (``req.dtype``) → its result (``.video``,
-    ``.notes``). Every input is checked before any slow stage; a user's mistake raises a
+    """The request's use case along the paths its precision (``req.dtype``) resolves to on
+    this machine → its result (``.video``, ``.notes``, the first saying what ran where).
+    Every input is checked before any slow stage; a user's mistake raises a
     ``MicromotionError``. ``preview`` gets the first, middle and last frames before the video
     renders."""
     check("dtype", req.dtype)
-    with models.precision(req.dtype):
-        return _use_case(req, models, out, progress, gif, preview)
+    precision = models.plan.resolve(req.dtype)
+    result = _use_case(req, models, out, progress, gif, preview, precision)
+    result.notes.insert(0, precision.note)
+    return result
 
 
 @functools.singledispatch
-def _use_case(req, models, out, progress=None, gif=None, preview=None) -> Result:
+def _use_case(req, models, out, progress, gif, preview, precision) -> Result:
     raise TypeError(f"not a request: {type(req).__name__}")
 
 
 @_use_case.register
-def _(req: Animate, models: Models, out, progress=None, gif=None, preview=None) -> Animation:
-    return animate(models, req, out, gif, progress, preview)
+def _(req: Animate, models: Models, out, progress, gif, preview, precision) -> Animation:
+    return animate(models, req, out, gif, progress, preview, precision)
 
 
 @_use_case.register
-def _(req: Transfer, models: Models, out, progress=None, gif=None, preview=None) -> Transferred:
+def _(req: Transfer, models: Models, out, progress, gif, preview, precision) -> Transferred:
     use = transfer_clip if req.neutral_image is None else transfer_photos
-    return use(models, req, out, gif, progress, preview)
+    return use(models, req, out, gif, progress, preview, precision)
 
 
 @_use_case.register
-def _(req: LatentVideo, models: Models, out, progress=None, gif=None,
-      preview=None) -> LatentAnimation:
-    return latent_video(models, req, out, gif, progress, preview)
+def _(req: LatentVideo, models: Models, out, progress, gif, preview,
+      precision) -> LatentAnimation:
+    return latent_video(models, req, out, gif, progress, preview, precision)
 
 
 def file_name(req) -> str:

@@ -23,6 +23,7 @@ from .encoders import Encoder
 from .errors import OptionError, VideoError
 from .fields import FIELDS
 from .interpolate import check_layers
+from .precision import FP32, Precision
 from .render import check_int, check_number
 from .video import Clip
 
@@ -95,7 +96,7 @@ def select_layers(share: torch.Tensor, energy: float = ENERGY) -> list[int]:
     return sorted(order[:n].tolist())
 
 
-def driver_latents(encoder: Encoder, clip: Clip, dtype: torch.dtype | None = None,
+def driver_latents(encoder: Encoder, clip: Clip, precision: Precision = FP32,
                    progress: Callable[[str, int, int], None] | None = None
                    ) -> tuple[torch.Tensor, list[str]]:
     """W+ ``[T, L, D]`` of every frame of the driving clip; a frame without the face holds the
@@ -106,7 +107,7 @@ def driver_latents(encoder: Encoder, clip: Clip, dtype: torch.dtype | None = Non
     distinct = sorted(set(slot))
     a = video_anchors(encoder, dataclasses.replace(
         clip, frames=[clip.frames[k] for k in distinct],
-        indices=[clip.indices[k] for k in distinct]), dtype=dtype, progress=progress)
+        indices=[clip.indices[k] for k in distinct]), precision=precision, progress=progress)
     crowded = sum(n > 1 for n in a.people)
     if 2 * crowded > len(a.people):
         raise VideoError(f"{clip.name} shows several people ({max(a.people)} faces in "

@@ -15,6 +15,7 @@ run time: stored weights are the raw ones.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 from typing import Sequence
 
@@ -301,16 +302,20 @@ class Generator(nn.Module):
 
     # -- synthesis -----------------------------------------------------------------------
     def synthesis(self, w: torch.Tensor, noise_mode: str = "const", max_res: int | None = None,
-                  dtype: torch.dtype | None = None, impl: str | None = None) -> torch.Tensor:
+                  dtype: torch.dtype | None = None, impl: str | None = None,
+                  channels_last: bool | None = None) -> torch.Tensor:
         """w ``[N, style_dim]`` or W+ ``[N, n_latent, style_dim]`` → image ``[N, 3, R, R]`` float32,
         unclamped (about [-1, 1]). R = ``max_res`` (a power of two ≤ size; the skip-RGB output
         of that block, for previews and losses) or ``size``.
 
         noise_mode: ``"const"`` the stored noise (the reference's ``randomize_noise=False``),
         ``"random"`` fresh Gaussian noise, ``"none"`` no noise.
-        dtype: ``torch.bfloat16`` runs the fused CPU path in bf16 (faster on some CPUs, ~1 uint8
-        level of error), or the GPU under bf16 autocast; ``None`` is float32.
+        dtype: the arithmetic — ``torch.bfloat16`` (or ``float16`` on a GPU) runs the fused CPU
+        path in that type, the others under autocast; None is float32. Whether a machine runs
+        a path fast and right is ``stylegan2.paths``' question.
         impl: ``"ref"``, ``"scaled"`` or ``"fused"`` (see the module docstring); None picks.
+        channels_last: the autograd impls' activation layout (None: on the CPU, oneDNN's
+        native channels-last; on a GPU, NCHW).
         """
         wp = self._broadcast(w)
         res = self._check_res(max_res)
@@ -319,15 +324,19 @@ class Generator(nn.Module):
         impl = impl or self._pick_impl(wp)
         if impl not in IMPLS:
             raise ValueError(f"impl must be one of {IMPLS}, got {impl!r}")
+        dtype = dtype or torch.float32
         n_layers = 2 * int(math.log2(res)) - 3
         noise = self._noise(noise_mode, wp.shape[0], n_layers, wp.device)
-        if impl != "fused":  # on the GPU a half-precision dtype runs under autocast
-            with torch.autocast("cuda", dtype or torch.float32, enabled=bool(dtype) and wp.is_cuda):
-                return self._synthesis_autograd(wp, noise, res, scaled=impl == "scaled").float()
+        if impl != "fused":
+            layout = not wp.is_cuda if channels_last is None else channels_last
+            # no autocast context for float32: a disabled one would switch off a caller's
+            with (torch.autocast(wp.device.type, dtype) if dtype != torch.float32
+                  else contextlib.nullcontext()):
+                return self._synthesis_autograd(wp, noise, res, impl == "scaled", layout).float()
         return torch.cat([fused_cpu.synthesis(self, wp[i:i + 1],
                                               [nz if nz is None or nz.shape[0] == 1
                                                else nz[i:i + 1] for nz in noise],
-                                              res, dtype or torch.float32)
+                                              res, dtype)
                           for i in range(wp.shape[0])])
 
     def _pick_impl(self, wp: torch.Tensor) -> str:
@@ -376,9 +385,10 @@ class Generator(nn.Module):
         for j in range(n_blocks):
             yield self.convs[2 * j], self.convs[2 * j + 1], self.to_rgbs[j], 1 + 2 * j
 
-    def _synthesis_autograd(self, wp, noise, res, scaled: bool = False):
+    def _synthesis_autograd(self, wp, noise, res, scaled: bool = False,
+                            channels_last: bool = False):
         x = self.input.input.repeat(wp.shape[0], 1, 1, 1)
-        if not x.is_cuda:  # oneDNN's native layout: no reorders around each conv (~12%)
+        if channels_last:  # on a CPU oneDNN's native layout: no reorders around each conv (~12%)
             x = x.contiguous(memory_format=torch.channels_last)
         x = self.conv1(x, wp[:, 0], noise[0], scaled)
         skip = self.to_rgb1(x, wp[:, 1], None, scaled)

@@ -36,6 +36,8 @@ def test_old_cog_serves_a_video(server, astronaut, tmp_path):
     assert body["status"] == "succeeded", body.get("error") or body.get("logs")
     meta, frames = read_back(decode_output(body, tmp_path))
     assert frames.shape == (4, 256, 256, 3) and meta["fps"] == 30
+    assert "note: precision auto: rendering on " in body["logs"]  # on a pretend AVX2-only CPU
+    assert "bf16 not used: oneDNN has no bf16 on this CPU (torch reports AVX2)" in body["logs"]
     body = predict(server, image=data_url(photo, "image/jpeg"), timeline="smile:abc")
     assert body["status"] == "failed" and "'abc' is not a strength" in body["error"]
     blank = tmp_path / "blank.png"

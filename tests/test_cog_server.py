@@ -17,6 +17,7 @@ import pytest
 from PIL import Image
 
 from conftest import ROOT, read_back
+from pretend_cpu import PRETEND_AVX2_ENV
 
 pytest.importorskip("cog")
 pytest.importorskip("coglet")
@@ -44,7 +45,8 @@ def post(url, body, timeout=600):
 
 
 class CogServer:
-    """``python -m cog.server.http`` from the venv of ``python`` (the test's own: Cog 0.23)."""
+    """``python -m cog.server.http`` from the venv of ``python`` (the test's own: Cog 0.23),
+    on a pretend AVX2-only CPU whatever this one is (tests/pretend_cpu.py)."""
 
     def __init__(self, tmp: Path, python: str = sys.executable, **env):
         self.port = free_port()
@@ -57,7 +59,7 @@ class CogServer:
             stdout=self.log, stderr=subprocess.STDOUT,
             env={**os.environ, "PATH": venv_bin + os.pathsep + os.environ.get("PATH", ""),
                  "COG_PREDICT_TYPE_STUB": "predict.py:Predictor", "PORT": str(self.port),
-                 "TMPDIR": str(tmp / "tmp"), **env})
+                 "TMPDIR": str(tmp / "tmp"), **PRETEND_AVX2_ENV, **env})
 
     def wait(self, until=("READY", "SETUP_FAILED"), timeout=180) -> dict:
         deadline = time.time() + timeout
@@ -140,6 +142,8 @@ def test_replicate_inputs_give_an_mp4(server, photo, tmp_path):
     # the original's video (100 frames at 30 fps), pasted back into the 512 px photo
     assert frames.shape == (100, 512, 512, 3) and meta["fps"] == 30
     assert "invert: 5/5" in body["logs"] and "render: 100/100" in body["logs"]
+    assert "note: precision auto: rendering on " in body["logs"]  # fp32 on an AVX2-only CPU
+    assert "bf16 not used: oneDNN has no bf16 on this CPU (torch reports AVX2)" in body["logs"]
 
 
 def test_new_inputs(server, photo, tmp_path):

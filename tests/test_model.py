@@ -4,6 +4,7 @@ import torch
 
 import stylegan2
 from conftest import latents
+from stylegan2.paths import RenderPath, depth, error, tolerance, unsupported
 
 
 def autograd_synthesis(gen, w, **kw):
@@ -64,13 +65,17 @@ def test_gradients_flow_through_mapping():
     assert torch.isfinite(z.grad).all() and z.grad.abs().sum() > 0
 
 
-def test_bf16_path(small_gen, cpu_path):
+@pytest.mark.parametrize("impl", ["fused", "scaled"])
+def test_bf16_path(small_gen, cpu_path, impl):
+    path = RenderPath(impl, "bf16")
+    if impl == "fused" and unsupported(path, "cpu"):
+        pytest.skip(unsupported(path, "cpu"))
     w = latents(2, small_gen)
     with torch.no_grad():
-        ref = small_gen.synthesis(w)
-        bf = small_gen.synthesis(w, dtype=torch.bfloat16)
+        ref = small_gen.synthesis(w, impl="ref")
+        bf = path.synthesis(small_gen, w)
     assert bf.dtype == torch.float32
-    assert ((bf - ref).abs() * 127.5).mean() < 2.0
+    assert 0 < error(bf, ref) <= tolerance("bf16", depth(small_gen.size))
 
 
 def test_mean_latent_is_seeded(small_gen):

@@ -37,9 +37,11 @@ def test_the_fake_gpu_refuses_what_cuda_refuses():
 def on_gpu(reference):
     """The synthetic models on the pretend GPU (the CUDA kernels off: this fakes devices)."""
     from micromotion.models import Models
+    from micromotion.plan import Plan
     from stylegan2.ops import plugin
     with fake_gpu(), mock.patch.object(plugin, "available", lambda name: False):
         models = Models.synthetic(reference, device="cuda")
+        models.plan = Plan.reference()  # it fakes devices, not speed: nothing to time
         assert models.device.type == "cuda" and models.encoder.avg_image.is_cuda
         yield models
 

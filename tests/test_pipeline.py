@@ -115,23 +115,3 @@ def test_cli_animate_errors(tmp_path):
     assert r.returncode == 2 and "tokens; CLIP reads at most 77" in r.stderr
     r = cli("animate", str(photo), "--synthetic", "--timeline", "smile:abc:x-y")
     assert r.returncode == 2 and "'abc' is not a strength (a number)" in r.stderr
-
-
-def test_precision_is_measured_chosen_and_forced(mm, astronaut, tmp_path):
-    note = mm.measure_precision(size=64)
-    assert mm.auto_precision in ("fp32", "bf16") and note == mm.precision_note
-    assert "a 64 px frame took" in note and "levels of 255 on average" in note
-    with mm.precision("bf16") as chosen:
-        assert chosen == "bf16" and mm.dtype == torch.bfloat16
-    with mm.precision("auto") as chosen:
-        assert chosen == mm.auto_precision
-    assert mm.dtype is None  # back to what it was
-    from micromotion import serving
-    frames = {}
-    for dtype in ("fp32", "bf16"):
-        req = Animate(astronaut, "smile", frames=2, output_size=64, paste_back="off", dtype=dtype)
-        frames[dtype] = read_back(serving.serve(req, mm, tmp_path / f"{dtype}.mp4").video)[1]
-    levels = np.abs(frames["fp32"].astype(int) - frames["bf16"].astype(int))
-    assert 0 < levels.mean() < 3  # bf16 did run, about a level off (through H.264)
-    with pytest.raises(OptionError, match="dtype must be one of auto, fp32, bf16, got 'fp16'"):
-        serving.serve(Animate(astronaut, dtype="fp16"), mm, tmp_path / "x.mp4")

@@ -35,7 +35,10 @@ sys.path.insert(0, str(ROOT))
 import stylegan2  # noqa: E402
 from micromotion import align, anchors  # noqa: E402
 from micromotion.interpolate import seed_zs  # noqa: E402
-from micromotion.models import PRECISIONS, Models  # noqa: E402
+from micromotion.errors import PrecisionError  # noqa: E402
+from micromotion.models import Models  # noqa: E402
+
+ASKED = ("fp32", "bf16")  # the forced precisions timed (auto is the faster verified one)
 from micromotion.pipeline import animate  # noqa: E402
 from micromotion.request import Animate  # noqa: E402
 
@@ -159,19 +162,34 @@ def tests_rows() -> list[Row]:
 
 @torch.no_grad()
 def synthesis_rows(models: Models, device: str, batch: int = 8) -> list[Row]:
-    """The generator alone at full size: each implementation the device can take, in each
-    precision (which the serving path should pick is read off these)."""
+    """The generator alone at full size along each render path the plan verified here
+    (whether the plan's small-frame ranking holds at full size is read off these)."""
     gen = models.generator
     w = gen.mapping(seed_zs(gen, range(batch)))
     rows = []
-    for impl in ("ref", "scaled") if device == "cuda" else ("fused",):
-        for precision, dtype in PRECISIONS.items():
-            gen.synthesis(w, impl=impl, dtype=dtype)  # warm: kernels, buffers
-            s = min(timed(lambda: gen.synthesis(w, impl=impl, dtype=dtype), device)
-                    for _ in range(3))
-            rows.append((f"generator alone, {gen.size} px, batch {batch}, {impl}, {precision}",
+    for trial in models.plan.trials:
+        if trial.stage == "render" and trial.serves:
+            trial.path.synthesis(gen, w)  # warm: kernels, buffers
+            s = min(timed(lambda: trial.path.synthesis(gen, w), device) for _ in range(3))
+            rows.append((f"generator alone, {gen.size} px, batch {batch}, {trial.name}",
                          f"{s / batch * 1000:.1f} ms/frame", "—"))
     return rows
+
+
+def plan_rows(models: Models) -> list[Row]:
+    """Every path the plan tried at load, with its time, error and verdict."""
+    return [(f"path at load: {t.stage}, {t.name}",
+             f"{'—' if t.seconds is None else f'{t.seconds * 1000:.0f} ms'}, error "
+             f"{'—' if t.error is None else f'{t.error:.2g}'} (tolerance {t.tolerance:.2g})",
+             "serves" if t.serves else f"dropped: {t.dropped}") for t in models.plan.trials]
+
+
+def resolved(models: Models, asked: str):
+    """The plan's paths for ``asked``, or None where this machine cannot run it."""
+    try:
+        return models.plan.resolve(asked)
+    except PrecisionError:
+        return None
 
 
 @torch.no_grad()
@@ -199,17 +217,19 @@ def video_rows(models: Models, device: str, frames: int, landmarks: Path | None)
     given = " (landmarks given)" if landmarks else ""
     rows = []
     with tempfile.TemporaryDirectory() as tmp, given_landmarks(landmarks):
-        for precision in PRECISIONS:
+        for precision in filter(None, (resolved(models, a) for a in ASKED)):
             req = Animate(str(PHOTO), direction_file=d, frames=frames, output_size=1024,
-                          paste_back="off", dtype=precision)
-            with models.precision(precision):
-                animate(models, Animate(str(PHOTO), direction_file=d, frames=2), f"{tmp}/warm.mp4")
-                if device == "cuda":
-                    torch.cuda.reset_peak_memory_stats()
-                s = timed(lambda: animate(models, req, f"{tmp}/check.mp4"), device)
+                          paste_back="off", dtype=precision.asked)
+            animate(models, Animate(str(PHOTO), direction_file=d, frames=2), f"{tmp}/warm.mp4",
+                    precision=precision)
+            if device == "cuda":
+                torch.cuda.reset_peak_memory_stats()
+            s = timed(lambda: animate(models, req, f"{tmp}/check.mp4", precision=precision),
+                      device)
             peak = (f", peak {torch.cuda.max_memory_allocated() / 2**30:.1f} GiB"
                     if device == "cuda" else "")
-            rows.append((f"{frames}-frame 1024 px video, photo → mp4{given}, {precision}",
+            rows.append((f"{frames}-frame 1024 px video, photo → mp4{given}, "
+                         f"{precision.asked} ({precision.render.name})",
                          f"{s:.2f} s ({frames / s:.1f} frames/s{peak})", f"< {GOALS['video']:g} s"))
     return rows
 
@@ -217,11 +237,11 @@ def video_rows(models: Models, device: str, frames: int, landmarks: Path | None)
 def inversion_rows(models: Models, device: str) -> list[Row]:
     x = torch.rand(1, 3, 256, 256, generator=torch.Generator().manual_seed(0)) * 2 - 1
     rows = []
-    for precision, dtype in PRECISIONS.items():
-        models.encoder.invert(x, dtype=dtype)  # warm
-        s = statistics.median(timed(lambda: models.encoder.invert(x, dtype=dtype), device)
-                              for _ in range(5))
-        rows.append((f"ReStyle-pSp inversion (5 iterations), {precision}", f"{s:.3f} s",
+    for precision in filter(None, (resolved(models, a) for a in ASKED)):
+        models.encoder.invert(x, precision=precision)  # warm
+        s = statistics.median(timed(lambda: models.encoder.invert(x, precision=precision),
+                                    device) for _ in range(5))
+        rows.append((f"ReStyle-pSp inversion (5 iterations), {precision.asked}", f"{s:.3f} s",
                      f"< {GOALS['inversion']:g} s"))
     return rows
 
@@ -229,11 +249,13 @@ def inversion_rows(models: Models, device: str) -> list[Row]:
 def anchors_rows(models: Models, device: str, steps: int) -> list[Row]:
     clip, arcface = models.text_models() if models.synthetic else full_size_text_models(device)
     degrees = list(anchors.DEFAULT_DEGREES)
+    precision = models.plan.resolve("auto")
     s = timed(lambda: anchors.text_anchors(models.generator, clip, arcface,
                                            "a person with {degree} smile", degrees, steps=steps,
-                                           loss_res=256, dtype=torch.bfloat16,
+                                           loss_res=256, precision=precision,
                                            batch_size=len(degrees)), device)
-    return [(f"text anchors, {len(degrees)} degrees × {steps} steps, bf16", f"{s:.1f} s",
+    return [(f"text anchors, {len(degrees)} degrees × {steps} steps, auto "
+             f"({precision.anchors.name})", f"{s:.1f} s",
              f"< {GOALS['anchors']:g} s")]
 
 
@@ -285,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
               else full_size_models(args.device))
     checks = [("CUDA ops", ops_rows), ("CUDA tests", tests_rows)] if args.device == "cuda" else []
     checks += [
-        ("precision at load", lambda: [("precision at load", models.measure_precision(), "—")]),
+        ("paths at load", lambda: plan_rows(models)),
         ("agreement", lambda: agreement_rows(models)),
         ("generator alone", lambda: synthesis_rows(models, args.device)),
         ("video", lambda: video_rows(models, args.device, args.frames, args.landmarks)),
