@@ -22,9 +22,8 @@ from typing import Callable
 import torch
 
 import stylegan2
-from stylegan2.paths import (FP32_FLOOR, GRAD_FLOOR, REFERENCE, RenderPath, candidates, error,
-                             tolerance, unsupported)
-from stylegan2 import paths as render_paths
+from stylegan2.paths import (FP32_FLOOR, GRAD_FLOOR, REFERENCE, RenderPath, candidates, depth,
+                             error, tolerance, unsupported)
 
 from .encoders import Encoder
 from .errors import PrecisionError
@@ -67,14 +66,14 @@ def _timed(run: Callable[[], torch.Tensor], sync: Callable[[], None]) -> tuple[t
 
 
 def try_paths(stage: str, paths: list[RenderPath], run: Callable[[RenderPath], torch.Tensor],
-              device: torch.device, depth: int, reps: int = REPS,
+              device: torch.device, layers: int, reps: int = REPS,
               floor: float = FP32_FLOOR) -> list[Trial]:
     """Each path of a stage asked of torch, run, compared with the first (the reference) and
-    timed. ``run(path)`` computes the stage's probe output along ``path``."""
+    timed. ``run(path)`` computes the stage's probe output along ``path``, ``layers`` deep."""
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     trials, ref, ref_s = [], None, None
     for path in paths:
-        trial = Trial(stage, path, tolerance=tolerance(path.math, depth, floor))
+        trial = Trial(stage, path, tolerance=tolerance(path.math, layers, floor))
         trials.append(trial)
         trial.dropped = unsupported(path, device)
         if trial.dropped:
@@ -107,7 +106,7 @@ def render_trials(generator: stylegan2.Generator, reps: int = REPS) -> list[Tria
     with torch.no_grad():
         return try_paths("render", candidates(device),
                          lambda p: p.synthesis(generator, w, max_res=res), device,
-                         render_paths.depth(res), reps)
+                         depth(res), reps)
 
 
 def anchor_trials(generator: stylegan2.Generator, reps: int = REPS) -> list[Trial]:
@@ -124,7 +123,7 @@ def anchor_trials(generator: stylegan2.Generator, reps: int = REPS) -> list[Tria
         return torch.autograd.grad(loss, w)[0]
 
     return try_paths("anchors", candidates(device, grad=True), grad, device,
-                     2 * render_paths.depth(res), reps, GRAD_FLOOR)
+                     2 * depth(res), reps, GRAD_FLOOR)
 
 
 def invert_trials(encoder: Encoder, reps: int = REPS) -> list[Trial]:
@@ -191,17 +190,18 @@ class Plan:
         chosen = (f"rendering on {picked['render'].name}, the encoder in "
                   f"{picked['invert'].name}, the text anchors on {picked['anchors'].name}")
         times = "; ".join(
-            f"{label} " + ", ".join(f"{t.name} {_ms(t.seconds)}" for t in self.trials
-                                    if t.stage == stage and t.seconds is not None)
+            f"{label} " + ", ".join(f"{t.name} {_ms(t.seconds)}" for t in timed)
             for stage, label in (("render", f"a {VERIFY_RES} px frame"),
-                                 ("invert", "an encoder pass"), ("anchors", "a gradient")))
+                                 ("invert", "an encoder pass"), ("anchors", "a gradient"))
+            if (timed := [t for t in self.trials if t.stage == stage and t.seconds is not None]))
         why: dict[str, list[str]] = {}
         for t in self.trials:
             if t.dropped and t.path.math in FAMILIES[asked]:
                 why.setdefault(t.dropped, []).append(t.name)
         dropped = "".join(f"; {', '.join(dict.fromkeys(names))} not used: {reason}"
                           for reason, names in why.items())
-        return f"precision {asked}: {chosen} (measured here: {times}{dropped})"
+        measured = f"measured here: {times}{dropped}" if times else dropped.lstrip("; ")
+        return f"precision {asked}: {chosen}" + (f" ({measured})" if measured else "")
 
     def table(self) -> str:
         """Every path tried, as a Markdown table."""
