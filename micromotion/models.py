@@ -46,7 +46,8 @@ class Models:
 
     @classmethod
     def load(cls, weights_folder: str | os.PathLike | None = None, encoder: str = "restyle_psp",
-             device: str | torch.device | None = None, fetch: bool = False, progress: weights.Progress | None = None) -> "Models":
+             device: str | torch.device | None = None, fetch: bool = False,
+             progress: weights.Progress | None = None) -> "Models":
         """The FFHQ generator and an encoder (``restyle_psp``, ``restyle_e4e`` or ``e4e``)
         from the weights folder; ``fetch`` downloads missing files (``weights.fetch``)."""
         if encoder not in ENCODERS:

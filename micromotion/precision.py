@@ -8,12 +8,11 @@ machine; the stages only follow it.
 """
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 
 import torch
 
-from stylegan2.paths import DTYPES, RenderPath
+from stylegan2.paths import DTYPES, RenderPath, autocast
 
 # the generator's own pick of impl in float32 (fused on a CPU without gradients): what a
 # stage runs when a caller of the Python API gives no precision
@@ -30,15 +29,14 @@ class Precision:
 
     def encoder_autocast(self, device: torch.device):
         """The encoder's arithmetic around its forward pass (none for float32)."""
-        if DTYPES[self.invert] == torch.float32:
-            return contextlib.nullcontext()
-        return torch.autocast(device.type, dtype=DTYPES[self.invert])
+        return autocast(device, DTYPES[self.invert])
 
     def anchors_autocast(self, device: torch.device):
-        """The text anchors' arithmetic around the losses (CLIP, ArcFace; none for float32)."""
+        """The text anchors' arithmetic around the losses (CLIP, ArcFace; for float32 the
+        path's TF32 setting)."""
         if self.anchors.dtype == torch.float32:
             return self.anchors.context(device)
-        return torch.autocast(device.type, dtype=self.anchors.dtype)
+        return autocast(device, self.anchors.dtype)
 
 
 FP32 = Precision()

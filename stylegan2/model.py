@@ -15,7 +15,6 @@ run time: stored weights are the raw ones.
 """
 from __future__ import annotations
 
-import contextlib
 import math
 from typing import Sequence
 
@@ -25,6 +24,7 @@ from torch import nn
 
 from . import fused_cpu
 from .errors import LatentShapeError
+from .paths import autocast
 from .ops import bias_leaky_relu, upfirdn2d
 
 NOISE_MODES = ("const", "random", "none")
@@ -329,9 +329,7 @@ class Generator(nn.Module):
         noise = self._noise(noise_mode, wp.shape[0], n_layers, wp.device)
         if impl != "fused":
             layout = not wp.is_cuda if channels_last is None else channels_last
-            # no autocast context for float32: a disabled one would switch off a caller's
-            with (torch.autocast(wp.device.type, dtype) if dtype != torch.float32
-                  else contextlib.nullcontext()):
+            with autocast(wp.device, dtype):
                 return self._synthesis_autograd(wp, noise, res, impl == "scaled", layout).float()
         return torch.cat([fused_cpu.synthesis(self, wp[i:i + 1],
                                               [nz if nz is None or nz.shape[0] == 1

@@ -47,10 +47,6 @@ class RenderPath:
         layout = {True: " channels-last", False: " NCHW", None: ""}[self.channels_last]
         return f"{self.impl or 'default'} {self.math}{layout}"
 
-    @property
-    def is_reference(self) -> bool:
-        return self == REFERENCE
-
     def context(self, device: torch.device):
         """What the path needs around its calls: TF32 convolutions on or off on a GPU."""
         if device.type != "cuda":
@@ -65,6 +61,14 @@ class RenderPath:
 
 
 REFERENCE = RenderPath()
+
+
+def autocast(device: torch.device, dtype: torch.dtype):
+    """Autocast to ``dtype`` on ``device``'s type; no context at all for float32 (a disabled
+    autocast would switch off a caller's)."""
+    if dtype == torch.float32:
+        return contextlib.nullcontext()
+    return torch.autocast(device.type, dtype)
 
 
 def candidates(device: torch.device | str, grad: bool = False) -> list[RenderPath]:
