@@ -117,10 +117,11 @@ def page_error(exc: BaseException) -> gr.Error:
                     duration=None)
 
 
-def widget(name: str, **overrides) -> gr.components.Component:
-    """The page's widget for a field of the request table (``overrides``: other props)."""
+def widget(name: str, use: str | None = None, **overrides) -> gr.components.Component:
+    """The page's widget for a field of the request table, its help in the words of the tab's
+    ``use`` (``overrides``: other props)."""
     f = FIELDS[name]
-    props = dict(label=f.label, info=f.help, value=f.default) | overrides
+    props = dict(label=f.label, info=f.help_for(use), value=f.default) | overrides
     if f.type is bool:
         return gr.Checkbox(**props)
     if f.choices is not None:
@@ -232,7 +233,7 @@ def animate(page: Page, v: dict, names: dict, outputs: dict) -> Iterator[dict]:
         return {outputs["video"]: str(r.video), outputs["aligned"]: r.aligned.image,
                 outputs["anchors"]: gr.update(value=anchors, visible=bool(anchors))}
 
-    yield from results(page, Animate(**v, names=names), outputs, finish)
+    yield from results(page, Animate(**v, names=names, server_files=False), outputs, finish)
 
 
 def transfer(page: Page, v: dict, names: dict, outputs: dict) -> Iterator[dict]:
@@ -242,13 +243,13 @@ def transfer(page: Page, v: dict, names: dict, outputs: dict) -> Iterator[dict]:
                        "(or pick an example).", duration=None)
     if v.pop("keep_fps"):
         v["fps"] = None
-    yield from results(page, Transfer(**v, names=names), outputs,
+    yield from results(page, Transfer(**v, names=names, server_files=False), outputs,
                        lambda r: {outputs["video"]: str(r.video)})
 
 
 def latent(page: Page, v: dict, names: dict, outputs: dict) -> Iterator[dict]:
     """One latent-video request."""
-    yield from results(page, LatentVideo(**v, names=names), outputs,
+    yield from results(page, LatentVideo(**v, names=names, server_files=False), outputs,
                        lambda r: {outputs["video"]: str(r.video)})
 
 
@@ -328,7 +329,7 @@ def micromotion_tab(page: Page) -> None:
             with gr.Accordion("More settings", open=False):
                 for name in ("frames", "curve", "fps", "output_size", "side_by_side",
                              "paste_back", "dtype"):
-                    w[name] = widget(name)
+                    w[name] = widget(name, "animate")
             gr.Examples([[ASTRONAUT, "preset", "smile", 5], [VAN_GOGH, "preset", "aging", 4],
                          [ASTRONAUT, "timeline", "smile", 5]],
                         inputs=[w["image"], w["source"], w["micromotion"], w["scale"]],
@@ -354,7 +355,7 @@ def transfer_tab(page: Page) -> None:
                 w["neutral_frame"] = widget("neutral_frame")
                 w["keep_fps"] = gr.Checkbox(True, label="Keep the driver's frame rate")
                 for name in ("fps", "output_size", "side_by_side", "paste_back", "dtype"):
-                    w[name] = widget(name)
+                    w[name] = widget(name, "transfer")
             gr.Examples([[ASTRONAUT, DRIVE, 1.0], [VAN_GOGH, DRIVE, 1.5]],
                         inputs=[w["image"], w["driving_video"], w["strength"]],
                         label="Examples (the clip was made from the astronaut photo)")
@@ -378,7 +379,7 @@ def latent_tab(page: Page) -> None:
             with gr.Accordion("More settings", open=False):
                 for name in ("interpolation", "frames_per_segment", "loop", "source_seed",
                              "radius", "frames", "truncation", "fps", "output_size", "dtype"):
-                    w[name] = widget(name)
+                    w[name] = widget(name, "latent")
             gr.Examples([["walk", None, "1-4"], ["circle", ASTRONAUT, "1,2"],
                          ["coarse", VAN_GOGH, "5-8"]],
                         inputs=[w["mode"], w["image"], w["seeds"]], label="Examples")

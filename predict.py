@@ -6,13 +6,16 @@ meaning and defaults, and the output is an mp4. ``BasePredictor.predict`` and co
 ``predict:`` are served by Cog 0.16 (FastAPI) and by Cog 0.20 and later (coglet), where they
 are the deprecated names of ``BaseRunner.run`` and ``run:``. ``MICROMOTION_SYNTHETIC=1`` serves
 synthetic weights (abstract patterns, not faces); ``MICROMOTION_WEIGHTS`` names the weights
-folder.
+folder. A file input is only a file Cog received with the request (an upload, a URL or a
+data: URI), never a path on the server.
 """
+import sys
 from typing import Optional
 
 from cog import BasePredictor, Input, Path
 
 from micromotion import request, serving
+from micromotion.errors import MicromotionError
 from micromotion.models import Models
 
 
@@ -21,6 +24,7 @@ class Predictor(BasePredictor):
         """Weights fetched (first run) and verified, CUDA ops built, models loaded and warm."""
         self.models = Models.for_serving(progress=_log_download)
         self.outputs = serving.Outputs()
+        self.outputs.remove_on_sigterm()  # Cog 0.16 stops its worker with a SIGTERM
 
     def predict(
         self,
@@ -144,10 +148,25 @@ class Predictor(BasePredictor):
             default=0.7,
         ),
     ) -> Path:
-        inputs = {k: v for k, v in locals().items() if k != "self"}  # exactly the inputs above
-        req = request.from_cog(inputs)
-        with self.outputs.request(serving.file_name(req)) as out:
-            result = serving.serve(req, self.models, out, progress=_log_progress)
+        sys.__dict__.pop("tracebacklimit", None)  # a bug's traceback shows in full
+        inputs = dict(
+            image=image, micromotion=micromotion, scale=scale, text_template=text_template,
+            anchor_seed=anchor_seed, anchor_video=anchor_video, direction_file=direction_file,
+            frames=frames, fps=fps, curve=curve, output_size=output_size,
+            side_by_side=side_by_side, timeline=timeline, driving_video=driving_video,
+            paste_back=paste_back, dtype=dtype, mode=mode, seeds=seeds,
+            interpolation=interpolation, frames_per_segment=frames_per_segment, loop=loop,
+            source_seed=source_seed, radius=radius, truncation=truncation)
+        try:
+            req = request.from_cog(inputs)
+            received = [v for v in inputs.values() if isinstance(v, Path)]
+            with self.outputs.request(serving.file_name(req), received) as out:
+                result = serving.serve(req, self.models, out, progress=_log_progress)
+        except MicromotionError:
+            # a user's mistake: both Cogs print the failure's traceback, with this server's
+            # paths; without frames it is the one line "ErrorClass: sentence"
+            sys.tracebacklimit = 0
+            raise
         for note in result.notes:
             print(f"note: {note}", flush=True)
         print(f"made with {serving.describe(result)}", flush=True)

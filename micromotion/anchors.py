@@ -144,15 +144,21 @@ def _optimise(generator, clip, arcface, text, w0, seed_id, steps, lr, l2_lambda,
     return w.detach(), parts
 
 
-def video_anchors(encoder: Encoder, clip: Clip, batch_size: int = 4,
-                  precision: Precision = FP32,
-                  progress: Callable[[str, int, int], None] | None = None) -> VideoAnchors:
-    """The clip's frames → aligned faces (one face, tracked) → W+ anchors ``[K, 18, 512]``.
-    Frames without the face are skipped with a note; a clip where most frames show no face is
-    a ``NoFaceError``. ``progress(stage, done, total)`` with stages "align" and "invert"."""
+@dataclass
+class TrackedFaces:
+    """The clip's frames that show the tracked face, aligned: what ``video_anchors`` inverts."""
+    faces: list  # align.AlignedFace, in time order
+    times: list[float]  # seconds into the clip, one per face
+    notes: list[str] = field(default_factory=list)
+
+
+def track_faces(clip: Clip, size: int,
+                progress: Callable[[int, int], None] | None = None) -> TrackedFaces:
+    """The clip's frames → its one face, tracked and aligned at ``size`` px (no model but the
+    face detector: a clip without a face fails in seconds). Frames without the face are
+    skipped with a note; a clip where most frames show no face is a ``NoFaceError``."""
     names = [f"frame {i} of {clip.name}" for i in clip.indices]
-    faces = align_track(clip.frames, encoder.input_size, names,
-                        progress=lambda i, n: progress("align", i, n) if progress else None)
+    faces = align_track(clip.frames, size, names, progress=progress)
     kept = [(t, f) for t, f in zip(clip.times, faces) if f is not None]
     missing = len(faces) - len(kept)
     if len(kept) < 2 or 2 * missing > len(faces):
@@ -160,12 +166,20 @@ def video_anchors(encoder: Encoder, clip: Clip, batch_size: int = 4,
                           f"{clip.name}; use a clip where one face stays in view")
     notes = [f"{missing} of {len(faces)} frames of {clip.name} showed no face and were "
              f"skipped"] if missing else []
-    x = preprocess([f.image for _, f in kept], encoder.input_size)
+    return TrackedFaces([f for _, f in kept], [t for t, _ in kept], notes)
+
+
+def video_anchors(encoder: Encoder, tracked: TrackedFaces, batch_size: int = 4,
+                  precision: Precision = FP32,
+                  progress: Callable[[str, int, int], None] | None = None) -> VideoAnchors:
+    """A clip's tracked faces (``track_faces``) → W+ anchors ``[K, 18, 512]`` in time order.
+    ``progress(stage, done, total)`` with the stage "invert"."""
+    x = preprocess([f.image for f in tracked.faces], encoder.input_size)
     latents = []
     for b in range(0, len(x), batch_size):
         latents.append(encoder.invert(x[b:b + batch_size], precision=precision))
         if progress:
             progress("invert", min(b + batch_size, len(x)), len(x))
-    images = np.stack([np.asarray(f.image.convert("RGB")) for _, f in kept])
-    return VideoAnchors(torch.cat(latents), [t for t, _ in kept], images, notes,
-                        [f.people for _, f in kept])
+    images = np.stack([np.asarray(f.image.convert("RGB")) for f in tracked.faces])
+    return VideoAnchors(torch.cat(latents), tracked.times, images, tracked.notes,
+                        [f.people for f in tracked.faces])

@@ -21,6 +21,7 @@ from .fields import FIELDS, KINDS
 from .request import (Animate, LatentVideo, Transfer, check_animate, check_latent,
                       check_transfer)
 from .samples import parse_seeds, render_seeds
+from .weights import synthetic_requested
 
 DEFAULT_CHECKPOINT = "weights/stylegan2-ffhq-config-f.pt"
 ANIMATE = ("micromotion", "scale", "text_template", "anchor_seed", "anchor_video",
@@ -36,21 +37,23 @@ LATENT = ("image", "photos", "seeds", "interpolation", "frames_per_segment", "lo
           "measure_res", "dtype")
 
 
-def add_fields(parser: argparse.ArgumentParser, names, defaults: dict | None = None) -> None:
-    """One option per field, ``--name-with-dashes``, its help saying what it takes and its
-    default (``defaults`` overrides a default for this command)."""
+def add_fields(parser: argparse.ArgumentParser, names, use: str | None = None,
+               defaults: dict | None = None) -> None:
+    """One option per field, ``--name-with-dashes``, its help (in the words of ``use``, the
+    command's use case) saying what it takes and its default (``defaults`` overrides a
+    default for this command)."""
     for name in names:
         f = FIELDS[name]
         default = (defaults or {}).get(name, f.default)
         flag = "--" + name.replace("_", "-")
         if f.type is bool:
-            parser.add_argument(flag, action="store_true", help=f.help)
+            parser.add_argument(flag, action="store_true", help=f.help_for(use))
             continue
         kind = {int: int, float: float}.get(f.type, str)
         said = "" if default in (None, "") else f"; default {default}"
         extra = {"nargs": "+", "default": ()} if name == "photos" else {"default": default}
         parser.add_argument(flag, type=kind, metavar=name.upper(),
-                            help=f"{f.help} ({f.allowed()}{said})".replace("%", "%%"),
+                            help=f"{f.help_for(use)} ({f.allowed()}{said})".replace("%", "%%"),
                             **extra)
 
 
@@ -72,8 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     a = sub.add_parser("animate", parents=[models],
                        help="photo + motion (preset, file, words, clip or timeline) → mp4")
-    a.add_argument("image", metavar="PHOTO", help=FIELDS["image"].help)
-    add_fields(a, ANIMATE)
+    a.add_argument("image", metavar="PHOTO", help=FIELDS["image"].help_for("animate"))
+    add_fields(a, ANIMATE, "animate")
     a.add_argument("--out", default=None, help="output mp4 (default outputs/<photo>-<motion>.mp4)")
     a.add_argument("--gif", default=None, help="also write a GIF here")
     a.add_argument("--save-direction", default=None,
@@ -81,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("direction", parents=[models],
                        help="words, a clip or labelled latents → a direction file")
-    add_fields(d, ANCHORS)
+    add_fields(d, ANCHORS, "direction")
     d.add_argument("--out", required=True, help="the direction file to write (e.g. smile.pt)")
     d.add_argument("--labels", default=None,
                    help="labelled latents (.npz with latents and labels, or .csv: label, latent…)")
@@ -90,10 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("transfer", parents=[models],
                        help="a driving clip's motion, at its timing, onto the face of a photo")
-    t.add_argument("image", metavar="PHOTO", help="the target: a photo with a face")
+    t.add_argument("image", metavar="PHOTO", help=FIELDS["image"].help_for("transfer"))
     t.add_argument("driving_video", metavar="DRIVING", help=FIELDS["driving_video"].help +
                    " Or a photo of the driver mid-motion, with --neutral-image.")
-    add_fields(t, TRANSFER, {"fps": None})
+    add_fields(t, TRANSFER, "transfer", {"fps": None})
     t.add_argument("--out", default=None, help="output mp4 (default outputs/<photo>-transfer.mp4)")
     t.add_argument("--gif", default=None, help="also write a GIF here")
 
@@ -101,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="latent videos: a walk through seeds or photos, coarse or fine "
                             "style mixing, an equal-step circular loop")
     i.add_argument("mode", choices=KINDS, help="walk, coarse or fine (style mixing), circle")
-    add_fields(i, LATENT)
+    add_fields(i, LATENT, "latent")
     i.add_argument("--gif", default=None, help="also write a GIF here")
     i.add_argument("--out", default=None, help="output mp4 (default outputs/<mode>.mp4)")
     return parser
@@ -120,7 +123,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _models_options() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
-    p.add_argument("--encoder", default="restyle_psp", choices=["restyle_psp", "restyle_e4e", "e4e"])
+    p.add_argument("--encoder", default="restyle_psp", choices=["restyle_psp", "restyle_e4e", "e4e"],
+                   help="the encoder that inverts photos into W+ (default restyle_psp: the "
+                        "closest likeness)")
     p.add_argument("--weights", default=None, help="weights folder (default $MICROMOTION_WEIGHTS or weights/)")
     p.add_argument("--no-fetch", action="store_true",
                    help="never download missing weights (default: fetch them on first use)")
@@ -135,7 +140,7 @@ def _request(kind: type, args, names) -> object:
 
 def _load(args):
     from .models import Models
-    if args.synthetic:
+    if args.synthetic or synthetic_requested():
         print("note: synthetic weights (seeded random models): the video shows abstract "
               "patterns, not faces", file=sys.stderr)
         models = Models.synthetic(args.weights, fetch=not args.no_fetch)
@@ -239,7 +244,7 @@ def _save_direction(d, images, path) -> None:
 def _sample(args) -> int:
     seeds = parse_seeds(args.seeds)
     FIELDS["truncation"].check(args.truncation)
-    if args.synthetic:
+    if args.synthetic or synthetic_requested():
         gen, label = stylegan2.synthetic_generator(size=256, style_dim=512, n_mlp=8), "synthetic"
     elif not Path(args.checkpoint).is_file():
         raise OptionError(f"generator checkpoint {args.checkpoint} not found: put "

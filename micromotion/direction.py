@@ -13,6 +13,7 @@ tensor, stored on ``cuda:0``.
 from __future__ import annotations
 
 import os
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -112,32 +113,62 @@ def load_direction(path: str | os.PathLike, n_latent: int | None = None,
     """A direction file of ours or a published ``d_latent`` → ``Direction`` ``[L, D]``.
     With ``n_latent``/``style_dim`` given, the shape is checked against the generator's.
     Errors call the file ``name`` (default: its file name, never its folder)."""
-    name = name or Path(path).name
-    if not Path(path).is_file():
-        raise DirectionFileError(f"the direction file {name} does not exist")
-    try:
-        obj = stylegan2.safe_load(path, "direction file")
-    except stylegan2.CheckpointError as exc:
-        raise DirectionFileError(str(exc).replace(str(path), name)) from exc
+    name = called("the direction file", name or Path(path).name)
+    obj = _read(Path(path), name)
     if isinstance(obj, torch.Tensor):  # the published form: [1, L, D]
-        vec, meta = obj.detach(), {"source": "published d_latent", "file": Path(path).name}
+        vec, meta = obj.detach(), {"source": "d_latent", "file": name}
         if vec.ndim == 3 and vec.shape[0] == 1:
             vec = vec[0]
     elif isinstance(obj, dict) and obj.get("format") == FORMAT:
         vec, meta = obj.get("direction"), obj.get("meta", {})
     else:
-        raise DirectionFileError(f"{name} is not a direction file (a {FORMAT} dict or a "
-                                 f"[1, L, D] tensor)")
+        raise DirectionFileError(f"{name} is not a direction file ({_MADE})")
     if not isinstance(vec, torch.Tensor) or vec.ndim != 2 or not vec.is_floating_point():
-        raise DirectionFileError(f"{name}: a direction must be a float tensor [n_latent, "
-                                 f"style_dim], got {getattr(vec, 'shape', type(vec).__name__)}")
+        got = list(vec.shape) if isinstance(vec, torch.Tensor) else "no tensor"
+        raise DirectionFileError(f"{name} holds {got} where a direction is a float tensor "
+                                 f"[n_latent, style_dim] ({_MADE})")
     want = (n_latent or vec.shape[0], style_dim or vec.shape[1])
     if tuple(vec.shape) != want:
-        raise DirectionFileError(f"{name}: direction has shape {list(vec.shape)}, the generator "
-                                 f"needs {list(want)}")
+        raise DirectionFileError(f"{name} holds a direction of shape {list(vec.shape)}; this "
+                                 f"generator needs {list(want)}")
     if not torch.isfinite(vec).all():
-        raise DirectionFileError(f"{name}: direction contains NaN or infinite values")
+        raise DirectionFileError(f"{name} holds NaN or infinite values; make the direction "
+                                 f"again")
     return Direction(vec.float().contiguous(), meta)
+
+
+MAX_FILE_BYTES = 16 << 20  # a direction is 36 kB; with its meta data well under a MB
+_MADE = ("make one with python -m micromotion direction, or torch.save a float tensor "
+         "[1, 18, 512] as the published directions are")
+
+
+def called(kind: str, name: str) -> str:
+    """How messages call a file: "the direction file d.pt", or a door's "the direction file"
+    as it is."""
+    return name if name.startswith("the ") else f"{kind} {name}"
+
+
+def _read(path: Path, name: str) -> object:
+    """The file's tensors and plain values (``stylegan2.safe_load``), its size and, for a zip
+    archive, its unpacked size bounded first; every failure in this module's words."""
+    if not path.is_file():
+        raise DirectionFileError(f"{name} does not exist")
+    size = path.stat().st_size
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as z:
+            size = max(size, sum(i.file_size for i in z.infolist()))
+    if size > MAX_FILE_BYTES:
+        raise DirectionFileError(f"{name} holds {size / 2 ** 20:.0f} MB; a direction file holds "
+                                 f"well under a MB ({_MADE})")
+    try:
+        return stylegan2.safe_load(path, "direction file")
+    except stylegan2.UnsafeCheckpointError as exc:
+        raise DirectionFileError(f"{name} holds pickled Python objects, which are never "
+                                 f"loaded: a direction file holds only tensors and plain "
+                                 f"values ({_MADE})") from exc
+    except stylegan2.CheckpointError as exc:
+        raise DirectionFileError(f"{name} is not a direction file that PyTorch can read "
+                                 f"({_MADE})") from exc
 
 
 def check_preset(name: str) -> None:

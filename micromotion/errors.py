@@ -60,3 +60,7 @@ class LabelError(MicromotionError):
 
 class PrecisionError(MicromotionError):
     """A precision this machine cannot run right or at speed (bf16 on a CPU without it)."""
+
+
+class ServerPathError(MicromotionError):
+    """A file input that names a path on the server instead of sending a file."""

@@ -6,7 +6,7 @@ and ``Field.check`` is the one check of a value — so each limit lives here and
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from .errors import OptionError
 PRESETS = ("smile", "angry", "aging", "eyesClose", "headsTurn")  # the published directions
 KINDS = ("walk", "coarse", "fine", "circle")  # latent videos
 ALL_DOORS = ("cog", "page", "cli")
+USES = ("animate", "transfer", "latent", "direction")  # what a CLI command or page tab does
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,14 @@ class Field:
     unit: str = ""
     doors: tuple[str, ...] = ALL_DOORS
     role: str = ""  # files: how messages name it when the door knows no file name
+    chars: int | None = None  # text: the most characters (bounded before anything parses it)
+    items: int | None = None  # a list in text (seeds, cues, degrees): the most entries
+    words: dict[str, str] = field(default_factory=dict)  # use → its own help, where it differs
+
+    def help_for(self, use: str | None = None) -> str:
+        """The help sentence for a door showing one use (``USES``: a CLI command, a page
+        tab) — its own wording where the table has one, else ``help`` (Cog's one form)."""
+        return self.words.get(use, self.help)
 
     def allowed(self) -> str:
         """What the field takes, in words: "an integer from 1 to 10", "one of a, b"."""
@@ -55,6 +64,9 @@ class Field:
             return None
         kind = as_type or self.type
         ok, value = _coerce(kind, value)
+        if ok and self.chars is not None and len(value) > self.chars:
+            raise OptionError(f"{what or self.name} is {len(value):,} characters long; it may "
+                              f"hold at most {self.chars:,}")
         if ok and self.choices is not None:
             ok = value in self.choices
         elif ok and self.lo is not None:
@@ -92,17 +104,24 @@ def _num(x: float) -> str:
 
 SEED_MAX = 2 ** 32 - 1
 MAX_FRAMES = 300  # a video's, and so a driving clip's, most frames
+MAX_CUES = 16  # a timeline's most cues
+MAX_CUE_STRENGTH = 40.0  # its cues' summed strength: four full-strength motions
 _FIELDS = [
     # -- Replicate's inputs first, in Cog's order ------------------------------------------
     Field("image", Path, None, "A photo with a face (JPEG, PNG, WebP, ...); for the latent "
           "videos optional: the walk's first keyframe, the held face or the circle's centre.",
-          "Face photo", role="the photo"),
+          "Face photo", role="the photo", words={
+              "animate": "A photo with a face (JPEG, PNG, WebP, ...).",
+              "transfer": "The photo whose face will move (JPEG, PNG, WebP, ...).",
+              "latent": "Optional: a photo whose face is the walk's first keyframe, the held "
+                        "face (coarse, fine) or the circle's centre."}),
     Field("micromotion", str, "eyesClose", "The motion: one of the published directions.",
           "Micromotion", choices=PRESETS),
     Field("scale", int, 5, "Strength of the motion (with a driving video: 5 is the driver's "
           "own amplitude).", "Strength", 1, 10),
     Field("text_template", str, "", "Or describe your own motion with {degree}, e.g. 'a "
-          "person with {degree} smile' (anchors from CLIP; takes minutes).", "Text template"),
+          "person with {degree} smile' (anchors from CLIP; takes minutes).", "Text template",
+          chars=1000),
     Field("anchor_seed", int, 0, "The generated face the text anchors start from.",
           "Anchor seed", 0, SEED_MAX),
     Field("anchor_video", Path, None, "Or show the motion: a short clip (at most 60 s) of "
@@ -110,10 +129,19 @@ _FIELDS = [
     Field("direction_file", Path, None, "Or a direction file made with python -m "
           "micromotion direction.", "Direction file", role="the direction file"),
     Field("frames", int, 100, "Number of frames of the video (a circle's too).", "Frames",
-          2, MAX_FRAMES),
+          2, MAX_FRAMES, words={
+              "animate": "Number of frames of the video.",
+              "transfer": "With a driving photo and its neutral: number of frames of the video "
+                          "(a clip gives its own).",
+              "latent": "Circle: number of frames of the loop (a walk's follow from its "
+                        "keyframes)."}),
     Field("fps", int, 30, "Frames per second of the video (a motion transfer reads its "
           "driving clip at this rate, keeping its timing).", "Frames per second", 1, 60,
-          unit="fps"),
+          unit="fps", words={
+              "animate": "Frames per second of the video.",
+              "transfer": "Frames per second the driving clip is read at, keeping its timing "
+                          "(default: the clip's own).",
+              "latent": "Frames per second of the video."}),
     Field("curve", str, "linear", "How the motion unfolds: linear (the original), ease "
           "(in-out) or loop (there and back).", "Curve", choices=("linear", "ease", "loop")),
     Field("output_size", int, 1024, "Size in pixels the face is rendered at; when pasted "
@@ -122,7 +150,8 @@ _FIELDS = [
     Field("side_by_side", bool, False, "Put the photo beside the motion.", "Side by side"),
     Field("timeline", str, "", "Or compose motions: cues MOTION:STRENGTH:START-END:CURVE, "
           "START and END frames or percent of the video, e.g. 'smile:5:0%-40%:ease; "
-          "headsTurn:3:40%-100%' (MOTION a preset, or text:... with {degree}).", "Timeline"),
+          "headsTurn:3:40%-100%' (MOTION a preset, or text:... with {degree}).", "Timeline",
+          chars=4000, items=MAX_CUES),
     Field("driving_video", Path, None, "Motion transfer: a clip of one face; the photo's "
           "face performs its motion at its timing.", "Driving clip",
           role="the driving clip"),
@@ -137,7 +166,7 @@ _FIELDS = [
           "videos: walk (through seeds), coarse or fine (style mixing), circle (an "
           "equal-step loop).", "Kind", choices=("animate",) + KINDS),
     Field("seeds", str, "1-4", "Latent videos: the walk's keyframe seeds, e.g. 1-4 or "
-          "3,8,21 (a circle's plane: the first two).", "Seeds"),
+          "3,8,21 (a circle's plane: the first two).", "Seeds", chars=2000, items=MAX_FRAMES),
     Field("interpolation", str, "cubic", "Walks: cubic (through W+) or slerp (in z).",
           "Interpolation", choices=("cubic", "slerp")),
     Field("frames_per_segment", int, 30, "Walks: frames from one keyframe to the next.",
@@ -151,7 +180,8 @@ _FIELDS = [
           "Truncation", 0, 1),
     # -- text and clip anchors (CLI) ----------------------------------------------------------
     Field("degrees", str, "no,10%,20%,30%,40%,50%,60%,70%,80%,90%,100%", "The degrees put "
-          "into the text template, comma-separated.", "Degrees", doors=("cli",)),
+          "into the text template, comma-separated.", "Degrees", doors=("cli",), chars=1000,
+          items=32),
     Field("steps", int, 40, "Optimisation steps per degree of the text anchors.", "Steps",
           1, 1000, doors=("cli",)),
     Field("loss_res", int, 256, "Image size the CLIP and identity losses see.", "Loss size",
@@ -168,7 +198,7 @@ _FIELDS = [
           "Neutral photo", doors=("cli",), role="the neutral photo"),
     Field("layers", str, "", "W+ layers that carry the motion, e.g. 0-7 (empty: those "
           "holding 90% of its energy; latent videos: the kind's own).", "Layers",
-          doors=("cli",)),
+          doors=("cli",), chars=200),
     Field("smoothing", float, 1.0, "Gaussian smoothing over time against inversion jitter, "
           "in frames (0: off).", "Smoothing", 0, 30, unit="frames", doors=("cli",)),
     # -- latent videos (CLI) ------------------------------------------------------------------

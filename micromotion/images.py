@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,8 +52,8 @@ def load_image(source: ImageSource, name: str | None = None) -> LoadedImage:
         img.load()
         img = ImageOps.exif_transpose(img) or img
     except (OSError, SyntaxError, ValueError) as exc:
-        raise NotAnImageError(f"{name} could not be decoded (truncated or corrupt file?): "
-                              f"{exc}") from exc
+        raise NotAnImageError(f"{name} could not be decoded: the file is truncated or "
+                              f"corrupt; save or export it again") from exc
     return LoadedImage(_to_rgb(img), name, notes)
 
 
@@ -66,8 +67,12 @@ def _open(source, name: str) -> Image.Image:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             return Image.open(source)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageTooLargeError(f"{name} is too large to decode safely ({exc}); use a photo "
-                                 f"under {MAX_PIXELS // 1_000_000} megapixels") from exc
+        # PIL refuses before decoding, above its own limit (beyond ours); it says the size
+        pixels = re.search(r"\((\d+) pixels\)", str(exc))
+        size = f" ({int(pixels[1]) / 1e6:,.0f} megapixels)" if pixels else ""
+        raise ImageTooLargeError(f"{name} is too large{size}; the limit is "
+                                 f"{MAX_PIXELS // 1_000_000} megapixels: downscale it "
+                                 f"first") from exc
     except (UnidentifiedImageError, OSError) as exc:
         raise NotAnImageError(f"{name} is not an image file we can read (JPEG, PNG, WebP, "
                               f"GIF, BMP, TIFF …)") from exc

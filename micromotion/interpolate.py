@@ -217,7 +217,10 @@ def check_plan(v, n_latent: int = 18, max_frames: int = FIELDS["frames"].hi) -> 
 
 def seed_latents(generator: stylegan2.Generator, seeds: Sequence[int],
                  truncation: float = 0.7) -> torch.Tensor:
-    """W+ ``[K, n_latent, style_dim]`` of the seeds' faces (z(seed), truncated)."""
+    """W+ ``[K, n_latent, style_dim]`` of the seeds' faces (z(seed), truncated); K may be 0
+    (a walk through photos only)."""
+    if not seeds:
+        return generator.latent_avg.new_zeros(0, generator.n_latent, generator.style_dim)
     w = generator.mapping(seed_zs(generator, seeds), truncation)
     return w[:, None].expand(-1, generator.n_latent, -1)
 

@@ -9,6 +9,7 @@ is inverted, so a photo without a face fails in seconds, not after a text optimi
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,8 +18,8 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from .anchors import (DEFAULT_DEGREES, TextAnchors, VideoAnchors, prompts_from_template,
-                      text_anchors, video_anchors)
+from .anchors import (DEFAULT_DEGREES, TextAnchors, TrackedFaces, VideoAnchors,
+                      prompts_from_template, text_anchors, track_faces, video_anchors)
 from .direction import Direction, check_preset, direction_from_anchors, load_direction
 from .errors import OptionError
 from .fields import FIELDS, PRESETS
@@ -30,11 +31,18 @@ from .video import Clip, probe, read_clip
 Made = tuple[Direction, np.ndarray | None]  # the direction, and the anchor images if any
 
 
+class _Motion:
+    def ready(self, models: Models, progress: Progress | None = None) -> "_Motion":
+        """The motion with its inputs read and checked where that needs no slow model (a
+        clip's faces found), so it fails before the photo is inverted; most need nothing."""
+        return self
+
+
 @dataclass
-class Preset:
+class Preset(_Motion):
     name: str
 
-    def check(self) -> None:
+    def check(self, shape: tuple[int, int] | None = None) -> None:
         check_preset(self.name)
 
     def make(self, models: Models, progress: Progress | None = None,
@@ -43,13 +51,13 @@ class Preset:
 
 
 @dataclass
-class DirectionFile:
+class DirectionFile(_Motion):
     file: str | os.PathLike | Direction | torch.Tensor
     name: str = "the direction file"
 
-    def check(self) -> None:
+    def check(self, shape: tuple[int, int] | None = None) -> None:
         if isinstance(self.file, (str, os.PathLike)):
-            load_direction(self.file, name=self.name)
+            load_direction(self.file, *(shape or ()), name=self.name)
 
     def make(self, models: Models, progress: Progress | None = None,
              precision: Precision = FP32) -> Made:
@@ -61,7 +69,7 @@ class DirectionFile:
 
 
 @dataclass
-class TextMotion:
+class TextMotion(_Motion):
     """A motion described in words: anchors from CLIP."""
     template: str  # with {degree}, e.g. "a person with {degree} smile"
     degrees: Sequence[str] = DEFAULT_DEGREES
@@ -70,7 +78,7 @@ class TextMotion:
     rank: int = FIELDS["rank"].default
     loss_res: int | None = FIELDS["loss_res"].default
 
-    def check(self) -> None:
+    def check(self, shape: tuple[int, int] | None = None) -> None:
         from .clip_guidance import token_ids
         token_ids(prompts_from_template(self.template, self.degrees))
 
@@ -83,21 +91,29 @@ class TextMotion:
 
 
 @dataclass
-class VideoMotion:
+class VideoMotion(_Motion):
     """A motion shown in a clip: anchors from its frames."""
     video: str | os.PathLike | Clip
     max_frames: int = FIELDS["anchor_frames"].default
     rank: int = FIELDS["rank"].default
     name: str | None = None
+    faces: TrackedFaces | None = None  # set by ``ready``
 
-    def check(self) -> None:
+    def ready(self, models: Models, progress: Progress | None = None) -> "VideoMotion":
+        clip = self.video if isinstance(self.video, Clip) else \
+            read_clip(self.video, self.max_frames, name=self.name)
+        return dataclasses.replace(self, video=clip, faces=track_faces(
+            clip, models.encoder.input_size, lambda i, n: report(progress, "align", i, n)))
+
+    def check(self, shape: tuple[int, int] | None = None) -> None:
         if not isinstance(self.video, Clip):
             probe(self.video, self.name or Path(self.video).name)
 
     def make(self, models: Models, progress: Progress | None = None,
              precision: Precision = FP32) -> Made:
-        d, anchors = direction_from_video(models, self.video, self.max_frames, self.rank,
-                                          self.name, progress, precision)
+        ready = self if self.faces is not None else self.ready(models, progress)
+        d, anchors = direction_from_faces(models, ready.faces, ready.video.name, ready.video.fps,
+                                          ready.rank, progress, precision)
         return d, anchors.images
 
 
@@ -140,15 +156,16 @@ def _text(req: Animate, template: str) -> TextMotion:
     return TextMotion(template, req.degrees, req.anchor_seed, req.steps, req.rank, req.loss_res)
 
 
-def check_motion_source(req: Animate) -> None:
-    """One motion source at most, and each motion it names checked (no model needed)."""
+def check_motion_source(req: Animate, shape: tuple[int, int] | None = None) -> None:
+    """One motion source at most, and each motion it names checked (no model needed; a
+    direction file against the generator's W+ ``shape`` (n_latent, style_dim) where given)."""
     given = [n for n in ("text_template", "anchor_video", "direction_file", "timeline")
              if _given(getattr(req, n))]
     if len(given) > 1:
         raise OptionError(f"give only one of text_template, anchor_video, direction_file and "
                           f"timeline (got {' and '.join(given)})")
     for motion in request_motions(req):
-        motion.check()
+        motion.check(shape)
 
 
 def _given(value) -> bool:
@@ -187,11 +204,19 @@ def direction_from_video(models: Models, video: str | os.PathLike | Clip,
     """A direction from a short clip of one face doing the motion: up to ``max_frames``
     evenly spaced frames, aligned (tracked), inverted, as anchors in time order."""
     FIELDS["rank"].check(rank)
-    clip = video if isinstance(video, Clip) else read_clip(video, max_frames, name=name)
-    a = video_anchors(models.encoder, clip, precision=precision,
+    ready = VideoMotion(video, max_frames, rank, name).ready(models, progress)
+    return direction_from_faces(models, ready.faces, ready.video.name, ready.video.fps, rank,
+                                progress, precision)
+
+
+def direction_from_faces(models: Models, faces: TrackedFaces, name: str, fps: float,
+                         rank: int = 4, progress: Progress | None = None,
+                         precision: Precision = FP32) -> tuple[Direction, VideoAnchors]:
+    """A direction from a clip's tracked faces (``anchors.track_faces``), inverted as
+    anchors in time order."""
+    a = video_anchors(models.encoder, faces, precision=precision,
                       progress=lambda stage, i, n: report(progress, stage, i, n))
-    meta = {"source": "video", "file": clip.name, "fps": clip.fps,
-            "times": a.times, "notes": a.notes}
+    meta = {"source": "video", "file": name, "fps": fps, "times": a.times, "notes": a.notes}
     return _from_anchors(models, a.latents, rank, meta, progress), a
 
 

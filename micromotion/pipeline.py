@@ -82,9 +82,22 @@ class LatentAnimation:
 def invert(models: Models, image: ImageSource, name: str | None = None,
            progress: Progress | None = None, precision: Precision = FP32) -> Inversion:
     """Align the most confident face and invert it: W+ ``[1, n_latent, style_dim]``."""
+    return invert_face(models, align(models, image, name, progress), progress, precision)
+
+
+def align(models: Models, image: ImageSource, name: str | None = None,
+          progress: Progress | None = None) -> AlignedFace:
+    """The photo's most confident face, aligned the FFHQ way at the encoder's size (a photo
+    without a face fails here, in seconds)."""
     report(progress, "align", 0, 1)
     aligned = align_face(image, models.encoder.input_size, name=name)
     report(progress, "align", 1, 1)
+    return aligned
+
+
+def invert_face(models: Models, aligned: AlignedFace, progress: Progress | None = None,
+                precision: Precision = FP32) -> Inversion:
+    """An aligned face → its W+ ``[1, n_latent, style_dim]`` by the encoder."""
     x = preprocess(aligned.image, models.encoder.input_size)
     w = models.encoder.invert(x, precision=precision,
                               progress=lambda i, n: report(progress, "invert", i, n))
@@ -98,10 +111,11 @@ def animate(models: Models, req: Animate, out: str | os.PathLike,
     defaults reproduce the original: 100 frames of w + i/100·5·d at 30 fps, 1024 px — pasted
     back into the photo when it is larger than the face's crop. ``precision``: the paths
     ``req.dtype`` resolved to on this machine (``serving.serve`` resolves it once)."""
-    req = check_animate(req)
+    req = check_animate(req, shape=(models.generator.n_latent, models.generator.style_dim))
     precision = precision or models.plan.resolve(req.dtype)
-    motions = request_motions(req)
-    inv = invert(models, req.image, display_name(req, "image"), progress, precision)
+    face = align(models, req.image, display_name(req, "image"), progress)
+    motions = [m.ready(models, progress) for m in request_motions(req)]  # a clip's faces found
+    inv = invert_face(models, face, progress, precision)
     made = [m.make(models, progress, precision) for m in motions]
     images = [a for _, a in made if a is not None]
     if req.timeline:
@@ -212,17 +226,28 @@ def _render_onto(models: Models, aligned: AlignedFace, latents: torch.Tensor, ou
     left = None
     if req.side_by_side:
         left = np.asarray(aligned.photo if paste else aligned.image)
-    video = render_latents(models, latents, out, fps or req.fps, req.output_size, left, gif,
+    asked = min(req.output_size, models.generator.size)
+    size = asked if paste is None else render_size(paste.side, asked)
+    video = render_latents(models, latents, out, fps or req.fps, size, left, gif,
                            paste, progress, preview=preview, precision=precision)
     notes = list(aligned.notes)
     if paste is not None:
         h, w = paste.photo.shape[:2]
         if left is not None:  # the photo beside it, at the same height (render.side_by_side)
             w += round(left.shape[1] * h / left.shape[0] / 2) * 2
+        why = f"the face is {paste.side} px across there, so it was rendered at {size} px"
+        if size < asked:
+            why += f" (at {asked} px it would look the same, {(asked / size) ** 2:.0f}× slower)"
         notes += paste.notes + [f"the moving face was put back into the photo, so the video is "
-                                f"{w}×{h} (the face was rendered at {req.output_size} px); "
-                                f"paste_back off gives a {req.output_size} px square"]
+                                f"{w}×{h}; {why}; paste_back off gives a {asked} px square"]
     return video, notes
+
+
+def render_size(side: int, asked: int) -> int:
+    """The size a face pasted back ``side`` px across is rendered at: the smallest output size
+    that holds it (more pixels would be scaled away), at most ``asked``."""
+    fits = [s for s in FIELDS["output_size"].choices if s >= side]
+    return min(min(fits, default=asked), asked)
 
 
 @torch.no_grad()

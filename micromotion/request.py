@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-from .errors import OptionError
-from .fields import FIELDS, KINDS, check
+from .errors import OptionError, ServerPathError
+from .fields import FIELDS, KINDS, MAX_CUE_STRENGTH, PRESETS, check
 from .images import ImageSource, load_image
 from .samples import parse_seeds
 from .timeline import Cue, check_cue, parse_cues
@@ -51,6 +52,7 @@ class Animate:
     rank: int = _d("rank")
     dtype: str = _d("dtype")
     names: dict[str, str] = field(default_factory=dict)  # file fields → what the user called them
+    server_files: bool = True  # False at the network doors: no input names a server's file
 
 
 @dataclass
@@ -73,6 +75,7 @@ class Transfer:
     curve: str = _d("curve")  # with neutral_image
     dtype: str = _d("dtype")
     names: dict[str, str] = field(default_factory=dict)
+    server_files: bool = True
 
 
 @dataclass
@@ -97,6 +100,7 @@ class LatentVideo:
     measure_res: int = _d("measure_res")
     dtype: str = _d("dtype")
     names: dict[str, str] = field(default_factory=dict)
+    server_files: bool = True
 
 
 def display_name(req, name: str, value: Any = None) -> str:
@@ -136,29 +140,58 @@ def _missing(value) -> bool:
     return value is None or (isinstance(value, (str, os.PathLike)) and not str(value))
 
 
-def check_animate(req: Animate, need_image: bool = True) -> Animate:
+def check_animate(req: Animate, need_image: bool = True,
+                  shape: tuple[int, int] | None = None) -> Animate:
     """``req`` checked and normalised: the timeline parsed into cues, the degrees a list
-    (``need_image`` False: only its motion, as for making a direction file)."""
+    (``need_image`` False: only its motion, as for making a direction file), a direction
+    file against the generator's W+ ``shape`` (n_latent, style_dim) where given."""
     from .motions import check_motion_source
 
     values = _checked_fields(req, skip=("timeline", "degrees"))
     out = dataclasses.replace(req, **values)
-    out.degrees = ([d.strip() for d in req.degrees.split(",") if d.strip()]
-                   if isinstance(req.degrees, str) else list(req.degrees))
-    out.timeline = _cues(req.timeline, out.frames)
-    check_motion_source(out)
+    out.degrees = _listed("degrees", req.degrees)
+    out.timeline = _cues(req.timeline, out.frames, req.server_files)
+    check_motion_source(out, shape)
     if need_image:
         _photo(req, required="image is required: a photo with a face (or pick a latent-video "
                              "mode: walk, coarse, fine or circle)")
     return out
 
 
-def _cues(timeline: str | Sequence[Cue], frames: int) -> list[Cue]:
+def _listed(name: str, value: str | Sequence[str]) -> list[str]:
+    """Comma-separated text (or a list) → its entries, within the table's limits."""
+    items = [d.strip() for d in check(name, value).split(",") if d.strip()] \
+        if isinstance(value, str) else list(value)
+    _at_most(name, len(items), "entries")
+    return items
+
+
+def _at_most(name: str, count: int, what: str) -> None:
+    most = FIELDS[name].items
+    if count > most:
+        raise OptionError(f"{name} has {count:,} {what}; it may have at most {most}")
+
+
+def _cues(timeline: str | Sequence[Cue], frames: int, server_files: bool) -> list[Cue]:
+    """The timeline's cues checked: at most ``MAX_CUES`` of them, their summed strength at
+    most ``MAX_CUE_STRENGTH``; where the door serves the network (``server_files`` False),
+    each cue's motion a preset or ``text:`` (a file on the server is not the user's)."""
     if isinstance(timeline, str):
-        timeline = parse_cues(timeline) if timeline.strip() else []
+        timeline = parse_cues(check("timeline", timeline)) if timeline.strip() else []
     cues = list(timeline)
+    _at_most("timeline", len(cues), "cues")
     for k, cue in enumerate(cues):
-        check_cue(cue, frames, f"cue {k + 1}" if len(cues) > 1 else "the cue")
+        what = f"cue {k + 1}" if len(cues) > 1 else "the cue"
+        check_cue(cue, frames, what)
+        if not server_files and isinstance(cue.motion, str) and not (
+                cue.motion in PRESETS or cue.motion.startswith("text:")):
+            raise ServerPathError(f"{what}'s motion must be a preset ({', '.join(PRESETS)}) "
+                                  f"or text:… with {{degree}}; files are not read from the "
+                                  f"server (send a direction file as direction_file)")
+    total = sum(abs(c.strength) for c in cues)
+    if total > MAX_CUE_STRENGTH:
+        raise OptionError(f"the timeline's cues add up to strength {total:g}; keep their sum "
+                          f"at most {MAX_CUE_STRENGTH:g}")
     return cues
 
 
@@ -201,10 +234,12 @@ def check_latent(req: LatentVideo, n_latent: int = 18) -> LatentVideo:
 
 
 def _numbers(value: str | Sequence[int], what: str) -> Sequence[int] | None:
-    """``"0-3,7"`` → ``[0, 1, 2, 3, 7]`` (empty text → None); numbers stay as they are."""
+    """``"0-3,7"`` → ``[0, 1, 2, 3, 7]`` (empty text → None; within the table's length and
+    count limits); numbers stay as they are."""
     if not isinstance(value, str):
         return value
-    return parse_seeds(value, what) if value.strip() else None
+    check(what, value)
+    return parse_seeds(value, what, FIELDS[what].items) if value.strip() else None
 
 
 COG_INPUTS = tuple(f.name for f in FIELDS.values() if "cog" in f.doors)
@@ -217,13 +252,29 @@ def from_cog(inputs: dict[str, Any]) -> Animate | Transfer | LatentVideo:
     Cog's temp files are named by their role ("the photo"), never by their temp name."""
     v = {k: inputs.get(k, FIELDS[k].default) for k in COG_INPUTS}
     files = [k for k in COG_INPUTS if FIELDS[k].type is Path and v[k] is not None]
-    v.update({k: str(v[k]) for k in files}, names={k: FIELDS[k].role for k in files})
+    v.update({k: received(v[k], k) for k in files}, names={k: FIELDS[k].role for k in files},
+             server_files=False)
     if check("mode", v["mode"]) != "animate":
         return LatentVideo(**_subset(LatentVideo, v))
     if v["driving_video"] is not None:
         strength = check("scale", v["scale"]) / FIELDS["scale"].default
         return Transfer(**_subset(Transfer, v, ("frames", "curve")), strength=strength)
     return Animate(**_subset(Animate, v))
+
+
+def received(value: Any, name: str) -> str:
+    """The path of the file Cog received for input ``name``. Cog (0.16 and coglet alike)
+    writes an upload, a URL's or a data URI's bytes to ``tmp…<file name>`` in this process's
+    temp folder before ``predict`` runs; a string that names any other file is a path on the
+    server, refused in the same words whether or not it exists, so the API neither reads nor
+    tells of the server's files."""
+    path = Path(str(value))
+    temp = Path(tempfile.gettempdir()).resolve()
+    if not (path.is_absolute() and path.name.startswith("tmp") and ".." not in path.parts
+            and path.parent.resolve() == temp and not path.is_symlink() and path.is_file()):
+        raise ServerPathError(f"{name} must be a file sent with the request (an upload, a URL "
+                              f"or a data: URI); paths on the server are not read")
+    return str(path)
 
 
 def _subset(kind: type, values: dict, leave: Sequence[str] = ()) -> dict:

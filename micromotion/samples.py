@@ -12,19 +12,31 @@ from .errors import OptionError
 from .render import to_uint8
 
 
-def parse_seeds(text: str, what: str = "seeds") -> list[int]:
-    """``"0-3,7"`` → ``[0, 1, 2, 3, 7]`` (seeds, or layer indices with ``what="layers"``)."""
-    seeds: list[int] = []
+def parse_seeds(text: str, what: str = "seeds", most: int | None = None) -> list[int]:
+    """``"0-3,7"`` → ``[0, 1, 2, 3, 7]`` (seeds, or layer indices with ``what="layers"``);
+    more than ``most`` numbers is an error, found before any range is spelt out."""
+    spans: list[tuple[int, int]] = []
     for part in filter(None, (p.strip() for p in str(text).split(","))):
         lo, sep, hi = part.partition("-")
         try:
-            seeds.extend(range(int(lo), int(hi) + 1) if sep else [int(lo)])
+            spans.append((int(lo), int(hi) if sep else int(lo)))
         except ValueError:
             raise OptionError(f"{what} must look like '0-3,7' (non-negative integers), "
-                              f"got {text!r}") from None
+                              f"got {_short(text)}") from None
+        count = sum(max(0, b - a + 1) for a, b in spans)
+        if most is not None and count > most:
+            raise OptionError(f"{what} {_short(text)} give more than {most} numbers; give at "
+                              f"most {most}")
+    seeds = [n for a, b in spans for n in range(a, b + 1)]
     if not seeds:
-        raise OptionError(f"no {what} in {text!r}; give e.g. '0-3' or '1,5,9'")
+        raise OptionError(f"no {what} in {_short(text)}; give e.g. '0-3' or '1,5,9'")
     return seeds
+
+
+def _short(text: str, most: int = 40) -> str:
+    """A user's text quoted for a message, cut to ``most`` characters."""
+    text = str(text)
+    return repr(text) if len(text) <= most else repr(text[:most]) + "…"
 
 
 def seed_latent(gen: Generator, seed: int) -> torch.Tensor:

@@ -12,6 +12,7 @@ import contextlib
 import functools
 import os
 import shutil
+import signal
 import tempfile
 import threading
 from pathlib import Path
@@ -71,12 +72,15 @@ def file_name(req) -> str:
 class Outputs:
     """One private temp folder per process; each request's files go in a fresh subfolder and
     the previous request's subfolder is removed then (the door has finished sending it by the
-    time the next request starts), so at most one result is ever kept on disk."""
+    time the next request starts), so at most one result is ever kept on disk. On exit — a
+    SIGTERM included, once ``remove_on_sigterm`` is called — the folder goes, and with it the
+    files the current request received (``request(inputs=...)``): no user's file is left."""
 
     def __init__(self, prefix: str = "micromotion-"):
         self.root = Path(tempfile.mkdtemp(prefix=prefix))
         self._lock = threading.Lock()
         self._last: Path | None = None
+        self._inputs: list[Path] = []
         atexit.register(self.close)
 
     def new(self, filename: str) -> Path:
@@ -86,14 +90,17 @@ class Outputs:
             return self._last / filename
 
     @contextlib.contextmanager
-    def request(self, filename: str):
+    def request(self, filename: str, inputs: list[str | os.PathLike] = ()):
         """A fresh output path for one request; if the request fails, its folder goes."""
         out = self.new(filename)
+        self._inputs = [Path(p) for p in inputs]
         try:
             yield out
         except BaseException:
             self.discard_last()
             raise
+        finally:
+            self._inputs = []
 
     def discard_last(self) -> None:
         if self._last is not None:
@@ -102,6 +109,28 @@ class Outputs:
 
     def close(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
+        for path in self._inputs:
+            path.unlink(missing_ok=True)
+
+    def remove_on_sigterm(self) -> None:
+        """A SIGTERM (a server stopping its worker) closes this first, then does what it did
+        before (Python's default ends the process without running ``atexit``). Only from the
+        main thread, where Python lets signals be handled."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        before = signal.getsignal(signal.SIGTERM)
+        if before == signal.SIG_IGN:  # the server means its worker to outlive a SIGTERM
+            return
+
+        def handler(signum, frame):
+            self.close()
+            if callable(before):
+                before(signum, frame)
+            else:
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                os.kill(os.getpid(), signal.SIGTERM)
+
+        signal.signal(signal.SIGTERM, handler)
 
 
 def describe(result: Result) -> str:
@@ -115,9 +144,9 @@ def describe(result: Result) -> str:
                 f"{sum(m['energy'][i] for i in m['layers']):.0%} of it; rank {m['rank']})")
     how = {"walk": "a walk", "coarse": "coarse style mixing", "fine": "fine style mixing",
            "circle": "an equal-step circle"}[m["kind"]]
-    keys = f"seeds {', '.join(map(str, m['seeds']))}" + (
-        f" and {m['photos']} photo(s)" if m["photos"] else "")
-    return f"{how} through {keys}, {m['frames']} frames" + (
+    keys = ([f"seeds {_few(m['seeds'])}"] if m["seeds"] else []) + (
+        [f"{m['photos']} photo(s)"] if m["photos"] else [])
+    return f"{how} through {' and '.join(keys) or 'the held face'}, {m['frames']} frames" + (
         f"; steps within {m['step_mse_spread']:.2f}× of each other" if "step_mse_spread" in m
         else "")
 
@@ -128,7 +157,9 @@ def describe_direction(d: Direction) -> str:
         return "a timeline of " + "; ".join(
             f"{describe_direction(Direction(d.vector, c))} at strength {c['strength']:g} "
             f"from frame {c['start']}" for c in m["cues"])
-    what = {"published d_latent": f"the published {m.get('preset', m.get('file'))} direction",
+    if "preset" in m:
+        return f"the published {m['preset']} direction"
+    what = {"d_latent": m.get("file", "a direction file"),
             "text": f"words: {m.get('template', '')!r}",
             "video": f"the clip {m.get('file', '')}",
             "tensor": "a direction given as a tensor"}.get(m.get("source"), "a direction file")
@@ -150,6 +181,12 @@ def anchor_captions(d: Direction) -> list[str]:
         elif m.get("source") == "video":
             out += [f"{t:.2f} s" for t in m["times"]]
     return out
+
+
+def _few(items: list, most: int = 8) -> str:
+    """A list in words, kept short for a log line: "1, 2, 3, … (300 in all)"."""
+    shown = ", ".join(map(str, items[:most]))
+    return shown if len(items) <= most else f"{shown}, … ({len(items)} in all)"
 
 
 def _ranges(layers: list[int]) -> str:

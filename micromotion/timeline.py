@@ -26,8 +26,9 @@ from .render import CURVES, check_curve, check_int, curve_shape
 
 @dataclass
 class Cue:
-    """One motion on a timeline. ``motion``: anything ``Micromotion.animation`` takes as a
-    motion (a preset name, a direction file, a ``Direction``, ``TextMotion``, ``VideoMotion``)."""
+    """One motion on a timeline. ``motion``: anything ``motions.cue_motion`` resolves (a preset
+    name, ``text:…``, ``video:…``, a direction file, a ``Direction``, ``TextMotion``,
+    ``VideoMotion``)."""
     motion: Any
     strength: float = 5.0
     start: int = 0

@@ -17,7 +17,7 @@ from typing import Callable
 
 import torch
 
-from .anchors import video_anchors
+from .anchors import track_faces, video_anchors
 from .direction import low_rank
 from .encoders import Encoder
 from .errors import OptionError, VideoError
@@ -105,9 +105,11 @@ def driver_latents(encoder: Encoder, clip: Clip, precision: Precision = FP32,
     first = {}  # each distinct frame → the first place it shows
     slot = [first.setdefault(id(f), k) for k, f in enumerate(clip.frames)]
     distinct = sorted(set(slot))
-    a = video_anchors(encoder, dataclasses.replace(
+    faces = track_faces(dataclasses.replace(
         clip, frames=[clip.frames[k] for k in distinct],
-        indices=[clip.indices[k] for k in distinct]), precision=precision, progress=progress)
+        indices=[clip.indices[k] for k in distinct]), encoder.input_size,
+        lambda i, n: progress("align", i, n) if progress else None)
+    a = video_anchors(encoder, faces, precision=precision, progress=progress)
     crowded = sum(n > 1 for n in a.people)
     if 2 * crowded > len(a.people):
         raise VideoError(f"{clip.name} shows several people ({max(a.people)} faces in "

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import functools
 import os
+import re
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +20,8 @@ from .errors import VideoError
 from .fields import FIELDS
 
 MAX_SECONDS = 60.0  # anchors describe one motion: a minute is plenty
+MAX_SIDE = 4096  # a frame's longer side: 4K clips pass; an 8192² frame is 200 MB decoded
+READ_SIDE = 2048  # frames are read at most this large: a face's 1024 px crop fits in it
 MAX_FPS = FIELDS["fps"].hi  # the highest output rate: a faster clip is read at 30 fps
 
 
@@ -85,21 +89,71 @@ def read_frames(path: str | os.PathLike, fps: float | None = None,
     return clip
 
 
-def probe(path: str | os.PathLike, name: str | None = None, max_seconds: float = MAX_SECONDS
-          ) -> tuple[int, float]:
-    """(frame count, seconds) of a readable clip no longer than ``max_seconds``; messages call
-    it ``name`` (default: its file name)."""
+@dataclass(frozen=True)
+class Header:
+    """What a clip's container says of its first video stream, read without decoding."""
+    codec: str
+    width: int
+    height: int
+    seconds: float | None  # None where the container does not say
+
+
+def header(path: str | os.PathLike, name: str | None = None) -> Header:
+    """The clip's header (ffmpeg opening the file and reading no frame): a file that is no
+    video, or whose frames are larger than ``MAX_SIDE`` or whose length is over
+    ``MAX_SECONDS``, is refused here, before a frame is decoded."""
     path, name = Path(path), name or Path(path).name
     if not path.is_file():
-        raise VideoError(f"video {name} not found")
+        raise VideoError(f"{name} does not exist")
+    stat = path.stat()
+    head = _header_text(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    stream = re.search(r"Stream #\d+:\d+.*?: Video: (\w+).*?, (\d+)x(\d+)", head)
+    if stream is None:
+        raise VideoError(f"{name} could not be read as a video (no video stream in it); use an "
+                         f"mp4, mov, webm or avi file")
+    length = re.search(r"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)", head)
+    seconds = None if length is None else \
+        int(length[1]) * 3600 + int(length[2]) * 60 + float(length[3])
+    out = Header(stream[1], int(stream[2]), int(stream[3]), seconds)
+    if max(out.width, out.height) > MAX_SIDE:
+        raise VideoError(f"{name} is {out.width}×{out.height}; clips up to {MAX_SIDE} pixels a "
+                         f"side are read: scale it down first")
+    if seconds is not None and seconds > MAX_SECONDS:
+        raise _too_long(name, seconds, MAX_SECONDS)
+    return out
+
+
+@functools.lru_cache(maxsize=32)
+def _header_text(path: str, size: int, mtime_ns: int) -> str:
+    """ffmpeg's description of the file's streams (it reads the header, then stops: no
+    output is asked for), keyed like ``_count``."""
+    import imageio_ffmpeg
+    try:
+        run = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin",
+                              "-i", path], capture_output=True, timeout=30)
+    except subprocess.TimeoutExpired:
+        return ""
+    return run.stderr.decode(errors="replace")
+
+
+def _too_long(name: str, seconds: float, most: float) -> VideoError:
+    return VideoError(f"{name} is {seconds:.0f} s long; use one short motion: trim it to at "
+                      f"most {most:.0f} s")
+
+
+def probe(path: str | os.PathLike, name: str | None = None, max_seconds: float = MAX_SECONDS
+          ) -> tuple[int, float]:
+    """(frame count, seconds) of a readable clip no longer than ``max_seconds``, its header
+    checked first (``header``); messages call it ``name`` (default: its file name)."""
+    path, name = Path(path), name or Path(path).name
+    header(path, name)
     stat = path.stat()
     try:
         n_frames, seconds = _count(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
     except _FFMPEG_ERRORS as exc:
         raise _unreadable(name, exc, path) from exc
     if seconds > max_seconds:
-        raise VideoError(f"{name} is {seconds:.0f} s long; use one short motion: trim it to "
-                         f"at most {max_seconds:.0f} s")
+        raise _too_long(name, seconds, max_seconds)
     if n_frames < 2:
         raise VideoError(f"{name} has {n_frames} frame(s); a motion needs at least 2")
     return n_frames, seconds
@@ -118,7 +172,7 @@ def _clip(path: Path, name: str, indices: list[int], n_frames: int, seconds: flo
     """The frames numbered ``indices`` (repeats allowed, in that order) as a ``Clip``."""
     unique = sorted(set(indices))
     try:
-        meta, frames = _read_selected(path, unique)
+        meta, frames = _read_selected(path, unique, name)
     except _FFMPEG_ERRORS as exc:
         raise _unreadable(name, exc, path) from exc
     if len(frames) < 2:
@@ -129,15 +183,19 @@ def _clip(path: Path, name: str, indices: list[int], n_frames: int, seconds: flo
     return Clip([by_index[i] for i in indices], indices, fps, n_frames, float(seconds), name)
 
 
-def _read_selected(path: Path, indices: list[int]) -> tuple[dict, list[Image.Image]]:
-    """ffmpeg's own meta data and the frames numbered ``indices``, decoded to RGB."""
+def _read_selected(path: Path, indices: list[int], name: str) -> tuple[dict, list[Image.Image]]:
+    """ffmpeg's own meta data and the frames numbered ``indices``, decoded to RGB at most
+    ``READ_SIDE`` pixels a side."""
     import imageio_ffmpeg
 
     select = "+".join(f"eq(n\\,{i})" for i in indices) or "0"
+    head = header(path, name)
+    scale = min(1.0, READ_SIDE / max(head.width, head.height))
+    w, h = (round(side * scale / 2) * 2 for side in (head.width, head.height)) \
+        if scale < 1 else (head.width, head.height)
     reader = imageio_ffmpeg.read_frames(str(path), output_params=[
-        "-vf", f"select={select}", "-fps_mode", "passthrough"])
+        "-vf", f"select={select},scale={w}:{h}", "-fps_mode", "passthrough"])
     meta = next(reader)
-    w, h = meta["size"]
     frames = [Image.fromarray(np.frombuffer(buf, np.uint8).reshape(h, w, 3).copy())
               for buf in reader]
     return meta, frames

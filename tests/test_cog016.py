@@ -11,7 +11,7 @@ from PIL import Image
 from conftest import ROOT, read_back
 from micromotion.fields import FIELDS
 from micromotion.request import COG_INPUTS
-from test_cog_server import data_url, decode_output, predict, synthetic_server
+from test_cog_server import data_url, decode_output, post, predict, synthetic_server
 
 PYTHON = ROOT / ".venv-cog016" / "bin" / "python"
 pytestmark = pytest.mark.skipif(not PYTHON.exists(), reason=f"{PYTHON} is absent (make test makes it)")
@@ -40,6 +40,10 @@ def test_old_cog_serves_a_video(server, astronaut, tmp_path):
     assert "bf16 not used: oneDNN has no bf16 on this CPU (torch reports AVX2)" in body["logs"]
     body = predict(server, image=data_url(photo, "image/jpeg"), timeline="smile:abc")
     assert body["status"] == "failed" and "'abc' is not a strength" in body["error"]
+    # a user's mistake is logged in one line: no traceback with the server's paths
+    assert body["logs"] == f"micromotion.errors.OptionError: {body['error']}\n", body["logs"]
+    status, _ = post(server.url + "/predictions", {"input": {"image": "/etc/hostname"}})
+    assert status == 422  # Cog 0.16 takes no plain path for a Path (coglet: ServerPathError)
     blank = tmp_path / "blank.png"
     Image.new("RGB", (300, 300), "gray").save(blank)
     body = predict(server, image=data_url(blank, "image/png"))
@@ -53,6 +57,9 @@ def test_old_cogs_schema_is_the_table():
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     schemas = json.loads(out.stdout)["components"]["schemas"]
+    shipped = json.loads((ROOT / ".cog" / "openapi_schema.json").read_text())
+    for name, schema in shipped["components"]["schemas"].items():  # what coglet 0.23 reads
+        assert schemas[name] == schema, name
     props = schemas["Input"]["properties"]
     assert sorted(props, key=lambda k: props[k]["x-order"]) == list(COG_INPUTS)
     assert not schemas["Input"].get("required")  # every input has a default

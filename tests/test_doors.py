@@ -4,7 +4,11 @@ And the table's checks: one error per cause, naming the field, the value and wha
 import ast
 import inspect
 import io
+import json
+import os
 import sys
+import tempfile
+import time
 import tokenize
 from pathlib import Path
 from types import SimpleNamespace
@@ -12,9 +16,10 @@ from types import SimpleNamespace
 import pytest
 
 from conftest import ROOT
-from micromotion.errors import OptionError
-from micromotion.fields import FIELDS
-from micromotion.request import COG_INPUTS, Animate, LatentVideo, Transfer, from_cog
+from micromotion.errors import OptionError, ServerPathError
+from micromotion.fields import FIELDS, USES
+from micromotion.request import (COG_INPUTS, Animate, LatentVideo, Transfer, check_animate,
+                                 check_latent, from_cog)
 
 PREDICT = ROOT / "predict.py"
 
@@ -44,8 +49,19 @@ def module_lists() -> dict[str, list]:
 def test_predict_py_is_what_the_table_writes():
     sys.path.insert(0, str(ROOT / "tools"))
     import write_predict
-    assert PREDICT.read_text() == write_predict.source(), \
+    assert PREDICT.read_text() == write_predict.source(PREDICT.read_text()), \
         "predict.py is out of date: run python tools/write_predict.py"
+    written = json.loads(write_predict.SCHEMA.read_text())
+    assert written == write_predict.schema(), "run python tools/write_predict.py"
+
+
+def test_predict_passes_every_input_by_name():
+    """predict() hands the request table exactly its parameters, each under its own name."""
+    tree = ast.parse(PREDICT.read_text())
+    fn = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == "predict")
+    call = next(n.value for n in ast.walk(fn) if isinstance(n, ast.Assign)
+                and n.targets[0].id == "inputs")
+    assert [(k.arg, k.value.id) for k in call.keywords] == [(n, n) for n in COG_INPUTS]
 
 
 def test_predict_inputs_are_literal_for_cogs_static_parser():
@@ -130,7 +146,9 @@ def test_cli_options_come_from_the_table():
     parser = build_parser()
     subs = next(a for a in parser._actions if a.dest == "command").choices
     seen = set()
-    for command in ("animate", "transfer", "interpolate", "direction"):
+    uses = {"animate": "animate", "transfer": "transfer", "interpolate": "latent",
+            "direction": "direction"}
+    for command, use in uses.items():
         for action in subs[command]._actions:
             f = FIELDS.get(action.dest)
             if f is None:
@@ -143,7 +161,7 @@ def test_cli_options_come_from_the_table():
                 assert action.default is False
                 continue
             text = action.help.replace("%%", "%")
-            assert f.help in text and f.allowed() in text, (command, f.name)
+            assert f.help_for(use) in text and f.allowed() in text, (command, f.name)
             default = None if (command, f.name) == ("transfer", "fps") else f.default
             assert action.default == (() if f.name == "photos" else default), (command, f.name)
     assert {n for n, f in FIELDS.items() if "cli" in f.doors} <= seen
@@ -172,14 +190,81 @@ def test_field_checks_take_what_widgets_send():
     assert FIELDS["fps"].check(None, optional=True) is None
 
 
+def _cog_upload(suffix: str) -> str:
+    """A file where Cog puts what a request sent: tmp…<name> in the temp folder."""
+    f = tempfile.NamedTemporaryFile(suffix=suffix, delete=False)
+    f.close()
+    return f.name
+
+
 def test_from_cog_picks_the_request_and_names_files_by_role():
-    req = from_cog({"image": "/tmp/tmpab12file.jpg"})
+    photo, clip = _cog_upload("file.jpg"), _cog_upload("file.mp4")
+    req = from_cog({"image": photo})
     assert isinstance(req, Animate) and req.names == {"image": "the photo"}
     assert (req.micromotion, req.scale, req.frames) == ("eyesClose", 5, 100)
-    req = from_cog({"image": "/tmp/a.jpg", "driving_video": "/tmp/b.mp4", "scale": 10})
+    assert not req.server_files
+    req = from_cog({"image": photo, "driving_video": clip, "scale": 10})
     assert isinstance(req, Transfer) and req.strength == 2.0  # 5 is the driver's own amplitude
     assert req.names["driving_video"] == "the driving clip"
     req = from_cog({"mode": "circle", "seeds": "1,2", "frames": 12})
     assert isinstance(req, LatentVideo) and (req.mode, req.frames) == ("circle", 12)
     with pytest.raises(OptionError, match="mode must be one of animate, walk"):
         from_cog({"mode": "spiral"})
+    os.unlink(photo), os.unlink(clip)
+
+
+def test_from_cog_reads_no_file_of_the_server(tmp_path):
+    """A file input is only a file Cog received: any other path, existing or not, a folder,
+    a link to a received file or a way out of the temp folder, gets one sentence that names
+    neither the path nor whether it exists."""
+    upload = _cog_upload("file.jpg")
+    link = Path(tempfile.gettempdir()) / f"tmplink{os.getpid()}.jpg"
+    link.symlink_to("/etc/hostname")
+    others = ["/etc/hostname", "/etc/no-such-file", str(tmp_path), str(link),
+              f"{tempfile.gettempdir()}/tmp/../../etc/hostname", "hostname", "data:,x",
+              str(ROOT / "examples" / "astronaut.jpg")]
+    try:
+        messages = set()
+        for name in ("image", "anchor_video", "direction_file", "driving_video"):
+            for path in others:
+                with pytest.raises(ServerPathError) as err:
+                    from_cog({"image": upload, name: path})
+                messages.add(str(err.value))
+                assert path not in str(err.value) and "exist" not in str(err.value)
+        assert len(messages) == 4  # one sentence per input, whatever the path
+        with pytest.raises(ServerPathError, match="files are not read from the server"):
+            check_animate(from_cog({"image": upload, "timeline": "smile:5; video:/etc/x.mp4"}),
+                          need_image=False)
+    finally:
+        link.unlink(), os.unlink(upload)
+
+
+@pytest.mark.parametrize("fields, words", [
+    ({"mode": "walk", "seeds": "0-9999999"}, "give more than 300 numbers"),
+    ({"mode": "walk", "seeds": "1," * 1500}, "characters long; it may hold at most 2,000"),
+    ({"timeline": "; ".join(["smile:1"] * 17)}, "timeline has 17 cues; it may have at most 16"),
+    ({"timeline": "; ".join(["smile:10:0-50"] * 5)}, "add up to strength 50"),
+    ({"timeline": "smile;" * 1000}, "characters long"),
+    ({"text_template": "a person with {degree} smile" * 40}, "at most 1,000"),
+])
+def test_lists_and_texts_are_bounded_before_they_are_parsed(fields, words):
+    started = time.perf_counter()
+    with pytest.raises(OptionError, match=words):
+        req = from_cog(fields)
+        (check_latent if isinstance(req, LatentVideo) else
+         lambda r: check_animate(r, need_image=False))(req)
+    assert time.perf_counter() - started < 1
+
+
+def test_help_is_worded_for_where_it_is_shown():
+    """A field's help in a CLI command or page tab speaks of that use only; Cog's one form
+    keeps the sentence that covers every use."""
+    from micromotion.cli import build_parser
+    subs = next(a for a in build_parser()._actions if a.dest == "command").choices
+    helps = {c: subs[c].format_help() for c in ("animate", "transfer", "interpolate")}
+    assert "latent videos" not in helps["animate"] and "circle's too" not in helps["animate"]
+    assert "circle" not in helps["transfer"].split("--frames", 1)[1].split("--", 1)[0]
+    assert "motion transfer" not in helps["interpolate"]
+    assert "the encoder that inverts photos into W+" in helps["animate"]
+    for f in FIELDS.values():
+        assert set(f.words) <= set(USES), f.name

@@ -54,7 +54,7 @@ def test_bad_motions_fail_before_the_slow_work(mm, astronaut, tmp_path):
     with pytest.raises(UnknownPresetError, match="wink"):
         run(timeline="wink:3")
     small = save_direction(tmp_path / "small.pt", torch.zeros(14, 512))
-    with pytest.raises(DirectionFileError, match=r"\[14, 512\] but this generator needs \[18, 512\]"):
+    with pytest.raises(DirectionFileError, match=r"shape \[14, 512\]; this generator needs \[18, 512\]"):
         run(direction_file=small)
     with pytest.raises(DirectionFileError, match="the direction file nope.pt does not exist"):
         run(direction_file=tmp_path / "nope.pt")

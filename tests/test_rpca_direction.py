@@ -85,7 +85,7 @@ def test_direction_file_round_trip(tmp_path):
     path = save_direction(tmp_path / "smile.pt", vec, meta)
     d = load_direction(path, n_latent=18, style_dim=512)
     assert torch.equal(d.vector, vec) and d.meta == meta
-    with pytest.raises(DirectionFileError, match=r"shape \[18, 512\], the generator needs \[14, 512\]"):
+    with pytest.raises(DirectionFileError, match=r"shape \[18, 512\]; this generator needs \[14, 512\]"):
         load_direction(path, n_latent=14)
     with pytest.raises(DirectionFileError, match="only strings"):
         save_direction(tmp_path / "x.pt", vec, {"bad": torch.zeros(1)})
@@ -99,7 +99,7 @@ class Payload:
 def test_direction_files_with_code_or_wrong_content(tmp_path, capsys):
     evil = tmp_path / "evil.pt"
     torch.save({"format": dirmod.FORMAT, "direction": torch.zeros(18, 512), "meta": Payload()}, evil)
-    with pytest.raises(DirectionFileError, match="never unpickled"):
+    with pytest.raises(DirectionFileError, match="pickled Python objects, which are never loaded"):
         load_direction(evil)
     assert "must never run" not in capsys.readouterr().out
     wrong = tmp_path / "wrong.pt"

@@ -8,8 +8,8 @@ from PIL import Image
 from conftest import read_back, write_clip
 from micromotion import paste, timeline, transfer
 from micromotion.errors import NoFaceError, OptionError, VideoError
-from micromotion.pipeline import (animate, invert, transfer_clip, transfer_latents,
-                                  transfer_photos)
+from micromotion.pipeline import (animate, invert, render_size, transfer_clip,
+                                  transfer_latents, transfer_photos)
 from micromotion.request import Animate, Transfer
 from micromotion.timeline import Cue
 
@@ -179,7 +179,8 @@ def test_composed_animation(mm, astronaut, tmp_path):
 
 def test_paste_back_keeps_the_rest_of_the_photo(mm, astronaut, tmp_path):
     r = animate(mm, Animate(astronaut, "smile", frames=3, output_size=256), tmp_path / "p.mp4")
-    assert "so the video is 512×512 (the face was rendered at 256 px)" in r.notes[-1]  # auto: on
+    assert "so the video is 512×512; the face is " in r.notes[-1]  # auto: on
+    assert "so it was rendered at 256 px" in r.notes[-1]
     meta, frames = read_back(r.video)
     assert frames.shape == (3, 512, 512, 3)  # the photo's size
     p = paste.PasteBack(astronaut, r.aligned.quad)
@@ -191,6 +192,14 @@ def test_paste_back_keeps_the_rest_of_the_photo(mm, astronaut, tmp_path):
     pasted = p(noise)  # before the codec: exactly the photo's pixels outside the mask
     assert (pasted[:, outside] == np.asarray(astronaut)[outside]).all()
     assert not (pasted[:, p.mask > 0.99] == np.asarray(astronaut)[p.mask > 0.99]).all()
+
+
+def test_a_pasted_face_is_rendered_at_the_size_it_fills():
+    """With paste-back the render size follows the face in the output: the smallest output
+    size that holds it, never above what was asked."""
+    assert [render_size(side, 1024) for side in (10, 64, 65, 300, 512, 700, 1500)] == \
+        [64, 64, 128, 512, 512, 1024, 1024]
+    assert render_size(300, 256) == 256 and render_size(100, 64) == 64
 
 
 def test_paste_back_seam_is_feathered(astronaut):
@@ -229,11 +238,12 @@ def test_cli_transfer_and_compose(reference, astronaut, driver, tmp_path):
     r = run("animate", str(photo), "--synthetic", "--timeline", "smile:3:0-200")
     assert r.returncode == 2 and "the cue's end must be an integer from 1 to 99" in r.stderr
     r = run("transfer", str(photo), str(tmp_path / "none.mp4"), "--synthetic")
-    assert r.returncode == 2 and "none.mp4 not found" in r.stderr
+    assert r.returncode == 2 and "none.mp4 does not exist" in r.stderr
 
 
 def test_the_size_said_is_the_videos_with_the_photo_beside_it(mm, astronaut, tmp_path):
     r = animate(mm, Animate(astronaut, "smile", frames=2, output_size=64, side_by_side=True),
                 tmp_path / "s.mp4")
     assert read_back(r.video)[1].shape == (2, 512, 1024, 3)
-    assert "so the video is 1024×512 (the face was rendered at 64 px)" in r.notes[-1]
+    assert "so the video is 1024×512; the face is " in r.notes[-1]
+    assert "so it was rendered at 64 px" in r.notes[-1]

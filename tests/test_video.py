@@ -43,7 +43,7 @@ def test_read_clip_picks_evenly_spaced_frames(tmp_path):
 
 
 def test_bad_clips(tmp_path):
-    with pytest.raises(VideoError, match="not found"):
+    with pytest.raises(VideoError, match="does not exist"):
         read_clip(tmp_path / "none.mp4")
     bad = tmp_path / "bad.mp4"
     bad.write_bytes(b"not a video" * 50)
@@ -158,7 +158,7 @@ def test_cli_animate_from_video(tmp_path, face_clip, astronaut):
     (["direction", "--synthetic", "--text-template", "a smile", "--out", "x.pt"],
      "has no {degree}"),
     (["direction", "--synthetic", "--anchor-video", "nope.mp4", "--out", "x.pt"],
-     "nope.mp4 not found"),
+     "nope.mp4 does not exist"),
     (["animate", "p.jpg", "--synthetic", "--text-template", "a {degree} smile",
       "--anchor-video", "v.mp4"], "give only one of text_template, anchor_video"),
 ])

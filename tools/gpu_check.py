@@ -285,6 +285,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--small", action="store_true", help="narrow synthetic models (a smoke run)")
     ap.add_argument("--frames", type=int, default=100)
     ap.add_argument("--steps", type=int, default=40)
+    ap.add_argument("--batch", type=int, default=8, help="the generator-alone rows' batch")
     ap.add_argument("--landmarks", type=Path,
                     help="the photo's landmarks saved by --save-landmarks, instead of dlib")
     ap.add_argument("--save-landmarks", type=Path, metavar="FILE",
@@ -309,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
     checks += [
         ("paths at load", lambda: plan_rows(models)),
         ("agreement", lambda: agreement_rows(models)),
-        ("generator alone", lambda: synthesis_rows(models, args.device)),
+        ("generator alone", lambda: synthesis_rows(models, args.device, args.batch)),
         ("video", lambda: video_rows(models, args.device, args.frames, args.landmarks)),
         ("inversion", lambda: inversion_rows(models, args.device)),
         ("text anchors", lambda: anchors_rows(models, args.device, args.steps)),

@@ -3,12 +3,15 @@
 Cog reads the input schema statically from predict.py's source (Cog 0.19 and later parse it
 with tree-sitter; no Python runs), so every ``Input(...)`` must be literal: ``default``, ``ge``
 and ``le`` inline literals, ``choices`` a list literal, ``description`` one plain string. This
-script spells the table out in that form; tests/test_doors.py holds predict.py to the table.
+script spells the table out in that form between ``def predict(self,`` and ``) -> Path:``
+(the rest of predict.py is written by hand), and writes the OpenAPI schema a ``cog build``
+would put beside it. tests/test_doors.py holds both to the table (and to Cog 0.16's own).
 
     python tools/write_predict.py        # after changing a cog field in micromotion/fields.py
 """
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -18,54 +21,9 @@ sys.path.insert(0, str(ROOT))
 from micromotion.fields import FIELDS  # noqa: E402
 from micromotion.request import COG_INPUTS  # noqa: E402
 
-HEAD = '''"""Cog predictor: a thin door on ``micromotion`` (written by tools/write_predict.py from the
-request table in micromotion/fields.py; edit the table, then run the script).
-
-The Replicate inputs of the original (``image``, ``micromotion``, ``scale``) keep their names,
-meaning and defaults, and the output is an mp4. ``BasePredictor.predict`` and cog.yaml's
-``predict:`` are served by Cog 0.16 (FastAPI) and by Cog 0.20 and later (coglet), where they
-are the deprecated names of ``BaseRunner.run`` and ``run:``. ``MICROMOTION_SYNTHETIC=1`` serves
-synthetic weights (abstract patterns, not faces); ``MICROMOTION_WEIGHTS`` names the weights
-folder.
-"""
-from typing import Optional
-
-from cog import BasePredictor, Input, Path
-
-from micromotion import request, serving
-from micromotion.models import Models
-
-
-class Predictor(BasePredictor):
-    def setup(self) -> None:
-        """Weights fetched (first run) and verified, CUDA ops built, models loaded and warm."""
-        self.models = Models.for_serving(progress=_log_download)
-        self.outputs = serving.Outputs()
-
-    def predict(
-        self,
-'''
-
-TAIL = '''    ) -> Path:
-        inputs = {k: v for k, v in locals().items() if k != "self"}  # exactly the inputs above
-        req = request.from_cog(inputs)
-        with self.outputs.request(serving.file_name(req)) as out:
-            result = serving.serve(req, self.models, out, progress=_log_progress)
-        for note in result.notes:
-            print(f"note: {note}", flush=True)
-        print(f"made with {serving.describe(result)}", flush=True)
-        return Path(result.video)
-
-
-def _log_progress(stage: str, done: int, total: int) -> None:
-    print(f"{stage}: {done}/{total}", flush=True)  # Cog streams stdout into the logs
-
-
-def _log_download(name: str, done: int, total: int | None) -> None:
-    if done == total or done % (64 << 20) < (1 << 20):
-        print(f"fetching {name}: {done >> 20} MB" + (f" of {total >> 20} MB" if total else ""),
-              flush=True)
-'''
+START = "    def predict(\n        self,\n"  # the generated inputs lie between these
+END = "    ) -> Path:\n"
+SCHEMA = ROOT / ".cog" / "openapi_schema.json"
 
 
 def annotation(f) -> str:
@@ -94,10 +52,45 @@ def input_line(f) -> str:
     return f"        {f.name}: {annotation(f)} = Input(\n            {body},\n        ),\n"
 
 
-def source() -> str:
-    return HEAD + "".join(input_line(FIELDS[n]) for n in COG_INPUTS) + TAIL
+def source(current: str) -> str:
+    """predict.py with its inputs spelt from the table; the rest, written by hand, kept."""
+    head, rest = current.split(START, 1)
+    tail = rest[rest.index(END):]
+    return head + START + "".join(input_line(FIELDS[n]) for n in COG_INPUTS) + tail
+
+
+def schema() -> dict:
+    """The OpenAPI document a ``cog build`` puts in the image (``.cog/openapi_schema.json``,
+    which coglet reads at start to validate inputs, as Cog 0.16 builds it at run time): the
+    inputs from the table, their limits and choices, the mp4 output."""
+    props, enums = {}, {}
+    for order, name in enumerate(COG_INPUTS):
+        f = FIELDS[name]
+        p = {"title": name.replace("_", " ").title(), "description": f.help}
+        if f.type is Path:
+            p.update({"x-order": order, "type": "string", "format": "uri", "nullable": True})
+        elif f.choices is not None:
+            enums[name] = {"type": JSON_TYPES[f.type], "enum": list(f.choices), "title": name,
+                           "description": "An enumeration."}
+            p = {"description": f.help, "default": f.default, "x-order": order,
+                 "allOf": [{"$ref": f"#/components/schemas/{name}"}]}
+        else:
+            p = {"type": JSON_TYPES[f.type], **({"maximum": float(f.hi), "minimum": float(f.lo)}
+                                                if f.lo is not None else {}),
+                 **p, "default": f.default, "x-order": order}
+        props[name] = p
+    return {"openapi": "3.0.2", "info": {"title": "Cog", "version": "0.1.0"}, "paths": {},
+            "components": {"schemas": {
+                "Input": {"properties": props, "type": "object", "title": "Input"},
+                "Output": {"type": "string", "format": "uri", "title": "Output"}, **enums}}}
+
+
+JSON_TYPES = {int: "integer", float: "number", str: "string", bool: "boolean"}
 
 
 if __name__ == "__main__":
-    (ROOT / "predict.py").write_text(source())
-    print(ROOT / "predict.py")
+    predict = ROOT / "predict.py"
+    predict.write_text(source(predict.read_text()))
+    SCHEMA.parent.mkdir(exist_ok=True)
+    SCHEMA.write_text(json.dumps(schema(), indent=2) + "\n")
+    print(predict, SCHEMA, sep="\n")
