@@ -13,6 +13,7 @@ from __future__ import annotations
 import inspect
 import os
 import queue
+import sys
 import threading
 import time
 import traceback
@@ -111,10 +112,17 @@ def page_error(exc: BaseException) -> gr.Error:
     """A user's error → its own sentence; a bug → a short note (the trace in the log). Both
     stay on the page until dismissed."""
     if isinstance(exc, (MicromotionError, stylegan2.CheckpointError)):
-        return gr.Error(str(exc), duration=None, title="That did not work")
+        return user_error(str(exc), type(exc).__name__)
     traceback.print_exception(exc)
     return gr.Error(f"Something went wrong on our side ({type(exc).__name__}: {exc}).",
                     duration=None)
+
+
+def user_error(sentence: str, kind: str = "the page") -> gr.Error:
+    """A user's mistake: its sentence on the page until dismissed, one line in the log
+    (Gradio would print a traceback)."""
+    print(f"user error ({kind}): {sentence}", file=sys.stderr, flush=True)
+    return gr.Error(sentence, duration=None, title="That did not work", print_exception=False)
 
 
 def widget(name: str, use: str | None = None, **overrides) -> gr.components.Component:
@@ -174,12 +182,11 @@ def timeline_text(table) -> str:
         try:
             start, end = (round(float(p)) for p in (start or 0, end if str(end).strip() else 100))
         except ValueError:
-            raise gr.Error(f"row {k + 1} of the timeline: start and end are percent of the "
-                           f"video (numbers from 0 to 100)", duration=None) from None
+            raise user_error(f"row {k + 1} of the timeline: start and end are percent of the "
+                             f"video (numbers from 0 to 100)") from None
         cues.append(f"{str(motion).strip()}:{strength or 5}:{start}%-{end}%:{curve or 'linear'}")
     if not cues:
-        raise gr.Error("The timeline is empty: give each row a motion (e.g. smile).",
-                       duration=None)
+        raise user_error("The timeline is empty: give each row a motion (e.g. smile).")
     return "; ".join(cues)
 
 
@@ -216,12 +223,12 @@ def animate(page: Page, v: dict, names: dict, outputs: dict) -> Iterator[dict]:
     """One request from the Micromotion tab."""
     source = v.pop("source")
     if v["image"] is None:
-        raise gr.Error("Upload a photo with a face first, or pick an example below it.",
-                       duration=None)
+        raise user_error("Upload a photo with a face first, or pick an example below it.")
     missing = {"video": "anchor_video", "file": "direction_file"}.get(source)
     if missing and not v[missing]:
-        raise gr.Error(f"Upload {FIELDS[missing].role.replace('the ', 'a ')}, or pick another "
-                       f"source.", duration=None)
+        what = FIELDS[missing].role.removeprefix("the ")
+        raise user_error(f"Upload {'an' if what[0] in 'aeiou' else 'a'} {what}, or pick "
+                         f"another source.")
     v["text_template"] = v["text_template"] if source == "text" else ""
     v["anchor_video"] = v["anchor_video"] if source == "video" else None
     v["direction_file"] = v["direction_file"] if source == "file" else None
@@ -239,8 +246,8 @@ def animate(page: Page, v: dict, names: dict, outputs: dict) -> Iterator[dict]:
 def transfer(page: Page, v: dict, names: dict, outputs: dict) -> Iterator[dict]:
     """One motion-transfer request."""
     if v["image"] is None or not v["driving_video"]:
-        raise gr.Error("Upload the photo whose face will move and a clip of the driving face "
-                       "(or pick an example).", duration=None)
+        raise user_error("Upload the photo whose face will move and a clip of the driving face "
+                         "(or pick an example).")
     if v.pop("keep_fps"):
         v["fps"] = None
     yield from results(page, Transfer(**v, names=names, server_files=False), outputs,

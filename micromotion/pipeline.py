@@ -175,7 +175,10 @@ def transfer_photos(models: Models, req: Transfer, out: str | os.PathLike,
                                       ("driving_video", req.driving_video))])
     motion = _offsets(latents, 0, req, progress)
     path = latent_path(inv.wplus, motion.offsets[1], req.strength, req.frames, req.curve)
-    return _transferred(models, req, inv, motion, path, out, req.fps or 30, "image", [], gif,
+    moving = display_name(req, "driving_video")  # here a photo, not the field's clip
+    moving = "the driving photo" if moving == FIELDS["driving_video"].role else moving
+    driver = f"{display_name(req, 'neutral_image')} to {moving}"
+    return _transferred(models, req, inv, motion, path, out, req.fps or 30, driver, [], gif,
                         progress, preview, precision)
 
 
@@ -192,7 +195,8 @@ def transfer_latents(models: Models, req: Transfer, out: str | os.PathLike,
     latents = smooth(req.driving_video.to(inv.wplus), req.smoothing)
     motion = _offsets(latents, req.neutral_frame, req, progress)
     return _transferred(models, req, inv, motion, inv.wplus + req.strength * motion.offsets,
-                        out, req.fps or 30, "latents", [], gif, progress, preview, precision)
+                        out, req.fps or 30, "the given latents", [], gif, progress, preview,
+                        precision)
 
 
 def _offsets(latents: torch.Tensor, neutral: int, req: Transfer,

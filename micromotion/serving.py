@@ -11,6 +11,7 @@ import atexit
 import contextlib
 import functools
 import os
+import re
 import shutil
 import signal
 import tempfile
@@ -63,10 +64,37 @@ def _(req: LatentVideo, models: Models, out, progress, gif, preview,
     return latent_video(models, req, out, gif, progress, preview, precision)
 
 
-def file_name(req) -> str:
-    """The output's file name for a request."""
-    return {Animate: "micromotion.mp4", Transfer: "transfer.mp4"}.get(
-        type(req), f"{getattr(req, 'mode', 'video')}.mp4")
+def file_name(req: Animate | Transfer | LatentVideo) -> str:
+    """The output's file name: the photo's and the motion's, ``astronaut-smile.mp4`` (a photo
+    the door knows only by its role, or none, leaves the motion's alone: ``smile.mp4``)."""
+    photo = req.names.get("image") or (str(req.image) if isinstance(req.image, (str, os.PathLike))
+                                       else "")
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", Path(photo).stem).strip("-")[:40]
+    word = _motion_word(req)
+    return f"{stem}-{word}.mp4" if stem and not photo.startswith("the ") else f"{word}.mp4"
+
+
+@functools.singledispatch
+def _motion_word(req) -> str:
+    raise TypeError(f"not a request: {type(req).__name__}")
+
+
+@_motion_word.register
+def _(req: Animate) -> str:
+    timeline = req.timeline.strip() if isinstance(req.timeline, str) else req.timeline
+    return ("timeline" if timeline else "words" if req.text_template.strip() else
+            "clip" if req.anchor_video else
+            "direction" if req.direction_file is not None else req.micromotion)
+
+
+@_motion_word.register
+def _(req: Transfer) -> str:
+    return "transfer"
+
+
+@_motion_word.register
+def _(req: LatentVideo) -> str:
+    return req.mode
 
 
 class Outputs:

@@ -20,6 +20,7 @@ pytest.importorskip("gradio")
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = ROOT / "outputs"
 DRIVE = ROOT / "examples" / "drive.mp4"
+LOGS: dict[str, Path] = {}  # each page's url → its server's log
 
 
 def free_port() -> int:
@@ -39,6 +40,7 @@ def page_url(reference, tmp_path_factory):
                  "MICROMOTION_SYNTHETIC": "1", "MICROMOTION_WEIGHTS": str(reference),
                  "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False"})
     url = f"http://127.0.0.1:{port}/"
+    LOGS[url] = log
     try:
         deadline = time.time() + 180
         while True:
@@ -108,6 +110,7 @@ def test_generate_gives_a_preview_the_video_and_how_it_was_made(page_url, photo)
         ((256, 256), "first"), ((256, 256), "middle"), ((256, 256), "last")]
     meta, frames = read_back(video_path(video))
     assert frames.shape == (5, 256, 256, 3) and meta["fps"] == 10
+    assert Path(video_path(video)).name == "astronaut-smile.mp4"  # downloads say what they are
     # the page runs on a pretend AVX2-only CPU (tests/pretend_cpu.py): auto is fp32, and says so
     assert info.startswith("**Made with** the published smile direction.\n\n**Chosen for you:**"
                            "\n- precision auto: rendering on ")
@@ -131,6 +134,9 @@ def test_errors_say_what_is_wrong_with_what_the_user_gave(page_url, photo, bad_f
             call(page_url, image, **fields)
         assert message in str(e.value) and "/tmp" not in str(e.value), str(e.value)
     assert call(page_url, photo, frames=2)[0] == "Done."  # the page still works
+    log = LOGS[page_url].read_text()  # each mistake one line in the server's log
+    assert "Traceback" not in log, log
+    assert "user error (NoFaceError): no face found in blank.png" in log
 
 
 def test_timeline_in_percent_follows_the_frame_count(page_url, photo):

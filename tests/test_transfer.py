@@ -103,7 +103,7 @@ def test_transfer_from_a_driving_photo_and_its_neutral(mm, astronaut, tmp_path):
     r = transfer_photos(mm, Transfer(astronaut, moved, neutral_image=astronaut, frames=5,
                                      curve="loop", **SMALL), tmp_path / "t.mp4",
                         gif=tmp_path / "t.gif")
-    assert read_back(r.video)[1].shape == (5, 64, 64, 3) and r.meta["driver"] == "image"
+    assert read_back(r.video)[1].shape == (5, 64, 64, 3) and r.meta["driver"] == "the neutral photo to the driving photo"
     assert Image.open(tmp_path / "t.gif").n_frames > 1  # the GIF asked for (PIL merges repeats)
 
 
