@@ -50,31 +50,47 @@ class Page:
 
     def stream(self, req) -> Iterator[tuple[str, object]]:
         """Serve ``req`` in a worker thread → ("status", text), ("preview", frames) as they
-        come, then ("done", result); a user's error → ``gr.Error`` (kept until dismissed)."""
+        come, then ("done", result); a user's error → ``gr.Error`` (kept until dismissed).
+        Closing the stream (Stop: Gradio cancels the event) stops the work at its next step."""
         events: queue.Queue = queue.Queue()
+        stop = threading.Event()
+
+        def progress(*step):
+            if stop.is_set():
+                raise Stopped
+            events.put(("progress", step))
 
         def work():
             try:
                 with self.outputs.request(serving.file_name(req)) as out:
                     events.put(("done", serving.serve(
-                        req, self.models, out, lambda *p: events.put(("progress", p)),
+                        req, self.models, out, progress,
                         preview=lambda frames: events.put(("preview", frames)))))
+            except Stopped:
+                print("stopped by the user", file=sys.stderr, flush=True)
             except BaseException as exc:  # handed to the page's thread below
                 events.put(("error", exc))
 
         threading.Thread(target=work, daemon=True).start()
         clock = Clock()
-        while True:
-            kind, value = events.get()
-            if kind == "progress":
-                if clock.due(*value):
-                    yield "status", clock.text(*value)
-            elif kind == "error":
-                raise page_error(value)
-            else:
-                yield kind, value
-                if kind == "done":
-                    return
+        try:
+            while True:
+                kind, value = events.get()
+                if kind == "progress":
+                    if clock.due(*value):
+                        yield "status", clock.text(*value)
+                elif kind == "error":
+                    raise page_error(value)
+                else:
+                    yield kind, value
+                    if kind == "done":
+                        return
+        finally:
+            stop.set()
+
+
+class Stopped(Exception):
+    """The page's Stop: raised in the work's progress callback to end it between steps."""
 
 
 class Clock:
@@ -299,13 +315,36 @@ def output_column(extra: Callable[[], dict] | None = None) -> dict:
     return out
 
 
-def click(button: gr.Button, line: gr.Markdown, inputs: dict, outputs: dict, handle,
-          api_name: str) -> None:
+def buttons(label: str) -> tuple[gr.Button, gr.Button]:
+    """The tab's button, and a Stop beside it that shows while the work runs."""
+    with gr.Row():
+        go = gr.Button(label, variant="primary", scale=3)
+        stop = gr.Button("Stop", variant="stop", visible=False, scale=1)
+    return go, stop
+
+
+def click(button: gr.Button, stop: gr.Button, line: gr.Markdown, inputs: dict, outputs: dict,
+          handle, api_name: str) -> None:
+    """``button`` serves the tab's request (API ``api_name``), disabled while it runs; Stop
+    cancels it, which ends the work at its next step (``Page.stream``)."""
     names = list(inputs)
     outputs = {"status": line, **outputs}
-    button.click(endpoint(names, lambda v, n: handle(v, n, outputs)), list(inputs.values()),
-                 list(outputs.values()), api_name=api_name, concurrency_limit=1,
-                 preprocess=False, show_progress="hidden")
+    quick = dict(api_name=False, queue=False, show_progress="hidden")
+    busy = button.click(_busy, None, [button, stop], **quick)
+    run = busy.then(endpoint(names, lambda v, n: handle(v, n, outputs)), list(inputs.values()),
+                    list(outputs.values()), api_name=api_name, concurrency_limit=1,
+                    preprocess=False, show_progress="hidden")
+    run.then(_idle, None, [button, stop], **quick)
+    stop.click(lambda: _idle() + ("Stopped.",), None, [button, stop, line], cancels=[run],
+               **quick)
+
+
+def _busy() -> tuple[dict, dict]:
+    return gr.update(interactive=False), gr.update(visible=True)
+
+
+def _idle() -> tuple[dict, dict]:
+    return gr.update(interactive=True), gr.update(visible=False)
 
 
 def micromotion_tab(page: Page) -> None:
@@ -331,7 +370,7 @@ def micromotion_tab(page: Page) -> None:
                                              type="array", label="Timeline (start and end in "
                                              "percent of the video)", interactive=True)
             w["scale"] = widget("scale", info=None)
-            button = gr.Button("Generate", variant="primary")
+            button, stop = buttons("Generate")
             line = status()
             with gr.Accordion("More settings", open=False):
                 for name in ("frames", "curve", "fps", "output_size", "side_by_side",
@@ -348,7 +387,7 @@ def micromotion_tab(page: Page) -> None:
                                       columns=6, height="auto", visible=False)})
     w["source"].change(lambda s: [gr.update(visible=s == k) for k in groups], w["source"],
                        list(groups.values()), api_name=False, show_progress="hidden")
-    click(button, line, w, outputs, lambda v, n, o: animate(page, v, n, o), "generate")
+    click(button, stop, line, w, outputs, lambda v, n, o: animate(page, v, n, o), "generate")
 
 
 def transfer_tab(page: Page) -> None:
@@ -356,7 +395,7 @@ def transfer_tab(page: Page) -> None:
         with gr.Column(scale=5, min_width=320):
             w = {"image": photo(), "driving_video": clip("driving_video"),
                  "strength": widget("strength", info=None)}
-            button = gr.Button("Transfer the motion", variant="primary")
+            button, stop = buttons("Transfer the motion")
             line = status()
             with gr.Accordion("More settings", open=False):
                 w["neutral_frame"] = widget("neutral_frame")
@@ -371,7 +410,7 @@ def transfer_tab(page: Page) -> None:
                         "moves the layers that carry it.")
         with gr.Column(scale=6, min_width=320):
             outputs = output_column()
-    click(button, line, w, outputs, lambda v, n, o: transfer(page, v, n, o), "transfer")
+    click(button, stop, line, w, outputs, lambda v, n, o: transfer(page, v, n, o), "transfer")
 
 
 def latent_tab(page: Page) -> None:
@@ -381,7 +420,7 @@ def latent_tab(page: Page) -> None:
                                   info="a walk through seeds, coarse or fine style mixing, "
                                        "or an equal-step circle"),
                  "image": photo("Face photo (optional)"), "seeds": widget("seeds")}
-            button = gr.Button("Make the video", variant="primary")
+            button, stop = buttons("Make the video")
             line = status()
             with gr.Accordion("More settings", open=False):
                 for name in ("interpolation", "frames_per_segment", "loop", "source_seed",
@@ -392,7 +431,8 @@ def latent_tab(page: Page) -> None:
                         inputs=[w["mode"], w["image"], w["seeds"]], label="Examples")
         with gr.Column(scale=6, min_width=320):
             outputs = output_column()
-    click(button, line, w, outputs, lambda v, n, o: latent(page, v, n, o), "latent_video")
+    click(button, stop, line, w, outputs, lambda v, n, o: latent(page, v, n, o),
+          "latent_video")
 
 
 def main() -> None:

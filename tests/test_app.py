@@ -266,6 +266,30 @@ def test_a_preview_before_the_video(browser, page_url, photo):
     page.close()
 
 
+def test_generate_waits_while_busy_and_stop_ends_the_work(browser, page_url, photo):
+    page = open_page(browser, page_url)
+    page.locator("input[type=file]").first.set_input_files(str(photo))
+    small_video(page, frames="300")  # long enough to stop while it renders
+    generate = page.get_by_role("button", name="Generate")
+    generate.click()
+    page.get_by_text("Rendering the video").first.wait_for(timeout=240_000)
+    stop = page.get_by_role("button", name="Stop")
+    assert generate.is_disabled() and stop.is_visible()
+    log = LOGS[page_url]
+    stopped_before = log.read_text().count("stopped by the user")
+    stop.click()
+    page.get_by_text("Stopped.").first.wait_for(timeout=30_000)
+    page.wait_for_function("() => [...document.querySelectorAll('button')].some("
+                           "b => b.textContent.trim() === 'Generate' && !b.disabled)",
+                           timeout=30_000)
+    deadline = time.time() + 60  # the work ends at its next step, not at the video's end
+    while log.read_text().count("stopped by the user") == stopped_before:
+        assert time.time() < deadline, log.read_text()[-2000:]
+        time.sleep(0.5)
+    assert not stop.is_visible()
+    page.close()
+
+
 @pytest.mark.parametrize("kind,message", [("text", "notes.jpg is not an image file"),
                                           ("blank", "no face found in blank.png")])
 def test_errors_stay_until_dismissed(browser, page_url, bad_files, kind, message):
