@@ -40,6 +40,14 @@ STAGES = {"align": "Finding the face", "invert": "Inverting the photo",
           "anchors": "Optimising the text anchors", "direction": "Finding the direction",
           "equalise": "Spacing the circle's steps", "render": "Rendering the video"}
 CSS = ".status p { margin: 0; }"
+INTRO = ("Give a photo with a face and pick a motion — a published one (smile, age, close the "
+         "eyes, turn the head), words, a clip of someone doing it, or a timeline of several — "
+         "and the face in your photo does it, in a short video. It works on paintings too. "
+         "The first, middle and last frames show first; then the video.")
+# after a result, bring the visible tab's video into view (on a phone it is far below)
+SHOW_RESULT = ("() => setTimeout(() => [...document.querySelectorAll('video')]"
+               ".find(v => v.offsetParent)?.scrollIntoView({behavior: 'smooth', "
+               "block: 'nearest'}), 300)")
 
 
 class Page:
@@ -281,12 +289,14 @@ def build(page: Page) -> gr.Blocks:
         gr.Markdown("### micromotion — one face photo → a video of that face moving"
                     + (" · *synthetic weights: abstract patterns, not faces*"
                        if page.models.synthetic else ""))
-        with gr.Tab("Micromotion"):
-            micromotion_tab(page)
-        with gr.Tab("Motion transfer"):
-            transfer_tab(page)
-        with gr.Tab("Latent videos"):
-            latent_tab(page)
+        gr.Markdown(INTRO)
+        with gr.Tabs(overflow_behavior="wrap"):  # every tab in view on a phone, not behind ⋯
+            with gr.Tab("Micromotion"):
+                micromotion_tab(page)
+            with gr.Tab("Motion transfer"):
+                transfer_tab(page)
+            with gr.Tab("Latent videos"):
+                latent_tab(page)
     return demo
 
 
@@ -335,6 +345,7 @@ def click(button: gr.Button, stop: gr.Button, line: gr.Markdown, inputs: dict, o
                     list(outputs.values()), api_name=api_name, concurrency_limit=1,
                     preprocess=False, show_progress="hidden")
     run.then(_idle, None, [button, stop], **quick)
+    run.success(None, None, None, js=SHOW_RESULT, **quick)
     stop.click(lambda: _idle() + ("Stopped.",), None, [button, stop, line], cancels=[run],
                **quick)
 

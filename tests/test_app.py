@@ -314,6 +314,23 @@ def test_phone_width_reads_top_to_bottom(browser, page_url):
     page.close()
 
 
+def test_on_a_phone_every_tab_shows_and_the_result_comes_into_view(browser, page_url, photo):
+    page = open_page(browser, page_url, 390, 844)
+    for tab in ("Micromotion", "Motion transfer", "Latent videos"):
+        box = page.get_by_role("tab", name=tab).bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390, (tab, box)
+    page.locator("input[type=file]").first.set_input_files(str(photo))
+    small_video(page, frames="4")
+    page.get_by_role("button", name="Generate").click()
+    page.get_by_text("Done.").first.wait_for(timeout=240_000)
+    page.wait_for_function("() => [...document.querySelectorAll('video[src]')].some(v => {"
+                           "const r = v.getBoundingClientRect();"
+                           "return r.height > 0 && r.top < innerHeight && r.bottom > 0; })",
+                           timeout=10_000)  # scrolled to, not left 2,000 px below
+    page.screenshot(path=SHOTS / "page-390x844-done.png")
+    page.close()
+
+
 def test_examples_on_every_tab(browser, page_url):
     page = open_page(browser, page_url)
     page.get_by_text("Examples (a photo and a painting)").wait_for()
