@@ -241,7 +241,8 @@ def _render_onto(models: Models, aligned: AlignedFace, latents: torch.Tensor, ou
             w += round(left.shape[1] * h / left.shape[0] / 2) * 2
         why = f"the face is {paste.side} px across there, so it was rendered at {size} px"
         if size < asked:
-            why += f" (at {asked} px it would look the same, {(asked / size) ** 2:.0f}× slower)"
+            why += (f", the smallest size that holds it ({(asked / size) ** 2:.0f}× fewer pixels "
+                    f"than {asked} px, which would be scaled away)")
         notes += paste.notes + [f"the moving face was put back into the photo, so the video is "
                                 f"{w}×{h}; {why}; paste_back off gives a {asked} px square"]
     return video, notes
