@@ -38,7 +38,7 @@ from .render import check_int, latent_path, render_frames, write_video
 from .request import (Animate, LatentVideo, Transfer, check_animate, check_latent,
                       check_transfer, display_name)
 from .timeline import composed_path
-from .transfer import MotionOffsets, driver_latents, motion_offsets, smooth
+from .transfer import MotionOffsets, driver_faces, driver_latents, motion_offsets, smooth
 from .video import read_frames
 
 PREVIEW_SIZE = 256
@@ -147,9 +147,10 @@ def transfer_clip(models: Models, req: Transfer, out: str | os.PathLike,
     name = display_name(req, "driving_video")
     clip = read_frames(req.driving_video, req.fps, FIELDS["frames"].hi, name=name)
     check_int("neutral_frame", req.neutral_frame, 0, len(clip.frames) - 1)
-    inv = invert(models, req.image, display_name(req, "image"), progress,
-                 precision)  # no face: fail first
-    latents, notes = driver_latents(models.encoder, clip, precision, progress)
+    face = align(models, req.image, display_name(req, "image"), progress)  # no face: fail first
+    driver = driver_faces(clip, models.encoder.input_size, progress)  # then the driver's
+    inv = invert_face(models, face, progress, precision)
+    latents, notes = driver_latents(models.encoder, driver, precision, progress)
     if abs(clip.native_fps / clip.fps - 1) > 0.01:
         notes.append(f"{name} runs at {clip.native_fps:.3g} fps; its frames were taken at "
                      f"{clip.fps:.3g} fps, so its timing is kept")

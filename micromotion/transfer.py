@@ -17,7 +17,7 @@ from typing import Callable
 
 import torch
 
-from .anchors import track_faces, video_anchors
+from .anchors import TrackedFaces, track_faces, video_anchors
 from .direction import low_rank
 from .encoders import Encoder
 from .errors import OptionError, VideoError
@@ -96,25 +96,42 @@ def select_layers(share: torch.Tensor, energy: float = ENERGY) -> list[int]:
     return sorted(order[:n].tolist())
 
 
-def driver_latents(encoder: Encoder, clip: Clip, precision: Precision = FP32,
-                   progress: Callable[[str, int, int], None] | None = None
-                   ) -> tuple[torch.Tensor, list[str]]:
-    """W+ ``[T, L, D]`` of every frame of the driving clip; a frame without the face holds the
-    nearest frame that has one. Several people in most frames is an error. A frame the clip
-    repeats (read faster than it runs) is aligned and inverted once."""
+@dataclass
+class DriverFaces:
+    """A driving clip's distinct frames with its one face tracked, and where each frame of the
+    clip shows (``slot``: a frame read twice, the clip read faster than it runs, is one)."""
+    faces: TrackedFaces
+    slot: list[int]  # per clip frame: the first frame showing the same picture
+    times: list[float]  # per clip frame: its time in the clip
+
+
+def driver_faces(clip: Clip, size: int,
+                 progress: Callable[[str, int, int], None] | None = None) -> DriverFaces:
+    """The driving clip's face found and aligned at ``size`` px in each distinct frame — no
+    model but the face detector, so a clip without one face fails before any inversion.
+    Several people in most frames is an error."""
     first = {}  # each distinct frame → the first place it shows
     slot = [first.setdefault(id(f), k) for k, f in enumerate(clip.frames)]
     distinct = sorted(set(slot))
     faces = track_faces(dataclasses.replace(
         clip, frames=[clip.frames[k] for k in distinct],
-        indices=[clip.indices[k] for k in distinct]), encoder.input_size,
+        indices=[clip.indices[k] for k in distinct]), size,
         lambda i, n: progress("align", i, n) if progress else None)
-    a = video_anchors(encoder, faces, precision=precision, progress=progress)
-    crowded = sum(n > 1 for n in a.people)
-    if 2 * crowded > len(a.people):
-        raise VideoError(f"{clip.name} shows several people ({max(a.people)} faces in "
-                         f"{crowded} of {len(a.people)} frames); the driver must be one "
+    people = [f.people for f in faces.faces]
+    crowded = sum(n > 1 for n in people)
+    if 2 * crowded > len(people):
+        raise VideoError(f"{clip.name} shows several people ({max(people)} faces in "
+                         f"{crowded} of {len(people)} frames); the driver must be one "
                          f"person: crop the clip to one face")
-    kept, times = torch.tensor(a.times, dtype=torch.float64), clip.times
-    nearest = [int((kept - times[k]).abs().argmin()) for k in slot]
+    return DriverFaces(faces, slot, clip.times)
+
+
+def driver_latents(encoder: Encoder, driver: DriverFaces, precision: Precision = FP32,
+                   progress: Callable[[str, int, int], None] | None = None
+                   ) -> tuple[torch.Tensor, list[str]]:
+    """W+ ``[T, L, D]`` of every frame of the driving clip (``driver_faces``), each distinct
+    frame inverted once; a frame without the face holds the nearest frame that has one."""
+    a = video_anchors(encoder, driver.faces, precision=precision, progress=progress)
+    kept = torch.tensor(a.times, dtype=torch.float64)
+    nearest = [int((kept - driver.times[k]).abs().argmin()) for k in driver.slot]
     return a.latents[nearest], a.notes

@@ -73,13 +73,13 @@ def read_frames(path: str | os.PathLike, fps: float | None = None,
     ``MAX_FPS``): frame k is the one showing at k / fps s, so the timing is the clip's whatever
     its rate. More than ``max_frames`` is a ``VideoError`` (trim the clip or lower fps)."""
     path, name = Path(path), name or Path(path).name
+    head = header(path, name)
+    if head.seconds is not None and head.rate is not None:  # too many frames, from the header
+        _check_count(name, head.seconds, fps or min(head.rate, 30.0), max_frames)
     n_frames, seconds = probe(path, name, max_seconds)
     own = _rate(n_frames, seconds)
     fps = fps or (own if own <= MAX_FPS else 30.0)
-    count = max(2, int(seconds * fps + 1e-6))
-    if count > max_frames:
-        raise VideoError(f"{name} is {seconds:.1f} s long: at {fps:.3g} fps that is {count} "
-                         f"frames, more than {max_frames}; trim it or use a lower fps")
+    count = _check_count(name, seconds, fps, max_frames)
     # the frame showing at k / fps is the last one to start by then (not the nearest by
     # rounding, whose ties to even would repeat frames unevenly)
     indices = [min(int(k * own / fps + 1e-6), n_frames - 1) for k in range(count)]
@@ -96,6 +96,7 @@ class Header:
     width: int
     height: int
     seconds: float | None  # None where the container does not say
+    rate: float | None  # frames per second, where it says
 
 
 def header(path: str | os.PathLike, name: str | None = None) -> Header:
@@ -114,7 +115,9 @@ def header(path: str | os.PathLike, name: str | None = None) -> Header:
     length = re.search(r"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)", head)
     seconds = None if length is None else \
         int(length[1]) * 3600 + int(length[2]) * 60 + float(length[3])
-    out = Header(stream[1], int(stream[2]), int(stream[3]), seconds)
+    rate = re.search(r"Video: .*?, (\d+(?:\.\d+)?) fps", head)
+    out = Header(stream[1], int(stream[2]), int(stream[3]), seconds,
+                 float(rate[1]) if rate else None)
     if max(out.width, out.height) > MAX_SIDE:
         raise VideoError(f"{name} is {out.width}×{out.height}; clips up to {MAX_SIDE} pixels a "
                          f"side are read: scale it down first")
@@ -139,6 +142,15 @@ def _header_text(path: str, size: int, mtime_ns: int) -> str:
 def _too_long(name: str, seconds: float, most: float) -> VideoError:
     return VideoError(f"{name} is {seconds:.0f} s long; use one short motion: trim it to at "
                       f"most {most:.0f} s")
+
+
+def _check_count(name: str, seconds: float, fps: float, max_frames: int) -> int:
+    """The frames a clip of ``seconds`` gives at ``fps``: more than ``max_frames`` is an error."""
+    count = max(2, int(seconds * fps + 1e-6))
+    if count > max_frames:
+        raise VideoError(f"{name} is {seconds:.1f} s long: at {fps:.3g} fps that is {count} "
+                         f"frames, more than {max_frames}; trim it or use a lower fps")
+    return count
 
 
 def probe(path: str | os.PathLike, name: str | None = None, max_seconds: float = MAX_SECONDS

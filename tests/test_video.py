@@ -2,6 +2,7 @@
 order, and the CLI's `direction` and `animate --text-template/--anchor-video` as a user runs them."""
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -165,3 +166,30 @@ def test_cli_animate_from_video(tmp_path, face_clip, astronaut):
 def test_cli_bad_motion_inputs(args, match):
     r = run(*args)
     assert r.returncode == 2 and match in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_clip_is_refused_from_its_header_before_any_frame_is_decoded(tmp_path, monkeypatch):
+    """Frame size, length and (for a driver) frame count come from the container's header:
+    such a clip is refused without ffmpeg decoding a frame (here: decoding would fail)."""
+    import imageio_ffmpeg
+    from micromotion import video
+
+    def clip(name: str, size: str, seconds: int, rate: int = 30) -> Path:
+        path = tmp_path / name
+        subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-f", "lavfi",
+                        "-i", f"color=c=gray:s={size}:r={rate}:d={seconds}", "-c:v", "libx264",
+                        "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(path)], check=True)
+        return path
+    wide, long, many = (clip("wide.mp4", "4112x64", 1, 2), clip("long.mp4", "64x64", 61, 2),
+                        clip("many.mp4", "64x64", 20))
+    monkeypatch.setattr(video, "_count", lambda *a: pytest.fail("a frame was decoded"))
+    with pytest.raises(VideoError, match="wide.mp4 is 4112×64; clips up to 4096 pixels a side"):
+        video.read_clip(wide)
+    with pytest.raises(VideoError, match="long.mp4 is 61 s long; .* at most 60 s"):
+        video.read_clip(long)
+    with pytest.raises(VideoError, match="many.mp4 is 20.0 s long: at 30 fps that is 600 frames"):
+        video.read_frames(many)
+    assert video.header(many) == video.Header("h264", 64, 64, 20.0, 30.0)
+    with pytest.raises(VideoError, match="notes.txt could not be read as a video"):
+        (tmp_path / "notes.txt").write_text("hello")
+        video.header(tmp_path / "notes.txt")
