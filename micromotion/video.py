@@ -75,7 +75,8 @@ def read_frames(path: str | os.PathLike, fps: float | None = None,
     path, name = Path(path), name or Path(path).name
     head = header(path, name)
     if head.seconds is not None and head.rate is not None:  # too many frames, from the header
-        _check_count(name, head.seconds, fps or min(head.rate, 30.0), max_frames)
+        # (which gives the length to the hundredth of a second: half of that added back)
+        _check_count(name, head.seconds + 0.005, fps or min(head.rate, 30.0), max_frames)
     n_frames, seconds = probe(path, name, max_seconds)
     own = _rate(n_frames, seconds)
     fps = fps or (own if own <= MAX_FPS else 30.0)
