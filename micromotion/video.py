@@ -73,7 +73,7 @@ def read_frames(path: str | os.PathLike, fps: float | None = None,
     ``MAX_FPS``): frame k is the one showing at k / fps s, so the timing is the clip's whatever
     its rate. More than ``max_frames`` is a ``VideoError`` (trim the clip or lower fps)."""
     path, name = Path(path), name or Path(path).name
-    head = header(path, name)
+    head = header(path, name, max_seconds)
     if head.seconds is not None and head.rate is not None:  # too many frames, from the header
         # (which gives the length to the hundredth of a second: half of that added back)
         _check_count(name, head.seconds + 0.005, fps or min(head.rate, 30.0), max_frames)
@@ -100,10 +100,11 @@ class Header:
     rate: float | None  # frames per second, where it says
 
 
-def header(path: str | os.PathLike, name: str | None = None) -> Header:
+def header(path: str | os.PathLike, name: str | None = None,
+           max_seconds: float = MAX_SECONDS) -> Header:
     """The clip's header (ffmpeg opening the file and reading no frame): a file that is no
     video, or whose frames are larger than ``MAX_SIDE`` or whose length is over
-    ``MAX_SECONDS``, is refused here, before a frame is decoded."""
+    ``max_seconds``, is refused here, before a frame is decoded."""
     path, name = Path(path), name or Path(path).name
     if not path.is_file():
         raise VideoError(f"{name} does not exist")
@@ -122,8 +123,8 @@ def header(path: str | os.PathLike, name: str | None = None) -> Header:
     if max(out.width, out.height) > MAX_SIDE:
         raise VideoError(f"{name} is {out.width}×{out.height}; clips up to {MAX_SIDE} pixels a "
                          f"side are read: scale it down first")
-    if seconds is not None and seconds > MAX_SECONDS:
-        raise _too_long(name, seconds, MAX_SECONDS)
+    if seconds is not None and seconds > max_seconds:
+        raise _too_long(name, seconds, max_seconds)
     return out
 
 
@@ -159,7 +160,7 @@ def probe(path: str | os.PathLike, name: str | None = None, max_seconds: float =
     """(frame count, seconds) of a readable clip no longer than ``max_seconds``, its header
     checked first (``header``); messages call it ``name`` (default: its file name)."""
     path, name = Path(path), name or Path(path).name
-    header(path, name)
+    header(path, name, max_seconds)
     stat = path.stat()
     try:
         n_frames, seconds = _count(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
@@ -202,7 +203,7 @@ def _read_selected(path: Path, indices: list[int], name: str) -> tuple[dict, lis
     import imageio_ffmpeg
 
     select = "+".join(f"eq(n\\,{i})" for i in indices) or "0"
-    head = header(path, name)
+    head = header(path, name, float("inf"))  # for its size: probe has checked its length
     scale = min(1.0, READ_SIDE / max(head.width, head.height))
     w, h = (round(side * scale / 2) * 2 for side in (head.width, head.height)) \
         if scale < 1 else (head.width, head.height)
