@@ -51,7 +51,6 @@ class VideoAnchors:
     times: list[float]  # seconds into the clip, one per anchor
     images: np.ndarray  # uint8 [K, S, S, 3]: the aligned faces that were inverted
     notes: list[str] = field(default_factory=list)
-    people: list[int] = field(default_factory=list)  # faces like the tracked one, per frame
 
 
 def prompts_from_template(template: str, degrees: Sequence[str] = DEFAULT_DEGREES) -> list[str]:
@@ -181,5 +180,4 @@ def video_anchors(encoder: Encoder, tracked: TrackedFaces, batch_size: int = 4,
         if progress:
             progress("invert", min(b + batch_size, len(x)), len(x))
     images = np.stack([np.asarray(f.image.convert("RGB")) for f in tracked.faces])
-    return VideoAnchors(torch.cat(latents), tracked.times, images, tracked.notes,
-                        [f.people for f in tracked.faces])
+    return VideoAnchors(torch.cat(latents), tracked.times, images, tracked.notes)
