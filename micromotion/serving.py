@@ -18,6 +18,7 @@ import tempfile
 import threading
 from pathlib import Path
 
+from . import memory
 from .direction import Direction
 from .fields import check
 from .models import Models, Progress
@@ -37,7 +38,10 @@ def serve(req, models: Models, out: str | os.PathLike, progress: Progress | None
     renders."""
     check("dtype", req.dtype)
     precision = models.plan.resolve(req.dtype)
-    result = _use_case(req, models, out, progress, gif, preview, precision)
+    try:
+        result = _use_case(req, models, out, progress, gif, preview, precision)
+    finally:
+        memory.release_freed()
     result.notes.insert(0, precision.note)
     return result
 
