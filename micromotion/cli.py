@@ -68,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--synthetic", action="store_true",
                    help="use a seeded synthetic 256px generator (abstract patterns, not faces)")
     s.add_argument("--seeds", default="0-3", help="e.g. 0-3 or 1,5,9 (default 0-3)")
-    add_fields(s, ["truncation"])
+    add_fields(s, ["truncation"], "sample")
     s.add_argument("--size", type=int, default=None,
                    help="output size (power of two ≤ the generator's)")
     s.add_argument("--out", default="outputs", help="output folder (default outputs)")

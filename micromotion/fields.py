@@ -17,7 +17,7 @@ from .errors import OptionError
 PRESETS = ("smile", "angry", "aging", "eyesClose", "headsTurn")  # the published directions
 KINDS = ("walk", "coarse", "fine", "circle")  # latent videos
 ALL_DOORS = ("cog", "page", "cli")
-USES = ("animate", "transfer", "latent", "direction")  # what a CLI command or page tab does
+USES = ("animate", "transfer", "latent", "direction", "sample")  # what a CLI command or page tab does
 
 
 @dataclass(frozen=True)
@@ -177,7 +177,8 @@ _FIELDS = [
     Field("radius", float, 1.0, "Circle: 1 reaches about as far as the seeds' faces.",
           "Radius", 0, 10),
     Field("truncation", float, 0.7, "Latent videos: truncation of the seeds' faces.",
-          "Truncation", 0, 1),
+          "Truncation", 0, 1, words={"sample": "Truncation of the seeds' faces (0: the average "
+                                               "face; 1: the full variety)."}),
     # -- text and clip anchors (CLI) ----------------------------------------------------------
     Field("degrees", str, "no,10%,20%,30%,40%,50%,60%,70%,80%,90%,100%", "The degrees put "
           "into the text template, comma-separated.", "Degrees", doors=("cli",), chars=1000,
