@@ -176,13 +176,27 @@ def endpoint(names: list[str], handle: Callable[[dict, dict], Iterator]) -> Call
         values, names_of = {}, {}
         for name, value in zip(names, args):
             values[name], upload_name = _upload(value)
+            values[name] = _number(name, values[name])
             if upload_name:
                 names_of[name] = upload_name
         yield from handle(values, names_of)
 
+    # every parameter optional for API clients: a widget's value is its default, an empty
+    # one's None (a missing photo then gets the page's own sentence, as in the form)
     fn.__signature__ = inspect.Signature(
-        [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in names])
+        [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None)
+         for n in names])
     return fn
+
+
+def _number(name: str, value):
+    """A numeric choice as the API describes it (Gradio types a dropdown's choices as
+    strings: output_size "512") → the number; anything else as it came."""
+    f = FIELDS.get(name)
+    if f is not None and f.type is int and f.choices and isinstance(value, str) \
+            and value.strip().isdigit() and len(value) <= 12:
+        return int(value)
+    return value
 
 
 def _upload(value) -> tuple[object, str | None]:

@@ -119,6 +119,24 @@ def test_generate_gives_a_preview_the_video_and_how_it_was_made(page_url, photo)
     assert Image.open(aligned).size == (256, 256) and gallery(anchors) == []
 
 
+def test_the_readme_client_example_runs_as_written(page_url, photo, monkeypatch, tmp_path):
+    """The README's gradio_client block against this page (its photo.jpg the astronaut; 4
+    frames, and the size given as the string view_api shows): the arguments it leaves out
+    take the page's defaults."""
+    import re
+    block = re.search(r"```python\n(from gradio_client.*?)```", (ROOT / "README.md").read_text(),
+                      re.S).group(1)
+    block = block.replace("http://127.0.0.1:7860/", page_url).replace("frames=100", "frames=4")
+    block = block.replace("output_size=512", 'output_size="256"')
+    assert page_url in block and "frames=4" in block
+    monkeypatch.chdir(tmp_path)
+    Image.open(photo).save("photo.jpg")
+    namespace: dict = {}
+    exec(compile(block, "README.md", "exec"), namespace)
+    assert read_back(video_path(namespace["video"]))[1].shape[0] == 4
+    assert namespace["how"].startswith("**Made with** the published smile direction")
+
+
 def test_errors_say_what_is_wrong_with_what_the_user_gave(page_url, photo, bad_files):
     from gradio_client import handle_file
     from gradio_client.exceptions import AppError
