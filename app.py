@@ -39,6 +39,11 @@ TIMELINE_EXAMPLE = [["smile", 5, 0, 40, "ease"], ["headsTurn", 3, 40, 100, "line
 STAGES = {"align": "Finding the face", "invert": "Inverting the photo",
           "anchors": "Optimising the text anchors", "direction": "Finding the direction",
           "equalise": "Spacing the circle's steps", "render": "Rendering the video"}
+# the latent tab's settings that only some kinds read (the rest serve every kind)
+KIND_ONLY = {"interpolation": ("walk", "coarse", "fine"),
+             "frames_per_segment": ("walk", "coarse", "fine"), "loop": ("walk", "coarse", "fine"),
+             "source_seed": ("coarse", "fine", "circle"), "radius": ("circle",),
+             "frames": ("circle",)}
 CSS = ".status p { margin: 0; }"
 INTRO = ("Give a photo with a face and pick a motion — a published one (smile, age, close the "
          "eyes, turn the head), words, a clip of someone doing it, or a timeline of several — "
@@ -450,12 +455,17 @@ def latent_tab(page: Page) -> None:
             with gr.Accordion("More settings", open=False):
                 for name in ("interpolation", "frames_per_segment", "loop", "source_seed",
                              "radius", "frames", "truncation", "fps", "output_size", "dtype"):
-                    w[name] = widget(name, "latent")
+                    w[name] = widget(name, "latent", visible=name not in KIND_ONLY or
+                                     "walk" in KIND_ONLY[name])
             gr.Examples([["walk", None, "1-4"], ["circle", ASTRONAUT, "1,2"],
                          ["coarse", VAN_GOGH, "5-8"]],
                         inputs=[w["mode"], w["image"], w["seeds"]], label="Examples")
         with gr.Column(scale=6, min_width=320):
             outputs = output_column()
+    shown = [w[name] for name in KIND_ONLY]
+    w["mode"].change(lambda mode: [gr.update(visible=mode in kinds) for kinds in
+                                   KIND_ONLY.values()], w["mode"], shown, api_name=False,
+                     show_progress="hidden")
     click(button, stop, line, w, outputs, lambda v, n, o: latent(page, v, n, o),
           "latent_video")
 

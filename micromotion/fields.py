@@ -166,19 +166,25 @@ _FIELDS = [
           "videos: walk (through seeds), coarse or fine (style mixing), circle (an "
           "equal-step loop).", "Kind", choices=("animate",) + KINDS),
     Field("seeds", str, "1-4", "Latent videos: the walk's keyframe seeds, e.g. 1-4 or "
-          "3,8,21 (a circle's plane: the first two).", "Seeds", chars=2000, items=MAX_FRAMES),
+          "3,8,21 (a circle's plane: the first two).", "Seeds", chars=2000, items=MAX_FRAMES,
+          words={"latent": "The keyframes' seeds, e.g. 1-4 or 3,8,21 (a circle's plane: the "
+                           "first two)."}),
     Field("interpolation", str, "cubic", "Walks: cubic (through W+) or slerp (in z).",
-          "Interpolation", choices=("cubic", "slerp")),
+          "Interpolation", choices=("cubic", "slerp"),
+          words={"latent": "Between keyframes: cubic (through W+) or slerp (in z)."}),
     Field("frames_per_segment", int, 30, "Walks: frames from one keyframe to the next.",
-          "Frames per segment", 1, 300),
-    Field("loop", bool, False, "Walks: back to the first keyframe.", "Loop"),
+          "Frames per segment", 1, 300,
+          words={"latent": "Frames from one keyframe to the next."}),
+    Field("loop", bool, False, "Walks: back to the first keyframe.", "Loop",
+          words={"latent": "Back to the first keyframe at the end."}),
     Field("source_seed", int, 0, "Mixing and circle without a photo: the face held or "
           "circled.", "Source seed", 0, SEED_MAX),
     Field("radius", float, 1.0, "Circle: 1 reaches about as far as the seeds' faces.",
           "Radius", 0, 10),
     Field("truncation", float, 0.7, "Latent videos: truncation of the seeds' faces.",
-          "Truncation", 0, 1, words={"sample": "Truncation of the seeds' faces (0: the average "
-                                               "face; 1: the full variety)."}),
+          "Truncation", 0, 1, words=dict.fromkeys(("sample", "latent"), "Truncation of the "
+                                                  "seeds' faces (0: the average face; 1: the "
+                                                  "full variety).")),
     # -- text and clip anchors (CLI) ----------------------------------------------------------
     Field("degrees", str, "no,10%,20%,30%,40%,50%,60%,70%,80%,90%,100%", "The degrees put "
           "into the text template, comma-separated.", "Degrees", doors=("cli",), chars=1000,

@@ -363,6 +363,24 @@ def test_examples_on_every_tab(browser, page_url):
     page.close()
 
 
+def test_the_latent_tab_shows_only_the_kinds_settings(browser, page_url):
+    page = open_page(browser, page_url)
+    page.get_by_role("tab", name="Latent videos").click()
+    page.get_by_text("More settings").last.click()
+    radius, per_segment = page.get_by_label("Radius"), page.get_by_label("Frames per segment")
+    truncation = page.get_by_label("Truncation")
+    per_segment.first.wait_for()
+    assert not radius.first.is_visible() and truncation.first.is_visible()
+    page.get_by_role("radio", name="circle").check()
+    radius.first.wait_for()
+    assert not per_segment.first.is_visible() and page.get_by_label("Source seed").first.is_visible()
+    page.get_by_role("radio", name="coarse").check()
+    per_segment.first.wait_for()
+    assert not radius.first.is_visible()
+    page.screenshot(path=SHOTS / "page-latent-coarse.png")
+    page.close()
+
+
 def test_timeline_in_the_page_follows_the_frames(browser, page_url, photo):
     page = open_page(browser, page_url)
     page.locator("input[type=file]").first.set_input_files(str(photo))
