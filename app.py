@@ -49,6 +49,8 @@ INTRO = ("Give a photo with a face and pick a motion — a published one (smile,
          "eyes, turn the head), words, a clip of someone doing it, or a timeline of several — "
          "and the face in your photo does it, in a short video. It works on paintings too. "
          "The first, middle and last frames show first; then the video.")
+# a new run clears the errors left on the page: one current error at a time, not a stack
+CLEAR_ERRORS = "() => document.querySelectorAll('.toast-close').forEach(b => b.click())"
 # after a result, bring the visible tab's video into view (on a phone it is far below)
 SHOW_RESULT = ("() => setTimeout(() => [...document.querySelectorAll('video')]"
                ".find(v => v.offsetParent)?.scrollIntoView({behavior: 'smooth', "
@@ -359,11 +361,15 @@ def click(button: gr.Button, stop: gr.Button, line: gr.Markdown, inputs: dict, o
     names = list(inputs)
     outputs = {"status": line, **outputs}
     quick = dict(api_name=False, queue=False, show_progress="hidden")
+    button.click(None, None, None, js=CLEAR_ERRORS, **quick)
     busy = button.click(_busy, None, [button, stop], **quick)
     run = busy.then(endpoint(names, lambda v, n: handle(v, n, outputs)), list(inputs.values()),
                     list(outputs.values()), api_name=api_name, concurrency_limit=1,
                     preprocess=False, show_progress="hidden")
     run.then(_idle, None, [button, stop], **quick)
+    # Gradio 6's page runs no .then() after an error (only .failure()): without this the
+    # button stayed disabled after a user's mistake
+    run.failure(_idle, None, [button, stop], **quick)
     run.success(None, None, None, js=SHOW_RESULT, **quick)
     stop.click(lambda: _idle() + ("Stopped.",), None, [button, stop, line], cancels=[run],
                **quick)

@@ -322,6 +322,22 @@ def test_errors_stay_until_dismissed(browser, page_url, bad_files, kind, message
     page.close()
 
 
+def test_a_new_run_clears_the_last_error(browser, page_url, bad_files):
+    """After a mistake Generate is enabled again (Gradio 6 runs no .then() after an error),
+    and the next run's error replaces the last one: one toast, no stale line."""
+    page = open_page(browser, page_url)
+    upload = page.locator("input[type=file]").first
+    upload.set_input_files(str(bad_files["text"]))
+    page.get_by_role("button", name="Generate").click()
+    page.get_by_text("notes.jpg is not an image file").first.wait_for(timeout=60_000)
+    upload.set_input_files(str(bad_files["blank"]))
+    page.get_by_role("button", name="Generate").click()
+    page.get_by_text("no face found in blank.png").first.wait_for(timeout=120_000)
+    assert page.get_by_text("notes.jpg is not an image file").count() == 0
+    assert page.locator(".toast-body").count() == 1
+    page.close()
+
+
 def test_phone_width_reads_top_to_bottom(browser, page_url):
     page = open_page(browser, page_url, 390, 844)
     tops = [page.locator("input[type=file]").first.locator("..").bounding_box()["y"],
