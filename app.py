@@ -24,6 +24,7 @@ import gradio as gr
 
 import stylegan2
 from micromotion import serving
+from micromotion.direction import save_direction
 from micromotion.errors import MicromotionError
 from micromotion.fields import FIELDS, KINDS
 from micromotion.models import Models
@@ -281,11 +282,22 @@ def animate(page: Page, v: dict, names: dict, outputs: dict) -> Iterator[dict]:
 
     def finish(r):
         captions = serving.anchor_captions(r.direction)
-        anchors = list(zip(r.anchor_images, captions)) if r.anchor_images is not None else []
+        made = r.anchor_images is not None  # from words or a clip: worth keeping
+        anchors = list(zip(r.anchor_images, captions)) if made else []
         return {outputs["video"]: str(r.video), outputs["aligned"]: r.aligned.image,
-                outputs["anchors"]: gr.update(value=anchors, visible=bool(anchors))}
+                outputs["anchors"]: gr.update(value=anchors, visible=made),
+                outputs["direction"]: gr.update(value=str(keep_direction(r)) if made else None,
+                                                visible=made)}
 
     yield from results(page, Animate(**v, names=names, server_files=False), outputs, finish)
+
+
+def keep_direction(r) -> Path:
+    """The made direction as a file beside the video (its name, ``.pt``): "A direction file"
+    takes it back, the CLI's ``--direction-file`` too, without making the anchors again."""
+    path = Path(r.video).with_suffix(".pt")
+    save_direction(path, r.direction.vector, r.direction.meta)
+    return path
 
 
 def transfer(page: Page, v: dict, names: dict, outputs: dict) -> Iterator[dict]:
@@ -420,7 +432,9 @@ def micromotion_tab(page: Page) -> None:
             outputs = output_column(lambda: {
                 "aligned": gr.Image(label="Aligned face", type="pil", height=200),
                 "anchors": gr.Gallery(label="Anchors (captioned with their degree or time)",
-                                      columns=6, height="auto", visible=False)})
+                                      columns=6, height="auto", visible=False),
+                "direction": gr.File(label="The direction, to use again (as a direction file)",
+                                     visible=False, height=90)})
     w["source"].change(lambda s: [gr.update(visible=s == k) for k in groups], w["source"],
                        list(groups.values()), api_name=False, show_progress="hidden")
     click(button, stop, line, w, outputs, lambda v, n, o: animate(page, v, n, o), "generate")

@@ -97,6 +97,11 @@ def video_path(video) -> str:
     return video["video"] if isinstance(video, dict) else video
 
 
+def unwrap(value):
+    """An output given as an update (``gr.update(value=…, visible=…)``) → its value."""
+    return value.get("value") if isinstance(value, dict) and "__type__" in value else value
+
+
 def gallery(value) -> list[tuple[str, str]]:
     """A gallery output as (image path, caption) pairs (an update carries it in "value")."""
     items = value["value"] if isinstance(value, dict) else value
@@ -104,7 +109,7 @@ def gallery(value) -> list[tuple[str, str]]:
 
 
 def test_generate_gives_a_preview_the_video_and_how_it_was_made(page_url, photo):
-    status, preview, video, info, aligned, anchors = call(page_url, photo, frames=5)
+    status, preview, video, info, aligned, anchors, direction = call(page_url, photo, frames=5)
     assert status == "Done."
     assert [(Image.open(p).size, c) for p, c in gallery(preview)] == [
         ((256, 256), "first"), ((256, 256), "middle"), ((256, 256), "last")]
@@ -117,6 +122,7 @@ def test_generate_gives_a_preview_the_video_and_how_it_was_made(page_url, photo)
     assert "fp32" in info and "bf16 not used: oneDNN has no bf16 on this CPU (torch reports " \
                              "AVX2)" in info
     assert Image.open(aligned).size == (256, 256) and gallery(anchors) == []
+    assert unwrap(direction) is None  # a published one: nothing new to keep
 
 
 def test_the_readme_client_example_runs_as_written(page_url, photo, monkeypatch, tmp_path):
@@ -161,8 +167,8 @@ def test_timeline_in_percent_follows_the_frame_count(page_url, photo):
     from gradio_client.exceptions import AppError
     cues = table([["smile", 3, 0, 50, "ease"], ["aging", 2, 50, 100, "linear"]])
     for frames in (5, 12):
-        status, _, video, info, _, _ = call(page_url, photo, source="timeline", frames=frames,
-                                            timeline=cues)
+        status, _, video, info, *_ = call(page_url, photo, source="timeline", frames=frames,
+                                          timeline=cues)
         assert read_back(video_path(video))[1].shape[0] == frames
         assert info.startswith("**Made with** a timeline of the published smile direction")
     with pytest.raises(AppError, match="cue 2 covers 50%–51% of the video, less than one "
@@ -173,11 +179,18 @@ def test_timeline_in_percent_follows_the_frame_count(page_url, photo):
 
 def test_clip_anchors_are_captioned_with_their_time(page_url, photo):
     from gradio_client import handle_file
-    *_, info, _, anchors = call(page_url, photo, source="video",
-                                anchor_video=handle_file(str(DRIVE)))
+    *_, info, _, anchors, direction = call(page_url, photo, source="video",
+                                           anchor_video=handle_file(str(DRIVE)))
     captions = [c for _, c in gallery(anchors)]
     assert len(captions) == 16 and captions[0] == "0.00 s" and captions[-1].endswith(" s")
     assert "the clip drive.mp4, from 16 anchors at rank" in info
+    # the made direction comes back as a file, and the page takes it as one
+    direction = unwrap(direction)
+    assert Path(direction).name == "astronaut-clip.pt"
+    status, _, _, info, _, _, again = call(page_url, photo, source="file",
+                                           direction_file=handle_file(direction), frames=2)
+    assert status == "Done." and unwrap(again) is None
+    assert info.startswith("**Made with** the clip drive.mp4, from 16 anchors")  # it kept that
 
 
 def test_transfer_says_which_layers_move(page_url, photo):
