@@ -259,10 +259,13 @@ def results(page: Page, req, outputs: dict, finish: Callable) -> Iterator[dict]:
 
 
 def describe(result: serving.Result) -> str:
-    """How it was made, and what was chosen for the user, as Markdown."""
+    """What the video shows in plain words, then (folded) how it was made and what was
+    chosen for the user, as Markdown."""
     notes = "".join(f"\n- {n}" for n in result.notes)
-    return f"**Made with** {serving.describe(result)}." + (f"\n\n**Chosen for you:**{notes}"
-                                                           if notes else "")
+    details = f"**Made with** {serving.describe(result)}." + (
+        f"\n\n**Chosen for you:**{notes}" if notes else "")
+    return (f"{serving.plainly(result)}\n\n<details><summary>How it was made</summary>\n\n"
+            f"{details}\n\n</details>")
 
 
 def animate(page: Page, v: dict, names: dict, outputs: dict) -> Iterator[dict]:

@@ -170,6 +170,7 @@ class Predictor(BasePredictor):
         for note in result.notes:
             print(f"note: {note}", flush=True)
         print(f"made with {serving.describe(result)}", flush=True)
+        print(serving.plainly(result), flush=True)
         return Path(result.video)
 
 

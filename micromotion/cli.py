@@ -180,6 +180,7 @@ def _serve(req, args, out: Path, gif=None):
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
     print(f"made with {serving.describe(result)}", file=sys.stderr)
+    print(serving.plainly(result), file=sys.stderr)
     print(result.video)
     return result
 

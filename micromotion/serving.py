@@ -183,6 +183,48 @@ def describe(result: Result) -> str:
         else "")
 
 
+# what each published motion does, in a person's words
+DOES = {"smile": "smiles", "angry": "looks angry", "aging": "ages", "eyesClose": "closes its eyes",
+        "headsTurn": "turns its head"}
+# StyleGAN's W+ layers by what they hold (FFHQ's 18: 4² to 1024²)
+LAYER_GROUPS = (("coarse", range(0, 4), "pose and face shape"),
+                ("middle", range(4, 8), "expression and features"),
+                ("fine", range(8, 32), "colour and texture"))
+
+
+def plainly(result: Result) -> str:
+    """What the video shows, in a person's words (``describe`` has the details), e.g. "The
+    face smiles; the motion is mostly in the middle layers (expression and features)"."""
+    if isinstance(result, Animation):
+        return f"The face {_does(result.direction.meta)}; {_where(result.direction.vector)}."
+    m = result.meta
+    if isinstance(result, Transferred):
+        return (f"The face performs the motion of {m['driver']} at its timing "
+                f"({m['frames']} frames at {m['fps']:g} fps).")
+    return describe(result)[0].upper() + describe(result)[1:] + "."
+
+
+def _does(m: dict) -> str:
+    if m.get("source") == "timeline":
+        return ", then ".join(_does(c) for c in m["cues"])
+    if "preset" in m:
+        return DOES[m["preset"]]
+    return {"text": f"moves as the words say ({m.get('template', '')!r})",
+            "video": f"moves as the face in {m.get('file', 'the clip')} does",
+            "tensor": "moves along the given direction"}.get(
+        m.get("source"), f"moves along the direction in {m.get('file', 'the file')}")
+
+
+def _where(vector) -> str:
+    """Which group of W+ layers holds most of a direction ``[L, D]``'s length."""
+    energy = vector.float().pow(2).sum(-1)
+    shares = [(float(energy[[i for i in rows if i < len(energy)]].sum()), name, holds)
+              for name, rows, holds in LAYER_GROUPS]
+    share, name, holds = max(shares)
+    return f"the motion is mostly in the {name} layers ({holds})" if share > 0 else \
+        "the direction is zero: nothing moves"
+
+
 def describe_direction(d: Direction) -> str:
     m = d.meta
     if m.get("source") == "timeline":

@@ -117,8 +117,10 @@ def test_generate_gives_a_preview_the_video_and_how_it_was_made(page_url, photo)
     assert frames.shape == (5, 256, 256, 3) and meta["fps"] == 10
     assert Path(video_path(video)).name == "astronaut-smile.mp4"  # downloads say what they are
     # the page runs on a pretend AVX2-only CPU (tests/pretend_cpu.py): auto is fp32, and says so
-    assert info.startswith("**Made with** the published smile direction.\n\n**Chosen for you:**"
-                           "\n- precision auto: rendering on ")
+    assert info.startswith("The face smiles; the motion is mostly in the ")  # plain words first
+    assert "<details><summary>How it was made</summary>" in info  # the details folded
+    assert "**Made with** the published smile direction.\n\n**Chosen for you:**" \
+           "\n- precision auto: rendering on " in info
     assert "fp32" in info and "bf16 not used: oneDNN has no bf16 on this CPU (torch reports " \
                              "AVX2)" in info
     assert Image.open(aligned).size == (256, 256) and gallery(anchors) == []
@@ -140,7 +142,7 @@ def test_the_readme_client_example_runs_as_written(page_url, photo, monkeypatch,
     namespace: dict = {}
     exec(compile(block, "README.md", "exec"), namespace)
     assert read_back(video_path(namespace["video"]))[1].shape[0] == 4
-    assert namespace["how"].startswith("**Made with** the published smile direction")
+    assert namespace["how"].startswith("The face smiles")
 
 
 def test_errors_say_what_is_wrong_with_what_the_user_gave(page_url, photo, bad_files):
@@ -170,7 +172,8 @@ def test_timeline_in_percent_follows_the_frame_count(page_url, photo):
         status, _, video, info, *_ = call(page_url, photo, source="timeline", frames=frames,
                                           timeline=cues)
         assert read_back(video_path(video))[1].shape[0] == frames
-        assert info.startswith("**Made with** a timeline of the published smile direction")
+        assert info.startswith("The face smiles, then ages; the motion is mostly in the ")
+        assert "**Made with** a timeline of the published smile direction" in info
     with pytest.raises(AppError, match="cue 2 covers 50%–51% of the video, less than one "
                                        "frame of 5: widen it or use more frames"):
         call(page_url, photo, source="timeline", frames=5,
@@ -184,13 +187,14 @@ def test_clip_anchors_are_captioned_with_their_time(page_url, photo):
     captions = [c for _, c in gallery(anchors)]
     assert len(captions) == 16 and captions[0] == "0.00 s" and captions[-1].endswith(" s")
     assert "the clip drive.mp4, from 16 anchors at rank" in info
+    assert info.startswith("The face moves as the face in drive.mp4 does; the motion is ")
     # the made direction comes back as a file, and the page takes it as one
     direction = unwrap(direction)
     assert Path(direction).name == "astronaut-clip.pt"
     status, _, _, info, _, _, again = call(page_url, photo, source="file",
                                            direction_file=handle_file(direction), frames=2)
     assert status == "Done." and unwrap(again) is None
-    assert info.startswith("**Made with** the clip drive.mp4, from 16 anchors")  # it kept that
+    assert "**Made with** the clip drive.mp4, from 16 anchors" in info  # the file kept that
 
 
 def test_transfer_says_which_layers_move(page_url, photo):
@@ -214,7 +218,7 @@ def test_latent_videos(page_url, photo):
     client = Client(page_url, verbose=False)
     status, _, video, info = client.predict(**args, api_name="/latent_video")
     assert read_back(video_path(video))[1].shape == (4, 256, 256, 3)
-    assert info.startswith("**Made with** a walk through seeds 1, 2, 4 frames.")
+    assert info.startswith("A walk through seeds 1, 2, 4 frames.\n\n<details>")
     status, _, video, info = client.predict(**dict(args, mode="circle", image=handle_file(
         str(photo))), api_name="/latent_video")
     assert read_back(video_path(video))[1].shape[0] == 6 and "an equal-step circle" in info

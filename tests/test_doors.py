@@ -280,3 +280,23 @@ def test_a_video_is_named_after_its_photo_and_motion():
     assert file_name(Transfer("/in/me.png", "/in/d.mp4")) == "me-transfer.mp4"
     assert file_name(LatentVideo("circle")) == "circle.mp4"
     assert file_name(Animate("me.jpg", timeline="smile:5")) == "me-timeline.mp4"
+
+
+def test_a_result_is_said_in_plain_words_first(tmp_path):
+    """Which part of the face moves, from where a direction's length lies in W+."""
+    import torch
+
+    from micromotion.direction import Direction
+    from micromotion.pipeline import Animation
+    from micromotion.serving import plainly
+    vector = torch.zeros(18, 512)
+    vector[1, :3] = 1.0
+    vector[9, 0] = 0.5
+    made = Animation(tmp_path / "v.mp4", None, Direction(vector, {"preset": "headsTurn"}), None)
+    assert plainly(made) == ("The face turns its head; the motion is mostly in the coarse "
+                             "layers (pose and face shape).")
+    cues = {"source": "timeline", "cues": [{"preset": "smile"}, {"source": "text",
+                                                                 "template": "a {degree} frown"}]}
+    made = Animation(tmp_path / "v.mp4", None, Direction(vector * 0, cues), None)
+    assert plainly(made) == ("The face smiles, then moves as the words say ('a {degree} "
+                             "frown'); the direction is zero: nothing moves.")
