@@ -438,8 +438,11 @@ def micromotion_tab(page: Page) -> None:
                                       columns=6, height="auto", visible=False),
                 "direction": gr.File(label="The direction, to use again (as a direction file)",
                                      visible=False, height=90)})
-    w["source"].change(lambda s: [gr.update(visible=s == k) for k in groups], w["source"],
-                       list(groups.values()), api_name=False, show_progress="hidden")
+    # a timeline's rows carry their own strengths: the global one would say nothing there
+    w["source"].change(lambda s: [gr.update(visible=s == k) for k in groups] +
+                       [gr.update(visible=s != "timeline")], w["source"],
+                       list(groups.values()) + [w["scale"]], api_name=False,
+                       show_progress="hidden")
     click(button, stop, line, w, outputs, lambda v, n, o: animate(page, v, n, o), "generate")
 
 

@@ -277,9 +277,12 @@ def test_one_motion_source_at_a_time(browser, page_url):
     page.get_by_label("Words").check()
     template.wait_for()
     assert template.is_visible() and not preset.is_visible()
+    strength = page.get_by_label("number input for Strength")
+    assert strength.is_visible()
     page.get_by_label("A timeline").check()
     page.get_by_text("Timeline (start and end in percent of the video)").wait_for()
     assert not template.is_visible()
+    strength.wait_for(state="hidden")  # the rows have their own strengths
     page.screenshot(path=SHOTS / "page-source-timeline.png")
     page.close()
 
