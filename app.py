@@ -45,7 +45,14 @@ KIND_ONLY = {"interpolation": ("walk", "coarse", "fine"),
              "frames_per_segment": ("walk", "coarse", "fine"), "loop": ("walk", "coarse", "fine"),
              "source_seed": ("coarse", "fine", "circle"), "radius": ("circle",),
              "frames": ("circle",)}
-CSS = ".status p { margin: 0; }"
+# on a phone the examples' table fits its column: tighter cells, smaller thumbnails, words wrap
+CSS = """.status p { margin: 0; }
+@media (max-width: 520px) {
+  [id^="examples-"] th, [id^="examples-"] td { padding: 4px !important; font-size: 12px;
+    white-space: normal !important; }
+  [id^="examples-"] td .container, [id^="examples-"] img { width: 48px !important;
+    height: 48px !important; }
+}"""
 INTRO = ("Give a photo with a face and pick a motion — a published one (smile, age, close the "
          "eyes, turn the head), words, a clip of someone doing it, or a timeline of several — "
          "and the face in your photo does it, in a short video. It works on paintings too. "
@@ -430,7 +437,7 @@ def micromotion_tab(page: Page) -> None:
             gr.Examples([[ASTRONAUT, "preset", "smile", 5], [VAN_GOGH, "preset", "aging", 4],
                          [ASTRONAUT, "timeline", "smile", 5]],
                         inputs=[w["image"], w["source"], w["micromotion"], w["scale"]],
-                        label="Examples (a photo and a painting)")
+                        label="Examples (a photo and a painting)", elem_id="examples-animate")
         with gr.Column(scale=6, min_width=320):
             outputs = output_column(lambda: {
                 "aligned": gr.Image(label="Aligned face", type="pil", height=200),
@@ -460,7 +467,8 @@ def transfer_tab(page: Page) -> None:
                     w[name] = widget(name, "transfer")
             gr.Examples([[ASTRONAUT, DRIVE, 1.0], [VAN_GOGH, DRIVE, 1.5]],
                         inputs=[w["image"], w["driving_video"], w["strength"]],
-                        label="Examples (the clip was made from the astronaut photo)")
+                        label="Examples (the clip was made from the astronaut photo)",
+                        elem_id="examples-transfer")
             gr.Markdown("The photo's face performs the clip's motion at its timing — no "
                         "training: the driver's motion, projected on its low-rank subspace, "
                         "moves the layers that carry it.")
@@ -485,7 +493,8 @@ def latent_tab(page: Page) -> None:
                                      "walk" in KIND_ONLY[name])
             gr.Examples([["walk", None, "1-4"], ["circle", ASTRONAUT, "1,2"],
                          ["coarse", VAN_GOGH, "5-8"]],
-                        inputs=[w["mode"], w["image"], w["seeds"]], label="Examples")
+                        inputs=[w["mode"], w["image"], w["seeds"]], label="Examples",
+                        elem_id="examples-latent")
         with gr.Column(scale=6, min_width=320):
             outputs = output_column()
     shown = [w[name] for name in KIND_ONLY]

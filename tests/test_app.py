@@ -385,6 +385,22 @@ def test_on_a_phone_every_tab_shows_and_the_result_comes_into_view(browser, page
     page.close()
 
 
+def test_on_a_phone_the_examples_fit(browser, page_url):
+    """Every tab's examples table fits its column at 390 px: no column cut off."""
+    page = open_page(browser, page_url, 390, 844)
+    widths = "() => [...document.querySelectorAll('[id^=examples-] table')].filter(" \
+             "t => t.offsetParent).map(t => [t.scrollWidth, t.parentElement.clientWidth])"
+    for tab in ("Micromotion", "Motion transfer", "Latent videos"):
+        page.get_by_role("tab", name=tab).click()
+        page.wait_for_function(f"() => ({widths})().length > 0")  # the tab's table is shown
+        shown = page.evaluate(widths)
+        assert shown and all(table <= column for table, column in shown), (tab, shown)
+    page.get_by_role("tab", name="Micromotion").click()
+    page.get_by_text("Examples (a photo and a painting)").first.scroll_into_view_if_needed()
+    page.screenshot(path=SHOTS / "page-390x844-examples.png")
+    page.close()
+
+
 def test_examples_on_every_tab(browser, page_url):
     page = open_page(browser, page_url)
     page.get_by_text("Examples (a photo and a painting)").wait_for()
