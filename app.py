@@ -38,6 +38,8 @@ SOURCES = {"preset": "A published motion", "text": "Words", "video": "A clip",
 TIMELINE_HEADERS = ["motion", "strength", "start %", "end %", "curve"]
 TIMELINE_EXAMPLE = [["smile", 5, 0, 40, "ease"], ["headsTurn", 3, 40, 100, "linear"]]
 STAGES = {"align": "Finding the face", "invert": "Inverting the photo",
+          "clip faces": "Finding the face in the clip's frames",
+          "clip inversion": "Inverting the clip's frames",
           "anchors": "Optimising the text anchors", "direction": "Finding the direction",
           "equalise": "Spacing the circle's steps", "render": "Rendering the video"}
 # the latent tab's settings that only some kinds read (the rest serve every kind)

@@ -172,12 +172,12 @@ def video_anchors(encoder: Encoder, tracked: TrackedFaces, batch_size: int = 4,
                   precision: Precision = FP32,
                   progress: Callable[[str, int, int], None] | None = None) -> VideoAnchors:
     """A clip's tracked faces (``track_faces``) → W+ anchors ``[K, 18, 512]`` in time order.
-    ``progress(stage, done, total)`` with the stage "invert"."""
+    ``progress(stage, done, total)`` with the stage "clip inversion"."""
     x = preprocess([f.image for f in tracked.faces], encoder.input_size)
     latents = []
     for b in range(0, len(x), batch_size):
         latents.append(encoder.invert(x[b:b + batch_size], precision=precision))
         if progress:
-            progress("invert", min(b + batch_size, len(x)), len(x))
+            progress("clip inversion", min(b + batch_size, len(x)), len(x))
     images = np.stack([np.asarray(f.image.convert("RGB")) for f in tracked.faces])
     return VideoAnchors(torch.cat(latents), tracked.times, images, tracked.notes)

@@ -103,7 +103,7 @@ class VideoMotion(_Motion):
         clip = self.video if isinstance(self.video, Clip) else \
             read_clip(self.video, self.max_frames, name=self.name)
         return dataclasses.replace(self, video=clip, faces=track_faces(
-            clip, models.encoder.input_size, lambda i, n: report(progress, "align", i, n)))
+            clip, models.encoder.input_size, lambda i, n: report(progress, "clip faces", i, n)))
 
     def check(self, shape: tuple[int, int] | None = None) -> None:
         if not isinstance(self.video, Clip):

@@ -8,7 +8,8 @@ frames → mp4. Each takes the loaded ``Models``, a request (``request.Animate``
     latent_video(models, LatentVideo("circle", seeds="1,2"), "loop.mp4")
 
 Progress goes through one callback ``progress(stage, done, total)``, stage being one of
-``"align"``, ``"invert"``, ``"anchors"`` (text optimisation steps), ``"direction"``,
+``"align"``, ``"invert"``, ``"clip faces"`` and ``"clip inversion"`` (a clip's frames),
+``"anchors"`` (text optimisation steps), ``"direction"``,
 ``"equalise"`` (circle steps), ``"render"``. Every result carries ``notes``: the choices made
 for the user (which face, the video's real size), for the doors to say.
 """

@@ -116,7 +116,7 @@ def driver_faces(clip: Clip, size: int,
     faces = track_faces(dataclasses.replace(
         clip, frames=[clip.frames[k] for k in distinct],
         indices=[clip.indices[k] for k in distinct]), size,
-        lambda i, n: progress("align", i, n) if progress else None)
+        lambda i, n: progress("clip faces", i, n) if progress else None)
     people = [f.people for f in faces.faces]
     crowded = sum(n > 1 for n in people)
     if 2 * crowded > len(people):
