@@ -73,7 +73,8 @@ def test_under_a_pretend_avx2_cpu_auto_is_fp32_and_bf16_one_sentence(fresh_plan,
 
 def test_a_fast_path_with_wrong_numbers_is_refused(mm, monkeypatch):
     real = fused_cpu.synthesis
-    monkeypatch.setattr(fused_cpu, "synthesis", lambda *a, **k: real(*a, **k) * 1.05)
+    # 30 % off: beyond bf16's tolerance too (5 % stayed inside it on a bf16 CPU)
+    monkeypatch.setattr(fused_cpu, "synthesis", lambda *a, **k: real(*a, **k) * 1.3)
     trials = {t.path: t for t in render_trials(mm.generator)}
     for math in ("fp32", "bf16"):
         fused = trials[RenderPath("fused", math)]
