@@ -201,7 +201,8 @@ def plainly(result: Result) -> str:
     if isinstance(result, Transferred):
         return (f"The face performs the motion of {m['driver']} at its timing "
                 f"({m['frames']} frames at {m['fps']:g} fps).")
-    return describe(result)[0].upper() + describe(result)[1:] + "."
+    how = describe(result)
+    return how[0].upper() + how[1:] + "."
 
 
 def _does(m: dict) -> str:
@@ -218,7 +219,7 @@ def _does(m: dict) -> str:
 def _where(vector) -> str:
     """Which group of W+ layers holds most of a direction ``[L, D]``'s length."""
     energy = vector.float().pow(2).sum(-1)
-    shares = [(float(energy[[i for i in rows if i < len(energy)]].sum()), name, holds)
+    shares = [(float(energy[rows.start:rows.stop].sum()), name, holds)
               for name, rows, holds in LAYER_GROUPS]
     share, name, holds = max(shares)
     return f"the motion is mostly in the {name} layers ({holds})" if share > 0 else \
