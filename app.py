@@ -2,8 +2,10 @@
 timeline) → a video; a motion-transfer tab and a latent-video tab. Its widgets are built from
 the request table (``micromotion.fields``: labels, defaults, limits, choices, help) and each
 button maps them to a request served by ``micromotion.serving`` — as the Cog door and the CLI
-do. Soon after a click the first, middle and last frames show; long stages say how long is
-left; every error is the product's own sentence, kept until dismissed.
+do. Within seconds of a click the preview shows the face found, then what the work makes
+(a clip's faces, the text anchors as they form, the video's first, middle and last frames);
+long stages say how long is left; every error is the product's own sentence, kept until
+dismissed. The examples are made at start-up while no one is served, and then show at once.
 
     python app.py                          # http://127.0.0.1:7860 (GRADIO_SERVER_PORT to change)
     MICROMOTION_SYNTHETIC=1 python app.py  # synthetic weights: abstract patterns, not faces
@@ -26,8 +28,10 @@ import stylegan2
 from micromotion import serving
 from micromotion.direction import save_direction
 from micromotion.errors import MicromotionError
+from micromotion.examples import Examples
 from micromotion.fields import FIELDS, KINDS
 from micromotion.models import Models
+from micromotion.preview import Glimpse
 from micromotion.request import Animate, LatentVideo, Transfer
 
 HERE = Path(__file__).parent / "examples"
@@ -37,6 +41,12 @@ SOURCES = {"preset": "A published motion", "text": "Words", "video": "A clip",
            "file": "A direction file", "timeline": "A timeline"}
 TIMELINE_HEADERS = ["motion", "strength", "start %", "end %", "curve"]
 TIMELINE_EXAMPLE = [["smile", 5, 0, 40, "ease"], ["headsTurn", 3, 40, 100, "linear"]]
+# the preview's label for each glimpse of the work (``micromotion.preview.KINDS``)
+GLIMPSES = {"face": "Preview: the face found in the photo",
+            "clip": "Preview: the face in the clip (its first, middle and last frames)",
+            "driver": "Preview: the driver's face (the clip's first, middle and last frames)",
+            "anchors": "Preview: the text anchors as they form, one per degree",
+            "frames": "Preview: first, middle and last frames"}
 STAGES = {"align": "Finding the face", "invert": "Inverting the photo",
           "clip faces": "Finding the face in the clip's frames",
           "clip inversion": "Inverting the clip's frames",
@@ -58,7 +68,8 @@ CSS = """.status p { margin: 0; }
 INTRO = ("Give a photo with a face and pick a motion — a published one (smile, age, close the "
          "eyes, turn the head), words, a clip of someone doing it, or a timeline of several — "
          "and the face in your photo does it, in a short video. It works on paintings too. "
-         "The first, middle and last frames show first; then the video.")
+         "A preview follows the work within seconds; then the video. The examples, made in "
+         "the background when the page starts, show at once.")
 # a new run clears the errors left on the page: one current error at a time, not a stack
 CLEAR_ERRORS = "() => document.querySelectorAll('.toast-close').forEach(b => b.click())"
 # after a result, bring the visible tab's video into view (on a phone it is far below)
@@ -72,25 +83,45 @@ class Page:
 
     def __init__(self, models: Models):
         self.models, self.outputs = models, serving.Outputs()
+        self.example_requests: list = []  # the examples' requests, as the tabs build them
+        self.examples = Examples(models, [])
+
+    def warm(self, start: bool = True) -> None:
+        """Make the examples' results in the background (``start``; paused while anyone is
+        served), so that clicking one shows its video at once."""
+        self.examples = Examples(self.models, self.example_requests)
+        if start:
+            self.examples.start()
 
     def stream(self, req) -> Iterator[tuple[str, object]]:
         """Serve ``req`` in a worker thread → ("status", text), ("preview", frames) as they
         come, then ("done", result); a user's error → ``gr.Error`` (kept until dismissed).
         Closing the stream (Stop: Gradio cancels the event) stops the work at its next step."""
+        made = self.examples.get(req)
+        if made is not None:
+            if made.glimpse is not None:
+                yield "preview", made.glimpse
+            yield "done", made.result
+            return
         events: queue.Queue = queue.Queue()
         stop = threading.Event()
+        shown: list[Glimpse] = []  # the video's first, middle and last frames, to keep
 
         def progress(*step):
             if stop.is_set():
                 raise Stopped
             events.put(("progress", step))
 
+        def preview(g: Glimpse):
+            shown[:] = [g] if g.what == "frames" else shown
+            events.put(("preview", g))
+
         def work():
             try:
-                with self.outputs.request(serving.file_name(req)) as out:
-                    events.put(("done", serving.serve(
-                        req, self.models, out, progress,
-                        preview=lambda frames: events.put(("preview", frames)))))
+                with self.examples.in_use(), self.outputs.request(serving.file_name(req)) as out:
+                    result = serving.serve(req, self.models, out, progress, preview=preview)
+                    self.examples.keep(req, result, shown[0] if shown else None)
+                    events.put(("done", result))
             except Stopped:
                 print("stopped by the user", file=sys.stderr, flush=True)
             except BaseException as exc:  # handed to the page's thread below
@@ -106,6 +137,8 @@ class Page:
                         yield "status", clock.text(*value)
                 elif kind == "error":
                     raise page_error(value)
+                elif kind == "preview" and not value.final and not clock.glimpse_due():
+                    continue  # anchors mid-optimisation: a fresh look once a second is enough
                 else:
                     yield kind, value
                     if kind == "done":
@@ -119,11 +152,12 @@ class Stopped(Exception):
 
 
 class Clock:
-    """Progress in words: the stage, how far, and (for long stages) about how long is left."""
+    """Progress in words: the stage, how far, and (for long stages) about how long is left;
+    and how often a changing preview is sent."""
 
     def __init__(self):
         self.started: dict[str, float] = {}
-        self.shown = 0.0
+        self.shown = self.glimpsed = 0.0
 
     def due(self, stage: str, done: int, total: int) -> bool:
         """Whether to show this step (at most four times a second, and every stage's end)."""
@@ -133,6 +167,14 @@ class Clock:
             self.shown = now
             return True
         return False
+
+    def glimpse_due(self) -> bool:
+        """Whether a changing preview is worth sending again (at most once a second)."""
+        now = time.monotonic()
+        if now - self.glimpsed < 1.0:
+            return False
+        self.glimpsed = now
+        return True
 
     def text(self, stage: str, done: int, total: int) -> str:
         name = STAGES.get(stage, stage)
@@ -250,21 +292,30 @@ def results(page: Page, req, outputs: dict, finish: Callable) -> Iterator[dict]:
     also stays in the status line."""
     yield {outputs["status"]: "Starting…", outputs["preview"]: None, outputs["video"]: None,
            outputs["info"]: ""}
-    shown = None  # the preview, given again with the results (an API call sees only those)
+    shown = None  # the last glimpse, given again with the results (an API call sees those)
+    ready = False  # the video's own frames are in the preview
     try:
         for kind, value in page.stream(req):
             if kind == "status":
-                yield {outputs["status"]: f"Preview ready — {value}" if shown else value}
+                yield {outputs["status"]: f"Preview ready — {value}" if ready else value}
             elif kind == "preview":
-                shown = list(zip(value, ("first", "middle", "last")))
-                yield {outputs["preview"]: shown,
-                       outputs["status"]: "Preview ready — rendering the video…"}
+                shown, ready = value, value.what == "frames"
+                yield {outputs["preview"]: glimpse(value)} | (
+                    {outputs["status"]: "Preview ready — rendering the video…"} if ready else {})
             else:
                 yield {outputs["status"]: "Done.", outputs["info"]: describe(value),
-                       outputs["preview"]: shown, **finish(value)}
+                       outputs["preview"]: glimpse(shown), **finish(value)}
     except gr.Error as exc:
         yield {outputs["status"]: f"**Not made:** {exc.message}"}
         raise
+
+
+def glimpse(g: Glimpse | None) -> dict:
+    """A glimpse of the work in the preview gallery, labelled with what it shows."""
+    if g is None:
+        return gr.update(value=None, label=GLIMPSES["frames"])
+    return gr.update(value=list(zip(g.frames, g.captions)), label=GLIMPSES[g.what],
+                     columns=3 if len(g.frames) <= 3 else 6)
 
 
 def describe(result: serving.Result) -> str:
@@ -277,8 +328,8 @@ def describe(result: serving.Result) -> str:
             f"{details}\n\n</details>")
 
 
-def animate(page: Page, v: dict, names: dict, outputs: dict) -> Iterator[dict]:
-    """One request from the Micromotion tab."""
+def animate_request(v: dict, names: dict) -> Animate:
+    """The Micromotion tab's widget values → its request (the source picks which motion)."""
     source = v.pop("source")
     if v["image"] is None:
         raise user_error("Upload a photo with a face first, or pick an example below it.")
@@ -291,7 +342,11 @@ def animate(page: Page, v: dict, names: dict, outputs: dict) -> Iterator[dict]:
     v["anchor_video"] = v["anchor_video"] if source == "video" else None
     v["direction_file"] = v["direction_file"] if source == "file" else None
     v["timeline"] = timeline_text(v["timeline"]) if source == "timeline" else ""
+    return Animate(**v, names=names, server_files=False)
 
+
+def animate(page: Page, v: dict, names: dict, outputs: dict) -> Iterator[dict]:
+    """One request from the Micromotion tab."""
     def finish(r):
         captions = serving.anchor_captions(r.direction)
         made = r.anchor_images is not None  # from words or a clip: worth keeping
@@ -301,7 +356,7 @@ def animate(page: Page, v: dict, names: dict, outputs: dict) -> Iterator[dict]:
                 outputs["direction"]: gr.update(value=str(keep_direction(r)) if made else None,
                                                 visible=made)}
 
-    yield from results(page, Animate(**v, names=names, server_files=False), outputs, finish)
+    yield from results(page, animate_request(v, names), outputs, finish)
 
 
 def keep_direction(r) -> Path:
@@ -312,21 +367,27 @@ def keep_direction(r) -> Path:
     return path
 
 
-def transfer(page: Page, v: dict, names: dict, outputs: dict) -> Iterator[dict]:
-    """One motion-transfer request."""
+def transfer_request(v: dict, names: dict) -> Transfer:
+    """The Motion transfer tab's widget values → its request."""
     if v["image"] is None or not v["driving_video"]:
         raise user_error("Upload the photo whose face will move and a clip of the driving face "
                          "(or pick an example).")
     if v.pop("keep_fps"):
         v["fps"] = None
-    yield from results(page, Transfer(**v, names=names, server_files=False), outputs,
-                       lambda r: {outputs["video"]: str(r.video)})
+    return Transfer(**v, names=names, server_files=False)
 
 
-def latent(page: Page, v: dict, names: dict, outputs: dict) -> Iterator[dict]:
-    """One latent-video request."""
-    yield from results(page, LatentVideo(**v, names=names, server_files=False), outputs,
-                       lambda r: {outputs["video"]: str(r.video)})
+def latent_request(v: dict, names: dict) -> LatentVideo:
+    """The Latent videos tab's widget values → its request."""
+    return LatentVideo(**v, names=names, server_files=False)
+
+
+def video_only(page: Page, request: Callable[[dict, dict], object]) -> Callable:
+    """A tab whose result is its video alone: ``request`` builds what it asks."""
+    def handle(v: dict, names: dict, outputs: dict) -> Iterator[dict]:
+        yield from results(page, request(v, names), outputs,
+                           lambda r: {outputs["video"]: str(r.video)})
+    return handle
 
 
 def build(page: Page) -> gr.Blocks:
@@ -361,7 +422,7 @@ def status() -> gr.Markdown:
 
 def output_column(extra: Callable[[], dict] | None = None) -> dict:
     """The right-hand column: preview, the video, how it was made (and ``extra``)."""
-    out = {"preview": gr.Gallery(label="Preview: first, middle and last frames", columns=3,
+    out = {"preview": gr.Gallery(label=GLIMPSES["frames"], columns=3,
                                  height=180, object_fit="contain"),
            "video": gr.Video(label="Video", autoplay=True, loop=True, height=360),
            "info": gr.Markdown()}
@@ -407,6 +468,18 @@ def _idle() -> tuple[dict, dict]:
     return gr.update(interactive=True), gr.update(visible=False)
 
 
+def examples(page: Page, w: dict, names: list[str], rows: list[list], request: Callable,
+             **props) -> gr.Examples:
+    """The tab's examples table (``rows`` of the widgets ``names``), each also a request —
+    the other widgets at their first values — for the page to make at start-up."""
+    for row in rows:
+        v = {k: c.value for k, c in w.items()} | dict(zip(names, row))
+        files = {k: Path(v[k]).name for k in names if k in FIELDS and FIELDS[k].type is Path
+                 and v[k]}
+        page.example_requests.append(request(v, files))
+    return gr.Examples(rows, inputs=[w[k] for k in names], **props)
+
+
 def micromotion_tab(page: Page) -> None:
     with gr.Row():
         with gr.Column(scale=5, min_width=320):
@@ -436,10 +509,10 @@ def micromotion_tab(page: Page) -> None:
                 for name in ("frames", "curve", "fps", "output_size", "side_by_side",
                              "paste_back", "dtype"):
                     w[name] = widget(name, "animate")
-            gr.Examples([[ASTRONAUT, "preset", "smile", 5], [VAN_GOGH, "preset", "aging", 4],
-                         [ASTRONAUT, "timeline", "smile", 5]],
-                        inputs=[w["image"], w["source"], w["micromotion"], w["scale"]],
-                        label="Examples (a photo and a painting)", elem_id="examples-animate")
+            examples(page, w, ["image", "source", "micromotion", "scale"],
+                     [[ASTRONAUT, "preset", "smile", 5], [VAN_GOGH, "preset", "aging", 4],
+                      [ASTRONAUT, "timeline", "smile", 5]], animate_request,
+                     label="Examples (a photo and a painting)", elem_id="examples-animate")
         with gr.Column(scale=6, min_width=320):
             outputs = output_column(lambda: {
                 "aligned": gr.Image(label="Aligned face", type="pil", height=200),
@@ -467,16 +540,16 @@ def transfer_tab(page: Page) -> None:
                 w["keep_fps"] = gr.Checkbox(True, label="Keep the driver's frame rate")
                 for name in ("fps", "output_size", "side_by_side", "paste_back", "dtype"):
                     w[name] = widget(name, "transfer")
-            gr.Examples([[ASTRONAUT, DRIVE, 1.0], [VAN_GOGH, DRIVE, 1.5]],
-                        inputs=[w["image"], w["driving_video"], w["strength"]],
-                        label="Examples (the clip was made from the astronaut photo)",
-                        elem_id="examples-transfer")
+            examples(page, w, ["image", "driving_video", "strength"],
+                     [[ASTRONAUT, DRIVE, 1.0], [VAN_GOGH, DRIVE, 1.5]], transfer_request,
+                     label="Examples (the clip was made from the astronaut photo)",
+                     elem_id="examples-transfer")
             gr.Markdown("The photo's face performs the clip's motion at its timing — no "
                         "training: the driver's motion, projected on its low-rank subspace, "
                         "moves the layers that carry it.")
         with gr.Column(scale=6, min_width=320):
             outputs = output_column()
-    click(button, stop, line, w, outputs, lambda v, n, o: transfer(page, v, n, o), "transfer")
+    click(button, stop, line, w, outputs, video_only(page, transfer_request), "transfer")
 
 
 def latent_tab(page: Page) -> None:
@@ -493,23 +566,24 @@ def latent_tab(page: Page) -> None:
                              "radius", "frames", "truncation", "fps", "output_size", "dtype"):
                     w[name] = widget(name, "latent", visible=name not in KIND_ONLY or
                                      "walk" in KIND_ONLY[name])
-            gr.Examples([["walk", None, "1-4"], ["circle", ASTRONAUT, "1,2"],
-                         ["coarse", VAN_GOGH, "5-8"]],
-                        inputs=[w["mode"], w["image"], w["seeds"]], label="Examples",
-                        elem_id="examples-latent")
+            examples(page, w, ["mode", "image", "seeds"],
+                     [["walk", None, "1-4"], ["circle", ASTRONAUT, "1,2"],
+                      ["coarse", VAN_GOGH, "5-8"]], latent_request, label="Examples",
+                     elem_id="examples-latent")
         with gr.Column(scale=6, min_width=320):
             outputs = output_column()
     shown = [w[name] for name in KIND_ONLY]
     w["mode"].change(lambda mode: [gr.update(visible=mode in kinds) for kinds in
                                    KIND_ONLY.values()], w["mode"], shown, api_name=False,
                      show_progress="hidden")
-    click(button, stop, line, w, outputs, lambda v, n, o: latent(page, v, n, o),
-          "latent_video")
+    click(button, stop, line, w, outputs, video_only(page, latent_request), "latent_video")
 
 
 def main() -> None:
     page = Page(Models.for_serving())
-    build(page).queue(default_concurrency_limit=1).launch(
+    demo = build(page)
+    page.warm(start=os.environ.get("MICROMOTION_WARM_EXAMPLES", "1") != "0")
+    demo.queue(default_concurrency_limit=1).launch(
         server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"), css=CSS)
 
 

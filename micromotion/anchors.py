@@ -30,6 +30,7 @@ from .clip_guidance import CLIPGuide
 from .encoders import ArcFace, Encoder, preprocess
 from .errors import NoFaceError, PromptError
 from .precision import FP32, Precision
+from .preview import Preview, from_tensors, show
 from .render import to_uint8
 from .samples import seed_latent
 from .video import Clip
@@ -78,7 +79,8 @@ def text_anchors(generator: stylegan2.Generator, clip: CLIPGuide, arcface: ArcFa
                  id_lambda: float = 0.005, truncation: float = 0.7,
                  loss_res: int | None = None, batch_size: int | None = 4,
                  precision: Precision = FP32,
-                 progress: Callable[[int, int], None] | None = None) -> TextAnchors:
+                 progress: Callable[[int, int], None] | None = None,
+                 preview: Preview | None = None) -> TextAnchors:
     """Optimise one W+ latent per degree from the seed face; returns the anchors
     ``[K, n_latent, style_dim]`` in degree order.
 
@@ -87,7 +89,9 @@ def text_anchors(generator: stylegan2.Generator, clip: CLIPGuide, arcface: ArcFa
     (``None``: all; 1 is the reference's one-degree-at-a-time loop; the result is the same;
     4 is the fastest per degree on a 2-core CPU, where larger batches spill out of cache).
     ``precision``: the anchors' path, forward and backward (``plan.Plan.resolve``; bf16 where
-    verified: CPU ~1.5× faster)."""
+    verified: CPU ~1.5× faster). ``preview`` sees the anchors as they form: after every step,
+    the images the losses just saw (free: they are rendered anyway), captioned with their
+    degrees; the finished anchors last."""
     prompts = prompts_from_template(template, degrees)
     if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
@@ -99,25 +103,35 @@ def text_anchors(generator: stylegan2.Generator, clip: CLIPGuide, arcface: ArcFa
         seed_id = arcface.id_features(seed_img) if arcface is not None and id_lambda else None
     step = batch_size or len(prompts)
     groups = [list(range(k, min(k + step, len(prompts)))) for k in range(0, len(prompts), step)]
-    latents, losses = [], []
+    latents, losses, seen = [], [], []
     total = steps * len(groups)
+    captions = [str(d) for d in degrees]
     for g, idx in enumerate(groups):
-        w, parts = _optimise(generator, clip, arcface, text[idx], w0, seed_id, steps, lr,
-                             l2_lambda, id_lambda, loss_res, precision,
-                             lambda i: progress(g * steps + i, total) if progress else None)
+        def step_done(i: int, img: torch.Tensor) -> None:
+            if progress:
+                progress(g * steps + i, total)
+            if preview is not None:
+                frames = np.concatenate(seen + [from_tensors(img)])
+                show(preview, "anchors", frames, captions[:len(frames)], final=False)
+
+        w, parts, last = _optimise(generator, clip, arcface, text[idx], w0, seed_id, steps, lr,
+                                   l2_lambda, id_lambda, loss_res, precision, step_done)
         latents.append(w)
         losses.append(parts)
+        seen.append(from_tensors(last))
     latents = torch.cat(latents)
     with torch.no_grad():
         images = to_uint8(generator.synthesis(latents, noise_mode="const",
                                               max_res=min(256, generator.size)))
+    show(preview, "anchors", images, captions)
     final = {k: sum((p[k] for p in losses), []) for k in losses[0]}
     return TextAnchors(latents, prompts, images, final)
 
 
 def _optimise(generator, clip, arcface, text, w0, seed_id, steps, lr, l2_lambda, id_lambda,
               loss_res, precision, step_done):
-    """Adam on ``[K, L, D]`` latents, one per text; returns them and the last loss terms."""
+    """Adam on ``[K, L, D]`` latents, one per text → them, the last loss terms and the last
+    images the losses saw; ``step_done(i, images)`` after each step."""
     k = text.shape[0]
     w = w0.expand(k, -1, -1).clone().requires_grad_(True)
     opt = torch.optim.Adam([w], lr=lr)
@@ -138,9 +152,8 @@ def _optimise(generator, clip, arcface, text, w0, seed_id, steps, lr, l2_lambda,
         opt.step()
         parts = {"clip": c.tolist(), "l2": l2.tolist(),
                  "id": i_loss.tolist() if seed_id is not None else [0.0] * k}
-        if step_done:
-            step_done(i + 1)
-    return w.detach(), parts
+        step_done(i + 1, img)
+    return w.detach(), parts, img.detach()
 
 
 @dataclass

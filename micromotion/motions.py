@@ -25,6 +25,7 @@ from .errors import OptionError
 from .fields import FIELDS, PRESETS
 from .models import Models, Progress, report
 from .precision import FP32, Precision
+from .preview import Preview, show_faces
 from .request import Animate, display_name
 from .video import Clip, probe, read_clip
 
@@ -32,9 +33,11 @@ Made = tuple[Direction, np.ndarray | None]  # the direction, and the anchor imag
 
 
 class _Motion:
-    def ready(self, models: Models, progress: Progress | None = None) -> "_Motion":
+    def ready(self, models: Models, progress: Progress | None = None,
+              preview: Preview | None = None) -> "_Motion":
         """The motion with its inputs read and checked where that needs no slow model (a
-        clip's faces found), so it fails before the photo is inverted; most need nothing."""
+        clip's faces found, and shown to ``preview``), so it fails before the photo is
+        inverted; most need nothing."""
         return self
 
 
@@ -46,7 +49,7 @@ class Preset(_Motion):
         check_preset(self.name)
 
     def make(self, models: Models, progress: Progress | None = None,
-             precision: Precision = FP32) -> Made:
+             precision: Precision = FP32, preview: Preview | None = None) -> Made:
         return models.preset(self.name), None
 
 
@@ -60,7 +63,7 @@ class DirectionFile(_Motion):
             load_direction(self.file, *(shape or ()), name=self.name)
 
     def make(self, models: Models, progress: Progress | None = None,
-             precision: Precision = FP32) -> Made:
+             precision: Precision = FP32, preview: Preview | None = None) -> Made:
         if isinstance(self.file, Direction):
             return models.checked(self.file), None
         if isinstance(self.file, torch.Tensor):
@@ -83,10 +86,10 @@ class TextMotion(_Motion):
         token_ids(prompts_from_template(self.template, self.degrees))
 
     def make(self, models: Models, progress: Progress | None = None,
-             precision: Precision = FP32) -> Made:
+             precision: Precision = FP32, preview: Preview | None = None) -> Made:
         d, anchors = direction_from_text(models, self.template, self.degrees, self.seed,
                                          self.steps, self.rank, self.loss_res, progress,
-                                         precision)
+                                         precision, preview)
         return d, anchors.images
 
 
@@ -99,19 +102,22 @@ class VideoMotion(_Motion):
     name: str | None = None
     faces: TrackedFaces | None = None  # set by ``ready``
 
-    def ready(self, models: Models, progress: Progress | None = None) -> "VideoMotion":
+    def ready(self, models: Models, progress: Progress | None = None,
+              preview: Preview | None = None) -> "VideoMotion":
         clip = self.video if isinstance(self.video, Clip) else \
             read_clip(self.video, self.max_frames, name=self.name)
-        return dataclasses.replace(self, video=clip, faces=track_faces(
-            clip, models.encoder.input_size, lambda i, n: report(progress, "clip faces", i, n)))
+        faces = track_faces(clip, models.encoder.input_size,
+                            lambda i, n: report(progress, "clip faces", i, n))
+        show_faces(preview, "clip", [f.image for f in faces.faces], faces.times, clip.name)
+        return dataclasses.replace(self, video=clip, faces=faces)
 
     def check(self, shape: tuple[int, int] | None = None) -> None:
         if not isinstance(self.video, Clip):
             probe(self.video, self.name or Path(self.video).name)
 
     def make(self, models: Models, progress: Progress | None = None,
-             precision: Precision = FP32) -> Made:
-        ready = self if self.faces is not None else self.ready(models, progress)
+             precision: Precision = FP32, preview: Preview | None = None) -> Made:
+        ready = self if self.faces is not None else self.ready(models, progress, preview)
         d, anchors = direction_from_faces(models, ready.faces, ready.video.name, ready.video.fps,
                                           ready.rank, progress, precision)
         return d, anchors.images
@@ -178,10 +184,11 @@ def _given(value) -> bool:
 def direction_from_text(models: Models, template: str, degrees: Sequence[str] = DEFAULT_DEGREES,
                         seed: int = 0, steps: int = 40, rank: int = 4,
                         loss_res: int | None = 256, progress: Progress | None = None,
-                        precision: Precision = FP32) -> tuple[Direction, TextAnchors]:
+                        precision: Precision = FP32, preview: Preview | None = None
+                        ) -> tuple[Direction, TextAnchors]:
     """A direction from CLIP-guided anchors of the face ``z(seed)`` over the template's
     degrees (the paper's text anchors). ``loss_res``: the size of the early-exit image the
-    losses see (``None``: full resolution)."""
+    losses see (``None``: full resolution). ``preview`` sees the anchors as they form."""
     TextMotion(template, degrees).check()  # a bad template fails before loading CLIP
     FIELDS["anchor_seed"].check(seed, what="seed")
     FIELDS["steps"].check(steps)
@@ -191,7 +198,7 @@ def direction_from_text(models: Models, template: str, degrees: Sequence[str] = 
     clip, arcface = models.text_models()
     a = text_anchors(models.generator, clip, arcface, template, degrees, seed, steps,
                      loss_res=res, precision=precision,
-                     progress=lambda i, n: report(progress, "anchors", i, n))
+                     progress=lambda i, n: report(progress, "anchors", i, n), preview=preview)
     meta = {"source": "text", "template": template, "degrees": list(map(str, degrees)),
             "seed": seed, "steps": steps, "loss_res": res, "final_losses": a.final_losses}
     return _from_anchors(models, a.latents, rank, meta, progress), a

@@ -18,8 +18,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
-
 import numpy as np
 import torch
 
@@ -35,6 +33,7 @@ from .models import Models, Progress, report
 from .precision import DEFAULT, FP32, Precision
 from .motions import request_motions
 from .paste import PasteBack
+from .preview import PREVIEW_SIZE, Preview, from_images, positions, show, show_faces, spread
 from .render import check_int, latent_path, render_frames, write_video
 from .request import (Animate, LatentVideo, Transfer, check_animate, check_latent,
                       check_transfer, display_name)
@@ -42,8 +41,6 @@ from .timeline import composed_path
 from .transfer import MotionOffsets, driver_faces, driver_latents, motion_offsets, smooth
 from .video import read_frames
 
-PREVIEW_SIZE = 256
-Preview = Callable[[np.ndarray], None]  # preview(uint8 [3, S, S, 3]): before the video renders
 
 
 @dataclass
@@ -81,18 +78,21 @@ class LatentAnimation:
 
 
 def invert(models: Models, image: ImageSource, name: str | None = None,
-           progress: Progress | None = None, precision: Precision = FP32) -> Inversion:
+           progress: Progress | None = None, precision: Precision = FP32,
+           preview: Preview | None = None) -> Inversion:
     """Align the most confident face and invert it: W+ ``[1, n_latent, style_dim]``."""
-    return invert_face(models, align(models, image, name, progress), progress, precision)
+    return invert_face(models, align(models, image, name, progress, preview), progress,
+                       precision)
 
 
 def align(models: Models, image: ImageSource, name: str | None = None,
-          progress: Progress | None = None) -> AlignedFace:
+          progress: Progress | None = None, preview: Preview | None = None) -> AlignedFace:
     """The photo's most confident face, aligned the FFHQ way at the encoder's size (a photo
-    without a face fails here, in seconds)."""
+    without a face fails here, in seconds); ``preview`` gets it at once."""
     report(progress, "align", 0, 1)
     aligned = align_face(image, models.encoder.input_size, name=name)
     report(progress, "align", 1, 1)
+    show(preview, "face", from_images([aligned.image]), [f"the face in {name or 'the photo'}"])
     return aligned
 
 
@@ -114,10 +114,11 @@ def animate(models: Models, req: Animate, out: str | os.PathLike,
     ``req.dtype`` resolved to on this machine (``serving.serve`` resolves it once)."""
     req = check_animate(req, shape=(models.generator.n_latent, models.generator.style_dim))
     precision = precision or models.plan.resolve(req.dtype)
-    face = align(models, req.image, display_name(req, "image"), progress)
-    motions = [m.ready(models, progress) for m in request_motions(req)]  # a clip's faces found
+    face = align(models, req.image, display_name(req, "image"), progress, preview)
+    # a clip's faces found (and shown) before the photo's inversion
+    motions = [m.ready(models, progress, preview) for m in request_motions(req)]
     inv = invert_face(models, face, progress, precision)
-    made = [m.make(models, progress, precision) for m in motions]
+    made = [m.make(models, progress, precision, preview) for m in motions]
     images = [a for _, a in made if a is not None]
     if req.timeline:
         latents = composed_path(inv.wplus, [d.vector for d, _ in made], req.timeline, req.frames)
@@ -148,8 +149,11 @@ def transfer_clip(models: Models, req: Transfer, out: str | os.PathLike,
     name = display_name(req, "driving_video")
     clip = read_frames(req.driving_video, req.fps, FIELDS["frames"].hi, name=name)
     check_int("neutral_frame", req.neutral_frame, 0, len(clip.frames) - 1)
-    face = align(models, req.image, display_name(req, "image"), progress)  # no face: fail first
+    face = align(models, req.image, display_name(req, "image"), progress,
+                 preview)  # no face: fail first
     driver = driver_faces(clip, models.encoder.input_size, progress)  # then the driver's
+    show_faces(preview, "driver", [f.image for f in driver.faces.faces], driver.faces.times,
+               name)
     inv = invert_face(models, face, progress, precision)
     latents, notes = driver_latents(models.encoder, driver, precision, progress)
     if abs(clip.native_fps / clip.fps - 1) > 0.01:
@@ -171,7 +175,7 @@ def transfer_photos(models: Models, req: Transfer, out: str | os.PathLike,
     ``curve``, like a preset."""
     req = check_transfer(req)
     precision = precision or models.plan.resolve(req.dtype)
-    inv = invert(models, req.image, display_name(req, "image"), progress, precision)
+    inv = invert(models, req.image, display_name(req, "image"), progress, precision, preview)
     latents = torch.cat([invert(models, p, display_name(req, n), progress, precision).wplus
                          for n, p in (("neutral_image", req.neutral_image),
                                       ("driving_video", req.driving_video))])
@@ -260,9 +264,9 @@ def render_size(side: int, asked: int) -> int:
 @torch.no_grad()
 def preview_frames(models: Models, latents: torch.Tensor,
                    path: RenderPath = DEFAULT) -> np.ndarray:
-    """The first, middle and last frames of a path W+ ``[T, L, D]`` → ``uint8 [3, S, S, 3]``,
+    """The first, middle and last frames of a path W+ ``[T, L, D]`` → ``uint8 [≤3, S, S, 3]``,
     S = ``PREVIEW_SIZE``: what the motion will do, in a fraction of the video's time."""
-    picked = latents[[0, len(latents) // 2, len(latents) - 1]]
+    picked = latents[spread(len(latents))]
     return np.concatenate(list(render_frames(models.generator, picked, 3,
                                              min(PREVIEW_SIZE, models.generator.size), path)))
 
@@ -288,7 +292,8 @@ def render_latents(models: Models, latents: torch.Tensor, out: str | os.PathLike
     with ``paste``, beside ``left``. ``preview`` first gets the first, middle and last frames
     at ``PREVIEW_SIZE``."""
     if preview is not None:
-        preview(preview_frames(models, latents, precision.render))
+        frames = preview_frames(models, latents, precision.render)
+        show(preview, "frames", frames, positions(len(latents)))
     size = None if size is None else min(size, models.generator.size)
     batches = render_frames(models.generator, latents, batch_size, size, precision.render,
                             lambda i, n: report(progress, "render", i, n))
@@ -302,7 +307,7 @@ def latent_video(models: Models, req: LatentVideo, out: str | os.PathLike,
     """A latent video (walk, style mixing or circle) → mp4 at ``out``."""
     req = check_latent(req, models.generator.n_latent)
     precision = precision or models.plan.resolve(req.dtype)
-    latents, meta, aligned = _latent_path(models, req, progress, precision)
+    latents, meta, aligned = _latent_path(models, req, progress, precision, preview)
     video = render_latents(models, latents, out, req.fps, req.output_size, gif=gif,
                            progress=progress, preview=preview, precision=precision)
     return LatentAnimation(video, latents, meta, aligned,
@@ -321,13 +326,13 @@ def latent_video_path(models: Models, req: LatentVideo, progress: Progress | Non
 
 @torch.no_grad()
 def _latent_path(models: Models, req: LatentVideo, progress: Progress | None,
-                 precision: Precision) -> tuple[torch.Tensor, dict, list[AlignedFace]]:
+                 precision: Precision, preview: Preview | None = None) -> tuple[torch.Tensor, dict, list[AlignedFace]]:
     """``latent_video_path`` of a checked request."""
     layers = req.layers
     aligned: list[AlignedFace] = []
 
     def wplus(photo: ImageSource, name: str) -> torch.Tensor:
-        inv = invert(models, photo, name, progress, precision)
+        inv = invert(models, photo, name, progress, precision, preview)
         aligned.append(inv.aligned)
         return inv.wplus[0]
 

@@ -445,6 +445,33 @@ def test_timeline_in_the_page_follows_the_frames(browser, page_url, photo):
     page.close()
 
 
+def test_an_example_shows_its_video_at_once(browser, page_url):
+    """The page makes its examples at start-up while no one is served (paused while anyone
+    is, as through every test above): once the first is made, clicking it and Generate shows
+    its video without any work, and says why."""
+    log = LOGS[page_url]
+    deadline = time.time() + 900
+    while "example 1 of 8 ready" not in log.read_text():
+        assert time.time() < deadline and "not made" not in log.read_text(), \
+            log.read_text()[-3000:]
+        time.sleep(1)
+    page = open_page(browser, page_url)
+    page.locator("#examples-animate tr", has_text="smile").first.click()
+    page.wait_for_function("() => [...document.querySelectorAll('img')].some("
+                           "i => i.src.includes('astronaut'))", timeout=30_000)
+    began = time.monotonic()
+    page.get_by_role("button", name="Generate").click()
+    page.get_by_text("Done.").first.wait_for(timeout=60_000)
+    print(f"example shown {time.monotonic() - began:.1f} s after the click")
+    page.get_by_text("How it was made").first.click()
+    page.get_by_text("this example was made before (the same photo and settings), so it "
+                     "shows at once").first.wait_for(timeout=10_000)
+    assert page.locator("video[src]").count() >= 1
+    assert page.get_by_text("Preview: first, middle and last frames").count() >= 1
+    page.screenshot(path=SHOTS / "page-example-at-once.png")
+    page.close()
+
+
 def test_long_work_says_how_long_is_left(monkeypatch):
     import app
     now = [100.0]
