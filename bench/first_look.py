@@ -31,18 +31,20 @@ SOURCES = {
 }
 
 
-def timed(models: Models, req) -> tuple[float, str, float]:
-    """(seconds to the first preview, what it showed, seconds to the video)."""
-    first: list[tuple[float, str]] = []
+def timed(models: Models, req) -> tuple[float, str, float, str, float]:
+    """Seconds to the first preview and what it showed, to the first look at what the work
+    makes (anchors, a clip's faces, the frames: past the photo's face) and what, and to the
+    video."""
+    seen: list[tuple[float, str]] = []
     start = time.perf_counter()
 
     def preview(g, *_):  # a glimpse; older checkouts hand the frames alone
-        if not first:
-            first.append((time.perf_counter() - start, getattr(g, "what", "frames")))
+        seen.append((time.perf_counter() - start, getattr(g, "what", "frames")))
 
     with tempfile.TemporaryDirectory() as folder:
         serving.serve(req, models, Path(folder) / serving.file_name(req), preview=preview)
-    return first[0][0], first[0][1], time.perf_counter() - start
+    made = next(s for s in seen if s[1] != "face")
+    return *seen[0], *made, time.perf_counter() - start
 
 
 def main() -> None:
@@ -55,10 +57,12 @@ def main() -> None:
     print(f"{platform.processor() or platform.machine()}, torch {torch.__version__}, "
           f"{torch.backends.cpu.get_cpu_capability()}, {torch.get_num_threads()} threads; "
           f"plan {time.perf_counter() - begun:.1f} s; {plan}\n")
-    print(f"{'source':<10} {'first look':>11}  {'(what)':<8} {'video':>8}")
+    print(f"{'source':<10} {'first look':>11}  {'(what)':<8} {'the work':>9}  {'(what)':<8} "
+          f"{'video':>8}")
     for name in args.sources:
-        first, what, video = timed(models, SOURCES[name]())
-        print(f"{name:<10} {first:>10.1f}s  {what:<8} {video:>7.1f}s", flush=True)
+        first, what, work, made, video = timed(models, SOURCES[name]())
+        print(f"{name:<10} {first:>10.1f}s  {what:<8} {work:>8.1f}s  {made:<8} {video:>7.1f}s",
+              flush=True)
 
 
 if __name__ == "__main__":
