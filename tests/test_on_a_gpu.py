@@ -81,7 +81,7 @@ def test_each_use_case_runs_with_the_models_on_a_gpu(on_gpu, astronaut, clip, tm
     req, frames = requests(astronaut, clip)[case]
     previews = []
     serving.serve(req, on_gpu, tmp_path / "out.mp4", gif=tmp_path / "out.gif",
-                  preview=lambda images: previews.append(len(images)))
+                  preview=lambda g: previews.append((g.what, len(g.frames))))
     meta, video = read_back(tmp_path / "out.mp4")
     assert len(video) == frames and (tmp_path / "out.gif").stat().st_size > 0
-    assert previews == [3]
+    assert previews[-1] == ("frames", 3)  # the video's first, middle and last, before it
