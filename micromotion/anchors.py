@@ -118,7 +118,8 @@ def text_anchors(generator: stylegan2.Generator, clip: CLIPGuide, arcface: ArcFa
                                    l2_lambda, id_lambda, loss_res, precision, step_done)
         latents.append(w)
         losses.append(parts)
-        seen.append(from_tensors(last))
+        if preview is not None:
+            seen.append(from_tensors(last))
     latents = torch.cat(latents)
     with torch.no_grad():
         images = to_uint8(generator.synthesis(latents, noise_mode="const",

@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+
 import numpy as np
 import torch
 
@@ -40,7 +41,6 @@ from .request import (Animate, LatentVideo, Transfer, check_animate, check_laten
 from .timeline import composed_path
 from .transfer import MotionOffsets, driver_faces, driver_latents, motion_offsets, smooth
 from .video import read_frames
-
 
 
 @dataclass
@@ -92,7 +92,9 @@ def align(models: Models, image: ImageSource, name: str | None = None,
     report(progress, "align", 0, 1)
     aligned = align_face(image, models.encoder.input_size, name=name)
     report(progress, "align", 1, 1)
-    show(preview, "face", from_images([aligned.image]), [f"the face in {name or 'the photo'}"])
+    if preview is not None:  # the resize only for a door that shows it
+        show(preview, "face", from_images([aligned.image]),
+             [f"the face in {name or 'the photo'}"])
     return aligned
 
 
@@ -326,7 +328,8 @@ def latent_video_path(models: Models, req: LatentVideo, progress: Progress | Non
 
 @torch.no_grad()
 def _latent_path(models: Models, req: LatentVideo, progress: Progress | None,
-                 precision: Precision, preview: Preview | None = None) -> tuple[torch.Tensor, dict, list[AlignedFace]]:
+                 precision: Precision, preview: Preview | None = None
+                 ) -> tuple[torch.Tensor, dict, list[AlignedFace]]:
     """``latent_video_path`` of a checked request."""
     layers = req.layers
     aligned: list[AlignedFace] = []
