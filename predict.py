@@ -14,7 +14,7 @@ from typing import Optional
 
 from cog import BasePredictor, Input, Path
 
-from micromotion import request, serving
+from micromotion import cog_inputs, serving
 from micromotion.errors import MicromotionError
 from micromotion.models import Models
 
@@ -158,7 +158,7 @@ class Predictor(BasePredictor):
             interpolation=interpolation, frames_per_segment=frames_per_segment, loop=loop,
             source_seed=source_seed, radius=radius, truncation=truncation)
         try:
-            req = request.from_cog(inputs)
+            req = cog_inputs.from_cog(inputs)
             received = [v for v in inputs.values() if isinstance(v, Path)]
             with self.outputs.request(serving.file_name(req), received) as out:
                 result = serving.serve(req, self.models, out, progress=_log_progress)

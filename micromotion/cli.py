@@ -19,7 +19,7 @@ import stylegan2
 from .errors import MicromotionError, OptionError
 from .fields import FIELDS, KINDS
 from .request import (Animate, LatentVideo, Transfer, check_animate, check_latent,
-                      check_transfer)
+                      check_transfer, request_motions)
 from .samples import parse_seeds, render_seeds
 from .weights import synthetic_requested
 
@@ -216,7 +216,6 @@ def _direction(args) -> int:
         _save_direction(direction_from_labels(*load_labelled(args.labels), args.estimator),
                         None, args.out)
         return 0
-    from .motions import request_motions
     if not (args.text_template or args.anchor_video):
         raise OptionError("give --text-template 'a person with {degree} smile', "
                           "--anchor-video CLIP or --labels FILE")

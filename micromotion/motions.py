@@ -13,7 +13,7 @@ import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
 import torch
@@ -21,12 +21,10 @@ import torch
 from .anchors import (DEFAULT_DEGREES, TextAnchors, TrackedFaces, VideoAnchors,
                       prompts_from_template, text_anchors, track_faces, video_anchors)
 from .direction import Direction, check_preset, direction_from_anchors, load_direction
-from .errors import OptionError
-from .fields import FIELDS, PRESETS
+from .fields import FIELDS
 from .models import Models, Progress, report
 from .precision import FP32, Precision
 from .preview import Preview, show_faces
-from .request import Animate, display_name
 from .video import Clip, probe, read_clip
 
 Made = tuple[Direction, np.ndarray | None]  # the direction, and the anchor images if any
@@ -124,61 +122,6 @@ class VideoMotion(_Motion):
 
 
 Motion = Preset | DirectionFile | TextMotion | VideoMotion
-
-
-def request_motions(req: Animate) -> list[Motion]:
-    """The motions ``req`` names (its fields checked): one per cue of a timeline, else its one
-    source — words, a clip, a direction file, else the preset ``micromotion``."""
-    if req.timeline:
-        return [cue_motion(req, cue.motion) for cue in req.timeline]
-    if req.text_template.strip():
-        return [_text(req, req.text_template)]
-    if req.anchor_video:
-        return [VideoMotion(req.anchor_video, req.anchor_frames, req.rank,
-                            display_name(req, "anchor_video"))]
-    if req.direction_file is not None:
-        return [DirectionFile(req.direction_file, display_name(req, "direction_file"))]
-    return [Preset(req.micromotion)]
-
-
-def cue_motion(req: Animate, motion: Any) -> Motion:
-    """A cue's motion: ``text:TEMPLATE``, ``video:CLIP``, a preset name, a direction file, or
-    (from Python) a ``Motion``, ``Direction`` or tensor."""
-    if isinstance(motion, (Preset, DirectionFile, TextMotion, VideoMotion)):
-        return motion
-    if isinstance(motion, str) and motion.startswith(("text:", "video:")):
-        kind, _, value = motion.partition(":")
-        value = value.strip()
-        return _text(req, value) if kind == "text" else \
-            VideoMotion(value, req.anchor_frames, req.rank, Path(value).name)
-    if isinstance(motion, str) and (motion in PRESETS or not Path(motion).suffix
-                                    and len(Path(motion).parts) == 1):
-        return Preset(motion)  # a bare word: a preset name, or check() says which exist
-    return DirectionFile(motion, Path(motion).name if isinstance(motion, (str, os.PathLike))
-                         else "")
-
-
-def _text(req: Animate, template: str) -> TextMotion:
-    return TextMotion(template, req.degrees, req.anchor_seed, req.steps, req.rank, req.loss_res)
-
-
-def check_motion_source(req: Animate, shape: tuple[int, int] | None = None) -> None:
-    """One motion source at most, and each motion it names checked (no model needed; a
-    direction file against the generator's W+ ``shape`` (n_latent, style_dim) where given)."""
-    given = [n for n in ("text_template", "anchor_video", "direction_file", "timeline")
-             if _given(getattr(req, n))]
-    if len(given) > 1:
-        raise OptionError(f"give only one of text_template, anchor_video, direction_file and "
-                          f"timeline (got {' and '.join(given)})")
-    for motion in request_motions(req):
-        motion.check(shape)
-
-
-def _given(value) -> bool:
-    """A source the request names: not None, not blank text, not an empty list of cues."""
-    if isinstance(value, str):
-        return bool(value.strip())
-    return value is not None and not (isinstance(value, (list, tuple)) and not value)
 
 
 def direction_from_text(models: Models, template: str, degrees: Sequence[str] = DEFAULT_DEGREES,

@@ -32,12 +32,11 @@ from .images import ImageSource
 from .interpolate import circle_path, mix_layers, seed_latents, walk_path
 from .models import Models, Progress, report
 from .precision import DEFAULT, FP32, Precision
-from .motions import request_motions
 from .paste import PasteBack
 from .preview import PREVIEW_SIZE, Preview, from_images, positions, show, show_faces, spread
 from .render import check_int, latent_path, render_frames, write_video
 from .request import (Animate, LatentVideo, Transfer, check_animate, check_latent,
-                      check_transfer, display_name)
+                      check_transfer, display_name, request_motions)
 from .timeline import composed_path
 from .transfer import MotionOffsets, driver_faces, driver_latents, motion_offsets, smooth
 from .video import read_frames

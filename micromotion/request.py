@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -19,8 +18,11 @@ from typing import Any, Sequence
 from .errors import OptionError, ServerPathError
 from .fields import FIELDS, KINDS, MAX_CUE_STRENGTH, PRESETS, check
 from .images import ImageSource, load_image
+from .interpolate import check_plan
+from .motions import DirectionFile, Motion, Preset, TextMotion, VideoMotion
 from .samples import parse_seeds
 from .timeline import Cue, check_cue, parse_cues
+from .video import probe
 
 
 def _d(name: str) -> Any:
@@ -145,13 +147,11 @@ def check_animate(req: Animate, need_image: bool = True,
     """``req`` checked and normalised: the timeline parsed into cues, the degrees a list
     (``need_image`` False: only its motion, as for making a direction file), a direction
     file against the generator's W+ ``shape`` (n_latent, style_dim) where given."""
-    from .motions import check_motion_source
-
     values = _checked_fields(req, skip=("timeline", "degrees"))
     out = dataclasses.replace(req, **values)
     out.degrees = _listed("degrees", req.degrees)
     out.timeline = _cues(req.timeline, out.frames, req.server_files)
-    check_motion_source(out, shape)
+    _check_motions(out, shape)
     if need_image:
         _photo(req, required="image is required: a photo with a face (or pick a latent-video "
                              "mode: walk, coarse, fine or circle)")
@@ -195,10 +195,70 @@ def _cues(timeline: str | Sequence[Cue], frames: int, server_files: bool) -> lis
     return cues
 
 
+SOURCES = ("text_template", "anchor_video", "direction_file", "timeline")  # an animation's motion
+
+
+def given_sources(req: Animate) -> list[str]:
+    """The motion sources ``req`` names (``SOURCES`` not None, not blank text, not an empty list
+    of cues); none means the preset ``micromotion``."""
+    return [n for n in SOURCES if _given(getattr(req, n))]
+
+
+def _given(value) -> bool:
+    if isinstance(value, str):
+        return bool(value.strip())
+    return value is not None and not (isinstance(value, (list, tuple)) and not value)
+
+
+def _check_motions(req: Animate, shape: tuple[int, int] | None = None) -> None:
+    """One motion source at most, and each motion it names checked by its own ``check`` (no
+    model needed; a direction file against the generator's W+ ``shape`` where given)."""
+    given = given_sources(req)
+    if len(given) > 1:
+        raise OptionError(f"give only one of {', '.join(SOURCES[:-1])} and {SOURCES[-1]} "
+                          f"(got {' and '.join(given)})")
+    for motion in request_motions(req):
+        motion.check(shape)
+
+
+def request_motions(req: Animate) -> list[Motion]:
+    """The motions ``req`` names (its fields checked): one per cue of a timeline, else its one
+    source — words, a clip, a direction file, else the preset ``micromotion``."""
+    if req.timeline:
+        return [cue_motion(req, cue.motion) for cue in req.timeline]
+    if req.text_template.strip():
+        return [_text(req, req.text_template)]
+    if req.anchor_video:
+        return [VideoMotion(req.anchor_video, req.anchor_frames, req.rank,
+                            display_name(req, "anchor_video"))]
+    if req.direction_file is not None:
+        return [DirectionFile(req.direction_file, display_name(req, "direction_file"))]
+    return [Preset(req.micromotion)]
+
+
+def cue_motion(req: Animate, motion: Any) -> Motion:
+    """A cue's motion: ``text:TEMPLATE``, ``video:CLIP``, a preset name, a direction file, or
+    (from Python) a ``Motion``, ``Direction`` or tensor."""
+    if isinstance(motion, (Preset, DirectionFile, TextMotion, VideoMotion)):
+        return motion
+    if isinstance(motion, str) and motion.startswith(("text:", "video:")):
+        kind, _, value = motion.partition(":")
+        value = value.strip()
+        return _text(req, value) if kind == "text" else \
+            VideoMotion(value, req.anchor_frames, req.rank, Path(value).name)
+    if isinstance(motion, str) and (motion in PRESETS or not Path(motion).suffix
+                                    and len(Path(motion).parts) == 1):
+        return Preset(motion)  # a bare word: a preset name, or check() says which exist
+    return DirectionFile(motion, Path(motion).name if isinstance(motion, (str, os.PathLike))
+                         else "")
+
+
+def _text(req: Animate, template: str) -> TextMotion:
+    return TextMotion(template, req.degrees, req.anchor_seed, req.steps, req.rank, req.loss_res)
+
+
 def check_transfer(req: Transfer) -> Transfer:
     """``req`` checked: the photos decode, the clip is readable, the layers parsed."""
-    from .video import probe
-
     _photo(req, required="image is required: the photo whose face will move")
     if _missing(req.driving_video):
         raise OptionError("driving_video is required: a clip of one face moving")
@@ -217,8 +277,6 @@ def check_transfer(req: Transfer) -> Transfer:
 def check_latent(req: LatentVideo, n_latent: int = 18) -> LatentVideo:
     """``req`` checked for a generator with ``n_latent`` W+ layers: seeds and layers parsed,
     photos decoded, the walk's frame count within the limit."""
-    from .interpolate import check_plan
-
     if req.mode not in KINDS:
         raise OptionError(f"mode must be one of {', '.join(KINDS)} for a latent video, got "
                           f"{req.mode!r}")
@@ -240,44 +298,3 @@ def _numbers(value: str | Sequence[int], what: str) -> Sequence[int] | None:
         return value
     check(what, value)
     return parse_seeds(value, what, FIELDS[what].items) if value.strip() else None
-
-
-COG_INPUTS = tuple(f.name for f in FIELDS.values() if "cog" in f.doors)
-
-
-def from_cog(inputs: dict[str, Any]) -> Animate | Transfer | LatentVideo:
-    """Replicate's flat inputs (``COG_INPUTS``; missing ones take their defaults) → the request
-    they ask for: a latent video when ``mode`` is not ``animate``, a motion transfer when a
-    ``driving_video`` is given (``scale`` 5 is the driver's own amplitude), else an animation.
-    Cog's temp files are named by their role ("the photo"), never by their temp name."""
-    v = {k: inputs.get(k, FIELDS[k].default) for k in COG_INPUTS}
-    files = [k for k in COG_INPUTS if FIELDS[k].type is Path and v[k] is not None]
-    v.update({k: received(v[k], k) for k in files}, names={k: FIELDS[k].role for k in files},
-             server_files=False)
-    if check("mode", v["mode"]) != "animate":
-        return LatentVideo(**_subset(LatentVideo, v))
-    if v["driving_video"] is not None:
-        strength = check("scale", v["scale"]) / FIELDS["scale"].default
-        return Transfer(**_subset(Transfer, v, ("frames", "curve")), strength=strength)
-    return Animate(**_subset(Animate, v))
-
-
-def received(value: Any, name: str) -> str:
-    """The path of the file Cog received for input ``name``. Cog (0.16 and coglet alike)
-    writes an upload, a URL's or a data URI's bytes to ``tmp…<file name>`` in this process's
-    temp folder before ``predict`` runs; a string that names any other file is a path on the
-    server, refused in the same words whether or not it exists, so the API neither reads nor
-    tells of the server's files."""
-    path = Path(str(value))
-    temp = Path(tempfile.gettempdir()).resolve()
-    if not (path.is_absolute() and path.name.startswith("tmp") and ".." not in path.parts
-            and path.parent.resolve() == temp and not path.is_symlink() and path.is_file()):
-        raise ServerPathError(f"{name} must be a file sent with the request (an upload, a URL "
-                              f"or a data: URI); paths on the server are not read")
-    return str(path)
-
-
-def _subset(kind: type, values: dict, leave: Sequence[str] = ()) -> dict:
-    """The entries of ``values`` that are fields of the request ``kind`` (less ``leave``)."""
-    return {f.name: values[f.name] for f in dataclasses.fields(kind)
-            if f.name in values and f.name not in leave}

@@ -3,7 +3,7 @@ that serves any request, an output folder that never grows, and the words that s
 result was made and what was chosen for the user.
 
     models = Models.for_serving()
-    result = serve(request.from_cog(inputs), models, out, progress)
+    result = serve(cog_inputs.from_cog(inputs), models, out, progress)
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from .fields import check
 from .models import Models, Progress
 from .pipeline import (Animation, LatentAnimation, Preview, Transferred, animate,
                        latent_video, transfer_clip, transfer_photos)
-from .request import Animate, LatentVideo, Transfer
+from .request import Animate, LatentVideo, Transfer, given_sources
 
 Result = Animation | Transferred | LatentAnimation
 
@@ -78,6 +78,10 @@ def file_name(req: Animate | Transfer | LatentVideo) -> str:
     return f"{stem}-{word}.mp4" if stem and not photo.startswith("the ") else f"{word}.mp4"
 
 
+SOURCE_WORDS = {"text_template": "words", "anchor_video": "clip", "direction_file": "direction",
+                "timeline": "timeline"}  # an animation's file name says which source moved it
+
+
 @functools.singledispatch
 def _motion_word(req) -> str:
     raise TypeError(f"not a request: {type(req).__name__}")
@@ -85,10 +89,8 @@ def _motion_word(req) -> str:
 
 @_motion_word.register
 def _(req: Animate) -> str:
-    timeline = req.timeline.strip() if isinstance(req.timeline, str) else req.timeline
-    return ("timeline" if timeline else "words" if req.text_template.strip() else
-            "clip" if req.anchor_video else
-            "direction" if req.direction_file is not None else req.micromotion)
+    given = given_sources(req)
+    return SOURCE_WORDS[given[-1]] if given else req.micromotion
 
 
 @_motion_word.register

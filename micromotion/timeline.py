@@ -26,7 +26,7 @@ from .render import CURVES, check_curve, check_int, curve_shape
 
 @dataclass
 class Cue:
-    """One motion on a timeline. ``motion``: anything ``motions.cue_motion`` resolves (a preset
+    """One motion on a timeline. ``motion``: anything ``request.cue_motion`` resolves (a preset
     name, ``text:…``, ``video:…``, a direction file, a ``Direction``, ``TextMotion``,
     ``VideoMotion``)."""
     motion: Any

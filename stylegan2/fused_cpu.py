@@ -2,37 +2,51 @@
 function as ``model.py``'s reference, for one sample without gradients, fast on a CPU.
 
 Channels-last, every large activation written into a buffer kept between calls
-(``Workspace``), with convolution, bias, noise and the ToRGB skip fused into oneDNN's in-place
+(``workspace``), with convolution, bias, noise and the ToRGB skip fused into oneDNN's in-place
 ``conv + add``; activations are kept divided by √2 (the leaky ReLU's gain) and each consumer
 folds √2 into its weight. On these CPUs a fresh tensor over 32 MB is page-faulted anew on every
 call (~45 ms per 128 MB), which is why the buffers are kept, and per-sample convolutions beat
 grouped ones at 1024 px. The golden tests hold it to the reference.
+
+It reads a generator only through ``Layers`` (the layers it has, in order), and keeps each
+generator's buffers here, in ``workspace(gen)``, freed with the generator or by ``release``.
 """
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING
+import weakref
+from typing import Iterator, Protocol
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from .ops.bias_act import SQRT2
 
-if TYPE_CHECKING:
-    from .model import Blur, Generator, StyledConv, ToRGB
+Block = tuple[nn.Module, nn.Module, nn.Module, int]  # upsampling conv, conv, ToRGB, W+ index
+
+
+class Layers(Protocol):
+    """What this path reads of a generator (``model.Generator`` has it): the constant input,
+    the first conv and ToRGB, and each block's layers up to a resolution."""
+    input: nn.Module
+    conv1: nn.Module
+    to_rgb1: nn.Module
+
+    def blocks(self, res: int) -> Iterator[Block]: ...
 
 
 @torch.no_grad()
-def synthesis(gen: "Generator", wp: torch.Tensor, noise: list, res: int,
+def synthesis(gen: Layers, wp: torch.Tensor, noise: list, res: int,
               dtype: torch.dtype) -> torch.Tensor:
     """One sample, W+ ``[1, n_latent, D]`` → image ``[1, 3, res, res]`` float32. Calls on one
     generator take turns (its workspace is shared)."""
-    ws = gen._workspace
+    ws = workspace(gen)
     with ws.lock:
         x = gen.input.input.to(dtype)
         x = _styled_conv(ws, "conv1", gen.conv1, x, wp[:, 0], noise[0], 1.0, dtype)
         skip = _to_rgb(gen.to_rgb1, x, wp[:, 1], None, dtype)
-        for up, conv, to_rgb, i in gen._blocks(res):
+        for up, conv, to_rgb, i in gen.blocks(res):
             x = _styled_conv(ws, f"convs.{i}", up, x, wp[:, i], noise[i], SQRT2, dtype)
             x = _styled_conv(ws, f"convs.{i + 1}", conv, x, wp[:, i + 1], noise[i + 1],
                              SQRT2, dtype)
@@ -57,8 +71,23 @@ class Workspace:
             self._buffers[key] = buf
         return buf
 
-    def clear(self) -> None:
-        self._buffers.clear()
+
+_WORKSPACES: "weakref.WeakKeyDictionary[Layers, Workspace]" = weakref.WeakKeyDictionary()
+_WORKSPACES_LOCK = threading.Lock()
+
+
+def workspace(gen: Layers) -> Workspace:
+    """The buffers kept for ``gen`` (made on its first call, gone with it)."""
+    with _WORKSPACES_LOCK:
+        if gen not in _WORKSPACES:
+            _WORKSPACES[gen] = Workspace()
+        return _WORKSPACES[gen]
+
+
+def release(gen: Layers) -> None:
+    """Free the activation buffers kept for ``gen`` (they come back on its next call)."""
+    with _WORKSPACES_LOCK:
+        _WORKSPACES.pop(gen, None)
 
 
 def _conv_add_(out: torch.Tensor, x: torch.Tensor, weight: torch.Tensor,
@@ -89,7 +118,7 @@ _MKLDNN_CONV_ADD = _mkldnn_conv_add()
 SMALL_RES = 64
 
 
-def _styled_conv(ws: Workspace, key: str, layer: "StyledConv", x: torch.Tensor,
+def _styled_conv(ws: Workspace, key: str, layer: nn.Module, x: torch.Tensor,
                      w: torch.Tensor, noise: torch.Tensor | None, in_gain: float,
                      dtype: torch.dtype) -> torch.Tensor:
     """conv (+ upsample, blur) + noise + bias, then leaky ReLU (without its gain)."""
@@ -129,7 +158,7 @@ def _depthwise(kernel: torch.Tensor, channels: int, dtype: torch.dtype) -> torch
 _BAND_BYTES = 8 * 2 ** 20
 
 
-def _upsample_conv_add_(out: torch.Tensor, x: torch.Tensor, weight: torch.Tensor, blur: "Blur",
+def _upsample_conv_add_(out: torch.Tensor, x: torch.Tensor, weight: torch.Tensor, blur: nn.Module,
                         bias: torch.Tensor) -> None:
     """``out += blur(conv_transpose(x, weight, stride 2)) + bias``, in bands of output rows.
 
@@ -156,7 +185,7 @@ def _upsample_conv_add_(out: torch.Tensor, x: torch.Tensor, weight: torch.Tensor
                    (0, 1), groups=c)
 
 
-def _to_rgb(layer: "ToRGB", x: torch.Tensor, w: torch.Tensor, skip: torch.Tensor | None,
+def _to_rgb(layer: nn.Module, x: torch.Tensor, w: torch.Tensor, skip: torch.Tensor | None,
                 dtype: torch.dtype) -> torch.Tensor:
     """1×1 modulated conv + bias, added into the ×2-upsampled skip (small tensors: no buffer)."""
     weight = layer.conv.modulated_weight(w, SQRT2)[0].to(dtype)

@@ -16,7 +16,7 @@ run time: stored weights are the raw ones.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -279,7 +279,6 @@ class Generator(nn.Module):
         self.noises = NoiseBuffers(self.num_layers)
         # Not part of the state dict (as in the official file, where it sits beside g_ema).
         self.register_buffer("latent_avg", torch.zeros(style_dim), persistent=False)
-        self._workspace = fused_cpu.Workspace()
 
     # -- mapping -------------------------------------------------------------------------
     def mapping(self, z: torch.Tensor, truncation: float = 1.0,
@@ -348,10 +347,6 @@ class Generator(nn.Module):
         """z ``[N, style_dim]`` → image ``[N, 3, R, R]``."""
         return self.synthesis(self.mapping(z, truncation), noise_mode=noise_mode, max_res=max_res)
 
-    def release_buffers(self) -> None:
-        """Free the activation buffers the CPU inference path keeps between calls."""
-        self._workspace.clear()
-
     def _trainable(self) -> bool:
         return any(p.requires_grad for p in self.parameters())
 
@@ -377,7 +372,7 @@ class Generator(nn.Module):
         return [torch.randn(n, 1, *self.noises[i].shape[2:], device=device)
                 for i in range(n_layers)]
 
-    def _blocks(self, res: int):
+    def blocks(self, res: int) -> Iterator[fused_cpu.Block]:
         """(upsampling conv, conv, to_rgb, its W+ index) for each block up to ``res``."""
         n_blocks = int(math.log2(res)) - 2
         for j in range(n_blocks):
@@ -390,7 +385,7 @@ class Generator(nn.Module):
             x = x.contiguous(memory_format=torch.channels_last)
         x = self.conv1(x, wp[:, 0], noise[0], scaled)
         skip = self.to_rgb1(x, wp[:, 1], None, scaled)
-        for up, conv, to_rgb, i in self._blocks(res):
+        for up, conv, to_rgb, i in self.blocks(res):
             x = up(x, wp[:, i], noise[i], scaled)
             x = conv(x, wp[:, i + 1], noise[i + 1], scaled)
             skip = to_rgb(x, wp[:, i + 2], skip, scaled)

@@ -18,8 +18,8 @@ import pytest
 from conftest import ROOT
 from micromotion.errors import OptionError, ServerPathError
 from micromotion.fields import FIELDS, USES
-from micromotion.request import (COG_INPUTS, Animate, LatentVideo, Transfer, check_animate,
-                                 check_latent, from_cog)
+from micromotion.cog_inputs import COG_INPUTS, from_cog
+from micromotion.request import Animate, LatentVideo, Transfer, check_animate, check_latent
 
 PREDICT = ROOT / "predict.py"
 

@@ -3,6 +3,7 @@ import pytest
 import torch
 
 import stylegan2
+import stylegan2.fused_cpu
 from conftest import latents
 from stylegan2.paths import RenderPath, depth, error, tolerance, unsupported
 
@@ -36,7 +37,7 @@ def test_repeated_calls_reuse_buffers_and_agree(small_gen, cpu_path):
         a = small_gen.synthesis(w)
         small_gen.synthesis(latents(1, small_gen, seed=6))  # overwrite the buffers in between
         b = small_gen.synthesis(w)
-        small_gen.release_buffers()
+        stylegan2.fused_cpu.release(small_gen)
         c = small_gen.synthesis(w)
     assert torch.equal(a, b) and torch.equal(a, c)
     assert a.data_ptr() != b.data_ptr()  # outputs never alias the reused buffers
@@ -99,9 +100,8 @@ def test_synthetic_checkpoints_are_seeded_and_nontrivial():
 
 @pytest.mark.parametrize("band_bytes", [1, 3000])  # bands of 2 rows, and of uneven sizes
 def test_banded_upsampling_conv_is_exact(small_gen, monkeypatch, band_bytes, cpu_path):
-    import stylegan2.fused_cpu
     monkeypatch.setattr(stylegan2.fused_cpu, "_BAND_BYTES", band_bytes)
-    small_gen.release_buffers()
+    stylegan2.fused_cpu.release(small_gen)
     w = latents(2, small_gen, seed=9)
     with torch.no_grad():
         banded = small_gen.synthesis(w)
