@@ -25,7 +25,7 @@ from typing import Callable, Iterator
 import gradio as gr
 
 import stylegan2
-from micromotion import serving
+from micromotion import serving, wording
 from micromotion.direction import save_direction
 from micromotion.errors import MicromotionError
 from micromotion.examples import Examples
@@ -322,9 +322,9 @@ def describe(result: serving.Result) -> str:
     """What the video shows in plain words, then (folded) how it was made and what was
     chosen for the user, as Markdown."""
     notes = "".join(f"\n- {n}" for n in result.notes)
-    details = f"**Made with** {serving.describe(result)}." + (
+    details = f"**Made with** {wording.describe(result)}." + (
         f"\n\n**Chosen for you:**{notes}" if notes else "")
-    return (f"{serving.plainly(result)}\n\n<details><summary>How it was made</summary>\n\n"
+    return (f"{wording.plainly(result)}\n\n<details><summary>How it was made</summary>\n\n"
             f"{details}\n\n</details>")
 
 
@@ -348,7 +348,7 @@ def animate_request(v: dict, names: dict) -> Animate:
 def animate(page: Page, v: dict, names: dict, outputs: dict) -> Iterator[dict]:
     """One request from the Micromotion tab."""
     def finish(r):
-        captions = serving.anchor_captions(r.direction)
+        captions = wording.anchor_captions(r.direction)
         made = r.anchor_images is not None  # from words or a clip: worth keeping
         anchors = list(zip(r.anchor_images, captions)) if made else []
         return {outputs["video"]: str(r.video), outputs["aligned"]: r.aligned.image,
@@ -580,7 +580,7 @@ def latent_tab(page: Page) -> None:
 
 
 def main() -> None:
-    page = Page(Models.for_serving())
+    page = Page(serving.load_models())
     demo = build(page)
     page.warm(start=os.environ.get("MICROMOTION_WARM_EXAMPLES", "1") != "0")
     demo.queue(default_concurrency_limit=1).launch(

@@ -14,15 +14,14 @@ from typing import Optional
 
 from cog import BasePredictor, Input, Path
 
-from micromotion import cog_inputs, serving
+from micromotion import cog_inputs, serving, wording
 from micromotion.errors import MicromotionError
-from micromotion.models import Models
 
 
 class Predictor(BasePredictor):
     def setup(self) -> None:
         """Weights fetched (first run) and verified, CUDA ops built, models loaded and warm."""
-        self.models = Models.for_serving(progress=_log_download)
+        self.models = serving.load_models(progress=_log_download)
         self.outputs = serving.Outputs()
         self.outputs.remove_on_sigterm()  # Cog 0.16 stops its worker with a SIGTERM
 
@@ -169,8 +168,8 @@ class Predictor(BasePredictor):
             raise
         for note in result.notes:
             print(f"note: {note}", flush=True)
-        print(f"made with {serving.describe(result)}", flush=True)
-        print(serving.plainly(result), flush=True)
+        print(f"made with {wording.describe(result)}", flush=True)
+        print(wording.plainly(result), flush=True)
         return Path(result.video)
 
 

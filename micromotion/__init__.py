@@ -1,5 +1,48 @@
 """micromotion: one face photo → a video of that face moving (CPAL 2024, "Decoding Micromotion
-in Low-dimensional Latent Spaces from StyleGAN"). Stages live one per module; the doors
-(predict.py, app.py, the CLI) only call them."""
+in Low-dimensional Latent Spaces from StyleGAN"). The front door, for Python users:
+
+    import micromotion as mm
+    models = mm.load(fetch=True)                     # the official weights, loaded once
+    result = mm.serve(mm.Animate("photo.jpg", "smile"), models, "smile.mp4")
+    print(result.video, mm.plainly(result))
+
+``load`` / ``synthetic`` give the models, ``Animate`` / ``Transfer`` / ``LatentVideo`` are the
+three requests, ``serve`` checks one whole and runs it, ``plainly`` / ``describe`` say what it
+made. Stages live one per module below; the names here load on first use, so importing the
+package (as ``python -m micromotion`` does) costs nothing.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
+
+# name → (module, attribute): what ``import micromotion`` offers, resolved on first use
+_DOOR = {
+    "load": ("models", "Models.load"),
+    "synthetic": ("models", "Models.synthetic"),
+    "Models": ("models", "Models"),
+    "Animate": ("request", "Animate"),
+    "Transfer": ("request", "Transfer"),
+    "LatentVideo": ("request", "LatentVideo"),
+    "serve": ("serving", "serve"),
+    "plainly": ("wording", "plainly"),
+    "describe": ("wording", "describe"),
+    "MicromotionError": ("errors", "MicromotionError"),
+}
+__all__ = [*_DOOR, "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _DOOR:
+        raise AttributeError(f"module 'micromotion' has no attribute {name!r}")
+    module, attr = _DOOR[name]
+    value: Any = importlib.import_module(f".{module}", __name__)
+    for part in attr.split("."):
+        value = getattr(value, part)
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -173,14 +173,14 @@ def _bars(unit: str = "step"):
 
 def _serve(req, args, out: Path, gif=None):
     """Load the models (the request is checked already), serve, say the notes and how."""
-    from . import serving
+    from . import serving, wording
     models = _load(args)
     with _bars() as progress:
         result = serving.serve(req, models, out, progress, gif)
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
-    print(f"made with {serving.describe(result)}", file=sys.stderr)
-    print(serving.plainly(result), file=sys.stderr)
+    print(f"made with {wording.describe(result)}", file=sys.stderr)
+    print(wording.plainly(result), file=sys.stderr)
     print(result.video)
     return result
 

@@ -26,7 +26,8 @@ from .errors import MicromotionError
 from .fields import FIELDS
 from .models import Models
 from .preview import Glimpse
-from .serving import Result, file_name, serve
+from .pipeline import Result
+from .serving import file_name, serve
 
 # a file larger than this is no example's: not worth reading to compare
 MAX_EXAMPLE_FILE = 32 << 20

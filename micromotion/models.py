@@ -4,7 +4,6 @@ stages (``pipeline``, ``motions``) are plain functions that take a ``Models``.
 
     models = Models.load()                 # the official files from the weights folder
     models = Models.synthetic()            # seeded synthetic weights (abstract patterns)
-    models = Models.for_serving()          # what the doors load: fetched, on the GPU, planned
 """
 from __future__ import annotations
 
@@ -22,7 +21,6 @@ from . import weights
 from .direction import Direction
 from .encoders import Encoder, load_encoder
 from .errors import DirectionFileError
-from .fields import PRESETS
 from .plan import Plan
 
 ENCODERS = {"restyle_psp": "restyle_psp_ffhq_encode", "restyle_e4e": "restyle_e4e_ffhq_encode",
@@ -72,33 +70,6 @@ class Models:
         net = synthetic_encoder("BackboneEncoder", gen.n_latent, gen.style_dim, seed + 1)
         return cls(gen, load_encoder(encoder_checkpoint(net, gen), generator=gen, device=device),
                    weights_folder, synthetic=True, fetch=fetch)
-
-    @classmethod
-    def for_serving(cls, progress: weights.Progress | None = None,
-                    log: Callable[[str], None] = print) -> "Models":
-        """What the doors serve, loaded once: synthetic weights when ``MICROMOTION_SYNTHETIC``
-        is set, else the official files (fetched when missing), on the GPU when there is one
-        (with the CUDA ops built now, not on the first request), the presets read, and each
-        stage's paths verified and timed (``plan``; its table goes to ``log``)."""
-        if weights.synthetic_requested():
-            models = cls.synthetic()
-            presets = [n for n in PRESETS if weights.target(f"direction-{n}").is_file()]
-        else:
-            weights.ensure(progress=progress)
-            # the kernels (and CLIP's cached state dict) beside the weights: where a restarted
-            # container finds the weights, it finds them built
-            os.environ.setdefault("MICROMOTION_CACHE", str(weights.weights_dir() / ".cache"))
-            cuda = torch.cuda.is_available()
-            if cuda:
-                for op in ("bias_act", "upfirdn2d"):
-                    stylegan2.ops.plugin.available(op)  # builds (or finds) the kernels, once
-            models = cls.load(device="cuda" if cuda else None)
-            models.text_models()  # CLIP and ArcFace now, so a text request does not wait
-            presets = PRESETS
-        for name in presets:
-            models.preset(name)
-        log(f"how this machine runs each stage:\n{models.plan.table()}")  # warms them up too
-        return models
 
     @property
     def plan(self) -> Plan:

@@ -58,22 +58,59 @@ class Animation:
 
 
 @dataclass
+class TransferHow:
+    """How a motion transfer was made."""
+    driver: str  # the driver in words: "drive.mp4", "the neutral photo to the driving photo"
+    fps: float
+    frames: int
+    layers: list[int]  # the W+ layers that move
+    energy: list[float]  # the driver's motion energy per W+ layer (all of them)
+    rank: int
+    smoothing: float
+
+
+@dataclass
 class Transferred:
     video: Path
     aligned: AlignedFace  # the target face
     motion: MotionOffsets  # the driver's projected offsets, layers and their energy
     latents: torch.Tensor  # W+ [T, L, D]: the target's path, one per frame
-    meta: dict  # how it was made (driver, fps, frames, layers, energy)
+    how: TransferHow
     notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class CircleSteps:
+    """How equal a circle's steps came out: the mean image MSE between frames, and the largest
+    step over the smallest (1 is perfectly equal)."""
+    radius: float
+    mse_mean: float
+    spread: float
+
+
+@dataclass
+class LatentHow:
+    """How a latent video was made."""
+    kind: str  # walk, coarse, fine or circle
+    seeds: list[int]
+    photos: int  # photos among the walk's keyframes
+    truncation: float
+    layers: list[int] | None  # the W+ layers that move (None: all)
+    frames: int
+    interpolation: str | None = None  # a walk's (or style mixing's): cubic or slerp
+    circle: CircleSteps | None = None
 
 
 @dataclass
 class LatentAnimation:
     video: Path
     latents: torch.Tensor  # W+ [T, n_latent, style_dim], one per frame
-    meta: dict  # how it was made (kind, keyframes, layers, frame count, circle step MSEs)
+    how: LatentHow
     aligned: list[AlignedFace]  # the photos used, aligned as they were inverted
     notes: list[str] = field(default_factory=list)
+
+
+Result = Animation | Transferred | LatentAnimation  # what a use case returns
 
 
 def invert(models: Models, image: ImageSource, name: str | None = None,
@@ -221,10 +258,9 @@ def _transferred(models: Models, req: Transfer, inv: Inversion, motion: MotionOf
     """The tail every transfer shares: render the target's path, say how it was made."""
     video, render_notes = _render_onto(models, inv.aligned, path, out, req, gif, progress,
                                        preview, precision, fps)
-    meta = {"source": "transfer", "driver": driver, "fps": fps, "frames": len(path),
-            "layers": motion.layers, "energy": [round(e, 4) for e in motion.energy],
-            "rank": motion.rank, "smoothing": req.smoothing}
-    return Transferred(video, inv.aligned, motion, path, meta, notes + render_notes)
+    how = TransferHow(driver, fps, len(path), list(motion.layers),
+                      [round(e, 4) for e in motion.energy], motion.rank, req.smoothing)
+    return Transferred(video, inv.aligned, motion, path, how, notes + render_notes)
 
 
 def _render_onto(models: Models, aligned: AlignedFace, latents: torch.Tensor, out,
@@ -308,17 +344,17 @@ def latent_video(models: Models, req: LatentVideo, out: str | os.PathLike,
     """A latent video (walk, style mixing or circle) → mp4 at ``out``."""
     req = check_latent(req, models.generator.n_latent)
     precision = precision or models.plan.resolve(req.dtype)
-    latents, meta, aligned = _latent_path(models, req, progress, precision, preview)
+    latents, how, aligned = _latent_path(models, req, progress, precision, preview)
     video = render_latents(models, latents, out, req.fps, req.output_size, gif=gif,
                            progress=progress, preview=preview, precision=precision)
-    return LatentAnimation(video, latents, meta, aligned,
+    return LatentAnimation(video, latents, how, aligned,
                            [n for a in aligned for n in a.notes])
 
 
 @torch.no_grad()
 def latent_video_path(models: Models, req: LatentVideo, progress: Progress | None = None,
                       precision: Precision = FP32
-                      ) -> tuple[torch.Tensor, dict, list[AlignedFace]]:
+                      ) -> tuple[torch.Tensor, LatentHow, list[AlignedFace]]:
     """The request's W+ path ``[T, n_latent, style_dim]``, how it was made, and the aligned
     photos. Every option is checked before any photo is inverted."""
     return _latent_path(models, check_latent(req, models.generator.n_latent), progress,
@@ -328,7 +364,7 @@ def latent_video_path(models: Models, req: LatentVideo, progress: Progress | Non
 @torch.no_grad()
 def _latent_path(models: Models, req: LatentVideo, progress: Progress | None,
                  precision: Precision, preview: Preview | None = None
-                 ) -> tuple[torch.Tensor, dict, list[AlignedFace]]:
+                 ) -> tuple[torch.Tensor, LatentHow, list[AlignedFace]]:
     """``latent_video_path`` of a checked request."""
     layers = req.layers
     aligned: list[AlignedFace] = []
@@ -341,23 +377,21 @@ def _latent_path(models: Models, req: LatentVideo, progress: Progress | None,
     photo = None if req.image is None else (req.image, display_name(req, "image"))
     held = (lambda: wplus(*photo)) if photo else \
         (lambda: seed_latents(models.generator, [req.source_seed], req.truncation)[0])
-    meta = {"source": "interpolation", "kind": req.mode, "seeds": list(map(int, req.seeds)),
-            "photos": len(req.photos) + (photo is not None and req.mode == "walk"),
-            "truncation": req.truncation}
+    how = LatentHow(req.mode, list(map(int, req.seeds)),
+                    len(req.photos) + (photo is not None and req.mode == "walk"), req.truncation,
+                    layers, 0)
     if req.mode == "circle":
         path, steps = circle_path(models.generator, held(), req.seeds, req.radius, req.frames,
                                   layers, req.truncation, req.measure_res, precision.render,
                                   lambda i, n: report(progress, "equalise", i, n))
-        meta.update(radius=req.radius, step_mse_mean=float(steps.mean()),
-                    step_mse_spread=float(steps.max() / steps.min()))
+        how.circle = CircleSteps(req.radius, float(steps.mean()), float(steps.max() / steps.min()))
     else:
         keys = ([photo] if photo and req.mode == "walk" else []) + [
             (p, display_name(req, "photos", p)) for p in req.photos]
         path = walk_path(models.generator, [wplus(*k) for k in keys], req.seeds,
                          req.interpolation, req.frames_per_segment, req.loop, req.truncation)
-        meta.update(method=req.interpolation, frames_per_segment=req.frames_per_segment,
-                    loop=req.loop)
+        how.interpolation = req.interpolation
         if req.mode != "walk":
             path = mix_layers(held(), path, layers)
-    meta.update(layers=layers, frames=len(path))
-    return path, meta, aligned
+    how.frames = len(path)
+    return path, how, aligned

@@ -1,8 +1,8 @@
-"""What the three doors (the Cog ``Predictor``, the Gradio page, the CLI) share: one function
-that serves any request, an output folder that never grows, and the words that say how a
-result was made and what was chosen for the user.
+"""What the three doors (the Cog ``Predictor``, the Gradio page, the CLI) share: the models
+loaded for serving, one function that serves any request, and an output folder that never
+grows (the words for a result are ``wording``'s).
 
-    models = Models.for_serving()
+    models = load_models()
     result = serve(cog_inputs.from_cog(inputs), models, out, progress)
 """
 from __future__ import annotations
@@ -18,15 +18,44 @@ import tempfile
 import threading
 from pathlib import Path
 
-from . import memory
-from .direction import Direction
-from .fields import check
+from typing import Callable
+
+import torch
+
+import stylegan2
+
+from . import memory, weights
+from .fields import PRESETS, check
 from .models import Models, Progress
-from .pipeline import (Animation, LatentAnimation, Preview, Transferred, animate,
+from .pipeline import (Animation, LatentAnimation, Preview, Result, Transferred, animate,
                        latent_video, transfer_clip, transfer_photos)
 from .request import Animate, LatentVideo, Transfer, given_sources
 
-Result = Animation | Transferred | LatentAnimation
+def load_models(progress: weights.Progress | None = None,
+                log: Callable[[str], None] = print) -> Models:
+    """What the doors serve, loaded once: synthetic weights when ``MICROMOTION_SYNTHETIC`` is
+    set, else the official files (fetched when missing), on the GPU when there is one (with
+    the CUDA ops built now, not on the first request), the presets read, and each stage's
+    paths verified and timed (``plan``; its table goes to ``log``)."""
+    if weights.synthetic_requested():
+        models = Models.synthetic()
+        presets = [n for n in PRESETS if weights.target(f"direction-{n}").is_file()]
+    else:
+        weights.ensure(progress=progress)
+        # the kernels (and CLIP's cached state dict) beside the weights: where a restarted
+        # container finds the weights, it finds them built
+        os.environ.setdefault("MICROMOTION_CACHE", str(weights.weights_dir() / ".cache"))
+        cuda = torch.cuda.is_available()
+        if cuda:
+            for op in ("bias_act", "upfirdn2d"):
+                stylegan2.ops.plugin.available(op)  # builds (or finds) the kernels, once
+        models = Models.load(device="cuda" if cuda else None)
+        models.text_models()  # CLIP and ArcFace now, so a text request does not wait
+        presets = PRESETS
+    for name in presets:
+        models.preset(name)
+    log(f"how this machine runs each stage:\n{models.plan.table()}")  # warms them up too
+    return models
 
 
 def serve(req, models: Models, out: str | os.PathLike, progress: Progress | None = None,
@@ -165,113 +194,3 @@ class Outputs:
                 os.kill(os.getpid(), signal.SIGTERM)
 
         signal.signal(signal.SIGTERM, handler)
-
-
-def describe(result: Result) -> str:
-    """How a result was made, in words, for the doors."""
-    if isinstance(result, Animation):
-        return describe_direction(result.direction)
-    m = result.meta
-    if isinstance(result, Transferred):
-        return (f"the motion of {m['driver']}, {m['frames']} frames at {m['fps']:g} fps, moves "
-                f"W+ layers {_ranges(m['layers'])} (they hold "
-                f"{sum(m['energy'][i] for i in m['layers']):.0%} of it; rank {m['rank']})")
-    how = {"walk": "a walk", "coarse": "coarse style mixing", "fine": "fine style mixing",
-           "circle": "an equal-step circle"}[m["kind"]]
-    keys = ([f"seeds {_few(m['seeds'])}"] if m["seeds"] else []) + (
-        [f"{m['photos']} photo(s)"] if m["photos"] else [])
-    return f"{how} through {' and '.join(keys) or 'the held face'}, {m['frames']} frames" + (
-        f"; steps within {m['step_mse_spread']:.2f}× of each other" if "step_mse_spread" in m
-        else "")
-
-
-# what each published motion does, in a person's words
-DOES = {"smile": "smiles", "angry": "looks angry", "aging": "ages", "eyesClose": "closes its eyes",
-        "headsTurn": "turns its head"}
-# StyleGAN's W+ layers by what they hold (FFHQ's 18: 4² to 1024²)
-LAYER_GROUPS = (("coarse", range(0, 4), "pose and face shape"),
-                ("middle", range(4, 8), "expression and features"),
-                ("fine", range(8, 32), "colour and texture"))
-
-
-def plainly(result: Result) -> str:
-    """What the video shows, in a person's words (``describe`` has the details), e.g. "The
-    face smiles; the motion is mostly in the middle layers (expression and features)"."""
-    if isinstance(result, Animation):
-        return f"The face {_does(result.direction.meta)}; {_where(result.direction.vector)}."
-    m = result.meta
-    if isinstance(result, Transferred):
-        return (f"The face performs the motion of {m['driver']} at its timing "
-                f"({m['frames']} frames at {m['fps']:g} fps).")
-    how = describe(result)
-    return how[0].upper() + how[1:] + "."
-
-
-def _does(m: dict) -> str:
-    if m.get("source") == "timeline":
-        return ", then ".join(_does(c) for c in m["cues"])
-    if "preset" in m:
-        return DOES[m["preset"]]
-    return {"text": f"moves as the words say ({m.get('template', '')!r})",
-            "video": f"moves as the face in {m.get('file', 'the clip')} does",
-            "tensor": "moves along the given direction"}.get(
-        m.get("source"), f"moves along the direction in {m.get('file', 'the file')}")
-
-
-def _where(vector) -> str:
-    """Which group of W+ layers holds most of a direction ``[L, D]``'s length."""
-    energy = vector.float().pow(2).sum(-1)
-    shares = [(float(energy[rows.start:rows.stop].sum()), name, holds)
-              for name, rows, holds in LAYER_GROUPS]
-    share, name, holds = max(shares)
-    return f"the motion is mostly in the {name} layers ({holds})" if share > 0 else \
-        "the direction is zero: nothing moves"
-
-
-def describe_direction(d: Direction) -> str:
-    m = d.meta
-    if m.get("source") == "timeline":
-        return "a timeline of " + "; ".join(
-            f"{describe_direction(Direction(d.vector, c))} at strength {c['strength']:g} "
-            f"from frame {c['start']}" for c in m["cues"])
-    if "preset" in m:
-        return f"the published {m['preset']} direction"
-    what = {"d_latent": m.get("file", "a direction file"),
-            "text": f"words: {m.get('template', '')!r}",
-            "video": f"the clip {m.get('file', '')}",
-            "tensor": "a direction given as a tensor"}.get(m.get("source"), "a direction file")
-    if "anchors" in m:
-        explained = m["explained_energy"]  # per W+ layer
-        what += (f", from {m['anchors']} anchors at rank {m['rank']} (the low-rank part holds "
-                 f"{sum(explained) / len(explained):.0%} of their motion)")
-    return what
-
-
-def anchor_captions(d: Direction) -> list[str]:
-    """One caption per anchor image of an animation, in order: the degree of a text anchor,
-    the time of a clip's frame (a timeline's motions in turn)."""
-    metas = d.meta["cues"] if d.meta.get("source") == "timeline" else [d.meta]
-    out = []
-    for m in metas:
-        if m.get("source") == "text":
-            out += [f"{deg}" for deg in m["degrees"]]
-        elif m.get("source") == "video":
-            out += [f"{t:.2f} s" for t in m["times"]]
-    return out
-
-
-def _few(items: list, most: int = 8) -> str:
-    """A list in words, kept short for a log line: "1, 2, 3, … (300 in all)"."""
-    shown = ", ".join(map(str, items[:most]))
-    return shown if len(items) <= most else f"{shown}, … ({len(items)} in all)"
-
-
-def _ranges(layers: list[int]) -> str:
-    """[0, 1, 2, 5] → "0–2, 5"."""
-    out, start = [], None
-    for i, k in enumerate(layers):
-        start = k if start is None else start
-        if i + 1 == len(layers) or layers[i + 1] != k + 1:
-            out.append(str(k) if start == k else f"{start}–{k}")
-            start = None
-    return ", ".join(out)

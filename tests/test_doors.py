@@ -288,7 +288,7 @@ def test_a_result_is_said_in_plain_words_first(tmp_path):
 
     from micromotion.direction import Direction
     from micromotion.pipeline import Animation
-    from micromotion.serving import plainly
+    from micromotion.wording import plainly
     vector = torch.zeros(18, 512)
     vector[1, :3] = 1.0
     vector[9, 0] = 0.5

@@ -94,11 +94,11 @@ def render_small(mm, latents, res=64):
 
 
 def test_circle_on_the_generator_is_equal_step_and_closed(mm):
-    latents, meta, _ = latent_video_path(mm, LatentVideo("circle", seeds=(1, 2), frames=24))
-    assert latents.shape == (24, 18, 512) and meta["frames"] == 24
+    latents, how, _ = latent_video_path(mm, LatentVideo("circle", seeds=(1, 2), frames=24))
+    assert latents.shape == (24, 18, 512) and how.frames == 24
     measured = interpolate.step_mse(render_small(mm, latents, 64))  # the measure_res default
     assert (measured / measured.mean() - 1).abs().max() <= EQUAL_STEP_TOLERANCE
-    assert meta["step_mse_spread"] == pytest.approx(float(measured.max() / measured.min()),
+    assert how.circle.spread == pytest.approx(float(measured.max() / measured.min()),
                                                     rel=1e-3)
     centre = seed_latents(mm.generator, [0])[0]
     axes = interpolate.circle_axes(seed_latents(mm.generator, [1, 2])[:, 0] - mm.generator.latent_avg)
@@ -109,8 +109,8 @@ def test_circle_on_the_generator_is_equal_step_and_closed(mm):
 
 @pytest.mark.parametrize("kind,layers", [("coarse", range(0, 4)), ("fine", range(8, 18))])
 def test_style_mixing_videos_hold_the_source(mm, kind, layers):
-    latents, meta, _ = latent_video_path(mm, LatentVideo(kind, seeds=(1, 2, 3), frames_per_segment=4))
-    assert latents.shape[0] == 9 and meta["layers"] == list(layers)
+    latents, how, _ = latent_video_path(mm, LatentVideo(kind, seeds=(1, 2, 3), frames_per_segment=4))
+    assert latents.shape[0] == 9 and how.layers == list(layers)
     held = [i for i in range(18) if i not in layers]
     source = seed_latents(mm.generator, [0])[0]
     assert torch.equal(latents[:, held], source[held][None].expand(9, -1, -1))
@@ -123,13 +123,13 @@ def test_walk_from_a_photo_and_seeds_renders_every_frame(mm, astronaut, tmp_path
     result = latent_video(mm, video, tmp_path / "walk.mp4")
     meta, frames = read_back(result.video)
     assert frames.shape == (6, 64, 64, 3) and meta["fps"] == 12
-    assert len(result.aligned) == 1 and result.meta["photos"] == 1
+    assert len(result.aligned) == 1 and result.how.photos == 1
     inverted = invert(mm, astronaut, precision=mm.plan.resolve("auto")).wplus[0]  # as served
     torch.testing.assert_close(result.latents[0], inverted, atol=1e-5, rtol=0)
 
 
 def test_slerp_walk_maps_z(mm):
-    latents, meta, _ = latent_video_path(mm, LatentVideo("walk", seeds=(5, 6), interpolation="slerp",
+    latents, how, _ = latent_video_path(mm, LatentVideo("walk", seeds=(5, 6), interpolation="slerp",
                                                    frames_per_segment=4, truncation=0.5))
     torch.testing.assert_close(latents[[0, -1]], seed_latents(mm.generator, [5, 6], 0.5), atol=1e-5, rtol=0)
     assert torch.equal(latents[:, 0], latents[:, 17])  # a W path, the same in every layer

@@ -121,6 +121,24 @@ def test_the_python_api_snippet_runs_as_written(folder, synthetic_models, monkey
     assert (folder / "smile.mp4").is_file() and namespace["inv"].wplus.shape == (1, 18, 512)
 
 
+def test_the_front_door_snippet_runs_as_written(folder, synthetic_models, monkeypatch, capsys):
+    """``import micromotion as mm``: the names in ``__all__`` resolve, and the README's first
+    Python block runs (requests made small) and says what it made."""
+    import micromotion
+    from micromotion import request
+    assert all(getattr(micromotion, name) is not None for name in micromotion.__all__)
+    snippet = next(b for b in blocks("python") if "import micromotion as mm" in b)
+    monkeypatch.chdir(folder)
+    for kind, defaults in ((request.Animate, dict(frames=2, output_size=64)),
+                           (request.Transfer, dict(output_size=64)),
+                           (request.LatentVideo, dict(frames_per_segment=2, output_size=64))):
+        monkeypatch.setattr(kind, "__init__", _small_init(kind, defaults))
+    exec(compile(snippet, "README.md", "exec"), {})
+    said = capsys.readouterr().out
+    assert "smile.mp4 The face smiles" in said and "the motion of driver.mp4" in said
+    assert {"smile.mp4", "moved.mp4", "walk.mp4"} <= {p.name for p in folder.iterdir()}
+
+
 def _small_init(kind, defaults: dict):
     init = kind.__init__
 

@@ -65,7 +65,7 @@ def test_transfer_of_planted_latents_follows_the_driver(mm, astronaut, tmp_path)
     meta, frames = read_back(r.video)
     assert frames.shape == (10, 64, 64, 3) and meta["fps"] == 15
     r = transfer_latents(mm, Transfer(astronaut, lat, strength=0.5, **SMALL), tmp_path / "t.mp4")
-    assert r.meta["layers"] == r.motion.layers and len(r.meta["energy"]) == 18
+    assert r.how.layers == r.motion.layers and len(r.how.energy) == 18
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +104,7 @@ def test_transfer_from_a_driving_photo_and_its_neutral(mm, astronaut, tmp_path):
     r = transfer_photos(mm, Transfer(astronaut, moved, neutral_image=astronaut, frames=5,
                                      curve="loop", **SMALL), tmp_path / "t.mp4",
                         gif=tmp_path / "t.gif")
-    assert read_back(r.video)[1].shape == (5, 64, 64, 3) and r.meta["driver"] == "the neutral photo to the driving photo"
+    assert read_back(r.video)[1].shape == (5, 64, 64, 3) and r.how.driver == "the neutral photo to the driving photo"
     assert Image.open(tmp_path / "t.gif").n_frames > 1  # the GIF asked for (PIL merges repeats)
 
 
