@@ -198,7 +198,10 @@ def _animate(args) -> int:
 
 
 def _transfer(args) -> int:
-    req = check_transfer(_request(Transfer, args, ("image", "driving_video") + TRANSFER))
+    req = _request(Transfer, args, ("image", "driving_video") + TRANSFER)
+    if req.neutral_image:  # DRIVING is then the driver's photo mid-motion
+        req.driving_image, req.driving_video = req.driving_video, None
+    req = check_transfer(req)
     _serve(req, args, Path(args.out or f"outputs/{Path(args.image).stem}-transfer.mp4"),
            args.gif)
     return 0

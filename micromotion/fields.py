@@ -203,6 +203,8 @@ _FIELDS = [
           "Neutral frame", 0, MAX_FRAMES - 1, doors=("page", "cli")),
     Field("neutral_image", Path, None, "With a driving photo: the same driver at rest.",
           "Neutral photo", doors=("cli",), role="the neutral photo"),
+    Field("driving_image", Path, None, "With neutral_image: a photo of the driver "
+          "mid-motion.", "Driving photo", doors=(), role="the driving photo"),
     Field("layers", str, "", "W+ layers that carry the motion, e.g. 0-7 (empty: those "
           "holding 90% of its energy; latent videos: the kind's own).", "Layers",
           doors=("cli",), chars=200),

@@ -209,19 +209,17 @@ def transfer_photos(models: Models, req: Transfer, out: str | os.PathLike,
                     preview: Preview | None = None,
                     precision: Precision | None = None) -> Transferred:
     """The motion between two photos of the driver — ``neutral_image`` at rest,
-    ``driving_video`` a photo mid-motion — on the photo's face, ``frames`` frames along
+    ``driving_image`` mid-motion — on the photo's face, ``frames`` frames along
     ``curve``, like a preset."""
     req = check_transfer(req)
     precision = precision or models.plan.resolve(req.dtype)
     inv = invert(models, req.image, display_name(req, "image"), progress, precision, preview)
     latents = torch.cat([invert(models, p, display_name(req, n), progress, precision).wplus
                          for n, p in (("neutral_image", req.neutral_image),
-                                      ("driving_video", req.driving_video))])
+                                      ("driving_image", req.driving_image))])
     motion = _offsets(latents, 0, req, progress)
     path = latent_path(inv.wplus, motion.offsets[1], req.strength, req.frames, req.curve)
-    moving = display_name(req, "driving_video")  # here a photo, not the field's clip
-    moving = "the driving photo" if moving == FIELDS["driving_video"].role else moving
-    driver = f"{display_name(req, 'neutral_image')} to {moving}"
+    driver = f"{display_name(req, 'neutral_image')} to {display_name(req, 'driving_image')}"
     return _transferred(models, req, inv, motion, path, out, req.fps or 30, driver, [], gif,
                         progress, preview, precision)
 
@@ -231,12 +229,12 @@ def transfer_latents(models: Models, req: Transfer, out: str | os.PathLike,
                      progress: Progress | None = None,
                      preview: Preview | None = None,
                      precision: Precision | None = None) -> Transferred:
-    """The driver given as W+ ``[T, L, D]`` in ``req.driving_video`` (e.g. planted latents),
+    """The driver given as W+ ``[T, L, D]`` in ``req.driving_latents`` (e.g. planted latents),
     one output frame each at ``req.fps`` (None: 30)."""
     req = check_transfer(req)
     precision = precision or models.plan.resolve(req.dtype)
     inv = invert(models, req.image, display_name(req, "image"), progress, precision)
-    latents = smooth(req.driving_video.to(inv.wplus), req.smoothing)
+    latents = smooth(req.driving_latents.to(inv.wplus), req.smoothing)
     motion = _offsets(latents, req.neutral_frame, req, progress)
     return _transferred(models, req, inv, motion, inv.wplus + req.strength * motion.offsets,
                         out, req.fps or 30, "the given latents", [], gif, progress, preview,

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
+import torch
+
 from .errors import OptionError, ServerPathError
 from .fields import FIELDS, KINDS, MAX_CUE_STRENGTH, PRESETS, check
 from .images import ImageSource, load_image
@@ -59,13 +61,17 @@ class Animate:
 
 @dataclass
 class Transfer:
-    """The photo's face performs the driving clip's motion at its timing — or, with
-    ``neutral_image``, the motion between two photos of the driver along ``curve``."""
+    """The photo's face performs a driver's motion; the driver is one of three: a clip
+    (``driving_video``, at its timing), two photos of one face (``neutral_image`` at rest,
+    ``driving_image`` mid-motion, along ``curve``), or W+ latents ``[T, L, D]`` from Python
+    (``driving_latents``, one frame each)."""
     image: ImageSource | None = None
-    driving_video: Any = None  # a clip; with neutral_image, a photo of the driver mid-motion
+    driving_video: str | os.PathLike | None = None
     strength: float = _d("strength")
     neutral_frame: int = _d("neutral_frame")
     neutral_image: ImageSource | None = None
+    driving_image: ImageSource | None = None
+    driving_latents: torch.Tensor | None = None
     fps: int | None = None  # None: the clip's own rate
     output_size: int = _d("output_size")
     side_by_side: bool = _d("side_by_side")
@@ -257,19 +263,39 @@ def _text(req: Animate, template: str) -> TextMotion:
     return TextMotion(template, req.degrees, req.anchor_seed, req.steps, req.rank, req.loss_res)
 
 
+DRIVERS = {"clip": ("driving_video",), "photos": ("neutral_image", "driving_image"),
+           "latents": ("driving_latents",)}  # a transfer's driver: one of these, whole
+
+
+def driver(req: Transfer) -> str:
+    """Which driver ``req`` names (``DRIVERS``): exactly one, with all its inputs."""
+    given = [k for k, names in DRIVERS.items() if any(not _missing(getattr(req, n)) for n in names)]
+    if not given:
+        raise OptionError("driving_video is required: a clip of one face moving (or, from "
+                          "the CLI and Python, neutral_image and driving_image)")
+    if len(given) > 1:
+        raise OptionError(f"give one driver: a clip (driving_video), two photos "
+                          f"(neutral_image and driving_image) or latents, not {' and '.join(given)}")
+    missing = [n for n in DRIVERS[given[0]] if _missing(getattr(req, n))]
+    if missing:
+        raise OptionError(f"{missing[0]} is required too: two photos of the driver, at rest "
+                          f"(neutral_image) and mid-motion (driving_image)")
+    return given[0]
+
+
 def check_transfer(req: Transfer) -> Transfer:
-    """``req`` checked: the photos decode, the clip is readable, the layers parsed."""
+    """``req`` checked: one driver, the photos decode, the clip is readable, the layers
+    parsed."""
     _photo(req, required="image is required: the photo whose face will move")
-    if _missing(req.driving_video):
-        raise OptionError("driving_video is required: a clip of one face moving")
+    kind = driver(req)
     values = _checked_fields(req, skip=("fps", "layers"))
     values["fps"] = check("fps", req.fps, optional=True)
     out = dataclasses.replace(req, **values)
-    name = display_name(req, "driving_video")
-    if _photo(req, "neutral_image") is not None:
-        load_image(req.driving_video, name)
-    elif isinstance(req.driving_video, (str, os.PathLike)):  # else W+ latents, from Python
-        probe(req.driving_video, name)
+    if kind == "photos":
+        _photo(req, "neutral_image")
+        _photo(req, "driving_image")
+    elif kind == "clip":
+        probe(req.driving_video, display_name(req, "driving_video"))
     out.layers = _numbers(req.layers, "layers")
     return out
 

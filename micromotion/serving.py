@@ -28,8 +28,8 @@ from . import memory, weights
 from .fields import PRESETS, check
 from .models import Models, Progress
 from .pipeline import (Animation, LatentAnimation, Preview, Result, Transferred, animate,
-                       latent_video, transfer_clip, transfer_photos)
-from .request import Animate, LatentVideo, Transfer, given_sources
+                       latent_video, transfer_clip, transfer_latents, transfer_photos)
+from .request import Animate, LatentVideo, Transfer, driver, given_sources
 
 def load_models(progress: weights.Progress | None = None,
                 log: Callable[[str], None] = print) -> Models:
@@ -87,7 +87,8 @@ def _(req: Animate, models: Models, out, progress, gif, preview, precision) -> A
 
 @_use_case.register
 def _(req: Transfer, models: Models, out, progress, gif, preview, precision) -> Transferred:
-    use = transfer_clip if req.neutral_image is None else transfer_photos
+    use = {"clip": transfer_clip, "photos": transfer_photos,
+           "latents": transfer_latents}[driver(req)]
     return use(models, req, out, gif, progress, preview, precision)
 
 

@@ -67,7 +67,8 @@ def requests(astronaut, clip):
         "timeline": (Animate(astronaut, timeline="smile:0%-50%; aging:50%-100%", frames=4,
                              **small), 4),
         "driving clip": (Transfer(astronaut, str(clip), **small), 6),  # the clip's frames
-        "photos": (Transfer(astronaut, mirrored, neutral_image=astronaut, frames=3, **small), 3),
+        "photos": (Transfer(astronaut, neutral_image=astronaut, driving_image=mirrored, frames=3,
+                             **small), 3),
         "walk from a photo": (LatentVideo("walk", image=astronaut, seeds=(3,),
                                           frames_per_segment=2, **small), 3),
         "circle": (LatentVideo("circle", seeds=(1, 2), frames=4, **small), 4),

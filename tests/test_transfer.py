@@ -1,5 +1,7 @@
 """Beyond the paper: motion transfer, composed micromotions, paste-back (synthetic weights and
 the astronaut photo)."""
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -10,7 +12,8 @@ from micromotion import paste, timeline, transfer
 from micromotion.errors import NoFaceError, OptionError, VideoError
 from micromotion.pipeline import (animate, invert, render_size, transfer_clip,
                                   transfer_latents, transfer_photos)
-from micromotion.request import Animate, Transfer
+from micromotion.request import Animate, Transfer, check_transfer
+from micromotion.serving import serve
 from micromotion.timeline import Cue
 
 SMALL = dict(output_size=64, paste_back="off")
@@ -57,15 +60,28 @@ def test_offsets_from_a_chosen_neutral_frame():
 
 def test_transfer_of_planted_latents_follows_the_driver(mm, astronaut, tmp_path):
     lat = planted(10)
-    r = transfer_latents(mm, Transfer(astronaut, lat, layers=list(range(18)), smoothing=0,
-                                      fps=15, **SMALL), tmp_path / "t.mp4")
+    r = transfer_latents(mm, Transfer(astronaut, driving_latents=lat, layers=list(range(18)),
+                                      smoothing=0, fps=15, **SMALL), tmp_path / "t.mp4")
     # the photo inverted as the request was (auto: bf16 where this CPU has it)
     target = invert(mm, astronaut, precision=mm.plan.resolve("auto")).wplus[0]
     assert (r.latents - (target + (lat - lat[0]))).abs().max() <= 1e-4
     meta, frames = read_back(r.video)
     assert frames.shape == (10, 64, 64, 3) and meta["fps"] == 15
-    r = transfer_latents(mm, Transfer(astronaut, lat, strength=0.5, **SMALL), tmp_path / "t.mp4")
+    r = serve(Transfer(astronaut, driving_latents=lat, strength=0.5, **SMALL), mm,
+              tmp_path / "t.mp4")  # the doors' serve reaches it too
     assert r.how.layers == r.motion.layers and len(r.how.energy) == 18
+    assert r.how.driver == "the given latents"
+
+
+@pytest.mark.parametrize("drivers,words", [
+    ({}, "driving_video is required"),
+    ({"driving_video": "d.mp4", "driving_latents": torch.zeros(2, 18, 512)},
+     "give one driver: a clip (driving_video), two photos (neutral_image and driving_image) "
+     "or latents, not clip and latents"),
+    ({"neutral_image": "rest.jpg"}, "driving_image is required too: two photos of the driver")])
+def test_a_transfer_names_one_whole_driver(astronaut, drivers, words):
+    with pytest.raises(OptionError, match=re.escape(words)):
+        check_transfer(Transfer(astronaut, **drivers))
 
 
 @pytest.fixture(scope="module")
@@ -101,8 +117,8 @@ def test_a_driver_read_faster_than_it_runs_is_inverted_once_per_frame(mm, astron
 
 def test_transfer_from_a_driving_photo_and_its_neutral(mm, astronaut, tmp_path):
     moved = astronaut.rotate(8, resample=Image.BILINEAR)
-    r = transfer_photos(mm, Transfer(astronaut, moved, neutral_image=astronaut, frames=5,
-                                     curve="loop", **SMALL), tmp_path / "t.mp4",
+    r = transfer_photos(mm, Transfer(astronaut, neutral_image=astronaut, driving_image=moved,
+                                     frames=5, curve="loop", **SMALL), tmp_path / "t.mp4",
                         gif=tmp_path / "t.gif")
     assert read_back(r.video)[1].shape == (5, 64, 64, 3) and r.how.driver == "the neutral photo to the driving photo"
     assert Image.open(tmp_path / "t.gif").n_frames > 1  # the GIF asked for (PIL merges repeats)
