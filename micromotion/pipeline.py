@@ -375,21 +375,20 @@ def _latent_path(models: Models, req: LatentVideo, progress: Progress | None,
     photo = None if req.image is None else (req.image, display_name(req, "image"))
     held = (lambda: wplus(*photo)) if photo else \
         (lambda: seed_latents(models.generator, [req.source_seed], req.truncation)[0])
-    how = LatentHow(req.mode, list(map(int, req.seeds)),
-                    len(req.photos) + (photo is not None and req.mode == "walk"), req.truncation,
-                    layers, 0)
+    circle, interpolation = None, None
     if req.mode == "circle":
         path, steps = circle_path(models.generator, held(), req.seeds, req.radius, req.frames,
                                   layers, req.truncation, req.measure_res, precision.render,
                                   lambda i, n: report(progress, "equalise", i, n))
-        how.circle = CircleSteps(req.radius, float(steps.mean()), float(steps.max() / steps.min()))
+        circle = CircleSteps(req.radius, float(steps.mean()), float(steps.max() / steps.min()))
     else:
         keys = ([photo] if photo and req.mode == "walk" else []) + [
             (p, display_name(req, "photos", p)) for p in req.photos]
         path = walk_path(models.generator, [wplus(*k) for k in keys], req.seeds,
                          req.interpolation, req.frames_per_segment, req.loop, req.truncation)
-        how.interpolation = req.interpolation
+        interpolation = req.interpolation
         if req.mode != "walk":
             path = mix_layers(held(), path, layers)
-    how.frames = len(path)
-    return path, how, aligned
+    photos = len(req.photos) + (photo is not None and req.mode == "walk")
+    return path, LatentHow(req.mode, list(map(int, req.seeds)), photos, req.truncation, layers,
+                           len(path), interpolation, circle), aligned
