@@ -29,7 +29,7 @@ from micromotion import serving, wording
 from micromotion.direction import save_direction
 from micromotion.errors import MicromotionError
 from micromotion.examples import Examples
-from micromotion.fields import FIELDS, KINDS
+from micromotion.fields import FIELDS, KINDS, page_group
 from micromotion.models import Models
 from micromotion.preview import Glimpse
 from micromotion.request import Animate, LatentVideo, Transfer
@@ -53,10 +53,9 @@ STAGES = {"align": "Finding the face", "invert": "Inverting the photo",
           "anchors": "Optimising the text anchors", "direction": "Finding the direction",
           "equalise": "Spacing the circle's steps", "render": "Rendering the video"}
 # the latent tab's settings that only some kinds read (the rest serve every kind)
-KIND_ONLY = {"interpolation": ("walk", "coarse", "fine"),
-             "frames_per_segment": ("walk", "coarse", "fine"), "loop": ("walk", "coarse", "fine"),
-             "source_seed": ("coarse", "fine", "circle"), "radius": ("circle",),
-             "frames": ("circle",)}
+# the latent tab's settings that only some kinds read: shown for those kinds alone
+KIND_ONLY = {f.name: f.kinds for f in page_group("latent", "more") if f.kinds}
+BRIEF = dict(info=None)  # a widget whose label says enough
 # on a phone the examples' table fits its column: tighter cells, smaller thumbnails, words wrap
 CSS = """.status p { margin: 0; }
 @media (max-width: 520px) {
@@ -210,13 +209,16 @@ def user_error(sentence: str, kind: str = "the page") -> gr.Error:
 
 def widget(name: str, use: str | None = None, **overrides) -> gr.components.Component:
     """The page's widget for a field of the request table, its help in the words of the tab's
-    ``use`` (``overrides``: other props)."""
+    ``use`` (``overrides``: other props; ``component``, a choice's other widget)."""
     f = FIELDS[name]
+    if f.type is Path:
+        return upload(f, overrides.get("label"))
     props = dict(label=f.label, info=f.help_for(use), value=f.default) | overrides
     if f.type is bool:
         return gr.Checkbox(**props)
     if f.choices is not None:
-        return gr.Dropdown(choices=list(props.pop("choices", f.choices)), **props)
+        make = props.pop("component", gr.Dropdown)
+        return make(choices=list(props.pop("choices", f.choices)), **props)
     if f.type in (int, float) and f.hi - f.lo <= 300:
         step = 1 if f.type is int else (0.05 if f.hi <= 1 else 0.1)
         return gr.Slider(f.lo, f.hi, step=step, **props)
@@ -406,13 +408,24 @@ def build(page: Page) -> gr.Blocks:
     return demo
 
 
-def photo(label: str | None = None) -> gr.Image:
-    return gr.Image(type="filepath", label=label or FIELDS["image"].label, sources=["upload"],
-                    height=260)
+def upload(f, label: str | None = None) -> gr.components.Component:
+    """The upload for a file field, by what it ``accept``s: a photo, a clip or any file."""
+    label = label or f.label
+    if f.accept == "image":
+        return gr.Image(type="filepath", label=label, sources=["upload"], height=260)
+    if f.accept == "video":
+        return gr.Video(label=label, sources=["upload"], height=200)
+    return gr.File(label=label, type="filepath", height=90)
 
 
-def clip(name: str) -> gr.Video:
-    return gr.Video(label=FIELDS[name].label, sources=["upload"], height=200)
+def section(w: dict, use: str, group: str, made: dict[str, Callable] | None = None,
+            **looks: dict) -> None:
+    """Into ``w``, the widgets the table puts in ``group`` of the tab for ``use``, in the
+    table's order: each its field's ``widget`` with the props ``looks[name]``, or what
+    ``made[name]()`` makes where the tab shows the field its own way."""
+    for f in page_group(use, group):
+        made_here = (made or {}).get(f.name)
+        w[f.name] = made_here() if made_here else widget(f.name, use, **looks.get(f.name, {}))
 
 
 def status() -> gr.Markdown:
@@ -483,32 +496,22 @@ def examples(page: Page, w: dict, names: list[str], rows: list[list], request: C
 def micromotion_tab(page: Page) -> None:
     with gr.Row():
         with gr.Column(scale=5, min_width=320):
-            w = {"image": photo()}
+            w = {}
+            section(w, "animate", "main")
             w["source"] = gr.Radio([(v, k) for k, v in SOURCES.items()], value="preset",
                                    label="Motion from")
             groups = {}
-            with gr.Group(visible=True) as groups["preset"]:
-                w["micromotion"] = widget("micromotion", info=None)
-            with gr.Group(visible=False) as groups["text"]:
-                w["text_template"] = widget("text_template", value="a person with {degree} smile",
-                                            info="With {degree}: CLIP anchors, minutes on a CPU")
-                w["anchor_seed"] = widget("anchor_seed", info=None)
-            with gr.Group(visible=False) as groups["video"]:
-                w["anchor_video"] = clip("anchor_video")
-            with gr.Group(visible=False) as groups["file"]:
-                w["direction_file"] = gr.File(label=FIELDS["direction_file"].label,
-                                              type="filepath", height=90)
-            with gr.Group(visible=False) as groups["timeline"]:
-                w["timeline"] = gr.Dataframe(TIMELINE_EXAMPLE, headers=TIMELINE_HEADERS,
-                                             type="array", label="Timeline (start and end in "
-                                             "percent of the video)", interactive=True)
-            w["scale"] = widget("scale", info=None)
+            for source in SOURCES:
+                with gr.Group(visible=source == "preset") as groups[source]:
+                    section(w, "animate", source, made={"timeline": timeline_table},
+                            micromotion=BRIEF, anchor_seed=BRIEF, text_template=dict(
+                                value="a person with {degree} smile",
+                                info="With {degree}: CLIP anchors, minutes on a CPU"))
+            section(w, "animate", "strength", scale=BRIEF)
             button, stop = buttons("Generate")
             line = status()
             with gr.Accordion("More settings", open=False):
-                for name in ("frames", "curve", "fps", "output_size", "side_by_side",
-                             "paste_back", "dtype"):
-                    w[name] = widget(name, "animate")
+                section(w, "animate", "more")
             examples(page, w, ["image", "source", "micromotion", "scale"],
                      [[ASTRONAUT, "preset", "smile", 5], [VAN_GOGH, "preset", "aging", 4],
                       [ASTRONAUT, "timeline", "smile", 5]], animate_request,
@@ -528,18 +531,23 @@ def micromotion_tab(page: Page) -> None:
     click(button, stop, line, w, outputs, lambda v, n, o: animate(page, v, n, o), "generate")
 
 
+def timeline_table() -> gr.Dataframe:
+    """The timeline as a table of cues (``timeline_text`` writes the field's text)."""
+    return gr.Dataframe(TIMELINE_EXAMPLE, headers=TIMELINE_HEADERS, type="array",
+                        label="Timeline (start and end in percent of the video)",
+                        interactive=True)
+
+
 def transfer_tab(page: Page) -> None:
     with gr.Row():
         with gr.Column(scale=5, min_width=320):
-            w = {"image": photo(), "driving_video": clip("driving_video"),
-                 "strength": widget("strength", info=None)}
+            w = {}
+            section(w, "transfer", "main", strength=BRIEF)
             button, stop = buttons("Transfer the motion")
             line = status()
             with gr.Accordion("More settings", open=False):
-                w["neutral_frame"] = widget("neutral_frame")
                 w["keep_fps"] = gr.Checkbox(True, label="Keep the driver's frame rate")
-                for name in ("fps", "output_size", "side_by_side", "paste_back", "dtype"):
-                    w[name] = widget(name, "transfer")
+                section(w, "transfer", "more")
             examples(page, w, ["image", "driving_video", "strength"],
                      [[ASTRONAUT, DRIVE, 1.0], [VAN_GOGH, DRIVE, 1.5]], transfer_request,
                      label="Examples (the clip was made from the astronaut photo)",
@@ -555,17 +563,16 @@ def transfer_tab(page: Page) -> None:
 def latent_tab(page: Page) -> None:
     with gr.Row():
         with gr.Column(scale=5, min_width=320):
-            w = {"mode": gr.Radio(list(KINDS), value="walk", label=FIELDS["mode"].label,
-                                  info="a walk through seeds, coarse or fine style mixing, "
-                                       "or an equal-step circle"),
-                 "image": photo("Face photo (optional)"), "seeds": widget("seeds")}
+            w = {}
+            section(w, "latent", "main", image=dict(label="Face photo (optional)"),
+                    mode=dict(component=gr.Radio, choices=KINDS, value="walk",
+                              info="a walk through seeds, coarse or fine style mixing, or an "
+                                   "equal-step circle"))
             button, stop = buttons("Make the video")
             line = status()
             with gr.Accordion("More settings", open=False):
-                for name in ("interpolation", "frames_per_segment", "loop", "source_seed",
-                             "radius", "frames", "truncation", "fps", "output_size", "dtype"):
-                    w[name] = widget(name, "latent", visible=name not in KIND_ONLY or
-                                     "walk" in KIND_ONLY[name])
+                section(w, "latent", "more", **{name: dict(visible="walk" in kinds)
+                                                for name, kinds in KIND_ONLY.items()})
             examples(page, w, ["mode", "image", "seeds"],
                      [["walk", None, "1-4"], ["circle", ASTRONAUT, "1,2"],
                       ["coarse", VAN_GOGH, "5-8"]], latent_request, label="Examples",

@@ -7,7 +7,8 @@ in Low-dimensional Latent Spaces from StyleGAN"). The front door, for Python use
     print(result.video, mm.plainly(result))
 
 ``load`` / ``synthetic`` give the models, ``Animate`` / ``Transfer`` / ``LatentVideo`` are the
-three requests, ``serve`` checks one whole and runs it, ``plainly`` / ``describe`` say what it
+three requests, ``check`` checks one whole before any model is needed (``serve`` checks
+one no door checked) and ``serve`` runs it, ``plainly`` / ``describe`` say what it
 made. Stages live one per module below; the names here load on first use, so importing the
 package (as ``python -m micromotion`` does) costs nothing.
 """
@@ -26,6 +27,7 @@ _DOOR = {
     "Animate": ("request", "Animate"),
     "Transfer": ("request", "Transfer"),
     "LatentVideo": ("request", "LatentVideo"),
+    "check": ("checks", "check_request"),
     "serve": ("serving", "serve"),
     "plainly": ("wording", "plainly"),
     "describe": ("wording", "describe"),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -17,44 +18,35 @@ from tqdm import tqdm
 import stylegan2
 
 from .errors import MicromotionError, OptionError
-from .fields import FIELDS, KINDS
-from .request import (Animate, LatentVideo, Transfer, check_animate, check_latent,
-                      check_transfer, request_motions)
+from .fields import FIELDS, KINDS, cli_options
+from .checks import check_animate, check_request
+from .request import Animate, LatentVideo, Transfer, request_motions
 from .samples import parse_seeds, render_seeds
 from .weights import synthetic_requested
 
 DEFAULT_CHECKPOINT = "weights/stylegan2-ffhq-config-f.pt"
-ANIMATE = ("micromotion", "scale", "text_template", "anchor_seed", "anchor_video",
-           "direction_file", "timeline", "frames", "fps", "curve", "output_size",
-           "side_by_side", "paste_back", "degrees", "steps", "loss_res", "anchor_frames", "rank",
-           "dtype")
-ANCHORS = ("text_template", "anchor_seed", "anchor_video", "degrees", "steps", "loss_res",
-           "anchor_frames", "rank", "dtype")
-TRANSFER = ("strength", "neutral_frame", "neutral_image", "fps", "output_size", "side_by_side",
-            "paste_back", "rank", "layers", "smoothing", "frames", "curve", "dtype")
-LATENT = ("image", "photos", "seeds", "interpolation", "frames_per_segment", "loop",
-          "source_seed", "radius", "frames", "truncation", "fps", "output_size", "layers",
-          "measure_res", "dtype")
+REQUESTS = {"animate": Animate, "direction": Animate, "transfer": Transfer,
+            "latent": LatentVideo}  # each command's use → the request its options build
 
 
-def add_fields(parser: argparse.ArgumentParser, names, use: str | None = None,
-               defaults: dict | None = None) -> None:
-    """One option per field, ``--name-with-dashes``, its help (in the words of ``use``, the
-    command's use case) saying what it takes and its default (``defaults`` overrides a
-    default for this command)."""
-    for name in names:
-        f = FIELDS[name]
-        default = (defaults or {}).get(name, f.default)
-        flag = "--" + name.replace("_", "-")
+def add_fields(parser: argparse.ArgumentParser, use: str) -> None:
+    """The command's options, one per field the table gives its ``use`` (``cli_options``),
+    ``--name-with-dashes``: its help in the use's words, saying what it takes and the
+    default of the request the command builds."""
+    request = REQUESTS.get(use)
+    defaults = {f.name: f.default for f in dataclasses.fields(request)} if request else {}
+    for f in cli_options(use):
+        default = defaults.get(f.name, f.default)
+        flag = "--" + f.name.replace("_", "-")
         if f.type is bool:
             parser.add_argument(flag, action="store_true", help=f.help_for(use))
             continue
         kind = {int: int, float: float}.get(f.type, str)
-        said = "" if default in (None, "") else f"; default {default}"
-        extra = {"nargs": "+", "default": ()} if name == "photos" else {"default": default}
-        parser.add_argument(flag, type=kind, metavar=name.upper(),
+        said = "" if default in (None, "", ()) else f"; default {default}"
+        many = {"nargs": "+"} if isinstance(default, tuple) else {}  # a list of files
+        parser.add_argument(flag, type=kind, metavar=f.name.upper(), default=default,
                             help=f"{f.help_for(use)} ({f.allowed()}{said})".replace("%", "%%"),
-                            **extra)
+                            **many)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -68,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--synthetic", action="store_true",
                    help="use a seeded synthetic 256px generator (abstract patterns, not faces)")
     s.add_argument("--seeds", default="0-3", help="e.g. 0-3 or 1,5,9 (default 0-3)")
-    add_fields(s, ["truncation"], "sample")
+    add_fields(s, "sample")
     s.add_argument("--size", type=int, default=None,
                    help="output size (power of two ≤ the generator's)")
     s.add_argument("--out", default="outputs", help="output folder (default outputs)")
@@ -76,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     a = sub.add_parser("animate", parents=[models],
                        help="photo + motion (preset, file, words, clip or timeline) → mp4")
     a.add_argument("image", metavar="PHOTO", help=FIELDS["image"].help_for("animate"))
-    add_fields(a, ANIMATE, "animate")
+    add_fields(a, "animate")
     a.add_argument("--out", default=None, help="output mp4 (default outputs/<photo>-<motion>.mp4)")
     a.add_argument("--gif", default=None, help="also write a GIF here")
     a.add_argument("--save-direction", default=None,
@@ -84,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("direction", parents=[models],
                        help="words, a clip or labelled latents → a direction file")
-    add_fields(d, ANCHORS, "direction")
+    add_fields(d, "direction")
     d.add_argument("--out", required=True, help="the direction file to write (e.g. smile.pt)")
     d.add_argument("--labels", default=None,
                    help="labelled latents (.npz with latents and labels, or .csv: label, latent…)")
@@ -96,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("image", metavar="PHOTO", help=FIELDS["image"].help_for("transfer"))
     t.add_argument("driving_video", metavar="DRIVING", help=FIELDS["driving_video"].help +
                    " Or a photo of the driver mid-motion, with --neutral-image.")
-    add_fields(t, TRANSFER, "transfer", {"fps": None})
+    add_fields(t, "transfer")
     t.add_argument("--out", default=None, help="output mp4 (default outputs/<photo>-transfer.mp4)")
     t.add_argument("--gif", default=None, help="also write a GIF here")
 
@@ -104,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="latent videos: a walk through seeds or photos, coarse or fine "
                             "style mixing, an equal-step circular loop")
     i.add_argument("mode", choices=KINDS, help="walk, coarse or fine (style mixing), circle")
-    add_fields(i, LATENT, "latent")
+    add_fields(i, "latent")
     i.add_argument("--gif", default=None, help="also write a GIF here")
     i.add_argument("--out", default=None, help="output mp4 (default outputs/<mode>.mp4)")
     return parser
@@ -134,8 +126,11 @@ def _models_options() -> argparse.ArgumentParser:
     return p
 
 
-def _request(kind: type, args, names) -> object:
-    return kind(**{n: getattr(args, n) for n in names})
+def _request(use: str, args, *positional: str) -> Animate | Transfer | LatentVideo:
+    """The request of the command for ``use`` from its parsed options (and ``positional``
+    arguments)."""
+    names = list(positional) + [f.name for f in cli_options(use)]
+    return REQUESTS[use](**{n: getattr(args, n) for n in names})
 
 
 def _load(args):
@@ -186,7 +181,7 @@ def _serve(req, args, out: Path, gif=None):
 
 
 def _animate(args) -> int:
-    req = check_animate(_request(Animate, args, ("image",) + ANIMATE))
+    req = check_request(_request("animate", args, "image"))
     name = "timeline" if req.timeline else "text" if req.text_template else \
         Path(req.anchor_video).stem if req.anchor_video else \
         Path(req.direction_file).stem if req.direction_file else req.micromotion
@@ -198,17 +193,17 @@ def _animate(args) -> int:
 
 
 def _transfer(args) -> int:
-    req = _request(Transfer, args, ("image", "driving_video") + TRANSFER)
+    req = _request("transfer", args, "image", "driving_video")
     if req.neutral_image:  # DRIVING is then the driver's photo mid-motion
         req.driving_image, req.driving_video = req.driving_video, None
-    req = check_transfer(req)
+    req = check_request(req)
     _serve(req, args, Path(args.out or f"outputs/{Path(args.image).stem}-transfer.mp4"),
            args.gif)
     return 0
 
 
 def _interpolate(args) -> int:
-    req = check_latent(_request(LatentVideo, args, ("mode",) + LATENT))
+    req = check_request(_request("latent", args, "mode"))
     _serve(req, args, Path(args.out or f"outputs/{args.mode}.mp4"), args.gif)
     return 0
 
@@ -222,7 +217,7 @@ def _direction(args) -> int:
     if not (args.text_template or args.anchor_video):
         raise OptionError("give --text-template 'a person with {degree} smile', "
                           "--anchor-video CLIP or --labels FILE")
-    req = check_animate(_request(Animate, args, ANCHORS), need_image=False)
+    req = check_animate(_request("direction", args), need_image=False)
     motion = request_motions(req)[0]
     models = _load(args)
     precision = models.plan.resolve(req.dtype)

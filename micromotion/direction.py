@@ -23,6 +23,7 @@ import stylegan2
 
 from .errors import AnchorError, DirectionFileError, UnknownPresetError
 from .fields import PRESETS
+from .provenance import Given, Made, Published, from_meta, to_meta
 from .rpca import rpca
 
 FORMAT = "micromotion.direction/1"
@@ -31,7 +32,12 @@ FORMAT = "micromotion.direction/1"
 @dataclass
 class Direction:
     vector: torch.Tensor  # [L, D]
-    meta: dict = field(default_factory=dict)
+    made: Made = field(default_factory=Given)  # where it came from (``provenance``)
+
+    @property
+    def meta(self) -> dict:
+        """Its provenance as a direction file keeps it (plain values)."""
+        return to_meta(self.made)
 
 
 def direction_from_anchors(anchors: torch.Tensor, rank: int = 4,
@@ -116,11 +122,11 @@ def load_direction(path: str | os.PathLike, n_latent: int | None = None,
     name = called("the direction file", name or Path(path).name)
     obj = _read(Path(path), name)
     if isinstance(obj, torch.Tensor):  # the published form: [1, L, D]
-        vec, meta = obj.detach(), {"source": "d_latent", "file": name}
+        vec, made = obj.detach(), Published(name)
         if vec.ndim == 3 and vec.shape[0] == 1:
             vec = vec[0]
     elif isinstance(obj, dict) and obj.get("format") == FORMAT:
-        vec, meta = obj.get("direction"), obj.get("meta", {})
+        vec, made = obj.get("direction"), from_meta(obj.get("meta") or {}, name)
     else:
         raise DirectionFileError(f"{name} is not a direction file ({_MADE})")
     if not isinstance(vec, torch.Tensor) or vec.ndim != 2 or not vec.is_floating_point():
@@ -134,7 +140,7 @@ def load_direction(path: str | os.PathLike, n_latent: int | None = None,
     if not torch.isfinite(vec).all():
         raise DirectionFileError(f"{name} holds NaN or infinite values; make the direction "
                                  f"again")
-    return Direction(vec.float().contiguous(), meta)
+    return Direction(vec.float().contiguous(), made)
 
 
 MAX_FILE_BYTES = 16 << 20  # a direction is 36 kB; with its meta data well under a MB

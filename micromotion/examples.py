@@ -26,7 +26,7 @@ from .errors import MicromotionError
 from .fields import FIELDS
 from .models import Models
 from .preview import Glimpse
-from .pipeline import Result
+from .results import Result
 from .serving import file_name, serve
 
 # a file larger than this is no example's: not worth reading to compare
@@ -49,7 +49,7 @@ def request_key(req) -> Hashable | None:
     a file is missing or larger than ``MAX_EXAMPLE_FILE``. Numbers compare by value (5 == 5.0)."""
     parts = [type(req).__name__]
     for f in dataclasses.fields(req):
-        if f.name in ("names", "server_files"):
+        if f.name in ("names", "server_files", "checked"):
             continue
         value = getattr(req, f.name)
         if FIELDS.get(f.name) is not None and FIELDS[f.name].type is Path \

@@ -16,13 +16,17 @@ from .errors import OptionError
 
 PRESETS = ("smile", "angry", "aging", "eyesClose", "headsTurn")  # the published directions
 KINDS = ("walk", "coarse", "fine", "circle")  # latent videos
-ALL_DOORS = ("cog", "page", "cli")
-USES = ("animate", "transfer", "latent", "direction", "sample")  # what a CLI command or page tab does
+USES = ("animate", "transfer", "latent", "direction", "sample")  # a CLI command's or page tab's
+A, T, L, D = "animate", "transfer", "latent", "direction"
+WALKS = ("walk", "coarse", "fine")  # the latent videos that walk through keyframes
 
 
 @dataclass(frozen=True)
 class Field:
-    """One input. ``type`` is int, float, str, bool or Path (a file the user gives)."""
+    """One input. ``type`` is int, float, str, bool or Path (a file the user gives). Where it
+    shows is data too: ``cog`` (one of Replicate's inputs), ``cli`` (the commands, by their
+    use, that take it as an option) and ``page`` (each tab that shows it → the group its
+    widget stands in: ``main``, ``more`` for the More settings, or a motion source's)."""
     name: str
     type: type
     default: Any
@@ -32,11 +36,21 @@ class Field:
     hi: float | None = None
     choices: tuple | None = None
     unit: str = ""
-    doors: tuple[str, ...] = ALL_DOORS
+    cog: bool = True
+    cli: tuple[str, ...] = ()
+    page: dict[str, str] = field(default_factory=dict)
+    kinds: tuple[str, ...] = ()  # latent videos: the kinds that read it (empty: every kind)
+    accept: str = ""  # files: what the page's upload takes: image, video or file
     role: str = ""  # files: how messages name it when the door knows no file name
     chars: int | None = None  # text: the most characters (bounded before anything parses it)
     items: int | None = None  # a list in text (seeds, cues, degrees): the most entries
     words: dict[str, str] = field(default_factory=dict)  # use → its own help, where it differs
+
+    @property
+    def doors(self) -> tuple[str, ...]:
+        """The doors that show it: cog, page, cli."""
+        return tuple(d for d, shown in (("cog", self.cog), ("page", self.page),
+                                        ("cli", self.cli)) if shown)
 
     def help_for(self, use: str | None = None) -> str:
         """The help sentence for a door showing one use (``USES``: a CLI command, a page
@@ -110,26 +124,30 @@ _FIELDS = [
     # -- Replicate's inputs first, in Cog's order ------------------------------------------
     Field("image", Path, None, "A photo with a face (JPEG, PNG, WebP, ...); for the latent "
           "videos optional: the walk's first keyframe, the held face or the circle's centre.",
-          "Face photo", role="the photo", words={
+          "Face photo", role="the photo", cli=(L,), page=dict.fromkeys((A, T, L), "main"),
+          accept="image", words={
               "animate": "A photo with a face (JPEG, PNG, WebP, ...).",
               "transfer": "The photo whose face will move (JPEG, PNG, WebP, ...).",
               "latent": "Optional: a photo whose face is the walk's first keyframe, the held "
                         "face (coarse, fine) or the circle's centre."}),
     Field("micromotion", str, "eyesClose", "The motion: one of the published directions.",
-          "Micromotion", choices=PRESETS),
+          "Micromotion", choices=PRESETS, cli=(A,), page={A: "preset"}),
     Field("scale", int, 5, "Strength of the motion (with a driving video: 5 is the driver's "
-          "own amplitude).", "Strength", 1, 10),
+          "own amplitude).", "Strength", 1, 10, cli=(A,), page={A: "strength"}),
     Field("text_template", str, "", "Or describe your own motion with {degree}, e.g. 'a "
           "person with {degree} smile' (anchors from CLIP; takes minutes).", "Text template",
-          chars=1000),
+          chars=1000, cli=(A, D), page={A: "text"}),
     Field("anchor_seed", int, 0, "The generated face the text anchors start from.",
-          "Anchor seed", 0, SEED_MAX),
+          "Anchor seed", 0, SEED_MAX, cli=(A, D), page={A: "text"}),
     Field("anchor_video", Path, None, "Or show the motion: a short clip (at most 60 s) of "
-          "one face doing it.", "Anchor clip", role="the anchor clip"),
+          "one face doing it.", "Anchor clip", role="the anchor clip", cli=(A, D),
+          page={A: "video"}, accept="video"),
     Field("direction_file", Path, None, "Or a direction file made with python -m "
-          "micromotion direction.", "Direction file", role="the direction file"),
+          "micromotion direction.", "Direction file", role="the direction file", cli=(A,),
+          page={A: "file"}, accept="file"),
     Field("frames", int, 100, "Number of frames of the video (a circle's too).", "Frames",
-          2, MAX_FRAMES, words={
+          2, MAX_FRAMES, cli=(A, T, L), page=dict.fromkeys((A, L), "more"), kinds=("circle",),
+          words={
               "animate": "Number of frames of the video.",
               "transfer": "With a driving photo and its neutral: number of frames of the video "
                           "(a clip gives its own).",
@@ -137,87 +155,108 @@ _FIELDS = [
                         "keyframes)."}),
     Field("fps", int, 30, "Frames per second of the video (a motion transfer reads its "
           "driving clip at this rate, keeping its timing).", "Frames per second", 1, 60,
-          unit="fps", words={
+          unit="fps", cli=(A, T, L), page=dict.fromkeys((A, T, L), "more"), words={
               "animate": "Frames per second of the video.",
               "transfer": "Frames per second the driving clip is read at, keeping its timing "
                           "(default: the clip's own).",
               "latent": "Frames per second of the video."}),
     Field("curve", str, "linear", "How the motion unfolds: linear (the original), ease "
-          "(in-out) or loop (there and back).", "Curve", choices=("linear", "ease", "loop")),
+          "(in-out) or loop (there and back).", "Curve", choices=("linear", "ease", "loop"),
+          cli=(A, T), page={A: "more"}),
     Field("output_size", int, 1024, "Size in pixels the face is rendered at; when pasted "
           "back the video has the photo's size instead.", "Size",
-          choices=(1024, 512, 256, 128, 64), unit="px"),
-    Field("side_by_side", bool, False, "Put the photo beside the motion.", "Side by side"),
+          choices=(1024, 512, 256, 128, 64), unit="px", cli=(A, T, L),
+          page=dict.fromkeys((A, T, L), "more")),
+    Field("side_by_side", bool, False, "Put the photo beside the motion.", "Side by side",
+          cli=(A, T), page=dict.fromkeys((A, T), "more")),
     Field("timeline", str, "", "Or compose motions: cues MOTION:STRENGTH:START-END:CURVE, "
           "START and END frames or percent of the video, e.g. 'smile:5:0%-40%:ease; "
           "headsTurn:3:40%-100%' (MOTION a preset, or text:... with {degree}).", "Timeline",
-          chars=4000, items=MAX_CUES),
+          chars=4000, items=MAX_CUES, cli=(A,), page={A: "timeline"}),
     Field("driving_video", Path, None, "Motion transfer: a clip of one face; the photo's "
           "face performs its motion at its timing.", "Driving clip",
-          role="the driving clip"),
+          role="the driving clip", page={T: "main"}, accept="video"),
     Field("paste_back", str, "auto", "Put the moving face back into the photo (auto: when "
           "the photo is larger than the face's crop).", "Paste back into the photo",
-          choices=("auto", "on", "off")),
+          choices=("auto", "on", "off"), cli=(A, T), page=dict.fromkeys((A, T), "more")),
     Field("dtype", str, "auto", "Precision: auto (the fastest path verified on this machine "
           "at start-up), fp32, or bf16 (about 1 level of 255 off; refused where this machine "
           "cannot run it).",
-          "Precision", choices=("auto", "fp32", "bf16")),
+          "Precision", choices=("auto", "fp32", "bf16"), cli=(A, D, T, L),
+          page=dict.fromkeys((A, T, L), "more")),
     Field("mode", str, "animate", "animate: the photo's face does the micromotion. Latent "
           "videos: walk (through seeds), coarse or fine (style mixing), circle (an "
-          "equal-step loop).", "Kind", choices=("animate",) + KINDS),
+          "equal-step loop).", "Kind", choices=("animate",) + KINDS, page={L: "main"}),
     Field("seeds", str, "1-4", "Latent videos: the walk's keyframe seeds, e.g. 1-4 or "
           "3,8,21 (a circle's plane: the first two).", "Seeds", chars=2000, items=MAX_FRAMES,
+          cli=(L,), page={L: "main"},
           words={"latent": "The keyframes' seeds, e.g. 1-4 or 3,8,21 (a circle's plane: the "
                            "first two)."}),
     Field("interpolation", str, "cubic", "Walks: cubic (through W+) or slerp (in z).",
-          "Interpolation", choices=("cubic", "slerp"),
+          "Interpolation", choices=("cubic", "slerp"), cli=(L,), page={L: "more"}, kinds=WALKS,
           words={"latent": "Between keyframes: cubic (through W+) or slerp (in z)."}),
     Field("frames_per_segment", int, 30, "Walks: frames from one keyframe to the next.",
-          "Frames per segment", 1, 300,
+          "Frames per segment", 1, 300, cli=(L,), page={L: "more"}, kinds=WALKS,
           words={"latent": "Frames from one keyframe to the next."}),
-    Field("loop", bool, False, "Walks: back to the first keyframe.", "Loop",
+    Field("loop", bool, False, "Walks: back to the first keyframe.", "Loop", cli=(L,),
+          page={L: "more"}, kinds=WALKS,
           words={"latent": "Back to the first keyframe at the end."}),
     Field("source_seed", int, 0, "Mixing and circle without a photo: the face held or "
-          "circled.", "Source seed", 0, SEED_MAX),
+          "circled.", "Source seed", 0, SEED_MAX, cli=(L,), page={L: "more"},
+          kinds=("coarse", "fine", "circle")),
     Field("radius", float, 1.0, "Circle: 1 reaches about as far as the seeds' faces.",
-          "Radius", 0, 10),
+          "Radius", 0, 10, cli=(L,), page={L: "more"}, kinds=("circle",)),
     Field("truncation", float, 0.7, "Latent videos: truncation of the seeds' faces.",
-          "Truncation", 0, 1, words=dict.fromkeys(("sample", "latent"), "Truncation of the "
+          "Truncation", 0, 1, cli=(L, "sample"), page={L: "more"},
+          words=dict.fromkeys(("sample", "latent"), "Truncation of the "
                                                   "seeds' faces (0: the average face; 1: the "
                                                   "full variety).")),
     # -- text and clip anchors (CLI) ----------------------------------------------------------
     Field("degrees", str, "no,10%,20%,30%,40%,50%,60%,70%,80%,90%,100%", "The degrees put "
-          "into the text template, comma-separated.", "Degrees", doors=("cli",), chars=1000,
+          "into the text template, comma-separated.", "Degrees", cog=False, cli=(A, D), chars=1000,
           items=32),
     Field("steps", int, 40, "Optimisation steps per degree of the text anchors.", "Steps",
-          1, 1000, doors=("cli",)),
+          1, 1000, cog=False, cli=(A, D)),
     Field("loss_res", int, 256, "Image size the CLIP and identity losses see.", "Loss size",
-          choices=(1024, 512, 256, 128, 64, 32), unit="px", doors=("cli",)),
+          choices=(1024, 512, 256, 128, 64, 32), unit="px", cog=False, cli=(A, D)),
     Field("anchor_frames", int, 16, "Frames taken from the anchor clip.", "Anchor frames",
-          2, 64, doors=("cli",)),
-    Field("rank", int, 4, "Rank of the motion subspace.", "Rank", 1, 64, doors=("cli",)),
+          2, 64, cog=False, cli=(A, D)),
+    Field("rank", int, 4, "Rank of the motion subspace.", "Rank", 1, 64, cog=False,
+          cli=(A, D, T)),
     # -- motion transfer (page, CLI) ----------------------------------------------------------
     Field("strength", float, 1.0, "Strength of the transferred motion (1: the driver's own).",
-          "Strength", 0, 10, doors=("page", "cli")),
+          "Strength", 0, 10, cog=False, cli=(T,), page={T: "main"}),
     Field("neutral_frame", int, 0, "The driver's frame at rest: the motion is taken from it.",
-          "Neutral frame", 0, MAX_FRAMES - 1, doors=("page", "cli")),
+          "Neutral frame", 0, MAX_FRAMES - 1, cog=False, cli=(T,), page={T: "more"}),
     Field("neutral_image", Path, None, "With a driving photo: the same driver at rest.",
-          "Neutral photo", doors=("cli",), role="the neutral photo"),
+          "Neutral photo", cog=False, cli=(T,), role="the neutral photo"),
     Field("driving_image", Path, None, "With neutral_image: a photo of the driver "
-          "mid-motion.", "Driving photo", doors=(), role="the driving photo"),
+          "mid-motion.", "Driving photo", cog=False, role="the driving photo"),
     Field("layers", str, "", "W+ layers that carry the motion, e.g. 0-7 (empty: those "
           "holding 90% of its energy; latent videos: the kind's own).", "Layers",
-          doors=("cli",), chars=200),
+          cog=False, cli=(T, L), chars=200),
     Field("smoothing", float, 1.0, "Gaussian smoothing over time against inversion jitter, "
-          "in frames (0: off).", "Smoothing", 0, 30, unit="frames", doors=("cli",)),
+          "in frames (0: off).", "Smoothing", 0, 30, unit="frames", cog=False,
+          cli=(T,)),
     # -- latent videos (CLI) ------------------------------------------------------------------
     Field("photos", Path, None, "Walk keyframes from more photos, after the first.",
-          "More photos", doors=("cli",), role="a keyframe photo"),
+          "More photos", cog=False, cli=(L,), role="a keyframe photo"),
     Field("measure_res", int, 64, "Circle: the size at which consecutive frames are "
           "compared.", "Measure size", choices=(16, 32, 64, 128, 256), unit="px",
-          doors=("cli",)),
+          cog=False, cli=(L,)),
 ]
 FIELDS: dict[str, Field] = {f.name: f for f in _FIELDS}
+
+
+def cli_options(use: str) -> list[Field]:
+    """The options of the CLI command for ``use``, in the table's order."""
+    return [f for f in _FIELDS if use in f.cli]
+
+
+def page_group(use: str, group: str) -> list[Field]:
+    """The widgets of the page's tab for ``use`` that stand in ``group``, in the table's
+    order."""
+    return [f for f in _FIELDS if f.page.get(use) == group]
 
 
 def check(name: str, value: Any, **how) -> Any:

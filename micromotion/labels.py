@@ -22,6 +22,7 @@ import torch
 
 from .direction import Direction
 from .errors import LabelError
+from .provenance import FromLabels
 
 ESTIMATORS = ("pairs", "classifier")
 
@@ -84,17 +85,14 @@ def direction_from_labels(latents, labels, estimator: str = "pairs", n_latent: i
     w_plus = np.asarray(latents).ndim == 3 or np.asarray(latents).shape[-1] != style_dim
     x, y = check_labelled(latents, labels, n_latent, style_dim)
     rng = np.random.default_rng(seed)
-    meta = {"source": "labels", "estimator": estimator, "n": int(len(y)),
-            "label_range": [float(y.min()), float(y.max())]}
+    made = FromLabels(estimator, int(len(y)), [float(y.min()), float(y.max())])
     if estimator == "pairs":
-        vec, used = _pairs(x, y, n_pairs, min_gap * np.ptp(y), rng)
-        meta["pairs_used"] = used
+        vec, made.pairs_used = _pairs(x, y, n_pairs, min_gap * np.ptp(y), rng)
     else:
-        vec, accuracy = _classifier(x, y, c, rng, seed)
-        meta["c"] = c
-        meta["held_out_accuracy"] = accuracy
+        vec, made.held_out_accuracy = _classifier(x, y, c, rng, seed)
+        made.c = c
     vec = vec.reshape(n_latent, style_dim) if w_plus else np.tile(vec, (n_latent, 1))
-    return Direction(torch.from_numpy(vec).float(), meta)
+    return Direction(torch.from_numpy(vec).float(), made)
 
 
 def _pairs(x, y, n_pairs, gap, rng):

@@ -19,6 +19,7 @@ import stylegan2
 from . import direction as directions
 from . import weights
 from .direction import Direction
+from .provenance import Published
 from .encoders import Encoder, load_encoder
 from .errors import DirectionFileError
 from .plan import Plan
@@ -38,6 +39,8 @@ class Models:
         self.synthetic = synthetic
         self.fetch = fetch  # download weights files (presets, CLIP, ArcFace) when missing
         self._text_models = None
+        self._arcface = None
+        self._lock = threading.Lock()  # one ArcFace, however many requests ask at once
         self._presets: dict[str, Direction] = {}
         self._plan: Plan | None = None
         self._plan_lock = threading.Lock()
@@ -87,6 +90,11 @@ class Models:
     def device(self) -> torch.device:
         return self.generator.latent_avg.device
 
+    @property
+    def shape(self) -> tuple[int, int]:
+        """The generator's W+: (n_latent, style_dim), e.g. (18, 512)."""
+        return self.generator.n_latent, self.generator.style_dim
+
     def weights_file(self, name: str) -> Path:
         """Manifest entry ``name`` in this weights folder (fetched if allowed)."""
         if self.fetch:
@@ -98,7 +106,7 @@ class Models:
         directions.check_preset(name)
         if name not in self._presets:
             d = directions.load_direction(self.weights_file(f"direction-{name}"))
-            d.meta["preset"] = name
+            d.made = Published(d.made.file if isinstance(d.made, Published) else name, name)
             self._presets[name] = self.checked(d)
         return self._presets[name]
 
@@ -106,21 +114,31 @@ class Models:
         """(CLIP guide, ArcFace), loaded on first use and kept."""
         if self._text_models is None:
             from .clip_guidance import CLIPGuide, load_clip
-            from .encoders import load_arcface
             if self.synthetic:
-                from .synthetic import synthetic_arcface_state, synthetic_clip_state
-                self._text_models = (CLIPGuide(synthetic_clip_state()),
-                                     load_arcface(synthetic_arcface_state()))
+                from .synthetic import synthetic_clip_state
+                clip = CLIPGuide(synthetic_clip_state())
             else:
-                self._text_models = (load_clip(self.weights_file("clip-vit-b-32")),
-                                     load_arcface(self.weights_file("model_ir_se50")))
-            for m in (self._text_models[0].model, self._text_models[1]):
-                m.to(self.device)
+                clip = load_clip(self.weights_file("clip-vit-b-32"))
+            clip.model.to(self.device)
+            self._text_models = (clip, self.arcface())
         return self._text_models
+
+    def arcface(self):
+        """The IR-SE50 ArcFace (identity features), loaded on first use and kept."""
+        with self._lock:
+            if self._arcface is None:
+                from .encoders import load_arcface
+                if self.synthetic:
+                    from .synthetic import synthetic_arcface_state
+                    state = synthetic_arcface_state()
+                else:
+                    state = self.weights_file("model_ir_se50")
+                self._arcface = load_arcface(state).to(self.device)
+        return self._arcface
 
     def checked(self, d: Direction) -> Direction:
         """``d``, if its shape is this generator's W+ ``[n_latent, style_dim]``."""
-        want = (self.generator.n_latent, self.generator.style_dim)
+        want = self.shape
         if tuple(d.vector.shape) != want:
             raise DirectionFileError(f"the direction is {list(d.vector.shape)} but this "
                                      f"generator needs {list(want)}")

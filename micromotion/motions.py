@@ -13,7 +13,7 @@ import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -25,6 +25,7 @@ from .fields import FIELDS
 from .models import Models, Progress, report
 from .precision import FP32, Precision
 from .preview import Preview, show_faces
+from .provenance import Fit, FromClip, FromText, Given
 from .video import Clip, probe, read_clip
 
 Made = tuple[Direction, np.ndarray | None]  # the direction, and the anchor images if any
@@ -65,7 +66,7 @@ class DirectionFile(_Motion):
         if isinstance(self.file, Direction):
             return models.checked(self.file), None
         if isinstance(self.file, torch.Tensor):
-            return models.checked(Direction(self.file.detach().float(), {"source": "tensor"})), None
+            return models.checked(Direction(self.file.detach().float(), Given())), None
         return models.checked(load_direction(self.file, name=self.name)), None
 
 
@@ -142,9 +143,8 @@ def direction_from_text(models: Models, template: str, degrees: Sequence[str] = 
     a = text_anchors(models.generator, clip, arcface, template, degrees, seed, steps,
                      loss_res=res, precision=precision,
                      progress=lambda i, n: report(progress, "anchors", i, n), preview=preview)
-    meta = {"source": "text", "template": template, "degrees": list(map(str, degrees)),
-            "seed": seed, "steps": steps, "loss_res": res, "final_losses": a.final_losses}
-    return _from_anchors(models, a.latents, rank, meta, progress), a
+    return _from_anchors(models, a.latents, rank, progress, lambda fit: FromText(
+        template, list(map(str, degrees)), seed, steps, res, a.final_losses, fit)), a
 
 
 def direction_from_video(models: Models, video: str | os.PathLike | Clip,
@@ -166,16 +166,17 @@ def direction_from_faces(models: Models, faces: TrackedFaces, name: str, fps: fl
     anchors in time order."""
     a = video_anchors(models.encoder, faces, precision=precision,
                       progress=lambda stage, i, n: report(progress, stage, i, n))
-    meta = {"source": "video", "file": name, "fps": fps, "times": a.times, "notes": a.notes}
-    return _from_anchors(models, a.latents, rank, meta, progress), a
+    return _from_anchors(models, a.latents, rank, progress,
+                         lambda fit: FromClip(name, fps, a.times, a.notes, fit)), a
 
 
-def _from_anchors(models: Models, latents: torch.Tensor, rank: int, meta: dict,
-                  progress: Progress | None) -> Direction:
+def _from_anchors(models: Models, latents: torch.Tensor, rank: int,
+                  progress: Progress | None, made: Callable[[Fit], FromText | FromClip]
+                  ) -> Direction:
+    """The direction of the anchors ``[K, L, D]``, its provenance ``made(fit)``."""
     report(progress, "direction", 0, 1)
     vector, diag = direction_from_anchors(latents, rank)
     report(progress, "direction", 1, 1)
-    meta = dict(meta, rank=diag["rank"], anchors=int(latents.shape[0]),
-                explained_energy=diag["explained_energy"],
-                sparse_energy=diag["sparse_energy"])
-    return models.checked(Direction(vector, meta))
+    fit = Fit(int(latents.shape[0]), diag["rank"], diag["explained_energy"],
+              diag["sparse_energy"])
+    return models.checked(Direction(vector, made(fit)))

@@ -1,6 +1,7 @@
 """The use cases, each composing the stages top to bottom: photo → aligned face → W+ → path →
 frames → mp4. Each takes the loaded ``Models``, a request (``request.Animate``, ``Transfer`` or
-``LatentVideo``, checked here whole before any slow stage) and where to write the video.
+``LatentVideo``: checked by its door, or here when no door did, before any slow stage) and
+where to write the video; each returns its typed result (``results``).
 
     models = Models.load()
     animate(models, Animate(image="photo.jpg", micromotion="smile"), "smile.mp4")
@@ -16,7 +17,6 @@ for the user (which face, the video's real size), for the doors to say.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -25,92 +25,25 @@ import torch
 from stylegan2.paths import RenderPath
 
 from .align import AlignedFace, align_face
+from .checks import ensure_checked
 from .direction import Direction
 from .encoders import preprocess
 from .fields import FIELDS
+from .identity import MEASURE_RES, Identity, measure
 from .images import ImageSource
 from .interpolate import circle_path, mix_layers, seed_latents, walk_path
 from .models import Models, Progress, report
 from .precision import DEFAULT, FP32, Precision
+from .provenance import Cue, Timeline
+from .results import (Animation, CircleSteps, Inversion, LatentAnimation, LatentHow, Transferred,
+                      TransferHow)
 from .paste import PasteBack
 from .preview import PREVIEW_SIZE, Preview, from_images, positions, show, show_faces, spread
 from .render import check_int, latent_path, render_frames, write_video
-from .request import (Animate, LatentVideo, Transfer, check_animate, check_latent,
-                      check_transfer, display_name, request_motions)
+from .request import Animate, LatentVideo, Transfer, display_name, request_motions
 from .timeline import composed_path
 from .transfer import MotionOffsets, driver_faces, driver_latents, motion_offsets, smooth
 from .video import read_frames
-
-
-@dataclass
-class Inversion:
-    wplus: torch.Tensor  # [1, n_latent, style_dim]
-    aligned: AlignedFace
-
-
-@dataclass
-class Animation:
-    video: Path
-    aligned: AlignedFace
-    direction: Direction
-    anchor_images: np.ndarray | None  # uint8 [K, S, S, 3] for text and video motions
-    notes: list[str] = field(default_factory=list)
-
-
-@dataclass
-class TransferHow:
-    """How a motion transfer was made."""
-    driver: str  # the driver in words: "drive.mp4", "the neutral photo to the driving photo"
-    fps: float
-    frames: int
-    layers: list[int]  # the W+ layers that move
-    energy: list[float]  # the driver's motion energy per W+ layer (all of them)
-    rank: int
-    smoothing: float
-
-
-@dataclass
-class Transferred:
-    video: Path
-    aligned: AlignedFace  # the target face
-    motion: MotionOffsets  # the driver's projected offsets, layers and their energy
-    latents: torch.Tensor  # W+ [T, L, D]: the target's path, one per frame
-    how: TransferHow
-    notes: list[str] = field(default_factory=list)
-
-
-@dataclass
-class CircleSteps:
-    """How equal a circle's steps came out: the mean image MSE between frames, and the largest
-    step over the smallest (1 is perfectly equal)."""
-    radius: float
-    mse_mean: float
-    spread: float
-
-
-@dataclass
-class LatentHow:
-    """How a latent video was made."""
-    kind: str  # walk, coarse, fine or circle
-    seeds: list[int]
-    photos: int  # photos among the walk's keyframes
-    truncation: float
-    layers: list[int] | None  # the W+ layers that move (None: all)
-    frames: int
-    interpolation: str | None = None  # a walk's (or style mixing's): cubic or slerp
-    circle: CircleSteps | None = None
-
-
-@dataclass
-class LatentAnimation:
-    video: Path
-    latents: torch.Tensor  # W+ [T, n_latent, style_dim], one per frame
-    how: LatentHow
-    aligned: list[AlignedFace]  # the photos used, aligned as they were inverted
-    notes: list[str] = field(default_factory=list)
-
-
-Result = Animation | Transferred | LatentAnimation  # what a use case returns
 
 
 def invert(models: Models, image: ImageSource, name: str | None = None,
@@ -150,7 +83,7 @@ def animate(models: Models, req: Animate, out: str | os.PathLike,
     defaults reproduce the original: 100 frames of w + i/100·5·d at 30 fps, 1024 px — pasted
     back into the photo when it is larger than the face's crop. ``precision``: the paths
     ``req.dtype`` resolved to on this machine (``serving.serve`` resolves it once)."""
-    req = check_animate(req, shape=(models.generator.n_latent, models.generator.style_dim))
+    req = ensure_checked(req, models.shape)
     precision = precision or models.plan.resolve(req.dtype)
     face = align(models, req.image, display_name(req, "image"), progress, preview)
     # a clip's faces found (and shown) before the photo's inversion
@@ -160,18 +93,18 @@ def animate(models: Models, req: Animate, out: str | os.PathLike,
     images = [a for _, a in made if a is not None]
     if req.timeline:
         latents = composed_path(inv.wplus, [d.vector for d, _ in made], req.timeline, req.frames)
-        direction = Direction((latents[-1] - inv.wplus[0]).float(), {
-            "source": "timeline", "cues": [
-                dict(d.meta, strength=c.strength, start=c.start, end=c.end, curve=c.curve)
-                for (d, _), c in zip(made, req.timeline)]})
+        direction = Direction((latents[-1] - inv.wplus[0]).float(), Timeline([
+            Cue(d.made, c.strength, c.start, c.end, c.curve)
+            for (d, _), c in zip(made, req.timeline)]))
     else:
         direction = made[0][0]
         latents = latent_path(inv.wplus, direction.vector.to(inv.wplus.device), req.scale,
                               req.frames, req.curve)
     video, notes = _render_onto(models, inv.aligned, latents, out, req, gif, progress, preview,
                                 precision)
-    return Animation(video, inv.aligned, direction,
-                     np.concatenate(images) if images else None, notes)
+    identity = identity_of(models, inv, latents)
+    return Animation(video, inv.aligned, direction, np.concatenate(images) if images else None,
+                     notes, identity)
 
 
 def transfer_clip(models: Models, req: Transfer, out: str | os.PathLike,
@@ -182,7 +115,7 @@ def transfer_clip(models: Models, req: Transfer, out: str | os.PathLike,
     """The photo's face performs the driving clip's motion: its frames at ``req.fps`` (None:
     the clip's own rate), each offset from the neutral frame → one output frame, at the
     driver's timing."""
-    req = check_transfer(req)
+    req = ensure_checked(req)
     precision = precision or models.plan.resolve(req.dtype)
     name = display_name(req, "driving_video")
     clip = read_frames(req.driving_video, req.fps, FIELDS["frames"].hi, name=name)
@@ -211,7 +144,7 @@ def transfer_photos(models: Models, req: Transfer, out: str | os.PathLike,
     """The motion between two photos of the driver — ``neutral_image`` at rest,
     ``driving_image`` mid-motion — on the photo's face, ``frames`` frames along
     ``curve``, like a preset."""
-    req = check_transfer(req)
+    req = ensure_checked(req)
     precision = precision or models.plan.resolve(req.dtype)
     inv = invert(models, req.image, display_name(req, "image"), progress, precision, preview)
     latents = torch.cat([invert(models, p, display_name(req, n), progress, precision).wplus
@@ -231,7 +164,7 @@ def transfer_latents(models: Models, req: Transfer, out: str | os.PathLike,
                      precision: Precision | None = None) -> Transferred:
     """The driver given as W+ ``[T, L, D]`` in ``req.driving_latents`` (e.g. planted latents),
     one output frame each at ``req.fps`` (None: 30)."""
-    req = check_transfer(req)
+    req = ensure_checked(req)
     precision = precision or models.plan.resolve(req.dtype)
     inv = invert(models, req.image, display_name(req, "image"), progress, precision)
     latents = smooth(req.driving_latents.to(inv.wplus), req.smoothing)
@@ -258,7 +191,16 @@ def _transferred(models: Models, req: Transfer, inv: Inversion, motion: MotionOf
                                        preview, precision, fps)
     how = TransferHow(driver, fps, len(path), list(motion.layers),
                       [round(e, 4) for e in motion.energy], motion.rank, req.smoothing)
-    return Transferred(video, inv.aligned, motion, path, how, notes + render_notes)
+    identity = identity_of(models, inv, path)
+    return Transferred(video, inv.aligned, motion, path, how, notes + render_notes, identity)
+
+
+def identity_of(models: Models, inv: Inversion, path: torch.Tensor) -> Identity:
+    """How alike ArcFace finds the aligned photo and the render of its inversion, and the
+    video's first, middle and last frames (W+ ``path`` ``[T, L, D]``)."""
+    photo = preprocess(inv.aligned.image, MEASURE_RES)
+    return measure(models.arcface(), models.generator, photo, inv.wplus,
+                   path[spread(len(path))])
 
 
 def _render_onto(models: Models, aligned: AlignedFace, latents: torch.Tensor, out,
@@ -340,7 +282,7 @@ def latent_video(models: Models, req: LatentVideo, out: str | os.PathLike,
                  preview: Preview | None = None,
                  precision: Precision | None = None) -> LatentAnimation:
     """A latent video (walk, style mixing or circle) → mp4 at ``out``."""
-    req = check_latent(req, models.generator.n_latent)
+    req = ensure_checked(req, models.shape)
     precision = precision or models.plan.resolve(req.dtype)
     latents, how, aligned = _latent_path(models, req, progress, precision, preview)
     video = render_latents(models, latents, out, req.fps, req.output_size, gif=gif,
@@ -355,7 +297,7 @@ def latent_video_path(models: Models, req: LatentVideo, progress: Progress | Non
                       ) -> tuple[torch.Tensor, LatentHow, list[AlignedFace]]:
     """The request's W+ path ``[T, n_latent, style_dim]``, how it was made, and the aligned
     photos. Every option is checked before any photo is inverted."""
-    return _latent_path(models, check_latent(req, models.generator.n_latent), progress,
+    return _latent_path(models, ensure_checked(req, models.shape), progress,
                         precision)
 
 

@@ -25,10 +25,13 @@ import torch
 import stylegan2
 
 from . import memory, weights
-from .fields import PRESETS, check
+from .fields import PRESETS
 from .models import Models, Progress
-from .pipeline import (Animation, LatentAnimation, Preview, Result, Transferred, animate,
-                       latent_video, transfer_clip, transfer_latents, transfer_photos)
+from .pipeline import (animate, latent_video, transfer_clip, transfer_latents,
+                       transfer_photos)
+from .preview import Preview
+from .results import Animation, LatentAnimation, Result, Transferred
+from .checks import ensure_checked
 from .request import Animate, LatentVideo, Transfer, driver, given_sources
 
 def load_models(progress: weights.Progress | None = None,
@@ -65,7 +68,7 @@ def serve(req, models: Models, out: str | os.PathLike, progress: Progress | None
     Every input is checked before any slow stage; a user's mistake raises a
     ``MicromotionError``. ``preview`` gets the first, middle and last frames before the video
     renders."""
-    check("dtype", req.dtype)
+    req = ensure_checked(req, models.shape)  # once: a door may have checked it already
     precision = models.plan.resolve(req.dtype)
     try:
         result = _use_case(req, models, out, progress, gif, preview, precision)

@@ -12,7 +12,9 @@ import functools
 import torch
 
 from .direction import Direction
-from .pipeline import Animation, LatentAnimation, Transferred
+from .identity import LOOK_ALIKE, Identity
+from .results import Animation, LatentAnimation, Result, Transferred
+from .provenance import Fit, FromClip, FromFile, FromLabels, FromText, Published, Timeline
 
 # what each published motion does, in a person's words
 DOES = {"smile": "smiles", "angry": "looks angry", "aging": "ages", "eyesClose": "closes its eyes",
@@ -54,41 +56,77 @@ def _(result: LatentAnimation) -> str:
                                 if h.circle else "")
 
 
-@functools.singledispatch
-def plainly(result) -> str:
+def plainly(result: Result) -> str:
     """What the video shows, in a person's words (``describe`` has the details), e.g. "The
-    face smiles; the motion is mostly in the middle layers (expression and features)"."""
+    face smiles; the motion is mostly in the middle layers (expression and features)", and
+    how alike the photo's face it stayed."""
+    shows = _shows(result)
+    return f"{shows} {_alike(result.identity)}" if result.identity else shows
+
+
+def _alike(identity: Identity) -> str:
+    """The identity's figures in words, and a warning below ``LOOK_ALIKE``."""
+    frames = ", ".join(f"{c:.2f}" for c in identity.frames)
+    said = (f"Identity {identity.reconstruction:.2f}: how alike ArcFace finds the photo's face "
+            f"and the face rebuilt from it (1: the same face; the video's first, middle and "
+            f"last frames {frames}).")
+    if identity.reconstruction < LOOK_ALIKE:
+        said += " Below 0.70 the video shows the encoder's look-alike more than this person."
+    return said
+
+
+@functools.singledispatch
+def _shows(result) -> str:
     raise TypeError(f"not a result: {type(result).__name__}")
 
 
-@plainly.register
+@_shows.register
 def _(result: Animation) -> str:
-    return f"The face {_does(result.direction.meta)}; {_where(result.direction.vector)}."
+    return f"The face {_does(result.direction.made)}; {_where(result.direction.vector)}."
 
 
-@plainly.register
+@_shows.register
 def _(result: Transferred) -> str:
     h = result.how
     return f"The face performs the motion of {h.driver} at its timing ({h.frames} frames at " \
         f"{h.fps:g} fps)."
 
 
-@plainly.register
+@_shows.register
 def _(result: LatentAnimation) -> str:
     how = describe(result)
     return how[0].upper() + how[1:] + "."
 
 
-def _does(m: dict) -> str:
-    """What a direction of provenance ``m`` (``Direction.meta``) makes the face do."""
-    if m.get("source") == "timeline":
-        return ", then ".join(_does(c) for c in m["cues"])
-    if "preset" in m:
-        return DOES[m["preset"]]
-    return {"text": f"moves as the words say ({m.get('template', '')!r})",
-            "video": f"moves as the face in {m.get('file', 'the clip')} does",
-            "tensor": "moves along the given direction"}.get(
-        m.get("source"), f"moves along the direction in {m.get('file', 'the file')}")
+@functools.singledispatch
+def _does(made) -> str:
+    """What a direction made this way (``provenance``) makes the face do."""
+    return "moves along the given direction"
+
+
+@_does.register
+def _(made: Timeline) -> str:
+    return ", then ".join(_does(c.made) for c in made.cues)
+
+
+@_does.register
+def _(made: Published) -> str:
+    return DOES[made.preset] if made.preset else f"moves along the direction in {made.file}"
+
+
+@_does.register
+def _(made: FromText) -> str:
+    return f"moves as the words say ({made.template!r})"
+
+
+@_does.register
+def _(made: FromClip) -> str:
+    return f"moves as the face in {made.file} does"
+
+
+@_does.register
+def _(made: FromFile) -> str:
+    return f"moves along the direction in {made.file}"
 
 
 def _where(vector: torch.Tensor) -> str:
@@ -104,34 +142,61 @@ def _where(vector: torch.Tensor) -> str:
 def describe_direction(d: Direction) -> str:
     """Where a direction came from, in words: "the published smile direction", "words: …,
     from 11 anchors at rank 4 (…)"."""
-    m = d.meta
-    if m.get("source") == "timeline":
-        return "a timeline of " + "; ".join(
-            f"{describe_direction(Direction(d.vector, c))} at strength {c['strength']:g} "
-            f"from frame {c['start']}" for c in m["cues"])
-    if "preset" in m:
-        return f"the published {m['preset']} direction"
-    what = {"d_latent": m.get("file", "a direction file"),
-            "text": f"words: {m.get('template', '')!r}",
-            "video": f"the clip {m.get('file', '')}",
-            "tensor": "a direction given as a tensor"}.get(m.get("source"), "a direction file")
-    if "anchors" in m:
-        explained = m["explained_energy"]  # per W+ layer
-        what += (f", from {m['anchors']} anchors at rank {m['rank']} (the low-rank part holds "
-                 f"{sum(explained) / len(explained):.0%} of their motion)")
-    return what
+    return _made_from(d.made)
+
+
+@functools.singledispatch
+def _made_from(made) -> str:
+    return "a direction given as a tensor"
+
+
+@_made_from.register
+def _(made: Timeline) -> str:
+    return "a timeline of " + "; ".join(f"{_made_from(c.made)} at strength {c.strength:g} "
+                                        f"from frame {c.start}" for c in made.cues)
+
+
+@_made_from.register
+def _(made: Published) -> str:
+    return f"the published {made.preset} direction" if made.preset else made.file
+
+
+@_made_from.register
+def _(made: FromText) -> str:
+    return f"words: {made.template!r}{_fitted(made.fit)}"
+
+
+@_made_from.register
+def _(made: FromClip) -> str:
+    return f"the clip {made.file}{_fitted(made.fit)}"
+
+
+@_made_from.register
+def _(made: FromLabels) -> str:
+    return f"labelled latents ({made.n}, {made.estimator})"
+
+
+@_made_from.register
+def _(made: FromFile) -> str:
+    return made.file
+
+
+def _fitted(fit: Fit) -> str:
+    explained = fit.explained_energy  # per W+ layer
+    return (f", from {fit.anchors} anchors at rank {fit.rank} (the low-rank part holds "
+            f"{sum(explained) / len(explained):.0%} of their motion)")
 
 
 def anchor_captions(d: Direction) -> list[str]:
     """One caption per anchor image of an animation, in order: the degree of a text anchor,
     the time of a clip's frame (a timeline's motions in turn)."""
-    metas = d.meta["cues"] if d.meta.get("source") == "timeline" else [d.meta]
+    made = [c.made for c in d.made.cues] if isinstance(d.made, Timeline) else [d.made]
     out = []
-    for m in metas:
-        if m.get("source") == "text":
-            out += [f"{deg}" for deg in m["degrees"]]
-        elif m.get("source") == "video":
-            out += [f"{t:.2f} s" for t in m["times"]]
+    for m in made:
+        if isinstance(m, FromText):
+            out += list(m.degrees)
+        elif isinstance(m, FromClip):
+            out += [f"{t:.2f} s" for t in m.times]
     return out
 
 

@@ -19,7 +19,8 @@ from conftest import ROOT
 from micromotion.errors import OptionError, ServerPathError
 from micromotion.fields import FIELDS, USES
 from micromotion.cog_inputs import COG_INPUTS, from_cog
-from micromotion.request import Animate, LatentVideo, Transfer, check_animate, check_latent
+from micromotion.checks import check_animate, check_latent
+from micromotion.request import Animate, LatentVideo, Transfer
 
 PREDICT = ROOT / "predict.py"
 
@@ -139,6 +140,9 @@ def test_page_widgets_come_from_the_table():
             if name not in ("text_template", "mode"):  # the page shows an example template
                 assert w.value == f.default, (api, name)
     assert {n for n, f in FIELDS.items() if "page" in f.doors} <= seen
+    for api, use in {"generate": "animate", "transfer": "transfer", "latent_video": "latent"}.items():
+        shown = {n for n in endpoints[api] if n in FIELDS}
+        assert shown == {n for n, f in FIELDS.items() if use in f.page}, api  # the table's, all
 
 
 def test_cli_options_come_from_the_table():
@@ -164,6 +168,8 @@ def test_cli_options_come_from_the_table():
             assert f.help_for(use) in text and f.allowed() in text, (command, f.name)
             default = None if (command, f.name) == ("transfer", "fps") else f.default
             assert action.default == (() if f.name == "photos" else default), (command, f.name)
+        options = {a.dest for a in subs[command]._actions if a.option_strings} & set(FIELDS)
+        assert options == {n for n, f in FIELDS.items() if use in f.cli}, command
     assert {n for n, f in FIELDS.items() if "cli" in f.doors} <= seen
 
 
@@ -287,16 +293,20 @@ def test_a_result_is_said_in_plain_words_first(tmp_path):
     import torch
 
     from micromotion.direction import Direction
-    from micromotion.pipeline import Animation
+    from micromotion.results import Animation
+    from micromotion.provenance import Cue, Fit, FromText, Published, Timeline
     from micromotion.wording import plainly
     vector = torch.zeros(18, 512)
     vector[1, :3] = 1.0
     vector[9, 0] = 0.5
-    made = Animation(tmp_path / "v.mp4", None, Direction(vector, {"preset": "headsTurn"}), None)
+    made = Animation(tmp_path / "v.mp4", None, Direction(vector, Published("h.pt", "headsTurn")),
+                     None)
     assert plainly(made) == ("The face turns its head; the motion is mostly in the coarse "
                              "layers (pose and face shape).")
-    cues = {"source": "timeline", "cues": [{"preset": "smile"}, {"source": "text",
-                                                                 "template": "a {degree} frown"}]}
+    fit = Fit(3, 2, [0.5] * 18, [0.1] * 18)
+    cues = Timeline([Cue(Published("s.pt", "smile"), 2, 0, 5, "linear"),
+                     Cue(FromText("a {degree} frown", ["no", "all"], 0, 1, 64, {}, fit), 1, 5,
+                         9, "ease")])
     made = Animation(tmp_path / "v.mp4", None, Direction(vector * 0, cues), None)
     assert plainly(made) == ("The face smiles, then moves as the words say ('a {degree} "
                              "frown'); the direction is zero: nothing moves.")

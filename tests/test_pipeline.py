@@ -115,3 +115,20 @@ def test_cli_animate_errors(tmp_path):
     assert r.returncode == 2 and "tokens; CLIP reads at most 77" in r.stderr
     r = cli("animate", str(photo), "--synthetic", "--timeline", "smile:abc:x-y")
     assert r.returncode == 2 and "'abc' is not a strength (a number)" in r.stderr
+
+
+def test_a_request_is_checked_once(mm, astronaut, tmp_path, monkeypatch):
+    """A door checks its request before any model is needed; serving it checks nothing again
+    (a photo is decoded once by the check), while a request no door checked is checked there."""
+    from micromotion import checks, serving
+    seen = []
+    real = checks.check_animate
+    monkeypatch.setattr(checks, "check_animate", lambda *a, **k: seen.append(1) or real(*a, **k))
+    req = checks.check_request(Animate(astronaut, "smile", frames=2, output_size=64))
+    assert req.checked and seen == [1]
+    serving.serve(req, mm, tmp_path / "a.mp4")
+    assert seen == [1]
+    again = checks.dataclasses.replace(req, frames=3)  # a changed copy is not checked
+    assert not again.checked
+    serving.serve(again, mm, tmp_path / "b.mp4")
+    assert seen == [1, 1]

@@ -136,3 +136,30 @@ def test_published_presets_load(reference, name):
 def test_unknown_preset():
     with pytest.raises(UnknownPresetError, match="choose one of smile, angry"):
         check_preset("wink")
+
+
+@pytest.mark.parametrize("meta,kind", [
+    ({"source": "text", "template": "a {degree} smile", "degrees": ["no", "100%"], "seed": 3,
+      "steps": 40, "loss_res": None, "final_losses": {"clip": [0.5, 0.4]}, "anchors": 2,
+      "rank": 1, "explained_energy": [0.9] * 18, "sparse_energy": [0.1] * 18}, "FromText"),
+    ({"source": "video", "file": "the anchor clip", "fps": 10.0, "times": [0.0, 0.5],
+      "notes": [], "anchors": 2, "rank": 1, "explained_energy": [1.0], "sparse_energy": [0.0]},
+     "FromClip"),
+    ({"source": "labels", "estimator": "pairs", "n": 40, "label_range": [0.0, 1.0],
+      "pairs_used": 300}, "FromLabels"),
+    ({"source": "d_latent", "file": "the direction file smile.pt", "preset": "smile"},
+     "Published"),
+    ({"source": "tensor"}, "Given"),
+    ({"source": "timeline", "cues": [{"source": "tensor", "strength": 2, "start": 0, "end": 9,
+                                      "curve": "ease"}]}, "Timeline"),
+    ({"source": "something else", "by": "hand"}, "FromFile"),
+    ({"source": "text", "template": "an old file without its degrees"}, "FromFile"),
+])
+def test_provenance_is_typed_and_keeps_the_files_meta(meta, kind, tmp_path):
+    """Each way of making a direction has its type; the file keeps the same plain meta."""
+    from micromotion import provenance
+    made = provenance.from_meta(meta, "d.pt")
+    assert type(made).__name__ == kind
+    assert provenance.to_meta(made) == meta
+    path = save_direction(tmp_path / "d.pt", torch.zeros(18, 512), meta)
+    assert load_direction(path).meta == meta

@@ -12,7 +12,8 @@ from micromotion import paste, timeline, transfer
 from micromotion.errors import NoFaceError, OptionError, VideoError
 from micromotion.pipeline import (animate, invert, render_size, transfer_clip,
                                   transfer_latents, transfer_photos)
-from micromotion.request import Animate, Transfer, check_transfer
+from micromotion.checks import check_transfer
+from micromotion.request import Animate, Transfer
 from micromotion.serving import serve
 from micromotion.timeline import Cue
 

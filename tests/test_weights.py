@@ -55,6 +55,8 @@ def entries(server):
     return {"blob": good,
             "two-sources": dict(good, sources=[f"{server}/missing", f"{server}/blob"]),
             "wrong-sha": dict(good, sha256="0" * 64),
+            "prefix": dict(good, sha256=None, sha256_prefix=hashlib.sha256(BLOB).hexdigest()[:8]),
+            "wrong-prefix": dict(good, sha256=None, sha256_prefix="00000000"),
             "offline": dict(good, sources=["http://127.0.0.1:9/blob"]),
             "no-source": dict(good, sources=[])}
 
@@ -86,6 +88,13 @@ def test_wrong_sha256_keeps_nothing(tmp_path, entries):
     with pytest.raises(WeightsMissingError, match="its sha256 is .* not 0000"):
         weights.fetch("wrong-sha", tmp_path, entries)
     assert list((tmp_path / "sub").iterdir()) == []
+
+
+def test_a_sha256_prefix_is_checked_where_only_it_is_known(tmp_path, entries):
+    """torchvision names its files by their sha256's first 8 digits (alexnet-owt-7be5be79)."""
+    assert weights.fetch("prefix", tmp_path, entries).read_bytes() == BLOB
+    with pytest.raises(WeightsMissingError, match="its sha256 is .* not 00000000…"):
+        weights.fetch("wrong-prefix", tmp_path / "other", entries)
 
 
 def test_a_corrupt_file_is_fetched_again(tmp_path, entries):
@@ -136,6 +145,7 @@ def test_manifest_facts():
     assert m["e4e_ffhq_encode"]["sha256"].startswith("2ace1d9a8c05")
     assert "gdrive:1sw6I2lRIB0MpuJkpc8F5BJiSZrc0hjfE" in m["restyle_psp_ffhq_encode"]["sources"]
     assert m["clip-vit-b-32"]["sha256"].startswith("40d365715913")
+    assert m["alexnet"]["sha256_prefix"] == "7be5be79" and m["lpips-alex"]["size"] == 6009
     assert all(name in m for name in weights.DEFAULT_NAMES)
     # a clean image can fetch every file: each entry has somewhere to come from
     assert all(e["sources"] for k, e in m.items() if not k.startswith("_")), \
