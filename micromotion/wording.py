@@ -98,37 +98,6 @@ def _(result: LatentAnimation) -> str:
     return how[0].upper() + how[1:] + "."
 
 
-@functools.singledispatch
-def _does(made) -> str:
-    """What a direction made this way (``provenance``) makes the face do."""
-    return "moves along the given direction"
-
-
-@_does.register
-def _(made: Timeline) -> str:
-    return ", then ".join(_does(c.made) for c in made.cues)
-
-
-@_does.register
-def _(made: Published) -> str:
-    return DOES[made.preset] if made.preset else f"moves along the direction in {made.file}"
-
-
-@_does.register
-def _(made: FromText) -> str:
-    return f"moves as the words say ({made.template!r})"
-
-
-@_does.register
-def _(made: FromClip) -> str:
-    return f"moves as the face in {made.file} does"
-
-
-@_does.register
-def _(made: FromFile) -> str:
-    return f"moves along the direction in {made.file}"
-
-
 def _where(vector: torch.Tensor) -> str:
     """Which group of W+ layers holds most of a direction ``[L, D]``'s length."""
     energy = vector.float().pow(2).sum(-1)
@@ -142,43 +111,56 @@ def _where(vector: torch.Tensor) -> str:
 def describe_direction(d: Direction) -> str:
     """Where a direction came from, in words: "the published smile direction", "words: …,
     from 11 anchors at rank 4 (…)"."""
-    return _made_from(d.made)
+    return _words(d.made)[1]
+
+
+def _does(made) -> str:
+    """What a direction made this way makes the face do: "smiles"."""
+    return _words(made)[0]
 
 
 @functools.singledispatch
-def _made_from(made) -> str:
-    return "a direction given as a tensor"
+def _words(made) -> tuple[str, str]:
+    """(what a direction made this way (``provenance``) makes the face do, where it came
+    from), one pair per way."""
+    return "moves along the given direction", "a direction given as a tensor"
 
 
-@_made_from.register
-def _(made: Timeline) -> str:
-    return "a timeline of " + "; ".join(f"{_made_from(c.made)} at strength {c.strength:g} "
-                                        f"from frame {c.start}" for c in made.cues)
+@_words.register
+def _(made: Timeline) -> tuple[str, str]:
+    said = [_words(c.made) for c in made.cues]
+    return (", then ".join(does for does, _ in said),
+            "a timeline of " + "; ".join(f"{source} at strength {c.strength:g} from frame "
+                                         f"{c.start}" for (_, source), c in zip(said, made.cues)))
 
 
-@_made_from.register
-def _(made: Published) -> str:
-    return f"the published {made.preset} direction" if made.preset else made.file
+@_words.register
+def _(made: Published) -> tuple[str, str]:
+    if made.preset:
+        return DOES[made.preset], f"the published {made.preset} direction"
+    return f"moves along the direction in {made.file}", made.file
 
 
-@_made_from.register
-def _(made: FromText) -> str:
-    return f"words: {made.template!r}{_fitted(made.fit)}"
+@_words.register
+def _(made: FromText) -> tuple[str, str]:
+    return (f"moves as the words say ({made.template!r})",
+            f"words: {made.template!r}{_fitted(made.fit)}")
 
 
-@_made_from.register
-def _(made: FromClip) -> str:
-    return f"the clip {made.file}{_fitted(made.fit)}"
+@_words.register
+def _(made: FromClip) -> tuple[str, str]:
+    return f"moves as the face in {made.file} does", f"the clip {made.file}{_fitted(made.fit)}"
 
 
-@_made_from.register
-def _(made: FromLabels) -> str:
-    return f"labelled latents ({made.n}, {made.estimator})"
+@_words.register
+def _(made: FromLabels) -> tuple[str, str]:
+    return ("moves along the direction learnt from labelled latents",
+            f"labelled latents ({made.n}, {made.estimator})")
 
 
-@_made_from.register
-def _(made: FromFile) -> str:
-    return made.file
+@_words.register
+def _(made: FromFile) -> tuple[str, str]:
+    return f"moves along the direction in {made.file}", made.file
 
 
 def _fitted(fit: Fit) -> str:
