@@ -33,6 +33,7 @@ from micromotion.fields import FIELDS, KINDS, page_group
 from micromotion.models import Models
 from micromotion.preview import Glimpse
 from micromotion.request import Animate, LatentVideo, Transfer
+from micromotion.tuning import estimate_seconds
 
 HERE = Path(__file__).parent / "examples"
 ASTRONAUT, VAN_GOGH, DRIVE = (str(HERE / n) for n in ("astronaut.jpg", "van_gogh.jpg",
@@ -51,8 +52,8 @@ STAGES = {"align": "Finding the face", "invert": "Inverting the photo",
           "clip faces": "Finding the face in the clip's frames",
           "clip inversion": "Inverting the clip's frames",
           "anchors": "Optimising the text anchors", "direction": "Finding the direction",
-          "equalise": "Spacing the circle's steps", "render": "Rendering the video"}
-# the latent tab's settings that only some kinds read (the rest serve every kind)
+          "equalise": "Spacing the circle's steps", "tune": "Tuning the generator to the photo",
+          "render": "Rendering the video"}
 # the latent tab's settings that only some kinds read: shown for those kinds alone
 KIND_ONLY = {f.name: f.kinds for f in page_group("latent", "more") if f.kinds}
 BRIEF = dict(info=None)  # a widget whose label says enough
@@ -80,10 +81,18 @@ SHOW_RESULT = ("() => setTimeout(() => [...document.querySelectorAll('video')]"
 class Page:
     """The models and output folder the page serves from."""
 
-    def __init__(self, models: Models):
+    def __init__(self, models: Models, tuning_seconds: float | None = None):
         self.models, self.outputs = models, serving.Outputs()
         self.example_requests: list = []  # the examples' requests, as the tabs build them
         self.examples = Examples(models, [])
+        self.tuning_seconds = tuning_seconds  # fidelity faithful's cost here, if measured
+
+    def fidelity(self, use: str) -> dict:
+        """The fidelity widget's look on the tab for ``use``: how long faithful takes on this
+        machine, said beside the choice before anyone makes it."""
+        took = "" if self.tuning_seconds is None else \
+            f" Here faithful adds about {_duration(self.tuning_seconds)}."
+        return dict(info=FIELDS["fidelity"].help_for(use) + took)
 
     def warm(self, start: bool = True) -> None:
         """Make the examples' results in the background (``start``; paused while anyone is
@@ -511,7 +520,7 @@ def micromotion_tab(page: Page) -> None:
             button, stop = buttons("Generate")
             line = status()
             with gr.Accordion("More settings", open=False):
-                section(w, "animate", "more")
+                section(w, "animate", "more", fidelity=page.fidelity("animate"))
             examples(page, w, ["image", "source", "micromotion", "scale"],
                      [[ASTRONAUT, "preset", "smile", 5], [VAN_GOGH, "preset", "aging", 4],
                       [ASTRONAUT, "timeline", "smile", 5]], animate_request,
@@ -547,7 +556,7 @@ def transfer_tab(page: Page) -> None:
             line = status()
             with gr.Accordion("More settings", open=False):
                 w["keep_fps"] = gr.Checkbox(True, label="Keep the driver's frame rate")
-                section(w, "transfer", "more")
+                section(w, "transfer", "more", fidelity=page.fidelity("transfer"))
             examples(page, w, ["image", "driving_video", "strength"],
                      [[ASTRONAUT, DRIVE, 1.0], [VAN_GOGH, DRIVE, 1.5]], transfer_request,
                      label="Examples (the clip was made from the astronaut photo)",
@@ -571,8 +580,8 @@ def latent_tab(page: Page) -> None:
             button, stop = buttons("Make the video")
             line = status()
             with gr.Accordion("More settings", open=False):
-                section(w, "latent", "more", **{name: dict(visible="walk" in kinds)
-                                                for name, kinds in KIND_ONLY.items()})
+                section(w, "latent", "more", fidelity=page.fidelity("latent"),
+                        **{name: dict(visible="walk" in kinds) for name, kinds in KIND_ONLY.items()})
             examples(page, w, ["mode", "image", "seeds"],
                      [["walk", None, "1-4"], ["circle", ASTRONAUT, "1,2"],
                       ["coarse", VAN_GOGH, "5-8"]], latent_request, label="Examples",
@@ -587,7 +596,8 @@ def latent_tab(page: Page) -> None:
 
 
 def main() -> None:
-    page = Page(serving.load_models())
+    models = serving.load_models()
+    page = Page(models, estimate_seconds(models.generator, models.lpips()))
     demo = build(page)
     page.warm(start=os.environ.get("MICROMOTION_WARM_EXAMPLES", "1") != "0")
     demo.queue(default_concurrency_limit=1).launch(

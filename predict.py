@@ -104,6 +104,11 @@ class Predictor(BasePredictor):
             choices=["auto", "fp32", "bf16"],
             default="auto",
         ),
+        fidelity: str = Input(
+            description="fast: the encoder's inversion, at times a look-alike. faithful: the generator is tuned to the photo first (pivotal tuning), so the video keeps the person; minutes on a CPU, seconds on a GPU.",
+            choices=["fast", "faithful"],
+            default="fast",
+        ),
         mode: str = Input(
             description="animate: the photo's face does the micromotion. Latent videos: walk (through seeds), coarse or fine (style mixing), circle (an equal-step loop).",
             choices=["animate", "walk", "coarse", "fine", "circle"],
@@ -153,7 +158,7 @@ class Predictor(BasePredictor):
             anchor_seed=anchor_seed, anchor_video=anchor_video, direction_file=direction_file,
             frames=frames, fps=fps, curve=curve, output_size=output_size,
             side_by_side=side_by_side, timeline=timeline, driving_video=driving_video,
-            paste_back=paste_back, dtype=dtype, mode=mode, seeds=seeds,
+            paste_back=paste_back, dtype=dtype, fidelity=fidelity, mode=mode, seeds=seeds,
             interpolation=interpolation, frames_per_segment=frames_per_segment, loop=loop,
             source_seed=source_seed, radius=radius, truncation=truncation)
         try:

@@ -184,6 +184,12 @@ _FIELDS = [
           "cannot run it).",
           "Precision", choices=("auto", "fp32", "bf16"), cli=(A, D, T, L),
           page=dict.fromkeys((A, T, L), "more")),
+    Field("fidelity", str, "fast", "fast: the encoder's inversion, at times a look-alike. "
+          "faithful: the generator is tuned to the photo first (pivotal tuning), so the video "
+          "keeps the person; minutes on a CPU, seconds on a GPU.", "Fidelity",
+          choices=("fast", "faithful"), cli=(A, T, L), page=dict.fromkeys((A, T, L), "more"),
+          words={"latent": "With photos, faithful tunes the generator to them first (pivotal "
+                           "tuning), so the video keeps their people; minutes on a CPU."}),
     Field("mode", str, "animate", "animate: the photo's face does the micromotion. Latent "
           "videos: walk (through seeds), coarse or fine (style mixing), circle (an "
           "equal-step loop).", "Kind", choices=("animate",) + KINDS, page={L: "main"}),

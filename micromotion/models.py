@@ -7,6 +7,7 @@ stages (``pipeline``, ``motions``) are plain functions that take a ``Models``.
 """
 from __future__ import annotations
 
+import copy
 import os
 import threading
 from pathlib import Path
@@ -39,7 +40,7 @@ class Models:
         self.synthetic = synthetic
         self.fetch = fetch  # download weights files (presets, CLIP, ArcFace) when missing
         self._text_models = None
-        self._arcface = None
+        self._arcface = self._lpips = None
         self._lock = threading.Lock()  # one ArcFace, however many requests ask at once
         self._presets: dict[str, Direction] = {}
         self._plan: Plan | None = None
@@ -122,6 +123,23 @@ class Models:
             clip.model.to(self.device)
             self._text_models = (clip, self.arcface())
         return self._text_models
+
+    def lpips(self):
+        """LPIPS v0.1 on AlexNet (``lpips.LPIPS``), loaded on first use and kept."""
+        with self._lock:
+            if self._lpips is None:
+                from .lpips import load_lpips, synthetic_states
+                files = synthetic_states() if self.synthetic else \
+                    (self.weights_file("alexnet"), self.weights_file("lpips-alex"))
+                self._lpips = load_lpips(*files).to(self.device)
+        return self._lpips
+
+    def tuned(self, generator: stylegan2.Generator) -> "Models":
+        """These models with ``generator`` in place of the shared one (one request's pivotal
+        tuning), sharing everything else: the shared models never change."""
+        view = copy.copy(self)
+        view.generator = generator
+        return view
 
     def arcface(self):
         """The IR-SE50 ArcFace (identity features), loaded on first use and kept."""

@@ -30,6 +30,7 @@ from .direction import Direction
 from .encoders import preprocess
 from .fields import FIELDS
 from .identity import MEASURE_RES, Identity, measure
+from .tuning import TUNE_RES, Tuning, steps_for, tune_generator
 from .images import ImageSource
 from .interpolate import circle_path, mix_layers, seed_latents, walk_path
 from .models import Models, Progress, report
@@ -100,11 +101,11 @@ def animate(models: Models, req: Animate, out: str | os.PathLike,
         direction = made[0][0]
         latents = latent_path(inv.wplus, direction.vector.to(inv.wplus.device), req.scale,
                               req.frames, req.curve)
-    video, notes = _render_onto(models, inv.aligned, latents, out, req, gif, progress, preview,
+    view, tuning = faithful(models, req.fidelity, [inv], progress)
+    video, notes = _render_onto(view, inv.aligned, latents, out, req, gif, progress, preview,
                                 precision)
-    identity = identity_of(models, inv, latents)
     return Animation(video, inv.aligned, direction, np.concatenate(images) if images else None,
-                     notes, identity)
+                     notes + tuning_notes(tuning), identity_of(view, inv, latents), tuning)
 
 
 def transfer_clip(models: Models, req: Transfer, out: str | os.PathLike,
@@ -186,21 +187,51 @@ def _transferred(models: Models, req: Transfer, inv: Inversion, motion: MotionOf
                  path: torch.Tensor, out, fps: float, driver: str, notes: list[str], gif,
                  progress: Progress | None, preview: Preview | None,
                  precision: Precision) -> Transferred:
-    """The tail every transfer shares: render the target's path, say how it was made."""
-    video, render_notes = _render_onto(models, inv.aligned, path, out, req, gif, progress,
+    """The tail every transfer shares: tune the generator to the target if asked, render the
+    target's path, say how it was made."""
+    view, tuning = faithful(models, req.fidelity, [inv], progress)
+    video, render_notes = _render_onto(view, inv.aligned, path, out, req, gif, progress,
                                        preview, precision, fps)
     how = TransferHow(driver, fps, len(path), list(motion.layers),
                       [round(e, 4) for e in motion.energy], motion.rank, req.smoothing)
-    identity = identity_of(models, inv, path)
-    return Transferred(video, inv.aligned, motion, path, how, notes + render_notes, identity)
+    return Transferred(video, inv.aligned, motion, path, how,
+                       notes + render_notes + tuning_notes(tuning), identity_of(view, inv, path),
+                       tuning)
 
 
-def identity_of(models: Models, inv: Inversion, path: torch.Tensor) -> Identity:
+def faithful(models: Models, fidelity: str, inversions: list[Inversion],
+             progress: Progress | None = None) -> tuple[Models, Tuning | None]:
+    """The models to render with: the shared ones (``fidelity`` fast, or no photo), or for
+    faithful a view of them whose generator is tuned to the photos, the inversions' W+ the
+    pivots (``tuning.tune_generator``): this request's own, freed with it."""
+    if fidelity != "faithful" or not inversions:
+        return models, None
+    pivots = torch.cat([inv.wplus for inv in inversions])
+    targets = torch.cat([preprocess(inv.aligned.image, TUNE_RES) for inv in inversions])
+    tuned, how = tune_generator(models.generator, models.lpips(), pivots, targets,
+                                steps_for(models.device), TUNE_RES,
+                                progress=lambda i, n: report(progress, "tune", i, n))
+    return models.tuned(tuned), how
+
+
+def tuning_notes(tuning: Tuning | None) -> list[str]:
+    """What the tuning did, for the doors to say (none without one)."""
+    if tuning is None:
+        return []
+    why = "its LPIPS reached 0.07" if tuning.stopped == "lpips" else "its most steps"
+    return [f"fidelity faithful: the generator was tuned to the photo in {tuning.steps} steps "
+            f"({tuning.seconds:.0f} s, stopped at {why}): the reconstruction's LPIPS "
+            f"{tuning.lpips_before:.3f} → {tuning.lpips:.3f}, L2 {tuning.l2_before:.4f} → "
+            f"{tuning.l2:.4f}"]
+
+
+def identity_of(models: Models, inv: Inversion, path: torch.Tensor | None = None) -> Identity:
     """How alike ArcFace finds the aligned photo and the render of its inversion, and the
-    video's first, middle and last frames (W+ ``path`` ``[T, L, D]``)."""
+    video's first, middle and last frames (W+ ``path`` ``[T, L, D]``, where the video is the
+    photo's face moving)."""
     photo = preprocess(inv.aligned.image, MEASURE_RES)
-    return measure(models.arcface(), models.generator, photo, inv.wplus,
-                   path[spread(len(path))])
+    frames = inv.wplus[:0] if path is None else path[spread(len(path))]
+    return measure(models.arcface(), models.generator, photo, inv.wplus, frames)
 
 
 def _render_onto(models: Models, aligned: AlignedFace, latents: torch.Tensor, out,
@@ -284,11 +315,17 @@ def latent_video(models: Models, req: LatentVideo, out: str | os.PathLike,
     """A latent video (walk, style mixing or circle) → mp4 at ``out``."""
     req = ensure_checked(req, models.shape)
     precision = precision or models.plan.resolve(req.dtype)
-    latents, how, aligned = _latent_path(models, req, progress, precision, preview)
-    video = render_latents(models, latents, out, req.fps, req.output_size, gif=gif,
+    latents, how, inversions = _latent_path(models, req, progress, precision, preview)
+    view, tuning = faithful(models, req.fidelity, inversions, progress)
+    video = render_latents(view, latents, out, req.fps, req.output_size, gif=gif,
                            progress=progress, preview=preview, precision=precision)
-    return LatentAnimation(video, latents, how, aligned,
-                           [n for a in aligned for n in a.notes])
+    notes = [n for inv in inversions for n in inv.aligned.notes] + tuning_notes(tuning)
+    if req.fidelity == "faithful" and not inversions:
+        notes.append("fidelity faithful tunes the generator to photos; this video has none, so "
+                     "nothing was tuned")
+    identity = identity_of(view, inversions[0]) if inversions else None
+    return LatentAnimation(video, latents, how, [inv.aligned for inv in inversions], notes,
+                           identity, tuning)
 
 
 @torch.no_grad()
@@ -297,22 +334,22 @@ def latent_video_path(models: Models, req: LatentVideo, progress: Progress | Non
                       ) -> tuple[torch.Tensor, LatentHow, list[AlignedFace]]:
     """The request's W+ path ``[T, n_latent, style_dim]``, how it was made, and the aligned
     photos. Every option is checked before any photo is inverted."""
-    return _latent_path(models, ensure_checked(req, models.shape), progress,
-                        precision)
+    latents, how, inversions = _latent_path(models, ensure_checked(req, models.shape), progress,
+                                            precision)
+    return latents, how, [inv.aligned for inv in inversions]
 
 
 @torch.no_grad()
 def _latent_path(models: Models, req: LatentVideo, progress: Progress | None,
                  precision: Precision, preview: Preview | None = None
-                 ) -> tuple[torch.Tensor, LatentHow, list[AlignedFace]]:
-    """``latent_video_path`` of a checked request."""
+                 ) -> tuple[torch.Tensor, LatentHow, list[Inversion]]:
+    """The W+ path of a checked request, how it was made, and the photos' inversions."""
     layers = req.layers
-    aligned: list[AlignedFace] = []
+    inversions: list[Inversion] = []
 
     def wplus(photo: ImageSource, name: str) -> torch.Tensor:
-        inv = invert(models, photo, name, progress, precision, preview)
-        aligned.append(inv.aligned)
-        return inv.wplus[0]
+        inversions.append(invert(models, photo, name, progress, precision, preview))
+        return inversions[-1].wplus[0]
 
     photo = None if req.image is None else (req.image, display_name(req, "image"))
     held = (lambda: wplus(*photo)) if photo else \
@@ -333,4 +370,4 @@ def _latent_path(models: Models, req: LatentVideo, progress: Progress | None,
             path = mix_layers(held(), path, layers)
     photos = len(req.photos) + (photo is not None and req.mode == "walk")
     return path, LatentHow(req.mode, list(map(int, req.seeds)), photos, req.truncation, layers,
-                           len(path), interpolation, circle), aligned
+                           len(path), interpolation, circle), inversions

@@ -54,6 +54,7 @@ class Animate:
     anchor_frames: int = _d("anchor_frames")
     rank: int = _d("rank")
     dtype: str = _d("dtype")
+    fidelity: str = _d("fidelity")
     names: dict[str, str] = field(default_factory=dict)  # file fields → what the user called them
     server_files: bool = True  # False at the network doors: no input names a server's file
     checked: bool = CHECKED
@@ -82,6 +83,7 @@ class Transfer:
     frames: int = _d("frames")  # with neutral_image
     curve: str = _d("curve")  # with neutral_image
     dtype: str = _d("dtype")
+    fidelity: str = _d("fidelity")
     names: dict[str, str] = field(default_factory=dict)
     server_files: bool = True
     checked: bool = CHECKED
@@ -108,6 +110,7 @@ class LatentVideo:
     layers: str | Sequence[int] = _d("layers")
     measure_res: int = _d("measure_res")
     dtype: str = _d("dtype")
+    fidelity: str = _d("fidelity")
     names: dict[str, str] = field(default_factory=dict)
     server_files: bool = True
     checked: bool = CHECKED

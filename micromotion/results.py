@@ -11,6 +11,7 @@ import torch
 from .align import AlignedFace
 from .direction import Direction
 from .identity import Identity
+from .tuning import Tuning
 from .transfer import MotionOffsets
 
 
@@ -28,6 +29,7 @@ class Animation:
     anchor_images: np.ndarray | None  # uint8 [K, S, S, 3] for text and video motions
     notes: list[str] = field(default_factory=list)
     identity: Identity | None = None  # how alike the photo's face stayed
+    tuning: Tuning | None = None  # fidelity faithful: how the generator was tuned to the photo
 
 
 @dataclass
@@ -51,6 +53,7 @@ class Transferred:
     how: TransferHow
     notes: list[str] = field(default_factory=list)
     identity: Identity | None = None
+    tuning: Tuning | None = None
 
 
 @dataclass
@@ -82,7 +85,8 @@ class LatentAnimation:
     how: LatentHow
     aligned: list[AlignedFace]  # the photos used, aligned as they were inverted
     notes: list[str] = field(default_factory=list)
-    identity: Identity | None = None  # none measured: a latent video shows no one's photo
+    identity: Identity | None = None  # of the first photo; none without one
+    tuning: Tuning | None = None
 
 
 Result = Animation | Transferred | LatentAnimation  # what a use case returns

@@ -34,7 +34,7 @@ PRESET_NAMES = ("direction-smile", "direction-angry", "direction-aging", "direct
                 "direction-headsTurn")
 # What the default pipeline (ReStyle-pSp, presets, text anchors) needs: what setup() fetches.
 DEFAULT_NAMES = ("stylegan2-ffhq-config-f", "restyle_psp_ffhq_encode", "model_ir_se50",
-                 "clip-vit-b-32") + PRESET_NAMES
+                 "clip-vit-b-32", "alexnet", "lpips-alex") + PRESET_NAMES
 CHUNK = 1 << 20
 TIMEOUT_S = 30
 

@@ -61,17 +61,21 @@ def plainly(result: Result) -> str:
     face smiles; the motion is mostly in the middle layers (expression and features)", and
     how alike the photo's face it stayed."""
     shows = _shows(result)
-    return f"{shows} {_alike(result.identity)}" if result.identity else shows
+    if result.identity is None:
+        return shows
+    return f"{shows} {_alike(result.identity, tuned=result.tuning is not None)}"
 
 
-def _alike(identity: Identity) -> str:
-    """The identity's figures in words, and a warning below ``LOOK_ALIKE``."""
+def _alike(identity: Identity, tuned: bool) -> str:
+    """The identity's figures in words; below ``LOOK_ALIKE`` a warning, and what helps."""
     frames = ", ".join(f"{c:.2f}" for c in identity.frames)
+    frames = f"; the video's first, middle and last frames {frames}" if frames else ""
+    by = " by the tuned generator" if tuned else ""
     said = (f"Identity {identity.reconstruction:.2f}: how alike ArcFace finds the photo's face "
-            f"and the face rebuilt from it (1: the same face; the video's first, middle and "
-            f"last frames {frames}).")
+            f"and the face rebuilt from it{by} (1: the same face{frames}).")
     if identity.reconstruction < LOOK_ALIKE:
-        said += " Below 0.70 the video shows the encoder's look-alike more than this person."
+        said += " Below 0.70 the video shows a look-alike more than this person" + (
+            "." if tuned else "; fidelity faithful tunes the generator to this photo.")
     return said
 
 

@@ -40,7 +40,8 @@ def test_its_path_runs_tiny_on_the_cpu_with_landmarks_given(tmp_path):
     table = tmp_path / "out" / "gpu-check.md"
     # one frame a batch and the whole run's time to do it (a 2-core CPU takes minutes)
     r = run("--device", "cpu", "--small", "--frames", "2", "--steps", "1", "--batch", "1",
-            "--budget", "560", "--landmarks", str(saved), "--out", str(table))
+            "--tune-steps", "1", "--budget", "560", "--landmarks", str(saved),
+            "--out", str(table))
     assert r.returncode == 0, r.stderr
     # the fp32 rows on any CPU; bf16's where this CPU verified it (the plan's own rows say)
     for row in ("| 2-frame 1024 px video, photo → mp4 (landmarks given), fp32 (",
@@ -48,6 +49,7 @@ def test_its_path_runs_tiny_on_the_cpu_with_landmarks_given(tmp_path):
                 "| 1024 px frame on the CPU (fused) against the reference on the CPU, fp32 |",
                 "| ReStyle-pSp inversion (5 iterations), fp32 |",
                 "| text anchors, 11 degrees × 1 steps, auto (",
+                "| pivotal tuning (fidelity faithful), 1 steps at 256 px, fp32 |",
                 "| path at load: render, ref fp32 |", "| path at load: render, fused bf16 |"):
         assert row in r.stdout
     plan_row = next(line for line in r.stdout.splitlines()
