@@ -12,8 +12,10 @@ from dataclasses import dataclass
 import torch
 
 import stylegan2
+from stylegan2.paths import RenderPath
 
 from .encoders import ArcFace
+from .precision import DEFAULT
 
 MEASURE_RES = 256  # the size ArcFace's input is pooled from (``ArcFace.id_features``)
 LOOK_ALIKE = 0.7  # below this, say that the face may be a look-alike (pivotal tuning: 0.85)
@@ -39,12 +41,16 @@ def similarity(arcface: ArcFace, photo: torch.Tensor, images: torch.Tensor) -> t
 
 @torch.no_grad()
 def measure(arcface: ArcFace, generator: stylegan2.Generator, photo: torch.Tensor,
-            wplus: torch.Tensor, frames: torch.Tensor) -> Identity:
+            wplus: torch.Tensor, frames: torch.Tensor, path: RenderPath = DEFAULT) -> Identity:
     """The ``Identity`` of a result: ``photo`` ``[1, 3, H, W]`` in [-1, 1], its inversion
     ``wplus`` ``[1, L, D]``, the W+ of the frames to compare ``[K, L, D]`` (the video's first,
-    middle and last), each rendered at ``MEASURE_RES`` (a few cheap passes)."""
+    middle and last), each rendered at ``MEASURE_RES`` along ``path`` (the video's own: the
+    rendering is most of the cost)."""
     latents = torch.cat([wplus, frames]).to(generator.latent_avg)
-    images = generator.synthesis(latents, max_res=min(MEASURE_RES, generator.size))
+    # an animation's first frame is its reconstruction: each latent rendered once
+    unique, index = torch.unique(latents, dim=0, return_inverse=True)
+    images = path.synthesis(generator, unique, noise_mode="const",
+                            max_res=min(MEASURE_RES, generator.size)).float()[index]
     cos = similarity(arcface, photo, images.clamp(-1, 1))
     return Identity(round(float(cos[0]), 4), tuple(round(float(c), 4) for c in cos[1:]))
 

@@ -105,7 +105,7 @@ def animate(models: Models, req: Animate, out: str | os.PathLike,
     video, notes = _render_onto(view, inv.aligned, latents, out, req, gif, progress, preview,
                                 precision)
     return Animation(video, inv.aligned, direction, np.concatenate(images) if images else None,
-                     notes + tuning_notes(tuning), identity_of(view, inv, latents), tuning)
+                     notes + tuning_notes(tuning), identity_of(view, inv, precision, latents), tuning)
 
 
 def transfer_clip(models: Models, req: Transfer, out: str | os.PathLike,
@@ -195,7 +195,7 @@ def _transferred(models: Models, req: Transfer, inv: Inversion, motion: MotionOf
     how = TransferHow(driver, fps, len(path), list(motion.layers),
                       [round(e, 4) for e in motion.energy], motion.rank, req.smoothing)
     return Transferred(video, inv.aligned, motion, path, how,
-                       notes + render_notes + tuning_notes(tuning), identity_of(view, inv, path),
+                       notes + render_notes + tuning_notes(tuning), identity_of(view, inv, precision, path),
                        tuning)
 
 
@@ -225,13 +225,15 @@ def tuning_notes(tuning: Tuning | None) -> list[str]:
             f"{tuning.l2:.4f}"]
 
 
-def identity_of(models: Models, inv: Inversion, path: torch.Tensor | None = None) -> Identity:
+def identity_of(models: Models, inv: Inversion, precision: Precision,
+                path: torch.Tensor | None = None) -> Identity:
     """How alike ArcFace finds the aligned photo and the render of its inversion, and the
     video's first, middle and last frames (W+ ``path`` ``[T, L, D]``, where the video is the
-    photo's face moving)."""
+    photo's face moving), rendered as the video is."""
     photo = preprocess(inv.aligned.image, MEASURE_RES)
     frames = inv.wplus[:0] if path is None else path[spread(len(path))]
-    return measure(models.arcface(), models.generator, photo, inv.wplus, frames)
+    return measure(models.arcface(), models.generator, photo, inv.wplus, frames,
+                   precision.render)
 
 
 def _render_onto(models: Models, aligned: AlignedFace, latents: torch.Tensor, out,
@@ -323,7 +325,7 @@ def latent_video(models: Models, req: LatentVideo, out: str | os.PathLike,
     if req.fidelity == "faithful" and not inversions:
         notes.append("fidelity faithful tunes the generator to photos; this video has none, so "
                      "nothing was tuned")
-    identity = identity_of(view, inversions[0]) if inversions else None
+    identity = identity_of(view, inversions[0], precision) if inversions else None
     return LatentAnimation(video, latents, how, [inv.aligned for inv in inversions], notes,
                            identity, tuning)
 

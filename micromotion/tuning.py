@@ -36,7 +36,11 @@ MAX_STEPS = 350
 LOCALITY_WEIGHT = 0.1  # the locality regulariser's L2 and LPIPS, each
 LOCALITY_ALPHA = 30.0  # how far the regulariser's latents lie from the pivot
 LOCALITY_TRUNCATION = 0.5
-CPU_STEPS = 60  # see steps_for
+# On a CPU, 40 steps at 256 px: about 3 min on a 2-core Xeon at the full FFHQ sizes (4.2 s a
+# step), where the reconstruction's LPIPS fell 0.066 → 0.013 and its L2 8.3 → 0.08 on a target
+# the generator could not reach; a 128 or 64 px loss is cheaper a step but buys less a second
+# at the photo's 256 px (bench/tuning.py)
+CPU_STEPS = 40
 
 
 def steps_for(device: torch.device) -> int:
@@ -141,7 +145,7 @@ def locality_loss(tuned: stylegan2.Generator, original: stylegan2.Generator, lpi
     return LOCALITY_WEIGHT * (F.mse_loss(new, old) + lpips(new, old).mean())
 
 
-def estimate_seconds(generator: stylegan2.Generator, lpips: LPIPS, steps: int = 2) -> float:
+def estimate_seconds(generator: stylegan2.Generator, lpips: LPIPS, steps: int = 1) -> float:
     """About how long a whole tuning takes on this machine (``steps_for`` its device),
     from timing ``steps`` steps after one to warm up (a second or two on a CPU)."""
     g = torch.Generator().manual_seed(0)
