@@ -71,7 +71,7 @@ def video(tmp: str, frames: int = 100) -> None:
     pipeline's renderer into an H.264 mp4, fp32 and bf16, warm (one short render first)."""
     import torch
 
-    from micromotion.pipeline import render_latents
+    from micromotion.steps import render_latents
     from micromotion.render import latent_path
     models, wplus = _pipeline()
     d = torch.randn(models.generator.n_latent, 512, generator=torch.Generator().manual_seed(1))
@@ -85,7 +85,8 @@ def video(tmp: str, frames: int = 100) -> None:
 def walk(tmp: str) -> None:
     """Latent videos: a 120-frame looping walk (4 seeds × 30 frames, cubic) at 256 and 1024 px,
     and a 120-frame circle (its step equalising at 64 px timed on its own), fp32 and bf16."""
-    from micromotion.pipeline import latent_video, latent_video_path, render_latents
+    from micromotion.pipeline import latent_video, latent_video_path
+    from micromotion.steps import render_latents
     from micromotion.request import LatentVideo
     models, _ = _pipeline()
     walk_video = LatentVideo("walk", seeds=(1, 2, 3, 4), frames_per_segment=30, loop=True)

@@ -48,7 +48,7 @@ def official_case(folder: str) -> tuple:
     from skimage import data
 
     from micromotion.models import Models
-    from micromotion.pipeline import invert
+    from micromotion.steps import invert
     models = Models.load(folder)
     inv = invert(models, data.astronaut())
     return (models.generator, models.lpips(), models.arcface(), inv.wplus,

@@ -1,5 +1,5 @@
 """The use cases, each composing the stages top to bottom: photo → aligned face → W+ → path →
-frames → mp4. Each takes the loaded ``Models``, a request (``request.Animate``, ``Transfer`` or
+frames → mp4 (the steps they share are ``steps``'s). Each takes the loaded ``Models``, a request (``request.Animate``, ``Transfer`` or
 ``LatentVideo``: checked by its door, or here when no door did, before any slow stage) and
 where to write the video; each returns its typed result (``results``).
 
@@ -17,64 +17,29 @@ for the user (which face, the video's real size), for the doors to say.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import numpy as np
 import torch
 
-from stylegan2.paths import RenderPath
-
-from .align import AlignedFace, align_face
+from .align import AlignedFace
 from .checks import ensure_checked
 from .direction import Direction
-from .encoders import preprocess
 from .fields import FIELDS
-from .identity import MEASURE_RES, Identity, measure
-from .tuning import TUNE_RES, Tuning, steps_for, tune_generator
 from .images import ImageSource
 from .interpolate import circle_path, mix_layers, seed_latents, walk_path
 from .models import Models, Progress, report
-from .precision import DEFAULT, FP32, Precision
+from .precision import FP32, Precision
+from .preview import Preview, show_faces
 from .provenance import Cue, Timeline
+from .render import check_int, latent_path
+from .request import Animate, LatentVideo, Transfer, display_name, request_motions
 from .results import (Animation, CircleSteps, Inversion, LatentAnimation, LatentHow, Transferred,
                       TransferHow)
-from .paste import PasteBack
-from .preview import PREVIEW_SIZE, Preview, from_images, positions, show, show_faces, spread
-from .render import check_int, latent_path, render_frames, write_video
-from .request import Animate, LatentVideo, Transfer, display_name, request_motions
+from .steps import align, faithful, identity_of, invert, invert_face, render_latents, \
+    render_onto, tuning_notes
 from .timeline import composed_path
 from .transfer import MotionOffsets, driver_faces, driver_latents, motion_offsets, smooth
 from .video import read_frames
-
-
-def invert(models: Models, image: ImageSource, name: str | None = None,
-           progress: Progress | None = None, precision: Precision = FP32,
-           preview: Preview | None = None) -> Inversion:
-    """Align the most confident face and invert it: W+ ``[1, n_latent, style_dim]``."""
-    return invert_face(models, align(models, image, name, progress, preview), progress,
-                       precision)
-
-
-def align(models: Models, image: ImageSource, name: str | None = None,
-          progress: Progress | None = None, preview: Preview | None = None) -> AlignedFace:
-    """The photo's most confident face, aligned the FFHQ way at the encoder's size (a photo
-    without a face fails here, in seconds); ``preview`` gets it at once."""
-    report(progress, "align", 0, 1)
-    aligned = align_face(image, models.encoder.input_size, name=name)
-    report(progress, "align", 1, 1)
-    if preview is not None:  # the resize only for a door that shows it
-        show(preview, "face", from_images([aligned.image]),
-             [f"the face in {name or 'the photo'}"])
-    return aligned
-
-
-def invert_face(models: Models, aligned: AlignedFace, progress: Progress | None = None,
-                precision: Precision = FP32) -> Inversion:
-    """An aligned face → its W+ ``[1, n_latent, style_dim]`` by the encoder."""
-    x = preprocess(aligned.image, models.encoder.input_size)
-    w = models.encoder.invert(x, precision=precision,
-                              progress=lambda i, n: report(progress, "invert", i, n))
-    return Inversion(w, aligned)
 
 
 def animate(models: Models, req: Animate, out: str | os.PathLike,
@@ -102,7 +67,7 @@ def animate(models: Models, req: Animate, out: str | os.PathLike,
         latents = latent_path(inv.wplus, direction.vector.to(inv.wplus.device), req.scale,
                               req.frames, req.curve)
     view, tuning = faithful(models, req.fidelity, [inv], progress)
-    video, notes = _render_onto(view, inv.aligned, latents, out, req, gif, progress, preview,
+    video, notes = render_onto(view, inv.aligned, latents, out, req, gif, progress, preview,
                                 precision)
     return Animation(video, inv.aligned, direction, np.concatenate(images) if images else None,
                      notes + tuning_notes(tuning), identity_of(view, inv, precision, latents), tuning)
@@ -190,124 +155,13 @@ def _transferred(models: Models, req: Transfer, inv: Inversion, motion: MotionOf
     """The tail every transfer shares: tune the generator to the target if asked, render the
     target's path, say how it was made."""
     view, tuning = faithful(models, req.fidelity, [inv], progress)
-    video, render_notes = _render_onto(view, inv.aligned, path, out, req, gif, progress,
+    video, render_notes = render_onto(view, inv.aligned, path, out, req, gif, progress,
                                        preview, precision, fps)
     how = TransferHow(driver, fps, len(path), list(motion.layers),
                       [round(e, 4) for e in motion.energy], motion.rank, req.smoothing)
     return Transferred(video, inv.aligned, motion, path, how,
                        notes + render_notes + tuning_notes(tuning), identity_of(view, inv, precision, path),
                        tuning)
-
-
-def faithful(models: Models, fidelity: str, inversions: list[Inversion],
-             progress: Progress | None = None) -> tuple[Models, Tuning | None]:
-    """The models to render with: the shared ones (``fidelity`` fast, or no photo), or for
-    faithful a view of them whose generator is tuned to the photos, the inversions' W+ the
-    pivots (``tuning.tune_generator``): this request's own, freed with it."""
-    if fidelity != "faithful" or not inversions:
-        return models, None
-    pivots = torch.cat([inv.wplus for inv in inversions])
-    targets = torch.cat([preprocess(inv.aligned.image, TUNE_RES) for inv in inversions])
-    tuned, how = tune_generator(models.generator, models.lpips(), pivots, targets,
-                                steps_for(models.device), TUNE_RES,
-                                progress=lambda i, n: report(progress, "tune", i, n))
-    return models.tuned(tuned), how
-
-
-def tuning_notes(tuning: Tuning | None) -> list[str]:
-    """What the tuning did, for the doors to say (none without one)."""
-    if tuning is None:
-        return []
-    why = "its LPIPS reached 0.07" if tuning.stopped == "lpips" else "its most steps"
-    return [f"fidelity faithful: the generator was tuned to the photo in {tuning.steps} steps "
-            f"({tuning.seconds:.0f} s, stopped at {why}): the reconstruction's LPIPS "
-            f"{tuning.lpips_before:.3f} → {tuning.lpips:.3f}, L2 {tuning.l2_before:.4f} → "
-            f"{tuning.l2:.4f}"]
-
-
-def identity_of(models: Models, inv: Inversion, precision: Precision,
-                path: torch.Tensor | None = None) -> Identity:
-    """How alike ArcFace finds the aligned photo and the render of its inversion, and the
-    video's first, middle and last frames (W+ ``path`` ``[T, L, D]``, where the video is the
-    photo's face moving), rendered as the video is."""
-    photo = preprocess(inv.aligned.image, MEASURE_RES)
-    frames = inv.wplus[:0] if path is None else path[spread(len(path))]
-    return measure(models.arcface(), models.generator, photo, inv.wplus, frames,
-                   precision.render)
-
-
-def _render_onto(models: Models, aligned: AlignedFace, latents: torch.Tensor, out,
-                 req: Animate | Transfer, gif, progress: Progress | None,
-                 preview: Preview | None, precision: Precision,
-                 fps: float | None = None) -> tuple[Path, list[str]]:
-    """Render the face's path, pasted back into its photo and beside it as ``req`` asks →
-    (the video, the notes of what was chosen for the user)."""
-    paste = paste_for(aligned, {"auto": None, "on": True, "off": False}[req.paste_back])
-    left = None
-    if req.side_by_side:
-        left = np.asarray(aligned.photo if paste else aligned.image)
-    asked = min(req.output_size, models.generator.size)
-    size = asked if paste is None else render_size(paste.side, asked)
-    video = render_latents(models, latents, out, fps or req.fps, size, left, gif,
-                           paste, progress, preview=preview, precision=precision)
-    notes = list(aligned.notes)
-    if paste is not None:
-        h, w = paste.photo.shape[:2]
-        if left is not None:  # the photo beside it, at the same height (render.side_by_side)
-            w += round(left.shape[1] * h / left.shape[0] / 2) * 2
-        why = f"the face is {paste.side} px across there, so it was rendered at {size} px"
-        if size < asked:
-            why += (f", the smallest size that holds it ({(asked / size) ** 2:.0f}× fewer pixels "
-                    f"than {asked} px, which would be scaled away)")
-        notes += paste.notes + [f"the moving face was put back into the photo, so the video is "
-                                f"{w}×{h}; {why}; paste_back off gives a {asked} px square"]
-    return video, notes
-
-
-def render_size(side: int, asked: int) -> int:
-    """The size a face pasted back ``side`` px across is rendered at: the smallest output size
-    that holds it (more pixels would be scaled away), at most ``asked``."""
-    fits = [s for s in FIELDS["output_size"].choices if s >= side]
-    return min(min(fits, default=asked), asked)
-
-
-@torch.no_grad()
-def preview_frames(models: Models, latents: torch.Tensor,
-                   path: RenderPath = DEFAULT) -> np.ndarray:
-    """The first, middle and last frames of a path W+ ``[T, L, D]`` → ``uint8 [≤3, S, S, 3]``,
-    S = ``PREVIEW_SIZE``: what the motion will do, in a fraction of the video's time."""
-    picked = latents[spread(len(latents))]
-    return np.concatenate(list(render_frames(models.generator, picked, 3,
-                                             min(PREVIEW_SIZE, models.generator.size), path)))
-
-
-def paste_for(aligned: AlignedFace, paste_back: bool | None = None) -> PasteBack | None:
-    """The paste-back of an aligned face into its photo, or None: ``paste_back`` False, or
-    None and the photo no larger than about the face's crop (under 1.5× its area)."""
-    if paste_back is False or aligned.photo is None:
-        return None
-    side = float(np.hypot(*(aligned.quad[3] - aligned.quad[0])))
-    if paste_back is None and aligned.photo.width * aligned.photo.height < 1.5 * side ** 2:
-        return None
-    return PasteBack(aligned.photo, aligned.quad)
-
-
-def render_latents(models: Models, latents: torch.Tensor, out: str | os.PathLike,
-                   fps: float = 30, size: int | None = None, left: np.ndarray | None = None,
-                   gif: str | os.PathLike | None = None, paste: PasteBack | None = None,
-                   progress: Progress | None = None, batch_size: int = 4,
-                   preview: Preview | None = None, precision: Precision = FP32) -> Path:
-    """W+ ``[T, n_latent, style_dim]``, a frame each → an mp4 at ``out`` (batched, at
-    ``size`` px or the generator's, along ``precision.render``), pasted back into the photo
-    with ``paste``, beside ``left``. ``preview`` first gets the first, middle and last frames
-    at ``PREVIEW_SIZE``."""
-    if preview is not None:
-        frames = preview_frames(models, latents, precision.render)
-        show(preview, "frames", frames, positions(len(latents)))
-    size = None if size is None else min(size, models.generator.size)
-    batches = render_frames(models.generator, latents, batch_size, size, precision.render,
-                            lambda i, n: report(progress, "render", i, n))
-    return write_video(batches, out, fps, left=left, gif_path=gif, paste=paste)
 
 
 def latent_video(models: Models, req: LatentVideo, out: str | os.PathLike,

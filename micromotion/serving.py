@@ -39,7 +39,7 @@ def load_models(progress: weights.Progress | None = None,
     """What the doors serve, loaded once: synthetic weights when ``MICROMOTION_SYNTHETIC`` is
     set, else the official files (fetched when missing), on the GPU when there is one (with
     the CUDA ops built now, not on the first request), the presets read, and each stage's
-    paths verified and timed (``plan``; its table goes to ``log``)."""
+    paths verified and timed (``plan``; its table goes to ``log``), ArcFace and LPIPS loaded."""
     if weights.synthetic_requested():
         models = Models.synthetic()
         presets = [n for n in PRESETS if weights.target(f"direction-{n}").is_file()]
@@ -57,6 +57,8 @@ def load_models(progress: weights.Progress | None = None,
         presets = PRESETS
     for name in presets:
         models.preset(name)
+    models.arcface()  # every photo's result measures its identity: no request waits for it
+    models.lpips()  # nor for fidelity faithful's loss
     log(f"how this machine runs each stage:\n{models.plan.table()}")  # warms them up too
     return models
 

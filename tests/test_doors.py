@@ -145,6 +145,16 @@ def test_page_widgets_come_from_the_table():
         assert shown == {n for n, f in FIELDS.items() if use in f.page}, api  # the table's, all
 
 
+def test_the_page_says_how_long_faithful_takes_before_it_is_picked():
+    pytest.importorskip("gradio")
+    import app
+    page = app.Page(SimpleNamespace(synthetic=True), tuning_seconds=125.0)
+    info = page.fidelity("animate")["info"]
+    assert info.startswith(FIELDS["fidelity"].help_for("animate"))
+    assert info.endswith("Here faithful adds about 2 min 5 s.")
+    assert page.fidelity("latent")["info"].startswith(FIELDS["fidelity"].help_for("latent"))
+
+
 def test_cli_options_come_from_the_table():
     from micromotion.cli import build_parser
     parser = build_parser()

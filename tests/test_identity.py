@@ -5,7 +5,8 @@ import torch
 
 from micromotion.encoders import preprocess
 from micromotion.identity import measure, similarity
-from micromotion.pipeline import animate, invert, transfer_latents
+from micromotion.pipeline import animate, transfer_latents
+from micromotion.steps import invert
 from micromotion.request import Animate, Transfer
 from micromotion.wording import plainly
 

@@ -9,7 +9,8 @@ from conftest import read_back
 from micromotion import interpolate
 from micromotion.errors import OptionError
 from micromotion.interpolate import seed_latents
-from micromotion.pipeline import invert, latent_video, latent_video_path
+from micromotion.pipeline import latent_video, latent_video_path
+from micromotion.steps import invert
 from micromotion.request import LatentVideo
 
 PHOTO = np.zeros((64, 64, 3), np.uint8)  # decodes (a face is looked for only later)

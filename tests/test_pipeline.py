@@ -13,7 +13,8 @@ from micromotion.direction import save_direction
 from micromotion.errors import (DirectionFileError, NoFaceError, OptionError,
                                 UnknownPresetError, WeightsMissingError)
 from micromotion.models import Models
-from micromotion.pipeline import animate, invert
+from micromotion.pipeline import animate
+from micromotion.steps import invert
 from micromotion.request import Animate
 
 

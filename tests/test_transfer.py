@@ -10,9 +10,9 @@ from PIL import Image
 from conftest import read_back, write_clip
 from micromotion import paste, timeline, transfer
 from micromotion.errors import NoFaceError, OptionError, VideoError
-from micromotion.pipeline import (animate, invert, render_size, transfer_clip,
-                                  transfer_latents, transfer_photos)
 from micromotion.checks import check_transfer
+from micromotion.pipeline import animate, transfer_clip, transfer_latents, transfer_photos
+from micromotion.steps import invert, render_size
 from micromotion.request import Animate, Transfer
 from micromotion.serving import serve
 from micromotion.timeline import Cue

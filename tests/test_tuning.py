@@ -115,7 +115,8 @@ def test_faithful_animation_moves_the_tuned_face(mm, astronaut, tmp_path, monkey
 def test_faithful_serves_every_use_case_from_photos(mm, astronaut, tmp_path, monkeypatch):
     """The transfer's target and a latent video's photos are tuned to as well (a latent video
     without a photo has no one to be faithful to)."""
-    from micromotion.pipeline import invert, latent_video, transfer_latents
+    from micromotion.pipeline import latent_video, transfer_latents
+    from micromotion.steps import invert
     from micromotion.request import LatentVideo, Transfer
     monkeypatch.setattr(tuning, "CPU_STEPS", 2)
     small = dict(output_size=64, fidelity="faithful")
@@ -130,3 +131,20 @@ def test_faithful_serves_every_use_case_from_photos(mm, astronaut, tmp_path, mon
     seeds = latent_video(mm, LatentVideo("walk", seeds="1,2", frames_per_segment=2, **small),
                          tmp_path / "s.mp4")
     assert seeds.tuning is None and seeds.identity is None
+
+
+def test_a_stop_between_steps_ends_the_tuning(mm, unreachable):
+    """The page's Stop (and a cancelled prediction) raise in the progress callback: the
+    tuning ends there and its copy is dropped."""
+    w, target, _ = unreachable
+
+    class Stop(Exception):
+        pass
+
+    def progress(step, total):
+        if step == 2:
+            raise Stop
+
+    with pytest.raises(Stop):
+        tune_generator(mm.generator, mm.lpips(), w, target, max_steps=10, loss_res=RES,
+                       stop_lpips=0, progress=progress)
