@@ -25,13 +25,22 @@ def _d(name: str) -> Any:
     return field(default=FIELDS[name].default)
 
 
-# set by ``check_request`` alone (not an argument, and a ``dataclasses.replace`` copy starts
-# unchecked): a checked request is never checked again
-CHECKED = field(default=False, init=False, repr=False, compare=False)
+@dataclass(kw_only=True)
+class Request:
+    """What every request takes, by keyword (after each kind's own fields): how the video is
+    rendered and how faithfully, and what its door knows of it."""
+    output_size: int = _d("output_size")
+    dtype: str = _d("dtype")
+    fidelity: str = _d("fidelity")
+    names: dict[str, str] = field(default_factory=dict)  # file fields → what the user called them
+    server_files: bool = True  # False at the network doors: no input names a server's file
+    # set by ``check_request`` alone (not an argument, and a ``dataclasses.replace`` copy
+    # starts unchecked): a checked request is never checked again
+    checked: bool = field(default=False, init=False, repr=False, compare=False)
 
 
 @dataclass
-class Animate:
+class Animate(Request):
     """The photo's face performs one motion: a preset, a direction file, words
     (``text_template``), a clip (``anchor_video``) or a ``timeline`` of cues — one of them."""
     image: ImageSource | None = None
@@ -45,7 +54,6 @@ class Animate:
     frames: int = _d("frames")
     fps: int = _d("fps")
     curve: str = _d("curve")
-    output_size: int = _d("output_size")
     side_by_side: bool = _d("side_by_side")
     paste_back: str = _d("paste_back")
     degrees: str | Sequence[str] = _d("degrees")
@@ -53,15 +61,10 @@ class Animate:
     loss_res: int = _d("loss_res")
     anchor_frames: int = _d("anchor_frames")
     rank: int = _d("rank")
-    dtype: str = _d("dtype")
-    fidelity: str = _d("fidelity")
-    names: dict[str, str] = field(default_factory=dict)  # file fields → what the user called them
-    server_files: bool = True  # False at the network doors: no input names a server's file
-    checked: bool = CHECKED
 
 
 @dataclass
-class Transfer:
+class Transfer(Request):
     """The photo's face performs a driver's motion; the driver is one of three: a clip
     (``driving_video``, at its timing), two photos of one face (``neutral_image`` at rest,
     ``driving_image`` mid-motion, along ``curve``), or W+ latents ``[T, L, D]`` from Python
@@ -74,7 +77,6 @@ class Transfer:
     driving_image: ImageSource | None = None
     driving_latents: torch.Tensor | None = None
     fps: int | None = None  # None: the clip's own rate
-    output_size: int = _d("output_size")
     side_by_side: bool = _d("side_by_side")
     paste_back: str = _d("paste_back")
     rank: int = _d("rank")
@@ -82,15 +84,10 @@ class Transfer:
     smoothing: float = _d("smoothing")
     frames: int = _d("frames")  # with neutral_image
     curve: str = _d("curve")  # with neutral_image
-    dtype: str = _d("dtype")
-    fidelity: str = _d("fidelity")
-    names: dict[str, str] = field(default_factory=dict)
-    server_files: bool = True
-    checked: bool = CHECKED
 
 
 @dataclass
-class LatentVideo:
+class LatentVideo(Request):
     """A video that needs no motion: a walk through keyframes (seeds, and photos before them),
     coarse or fine style mixing of a held face, or an equal-step circle around a centre. The
     photo, if any, is the walk's first keyframe, else the held face or the circle's centre."""
@@ -106,14 +103,8 @@ class LatentVideo:
     frames: int = _d("frames")
     truncation: float = _d("truncation")
     fps: int = _d("fps")
-    output_size: int = _d("output_size")
     layers: str | Sequence[int] = _d("layers")
     measure_res: int = _d("measure_res")
-    dtype: str = _d("dtype")
-    fidelity: str = _d("fidelity")
-    names: dict[str, str] = field(default_factory=dict)
-    server_files: bool = True
-    checked: bool = CHECKED
 
 
 def display_name(req, name: str, value: Any = None) -> str:
