@@ -3,9 +3,10 @@
 Cog reads the input schema statically from predict.py's source (Cog 0.19 and later parse it
 with tree-sitter; no Python runs), so every ``Input(...)`` must be literal: ``default``, ``ge``
 and ``le`` inline literals, ``choices`` a list literal, ``description`` one plain string. This
-script spells the table out in that form between ``def predict(self,`` and ``) -> Path:``
-(the rest of predict.py is written by hand), and writes the OpenAPI schema a ``cog build``
-would put beside it. tests/test_doors.py holds both to the table (and to Cog 0.16's own).
+script spells the table out in that form between ``def predict(self,`` and ``) -> Path:``,
+and the explicit ``inputs = dict(name=name, …)`` that ``predict`` hands on (the rest of
+predict.py is written by hand), and writes the OpenAPI schema a ``cog build`` would put beside
+it. tests/test_doors.py holds both to the table (and to Cog 0.16's own).
 
     python tools/write_predict.py        # after changing a cog field in micromotion/fields.py
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import json
 import sys
+import textwrap
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,6 +25,7 @@ from micromotion.cog_inputs import COG_INPUTS  # noqa: E402
 
 START = "    def predict(\n        self,\n"  # the generated inputs lie between these
 END = "    ) -> Path:\n"
+MAPPING, MAPPING_END = "        inputs = dict(\n", "\n        try:\n"  # the mapping lies between
 SCHEMA = ROOT / ".cog" / "openapi_schema.json"
 
 
@@ -53,10 +56,21 @@ def input_line(f) -> str:
 
 
 def source(current: str) -> str:
-    """predict.py with its inputs spelt from the table; the rest, written by hand, kept."""
+    """predict.py with its inputs spelt from the table, and the explicit mapping of them that
+    ``predict`` hands on; the rest, written by hand, kept."""
     head, rest = current.split(START, 1)
     tail = rest[rest.index(END):]
-    return head + START + "".join(input_line(FIELDS[n]) for n in COG_INPUTS) + tail
+    before, after = tail.split(MAPPING, 1)
+    after = after[after.index(MAPPING_END):]
+    return (head + START + "".join(input_line(FIELDS[n]) for n in COG_INPUTS) + before +
+            MAPPING + mapping() + after)
+
+
+def mapping() -> str:
+    """``name=name, …)`` for every input, wrapped at 99 columns inside ``dict(``."""
+    return textwrap.fill(", ".join(f"{n}={n}" for n in COG_INPUTS) + ")", width=99,
+                         initial_indent=" " * 12, subsequent_indent=" " * 12,
+                         break_long_words=False, break_on_hyphens=False)
 
 
 def schema() -> dict:
