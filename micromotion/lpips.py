@@ -84,7 +84,7 @@ def load_lpips(alexnet: str | os.PathLike | Mapping, lin: str | os.PathLike | Ma
     """LPIPS from torchvision's AlexNet state dict and LPIPS's ``v0.1/alex.pth`` (paths or
     state dicts), strictly: every key known, every shape right, in eval mode on the CPU."""
     model = LPIPS()
-    state = _state(alexnet, "AlexNet")
+    state = _state(alexnet)
     for key, shape in CLASSIFIER.items():  # known, unused: checked, then left out
         value = state.pop(key, None)
         if value is not None and tuple(value.shape) != shape:
@@ -93,18 +93,14 @@ def load_lpips(alexnet: str | os.PathLike | Mapping, lin: str | os.PathLike | Ma
                 f"AlexNet")
     stylegan2.checkpoint.load_state_strict(model.net, state, "AlexNet (torchvision)")
     lins = {k.replace("lin", "", 1).replace(".model.1", ""): v
-            for k, v in _state(lin, "LPIPS v0.1 alex").items()}
+            for k, v in _state(lin).items()}
     stylegan2.checkpoint.load_state_strict(model.lins, lins, "LPIPS v0.1 linear layers")
     return model.eval()
 
 
-def _state(source: str | os.PathLike | Mapping, what: str) -> dict:
-    if isinstance(source, Mapping):
-        return dict(source)
-    state = stylegan2.safe_load(source, what)
-    if not isinstance(state, Mapping):
-        raise stylegan2.CheckpointError(f"{source} is not a state dict of {what}")
-    return dict(state)
+def _state(source: str | os.PathLike | Mapping) -> dict:
+    return stylegan2.read_checkpoint(source) if isinstance(source, (str, os.PathLike)) \
+        else dict(source)
 
 
 def synthetic_states(seed: int = 0) -> tuple[dict, dict]:

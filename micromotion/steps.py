@@ -28,7 +28,7 @@ from .preview import PREVIEW_SIZE, Preview, from_images, positions, show, spread
 from .render import render_frames, write_video
 from .request import Animate, Transfer
 from .results import Inversion
-from .tuning import TUNE_RES, Tuning, steps_for, tune_generator
+from .tuning import STOP_LPIPS, TUNE_RES, Tuning, steps_for, tune_generator
 
 
 def invert(models: Models, image: ImageSource, name: str | None = None,
@@ -80,7 +80,7 @@ def tuning_notes(tuning: Tuning | None) -> list[str]:
     """What the tuning did, for the doors to say (none without one)."""
     if tuning is None:
         return []
-    why = "its LPIPS reached 0.07" if tuning.stopped == "lpips" else "its most steps"
+    why = f"its LPIPS reached {STOP_LPIPS:g}" if tuning.stopped == "lpips" else "its most steps"
     return [f"fidelity faithful: the generator was tuned to the photo in {tuning.steps} steps "
             f"({tuning.seconds:.0f} s, stopped at {why}): the reconstruction's LPIPS "
             f"{tuning.lpips_before:.3f} → {tuning.lpips:.3f}, L2 {tuning.l2_before:.4f} → "
@@ -99,9 +99,9 @@ def identity_of(models: Models, inv: Inversion, precision: Precision,
 
 
 def render_onto(models: Models, aligned: AlignedFace, latents: torch.Tensor, out,
-                 req: Animate | Transfer, gif, progress: Progress | None,
-                 preview: Preview | None, precision: Precision,
-                 fps: float | None = None) -> tuple[Path, list[str]]:
+                req: Animate | Transfer, gif, progress: Progress | None,
+                preview: Preview | None, precision: Precision,
+                fps: float | None = None) -> tuple[Path, list[str]]:
     """Render the face's path, pasted back into its photo and beside it as ``req`` asks →
     (the video, the notes of what was chosen for the user)."""
     paste = paste_for(aligned, {"auto": None, "on": True, "off": False}[req.paste_back])

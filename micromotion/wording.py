@@ -74,7 +74,7 @@ def _alike(identity: Identity, tuned: bool) -> str:
     said = (f"Identity {identity.reconstruction:.2f}: how alike ArcFace finds the photo's face "
             f"and the face rebuilt from it{by} (1: the same face{frames}).")
     if identity.reconstruction < LOOK_ALIKE:
-        said += " Below 0.70 the video shows a look-alike more than this person" + (
+        said += f" Below {LOOK_ALIKE:.2f} the video shows a look-alike more than this person" + (
             "." if tuned else "; fidelity faithful tunes the generator to this photo.")
     return said
 
