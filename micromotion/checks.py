@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Sequence
 
 from .errors import OptionError, ServerPathError
-from .fields import FIELDS, KINDS, MAX_CUE_STRENGTH, PRESETS, check
+from .fields import FIELDS, KINDS, MAX_CUE_STRENGTH, MAX_TUNED_PHOTOS, PRESETS, check
 from .images import load_image
 from .interpolate import check_plan
 from .request import (SOURCES, Animate, LatentVideo, Transfer, display_name, driver,
@@ -163,6 +163,11 @@ def check_latent(req: LatentVideo, n_latent: int = 18) -> LatentVideo:
     seeds = _numbers(req.seeds, "seeds") or []
     out.seeds = [check("source_seed", s, what="seed") for s in seeds]
     layers = _numbers(req.layers, "layers")
+    photos = len(out.photos) + (not missing(out.image))
+    if out.fidelity == "faithful" and photos > MAX_TUNED_PHOTOS:
+        raise OptionError(f"fidelity faithful tunes the generator to every photo at once, at "
+                          f"most {MAX_TUNED_PHOTOS}; this video has {photos}: use fewer photos "
+                          f"or fidelity fast")
     _photo(out)
     for photo in out.photos:
         load_image(photo, display_name(out, "photos", photo))

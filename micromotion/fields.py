@@ -88,7 +88,7 @@ class Field:
         if not ok:
             allowed = self.allowed() if kind is self.type else \
                 self.allowed().replace("an integer", "a number")
-            raise OptionError(f"{what or self.name} must be {allowed}, got {value!r}")
+            raise OptionError(f"{what or self.name} must be {allowed}, got {_shown(value)}")
         return value
 
 
@@ -112,6 +112,12 @@ def _coerce(kind: type, value: Any) -> tuple[bool, Any]:
     return True, value  # Path: anything a stage reads (a path, bytes, an image, an array)
 
 
+def _shown(value: Any, most: int = 60) -> str:
+    """A wrong value as a message quotes it: its repr, cut short (a hostile input can be long)."""
+    said = repr(value)
+    return said if len(said) <= most else f"{said[:most]}… ({len(said):,} characters)"
+
+
 def _num(x: float) -> str:
     return f"{x:g}" if isinstance(x, float) else str(x)
 
@@ -120,6 +126,7 @@ SEED_MAX = 2 ** 32 - 1
 MAX_FRAMES = 300  # a video's, and so a driving clip's, most frames
 MAX_CUES = 16  # a timeline's most cues
 MAX_CUE_STRENGTH = 40.0  # its cues' summed strength: four full-strength motions
+MAX_TUNED_PHOTOS = 4  # fidelity faithful tunes to every photo at once, each a pivot of one batch
 _FIELDS = [
     # -- Replicate's inputs first, in Cog's order ------------------------------------------
     Field("image", Path, None, "A photo with a face (JPEG, PNG, WebP, ...); for the latent "

@@ -200,6 +200,14 @@ def test_field_checks_name_field_value_and_what_is_allowed(name, value, message)
     assert str(e.value) == message
 
 
+def test_a_long_wrong_value_is_quoted_short():
+    with pytest.raises(OptionError) as exc:
+        FIELDS["fidelity"].check("faithful" * 10_000)
+    said = str(exc.value)
+    assert said.startswith("fidelity must be one of fast, faithful, got 'faithfulfaith")
+    assert said.endswith("… (80,002 characters)") and len(said) < 160
+
+
 def test_field_checks_take_what_widgets_send():
     assert FIELDS["scale"].check(5.0) == 5 and isinstance(FIELDS["scale"].check(5.0), int)
     assert FIELDS["radius"].check(2) == 2.0

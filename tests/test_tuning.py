@@ -148,3 +148,17 @@ def test_a_stop_between_steps_ends_the_tuning(mm, unreachable):
     with pytest.raises(Stop):
         tune_generator(mm.generator, mm.lpips(), w, target, max_steps=10, loss_res=RES,
                        stop_lpips=0, progress=progress)
+
+
+def test_faithful_is_bounded_by_its_photos_before_any_is_read(tmp_path):
+    """Every photo is a pivot of one batch: too many is one sentence, before any decoding
+    (the photos here are not even images)."""
+    from micromotion.checks import check_request
+    from micromotion.errors import OptionError
+    from micromotion.request import LatentVideo
+    junk = [str(tmp_path / f"{i}.jpg") for i in range(5)]
+    for p in junk:
+        open(p, "wb").write(b"not an image")
+    with pytest.raises(OptionError, match="at most 4; this video has 5: use fewer photos or "
+                                          "fidelity fast"):
+        check_request(LatentVideo("walk", seeds="1", photos=junk, fidelity="faithful"))
