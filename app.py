@@ -115,9 +115,12 @@ class Page:
         stop = threading.Event()
         shown: list[Glimpse] = []  # the video's first, middle and last frames, to keep
 
-        def progress(*step):
+        def cancel():
             if stop.is_set():
                 raise Stopped
+
+        def progress(*step):
+            cancel()
             events.put(("progress", step))
 
         def preview(g: Glimpse):
@@ -127,7 +130,8 @@ class Page:
         def work():
             try:
                 with self.examples.in_use(), self.outputs.request(serving.file_name(req)) as out:
-                    result = serving.serve(req, self.models, out, progress, preview=preview)
+                    result = serving.serve(req, self.models, out, progress, preview=preview,
+                                           cancel=cancel)
                     self.examples.keep(req, result, shown[0] if shown else None)
                     events.put(("done", result))
             except Stopped:

@@ -64,3 +64,12 @@ class PrecisionError(MicromotionError):
 
 class ServerPathError(MicromotionError):
     """A file input that names a path on the server instead of sending a file."""
+
+
+class ServerError(MicromotionError):
+    """The server cannot serve now (its disk is full, its weights unreadable): the operator's
+    to fix, said in words the operator can act on, never a broken result."""
+
+
+class BudgetError(MicromotionError):
+    """A request that would cost more work than one request may (``budget``)."""

@@ -10,7 +10,11 @@ from __future__ import annotations
 import math
 import os
 import queue
+import shutil
+import subprocess
+import tempfile
 import threading
+from fractions import Fraction
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -20,7 +24,8 @@ from PIL import Image
 
 from stylegan2.paths import RenderPath
 
-from .errors import OptionError
+from . import ffmpeg
+from .errors import OptionError, ServerError
 from .fields import FIELDS, check
 from .precision import DEFAULT
 
@@ -85,40 +90,87 @@ def render_frames(generator, latents: torch.Tensor, batch_size: int = 4, size: i
 
 
 class VideoWriter:
-    """H.264 yuv420p mp4 writer fed with ``uint8 [B, H, W, 3]`` batches."""
+    """H.264 yuv420p mp4 writer fed with ``uint8 [B, H, W, 3]`` batches (ffmpeg in its own
+    process). ``close`` checks ffmpeg's exit: a file it could not finish (a full disk, a
+    killed encoder) is removed and raised as a ``ServerError``, never returned as a video."""
 
     def __init__(self, path: str | os.PathLike, fps: float = 30, quality: int = 8):
         check_number("fps", fps, 1, FIELDS["fps"].hi)  # a clip's own rate may be fractional
         self.path, self.fps, self.quality = Path(path), fps, quality
-        self._gen = None
+        self._proc: subprocess.Popen | None = None
+        self._log = b""
         self.frames = 0
 
+    def _start(self, w: int, h: int) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        rate = Fraction(self.fps).limit_denominator()
+        crf = int((1 - self.quality / 10) * 51)  # imageio-ffmpeg's quality scale, kept
+        self._log_file = tempfile.TemporaryFile()  # ffmpeg's words, read if it fails
+        even = ["-vf", f"scale={w + w % 2}:{h + h % 2}"] if w % 2 or h % 2 else []  # yuv420p
+        self._proc = subprocess.Popen(
+            [ffmpeg.exe(), "-y", "-hide_banner", "-nostdin", "-v", "error", "-f", "rawvideo",
+             "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", str(rate), "-i", "-", *even,
+             "-c:v", "libx264", "-pix_fmt", "yuv420p", "-crf", str(crf),
+             "-movflags", "+faststart", "-f", "mp4", str(self.path)],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._log_file)
+
     def write(self, frames: np.ndarray) -> None:
-        if self._gen is None:
-            import imageio_ffmpeg
-            h, w = frames.shape[1:3]
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._gen = imageio_ffmpeg.write_frames(
-                str(self.path), (w, h), fps=self.fps, codec="libx264", pix_fmt_out="yuv420p",
-                quality=self.quality, macro_block_size=2, ffmpeg_log_level="error",
-                output_params=["-movflags", "+faststart"])
-            self._gen.send(None)
+        if self._proc is None:
+            self._start(frames.shape[2], frames.shape[1])
         for frame in frames:
-            self._gen.send(np.ascontiguousarray(frame))
+            try:
+                self._proc.stdin.write(np.ascontiguousarray(frame).tobytes())
+            except (BrokenPipeError, OSError):
+                self._failed()
             self.frames += 1
 
     def close(self) -> None:
-        if self._gen is not None:
-            self._gen.close()
-            self._gen = None
+        if self._proc is None:
+            return
+        proc, self._proc = self._proc, None
+        try:
+            proc.stdin.close()
+        except OSError:
+            pass
+        if proc.wait() != 0:
+            self._proc = proc
+            self._failed()
+        self._log_file.close()
+
+    def _failed(self) -> None:
+        """ffmpeg stopped before the video was whole: its reason, in the operator's words."""
+        proc, self._proc = self._proc, None
+        proc.kill()
+        proc.wait()
+        self._log_file.seek(0)
+        said = self._log_file.read().decode(errors="replace").strip()
+        self.path.unlink(missing_ok=True)
+        if "No space left" in said or _disk_full(self.path.parent):
+            raise ServerError("the server's disk is full, so the video could not be written; "
+                              "nothing was made (the server's operator needs to free space "
+                              "in its temporary folder)")
+        raise ServerError(f"the video encoder stopped before the video was whole (ffmpeg: "
+                          f"{said.splitlines()[-1][:200] if said else proc.returncode}); "
+                          f"nothing was made")
 
     def __enter__(self) -> "VideoWriter":
         return self
 
     def __exit__(self, exc_type, *rest) -> None:
+        if exc_type is not None and self._proc is not None:  # stop: no need to finish it
+            self._proc.kill()
+            self._proc.wait()
+            self._proc = None
         self.close()
         if exc_type is not None:  # nothing half-written is left behind
             self.path.unlink(missing_ok=True)
+
+
+def _disk_full(folder: Path, margin: int = 1 << 20) -> bool:
+    try:
+        return shutil.disk_usage(folder).free < margin
+    except OSError:
+        return False
 
 
 def side_by_side(left: np.ndarray, frames: np.ndarray) -> np.ndarray:

@@ -24,7 +24,7 @@ import torch
 
 import stylegan2
 
-from . import memory, weights
+from . import ffmpeg, memory, weights
 from .fields import PRESETS
 from .models import Models, Progress
 from .pipeline import (animate, latent_video, transfer_clip, transfer_latents,
@@ -64,18 +64,21 @@ def load_models(progress: weights.Progress | None = None,
 
 
 def serve(req, models: Models, out: str | os.PathLike, progress: Progress | None = None,
-          gif: str | os.PathLike | None = None, preview: Preview | None = None) -> Result:
+          gif: str | os.PathLike | None = None, preview: Preview | None = None,
+          cancel: Callable[[], None] | None = None) -> Result:
     """The request's use case along the paths its precision (``req.dtype``) resolves to on
     this machine → its result (``.video``, ``.notes``, the first saying what ran where).
     Every input is checked before any slow stage; a user's mistake raises a
     ``MicromotionError``. ``preview`` gets the first, middle and last frames before the video
-    renders."""
-    req = ensure_checked(req, models.shape)  # once: a door may have checked it already
-    precision = models.plan.resolve(req.dtype)
-    try:
-        result = _use_case(req, models, out, progress, gif, preview, precision)
-    finally:
-        memory.release_freed()
+    renders. ``cancel`` raises to stop the work: ffmpeg's reads look at it while they run (the
+    stages between steps look at ``progress``, which may raise too)."""
+    with ffmpeg.cancelled_by(cancel):
+        req = ensure_checked(req, models.shape)  # once: a door may have checked it already
+        precision = models.plan.resolve(req.dtype)
+        try:
+            result = _use_case(req, models, out, progress, gif, preview, precision)
+        finally:
+            memory.release_freed()
     result.notes.insert(0, precision.note)
     return result
 

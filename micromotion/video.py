@@ -1,21 +1,23 @@
 """Reading short clips: frame count, rate, and up to K evenly spaced frames (imageio-ffmpeg).
 
-Frames are counted first (ffmpeg decodes to nowhere), then only the picked frames are piped
+Only real media containers are opened, each by its own demuxer alone (``ffmpeg``: a playlist
+or list naming other files is refused). The header is read first (size, length); frames are
+counted by a bounded read (packets, not decoded frames), then only the picked frames are piped
 out of ffmpeg through its ``select`` filter, so a long high-resolution clip never passes
-through Python whole.
+through Python whole. Every ffmpeg run looks for a cancel while it works.
 """
 from __future__ import annotations
 
 import functools
 import os
 import re
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+from . import ffmpeg
 from .errors import VideoError
 from .fields import FIELDS
 
@@ -109,7 +111,8 @@ def header(path: str | os.PathLike, name: str | None = None,
     if not path.is_file():
         raise VideoError(f"{name} does not exist")
     stat = path.stat()
-    head = _header_text(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    head = _header_text(str(path.resolve()), stat.st_size, stat.st_mtime_ns,
+                        ffmpeg.demuxer(path, name))
     stream = re.search(r"Stream #\d+:\d+.*?: Video: (\w+).*?, (\d+)x(\d+)", head)
     if stream is None:
         raise VideoError(f"{name} could not be read as a video (no video stream in it); use an "
@@ -129,16 +132,10 @@ def header(path: str | os.PathLike, name: str | None = None,
 
 
 @functools.lru_cache(maxsize=32)
-def _header_text(path: str, size: int, mtime_ns: int) -> str:
+def _header_text(path: str, size: int, mtime_ns: int, fmt: str) -> str:
     """ffmpeg's description of the file's streams (it reads the header, then stops: no
-    output is asked for), keyed like ``_count``."""
-    import imageio_ffmpeg
-    try:
-        run = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin",
-                              "-i", path], capture_output=True, timeout=30)
-    except subprocess.TimeoutExpired:
-        return ""
-    return run.stderr.decode(errors="replace")
+    output is asked for), keyed by the file's size and time (an edited file is read anew)."""
+    return ffmpeg.run(ffmpeg.input_args(path, fmt), timeout=30)[1]
 
 
 def _too_long(name: str, seconds: float, most: float) -> VideoError:
@@ -158,28 +155,41 @@ def _check_count(name: str, seconds: float, fps: float, max_frames: int) -> int:
 def probe(path: str | os.PathLike, name: str | None = None, max_seconds: float = MAX_SECONDS
           ) -> tuple[int, float]:
     """(frame count, seconds) of a readable clip no longer than ``max_seconds``, its header
-    checked first (``header``); messages call it ``name`` (default: its file name)."""
+    checked first (``header``); messages call it ``name`` (default: its file name). Frames
+    are counted by a read that stops past the bounds (``ffmpeg.count``), so a stream whose
+    header gives no length costs no more than a clip at the limit (a cancel stops it:
+    ``ffmpeg.cancelled_by``)."""
     path, name = Path(path), name or Path(path).name
-    header(path, name, max_seconds)
+    head = header(path, name, max_seconds)
     stat = path.stat()
-    try:
-        n_frames, seconds = _count(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-    except _FFMPEG_ERRORS as exc:
-        raise _unreadable(name, exc, path) from exc
-    if seconds > max_seconds:
-        raise _too_long(name, seconds, max_seconds)
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, max_seconds)
+    if key not in _COUNTED:
+        try:
+            counted = ffmpeg.count(path, ffmpeg.demuxer(path, name), max_seconds,
+                                   _most_frames(max_seconds))
+        except _FFMPEG_ERRORS as exc:
+            raise _unreadable(name, exc, path) from exc
+        n, last, complete = counted  # ``last``: the last packet's time (a frame's start)
+        seconds = n / head.rate if head.rate else last * n / max(n - 1, 1)
+        _COUNTED[key] = n, seconds, complete
+        while len(_COUNTED) > 32:
+            _COUNTED.pop(next(iter(_COUNTED)))
+    n_frames, seconds, complete = _COUNTED[key]
+    if seconds > max_seconds or not complete:
+        raise _too_long(name, seconds, max_seconds) if seconds > max_seconds else \
+            VideoError(f"{name} has more than {_most_frames(max_seconds):,} frames in "
+                       f"{max_seconds:.0f} s; use a clip of at most {MAX_READ_RATE} fps")
     if n_frames < 2:
         raise VideoError(f"{name} has {n_frames} frame(s); a motion needs at least 2")
     return n_frames, seconds
 
 
-@functools.lru_cache(maxsize=32)
-def _count(path: str, size: int, mtime_ns: int) -> tuple[int, float]:
-    """ffmpeg's frame count and length of the file at ``path`` — decoding the whole clip, so a
-    request's check and its reading count it once (keyed by size and time, so an edited file
-    counts anew)."""
-    import imageio_ffmpeg
-    return imageio_ffmpeg.count_frames_and_secs(path)
+MAX_READ_RATE = 240  # frames a second a clip may have (slow-motion phones film at 240)
+_COUNTED: dict[tuple, tuple[int, float, bool]] = {}  # a request's check and read count once
+
+
+def _most_frames(max_seconds: float) -> int:
+    return int(max_seconds * MAX_READ_RATE) + 1
 
 
 def _clip(path: Path, name: str, indices: list[int], n_frames: int, seconds: float) -> Clip:
@@ -199,19 +209,24 @@ def _clip(path: Path, name: str, indices: list[int], n_frames: int, seconds: flo
 
 def _read_selected(path: Path, indices: list[int], name: str) -> tuple[dict, list[Image.Image]]:
     """ffmpeg's own meta data and the frames numbered ``indices``, decoded to RGB at most
-    ``READ_SIDE`` pixels a side."""
+    ``READ_SIDE`` pixels a side (a cancel looked at between frames)."""
     import imageio_ffmpeg
 
-    select = "+".join(f"eq(n\\,{i})" for i in indices) or "0"
     head = header(path, name, float("inf"))  # for its size: probe has checked its length
     scale = min(1.0, READ_SIDE / max(head.width, head.height))
     w, h = (round(side * scale / 2) * 2 for side in (head.width, head.height)) \
         if scale < 1 else (head.width, head.height)
-    reader = imageio_ffmpeg.read_frames(str(path), output_params=[
-        "-vf", f"select={select},scale={w}:{h}", "-fps_mode", "passthrough"])
-    meta = next(reader)
-    frames = [Image.fromarray(np.frombuffer(buf, np.uint8).reshape(h, w, 3).copy())
-              for buf in reader]
+    args = ffmpeg.input_args(path, ffmpeg.demuxer(path, name))
+    reader = imageio_ffmpeg.read_frames(args[-1], input_params=args[:-2], output_params=[
+        "-vf", f"select={ffmpeg.select(indices)},scale={w}:{h}", "-fps_mode", "passthrough"])
+    try:
+        meta = next(reader)
+        frames = []
+        for buf in reader:
+            frames.append(Image.fromarray(np.frombuffer(buf, np.uint8).reshape(h, w, 3).copy()))
+            ffmpeg.poll()
+    finally:
+        reader.close()  # ffmpeg stopped, whether the frames were all read or not
     return meta, frames
 
 
@@ -221,7 +236,8 @@ _FFMPEG_ERRORS = (RuntimeError, OSError, StopIteration, KeyError, ValueError)
 def _unreadable(name: str, exc: BaseException, path: Path) -> VideoError:
     """ffmpeg's complaint (its last line) as one sentence, the file called ``name`` (never
     by its path on this machine)."""
-    lines = [ln.replace(str(path), name) for ln in str(exc).strip().splitlines() if ln.strip()]
+    lines = [ffmpeg.without_path(ln, path, name) for ln in str(exc).strip().splitlines()
+             if ln.strip()]
     reason = lines[-1][:200] if lines else type(exc).__name__
     return VideoError(f"{name} could not be read as a video ({reason}); use an mp4, mov, webm "
                       f"or avi file")

@@ -1,4 +1,6 @@
 """Paths, frames and real mp4s read back through ffmpeg."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -117,3 +119,23 @@ def test_overlapped_consumes_in_order_and_raises_either_sides_error():
 
     with pytest.raises(OptionError, match="producer"):
         render.overlapped(bad_producer(), lambda item: None)
+
+
+def test_a_full_disk_is_a_failed_request_not_a_broken_video(tmp_path):
+    """ffmpeg's exit is checked: writing onto a full device (``/dev/full``, behind a link)
+    raises the operator's sentence and leaves no file, where a broken mp4 with no index used
+    to come back as a success."""
+    from micromotion.errors import ServerError
+    out = tmp_path / "full.mp4"
+    out.symlink_to("/dev/full")
+    frames = np.random.default_rng(0).integers(0, 255, (30, 64, 64, 3), np.uint8)
+    with pytest.raises(ServerError, match="the server's disk is full, so the video could not "
+                                          "be written; nothing was made"):
+        render.write_video(iter([frames]), out)
+    assert not out.is_symlink() and Path("/dev/full").exists()
+
+
+def test_odd_sizes_are_encoded_at_the_next_even_size(tmp_path):
+    frames = np.full((3, 33, 47, 3), 128, np.uint8)
+    meta, back = read_back(render.write_video(iter([frames]), tmp_path / "odd.mp4"))
+    assert back.shape == (3, 34, 48, 3) and abs(float(back.mean()) - 128) < 2

@@ -17,6 +17,7 @@ from micromotion.errors import NoFaceError, OptionError, PromptError, VideoError
 from micromotion.motions import direction_from_text, direction_from_video
 from micromotion.pipeline import animate
 from micromotion.request import Animate
+from micromotion import video
 from micromotion.video import pick_indices, read_clip
 
 
@@ -51,8 +52,11 @@ def test_bad_clips(tmp_path):
     with pytest.raises(VideoError, match="could not be read as a video"):
         read_clip(bad)
     Image.new("RGB", (32, 32)).save(tmp_path / "still.png")
-    with pytest.raises(VideoError, match="1 frame"):
+    with pytest.raises(VideoError, match="still.png could not be read as a video: only mp4"):
         read_clip(tmp_path / "still.png")
+    Image.new("RGB", (32, 32)).save(tmp_path / "still.gif")
+    with pytest.raises(VideoError, match="1 frame"):
+        read_clip(tmp_path / "still.gif")
     long = write_clip(tmp_path / "long.mp4", [np.zeros((16, 16, 3), np.uint8)] * 30, fps=10)
     with pytest.raises(VideoError, match="3 s long.*at most 2 s"):
         read_clip(long, max_seconds=2)
@@ -183,7 +187,7 @@ def test_a_clip_is_refused_from_its_header_before_any_frame_is_decoded(tmp_path,
         return path
     wide, long, many = (clip("wide.mp4", "4112x64", 1, 2), clip("long.mp4", "64x64", 61, 2),
                         clip("many.mp4", "64x64", 20))
-    monkeypatch.setattr(video, "_count", lambda *a: pytest.fail("a frame was decoded"))
+    monkeypatch.setattr(video.ffmpeg, "count", lambda *a: pytest.fail("a frame was read"))
     with pytest.raises(VideoError, match="wide.mp4 is 4112×64; clips up to 4096 pixels a side"):
         video.read_clip(wide)
     with pytest.raises(VideoError, match="long.mp4 is 61 s long; .* at most 60 s"):
@@ -194,3 +198,77 @@ def test_a_clip_is_refused_from_its_header_before_any_frame_is_decoded(tmp_path,
     with pytest.raises(VideoError, match="notes.txt could not be read as a video"):
         (tmp_path / "notes.txt").write_text("hello")
         video.header(tmp_path / "notes.txt")
+
+
+def _lavfi(path: Path, source: str, *args: str) -> Path:
+    """A clip made by ffmpeg from a lavfi ``source`` (``args``: output options)."""
+    import imageio_ffmpeg
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-f", "lavfi", "-i",
+                    source, "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+                    *args, str(path)], check=True)
+    return path
+
+
+def test_only_a_real_container_reaches_ffmpeg(tmp_path):
+    """A playlist, a concat list or an image pattern is refused from its own bytes, in one
+    sentence that is the same whether what it names exists or not (no existence oracle),
+    whatever the file is called."""
+    real = _lavfi(tmp_path / "real.mp4", "testsrc=s=64x64:r=10:d=2")
+    Image.new("RGB", (32, 32)).save(tmp_path / "frame001.png")
+    lists = {
+        "hls.m3u8": f"#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\n{real}\n#EXT-X-ENDLIST\n",
+        "hls-missing.mp4": "#EXTM3U\n#EXTINF:2,\n/no/such/file.ts\n#EXT-X-ENDLIST\n",
+        "list.ffconcat": f"ffconcat version 1.0\nfile '{real}'\n",
+        "list.txt": f"file '{real}'\n",
+        "frame%03d.png": (tmp_path / "frame001.png").read_bytes(),
+        "dash.mpd": '<?xml version="1.0"?><MPD xmlns="urn:mpeg:dash:schema:mpd:2011">'
+                    f'<BaseURL>{real}</BaseURL></MPD>',
+    }
+    said = set()
+    for name, body in lists.items():
+        path = tmp_path / name
+        path.write_bytes(body if isinstance(body, bytes) else body.encode())
+        for read in (read_clip, video.read_frames, video.header):
+            with pytest.raises(VideoError) as err:
+                read(path)
+            said.add(str(err.value).replace(name, "NAME"))
+    assert said == {"NAME could not be read as a video: only mp4, mov, webm, mkv, avi or gif "
+                    "files are read (not playlists, lists of files or image sequences)"}
+    assert read_clip(real).n_frames == 20  # a real clip still reads
+
+
+def test_a_driver_of_300_frames_is_read_whole(tmp_path):
+    """More than 100 picked frames (ffmpeg's select expression is a balanced tree of runs,
+    not one flat sum, which ffmpeg refused past about 100 terms)."""
+    clip = video.read_frames(_lavfi(tmp_path / "ten.mp4", "testsrc=s=64x48:r=30:d=10"))
+    assert len(clip.frames) == 300 and clip.fps == 30
+    every_other = video.read_frames(tmp_path / "ten.mp4", fps=15)
+    assert len(every_other.frames) == 150
+    assert np.abs(np.asarray(every_other.frames[-1], float)
+                  - np.asarray(clip.frames[-2], float)).mean() < 3  # frame 298 of the clip
+    assert video.ffmpeg.select([1, 2, 3, 7]) == "(between(n\\,1\\,3)+eq(n\\,7))"
+
+
+def test_a_stream_without_a_length_is_counted_by_a_bounded_read(tmp_path):
+    """A Matroska stream written to a pipe has no duration in its header: its frames are
+    counted only up to the limit, and a cancel stops the count at once."""
+    import imageio_ffmpeg
+    path = tmp_path / "live.mkv"
+    with open(path, "wb") as f:
+        subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-f", "lavfi",
+                        "-i", "testsrc=s=64x64:r=30:d=30", "-c:v", "libx264", "-preset",
+                        "ultrafast", "-f", "matroska", "pipe:1"], stdout=f, check=True)
+    assert video.header(path).seconds is None
+    with pytest.raises(VideoError, match="live.mkv is 6 s long; .* at most 5 s"):
+        video.probe(path, max_seconds=5)
+    assert video.probe(path, max_seconds=40) == (900, pytest.approx(30.0))
+
+    class Cancelled(Exception):
+        pass
+
+    def cancel():
+        raise Cancelled
+
+    video._COUNTED.clear()
+    with pytest.raises(Cancelled), video.ffmpeg.cancelled_by(cancel):
+        video.probe(path, max_seconds=40)
