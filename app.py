@@ -12,10 +12,13 @@ dismissed. The examples are made at start-up while no one is served, and then sh
 """
 from __future__ import annotations
 
+import atexit
 import inspect
 import os
 import queue
+import shutil
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -25,11 +28,11 @@ from typing import Callable, Iterator
 import gradio as gr
 
 import stylegan2
-from micromotion import serving, wording
+from micromotion import page_files, serving, wording
 from micromotion.direction import save_direction
-from micromotion.errors import MicromotionError
+from micromotion.errors import MicromotionError, ServerPathError
 from micromotion.examples import Examples
-from micromotion.fields import FIELDS, KINDS, page_group
+from micromotion.fields import FIELDS, KINDS, MAX_FILE_MB, page_group
 from micromotion.models import Models
 from micromotion.preview import Glimpse
 from micromotion.request import Animate, LatentVideo, Transfer
@@ -245,15 +248,19 @@ def endpoint(names: list[str], handle: Callable[[dict, dict], Iterator]) -> Call
     """A click handler taking the raw values of the widgets ``names`` in that order (its API
     parameters carry the fields' names) → ``handle(values, file names)``. Uploads arrive
     unprocessed, so a file that is not what it should be reaches the product's own checks
-    (and messages name it by the name it was uploaded with)."""
+    (and messages name it by the name it was uploaded with); a file input is taken only from
+    Gradio's uploads or the page's examples (``page_files``), never a path a client names."""
     def fn(*args):
         values, names_of = {}, {}
         for name, value in zip(names, args):
-            values[name], upload_name = _upload(value)
-            values[name] = _number(name, values[name])
-            if upload_name:
-                names_of[name] = upload_name
-        yield from handle(values, names_of)
+            if name in FIELDS and FIELDS[name].type is Path:
+                try:
+                    value, names_of[name] = page_files.received(
+                        name, value, (page_files.upload_folder(), HERE))
+                except ServerPathError as exc:
+                    raise user_error(str(exc), type(exc).__name__) from None
+            values[name] = _number(name, value)
+        yield from handle(values, {k: v for k, v in names_of.items() if v})
 
     # every parameter optional for API clients: a widget's value is its default, an empty
     # one's None (a missing photo then gets the page's own sentence, as in the form)
@@ -271,15 +278,6 @@ def _number(name: str, value):
             and value.strip().isdigit() and len(value) <= 12:
         return int(value)
     return value
-
-
-def _upload(value) -> tuple[object, str | None]:
-    """A raw upload (Gradio's file data; a video's inside ``video``) → (its path, its name)."""
-    if isinstance(value, dict) and isinstance(value.get("video"), dict):
-        value = value["video"]
-    if isinstance(value, dict) and "path" in value:
-        return value["path"], value.get("orig_name") or Path(value["path"]).name
-    return value, None
 
 
 def timeline_text(table) -> str:
@@ -406,7 +404,8 @@ def video_only(page: Page, request: Callable[[dict, dict], object]) -> Callable:
 
 
 def build(page: Page) -> gr.Blocks:
-    with gr.Blocks(title="micromotion", delete_cache=(600, 3600)) as demo:
+    # Gradio's copies of uploads and results: looked at every 5 min, gone after 15
+    with gr.Blocks(title="micromotion", delete_cache=(300, 900)) as demo:
         gr.Markdown("### micromotion — one face photo → a video of that face moving"
                     + (" · *synthetic weights: abstract patterns, not faces*"
                        if page.models.synthetic else ""))
@@ -600,12 +599,28 @@ def latent_tab(page: Page) -> None:
 
 
 def main() -> None:
+    gradio_folder = private_gradio_folder()
     models = serving.load_models()
     page = Page(models, estimate_seconds(models.generator, models.lpips()))
     demo = build(page)
     page.warm(start=os.environ.get("MICROMOTION_WARM_EXAMPLES", "1") != "0")
+    page.outputs.remove_on_sigterm(also=lambda: shutil.rmtree(gradio_folder, ignore_errors=True))
     demo.queue(default_concurrency_limit=1).launch(
-        server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"), css=CSS)
+        server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"), css=CSS,
+        max_file_size=MAX_FILE_MB * 1_000_000)
+
+
+def private_gradio_folder() -> Path:
+    """A folder of this page's own for Gradio's uploads and copies of results (inside
+    ``GRADIO_TEMP_DIR`` where the operator set one), removed when the page stops — a SIGTERM
+    included — so a stopped page leaves no user's file; the page takes files from it alone."""
+    base = os.environ.get("GRADIO_TEMP_DIR")
+    if base:
+        Path(base).mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="micromotion-page-", dir=base))
+    os.environ["GRADIO_TEMP_DIR"] = str(folder)  # read by Gradio for each upload and copy
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
 
 
 if __name__ == "__main__":

@@ -11,8 +11,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Sequence
 
-from .errors import ServerPathError
-from .fields import FIELDS, check
+from .errors import OptionError, ServerPathError
+from .fields import FIELDS, MAX_FILE_MB, check
 from .request import Animate, LatentVideo, Transfer
 
 COG_INPUTS = tuple(f.name for f in FIELDS.values() if "cog" in f.doors)
@@ -47,6 +47,10 @@ def received(value: Any, name: str) -> str:
             and path.parent.resolve() == temp and not path.is_symlink() and path.is_file()):
         raise ServerPathError(f"{name} must be a file sent with the request (an upload, a URL "
                               f"or a data: URI); paths on the server are not read")
+    size = path.stat().st_size
+    if size > MAX_FILE_MB * 1_000_000:
+        raise OptionError(f"{FIELDS[name].role} is {size / 1e6:,.0f} MB; files of at most "
+                          f"{MAX_FILE_MB} MB are taken: trim or compress it")
     return str(path)
 
 

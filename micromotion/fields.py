@@ -127,6 +127,8 @@ MAX_FRAMES = 300  # a video's, and so a driving clip's, most frames
 MAX_CUES = 16  # a timeline's most cues
 MAX_CUE_STRENGTH = 40.0  # its cues' summed strength: four full-strength motions
 MAX_TUNED_PHOTOS = 4  # fidelity faithful tunes to every photo at once, each a pivot of one batch
+MAX_FILE_MB = 200  # a file input's most bytes (MB): a minute of 4K phone video; the page's
+# uploads and Cog's received files alike
 _FIELDS = [
     # -- Replicate's inputs first, in Cog's order ------------------------------------------
     Field("image", Path, None, "A photo with a face (JPEG, PNG, WebP, ...); for the latent "

@@ -51,7 +51,7 @@ def load_image(source: ImageSource, name: str | None = None) -> LoadedImage:
     try:
         img.load()
         img = ImageOps.exif_transpose(img) or img
-    except (OSError, SyntaxError, ValueError) as exc:
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise NotAnImageError(f"{name} could not be decoded: the file is truncated or "
                               f"corrupt; save or export it again") from exc
     return LoadedImage(_to_rgb(img), name, notes)
@@ -73,7 +73,9 @@ def _open(source, name: str) -> Image.Image:
         raise ImageTooLargeError(f"{name} is too large{size}; the limit is "
                                  f"{MAX_PIXELS // 1_000_000} megapixels: downscale it "
                                  f"first") from exc
-    except (UnidentifiedImageError, OSError) as exc:
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:
+        # PIL says ValueError for a PNG text-chunk bomb, SyntaxError or EOFError for some
+        # broken headers: all of them the same sentence
         raise NotAnImageError(f"{name} is not an image file we can read (JPEG, PNG, WebP, "
                               f"GIF, BMP, TIFF …)") from exc
 

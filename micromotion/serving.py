@@ -32,6 +32,7 @@ from .pipeline import (animate, latent_video, transfer_clip, transfer_latents,
 from .preview import Preview
 from .results import Animation, LatentAnimation, Result, Transferred
 from .checks import ensure_checked
+from .errors import ServerError
 from .request import Animate, LatentVideo, Transfer, driver, given_sources
 
 def load_models(progress: weights.Progress | None = None,
@@ -39,7 +40,19 @@ def load_models(progress: weights.Progress | None = None,
     """What the doors serve, loaded once: synthetic weights when ``MICROMOTION_SYNTHETIC`` is
     set, else the official files (fetched when missing), on the GPU when there is one (with
     the CUDA ops built now, not on the first request), the presets read, and each stage's
-    paths verified and timed (``plan``; its table goes to ``log``), ArcFace and LPIPS loaded."""
+    paths verified and timed (``plan``; its table goes to ``log``), ArcFace and LPIPS loaded.
+    Weights this server may not read are a ``ServerError`` saying what the operator can do."""
+    try:
+        return _load_models(progress, log)
+    except PermissionError as exc:
+        where = Path(exc.filename).parent if exc.filename else weights.weights_dir()
+        raise ServerError(f"this server may not read its weights ({exc.strerror.lower()}: "
+                          f"{exc.filename or where}); give the user it runs as read access "
+                          f"to {where} (and write access, to fetch missing files), or point "
+                          f"MICROMOTION_WEIGHTS at a readable copy") from None
+
+
+def _load_models(progress: weights.Progress | None, log: Callable[[str], None]) -> Models:
     if weights.synthetic_requested():
         models = Models.synthetic()
         presets = [n for n in PRESETS if weights.target(f"direction-{n}").is_file()]
@@ -184,10 +197,11 @@ class Outputs:
         for path in self._inputs:
             path.unlink(missing_ok=True)
 
-    def remove_on_sigterm(self) -> None:
-        """A SIGTERM (a server stopping its worker) closes this first, then does what it did
-        before (Python's default ends the process without running ``atexit``). Only from the
-        main thread, where Python lets signals be handled."""
+    def remove_on_sigterm(self, also: Callable[[], None] | None = None) -> None:
+        """A SIGTERM (a server stopping its worker) closes this first (and runs ``also``: the
+        page's copies in Gradio's folder), then does what it did before (Python's default ends
+        the process without running ``atexit``). Only from the main thread, where Python lets
+        signals be handled."""
         if threading.current_thread() is not threading.main_thread():
             return
         before = signal.getsignal(signal.SIGTERM)
@@ -196,6 +210,8 @@ class Outputs:
 
         def handler(signum, frame):
             self.close()
+            if also is not None:
+                also()
             if callable(before):
                 before(signum, frame)
             else:

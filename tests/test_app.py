@@ -31,14 +31,20 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def page_url(reference, tmp_path_factory):
+    yield from serve_page(reference, tmp_path_factory.mktemp("app"))
+
+
+def serve_page(reference, folder: Path, **env):
+    """The page started on a free port (logging to ``folder``/app.log) → its url; stopped
+    (SIGTERM) when the generator closes."""
     port = free_port()
-    log = tmp_path_factory.mktemp("app") / "app.log"
+    log = folder / "app.log"
     with open(log, "w") as out:
         proc = subprocess.Popen(
             [sys.executable, "app.py"], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
             env={**os.environ, **PRETEND_AVX2_ENV,  # the page on an AVX2-only CPU, anywhere
                  "MICROMOTION_SYNTHETIC": "1", "MICROMOTION_WEIGHTS": str(reference),
-                 "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False"})
+                 "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False", **env})
     url = f"http://127.0.0.1:{port}/"
     LOGS[url] = log
     try:
@@ -163,6 +169,85 @@ def test_errors_say_what_is_wrong_with_what_the_user_gave(page_url, photo, bad_f
     log = LOGS[page_url].read_text()  # each mistake one line in the server's log
     assert "Traceback" not in log, log
     assert "user error (NoFaceError): no face found in blank.png" in log
+
+
+FILE_INPUTS = {"/generate": ("image", "anchor_video", "direction_file"),
+               "/transfer": ("image", "driving_video"), "/latent_video": ("image",)}
+
+
+def raw_call(url: str, api: str, **values) -> dict:
+    """An endpoint called through Gradio's queue with ``values`` exactly as given
+    (gradio_client would upload a local file it is handed) → its last message."""
+    import json
+    import uuid
+    config = json.load(urllib.request.urlopen(url + "config", timeout=30))
+    dep = next(d for d in config["dependencies"] if d.get("api_name") == api)
+    session = uuid.uuid4().hex
+    data = [values.get(n) for n in _param_names(url, api)]
+    body = json.dumps({"data": data, "fn_index": dep["id"], "session_hash": session}).encode()
+    urllib.request.urlopen(urllib.request.Request(url + "gradio_api/queue/join", body, {
+        "Content-Type": "application/json"}), timeout=30).read()
+    text = urllib.request.urlopen(f"{url}gradio_api/queue/data?session_hash={session}",
+                                  timeout=120).read().decode()
+    done = [json.loads(ln[6:]) for ln in text.splitlines() if ln.startswith("data: ")
+            and '"process_completed"' in ln]
+    return done[-1]
+
+
+def _param_names(url: str, api: str) -> list[str]:
+    from gradio_client import Client
+    info = Client(url, verbose=False).view_api(return_format="dict", print_info=False)
+    return [p["parameter_name"] for p in info["named_endpoints"]["/" + api]["parameters"]]
+
+
+def test_no_file_input_reads_a_file_of_the_server(page_url, photo):
+    """Every file parameter of every endpoint, sent a path on the server as Gradio's file data
+    without its meta (with and without an orig_name to hide it), with its meta, or as a bare
+    string: refused, each way in one sentence that is the same whether the file exists (a
+    photo, a system file) or not. A photo's data without meta reaches the page, whose own rule
+    refuses it in its words; every other form Gradio's own checks refuse first (a file or
+    video's data without meta, any path not uploaded, a bare string): nothing is read."""
+    meta = {"_type": "gradio.FileData"}
+    for api, names in FILE_INPUTS.items():
+        for name in names:
+            ours = f"{name} must be a file uploaded to this page; paths on the server are not read"
+            said: dict[str, set] = {}
+            for path in (str(photo), "/etc/hostname", "/no/such/file.jpg",
+                         f"{ROOT}/examples/../README.md"):
+                forms = {"no meta": {"path": path},
+                         "named": {"path": path, "orig_name": "me.jpg"},
+                         "meta": {"path": path, "meta": meta}, "bare": path}
+                if name.endswith("_video"):  # a video's file data is inside "video"
+                    forms = {k: {"video": v} if k != "bare" else v for k, v in forms.items()}
+                for form, value in forms.items():
+                    done = raw_call(page_url, api.strip("/"), **{name: value})
+                    assert done["success"] is False, (api, name, form, path)
+                    said.setdefault(form, set()).add(str(done["output"].get("error")))
+            assert all(len(words) == 1 for words in said.values()), (api, name, said)
+            if name == "image":  # the one widget whose data Gradio lets in without meta
+                assert said["no meta"] == said["named"] == {ours}, (api, name, said)
+
+
+def test_a_sigterm_leaves_no_users_file_and_uploads_are_bounded(reference, photo, tmp_path):
+    """Stopped with a SIGTERM after serving, the page leaves neither the user's photo nor the
+    video made from it, in its own folder or in Gradio's; and it takes no upload larger than
+    the product's limit (``MAX_FILE_MB``)."""
+    import json
+    from micromotion.fields import MAX_FILE_MB
+    temp, gradio = tmp_path / "tmp", tmp_path / "gradio"
+    temp.mkdir()
+    page = serve_page(reference, tmp_path, TMPDIR=str(temp), GRADIO_TEMP_DIR=str(gradio),
+                      MICROMOTION_WARM_EXAMPLES="0")
+    url = next(page)
+    config = json.load(urllib.request.urlopen(url + "config", timeout=30))
+    assert config["max_file_size"] == MAX_FILE_MB * 1_000_000
+    assert call(url, photo, frames=2)[0] == "Done."
+    kept = [p for p in (*temp.rglob("*"), *gradio.rglob("*")) if p.is_file()]
+    assert any(p.suffix == ".mp4" for p in kept) and any(p.suffix == ".jpg" for p in kept)
+    page.close()  # SIGTERM
+    left = [p for p in (*temp.rglob("*"), *gradio.rglob("*")) if p.is_file()
+            and p.suffix in (".mp4", ".jpg", ".png", ".webp", ".gif")]
+    assert not left, left
 
 
 def test_timeline_in_percent_follows_the_frame_count(page_url, photo):

@@ -161,3 +161,26 @@ def test_cli_list_and_offline_fetch(tmp_path):
     assert r.returncode == 0 and "missing  stylegan2-ffhq-config-f" in r.stdout
     r = run("fetch", "stylegan2-ffhq-config-f", "--folder", str(tmp_path))
     assert r.returncode == 2 and "381,462,551 bytes" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_unreadable_weights_are_the_servers_problem_in_words(tmp_path, monkeypatch):
+    """A weights folder the server's user may not read (root reads everything, so the refusal
+    is played by the file system call): setup says what the operator can do, in one sentence,
+    not ``PermissionError: [Errno 13]``."""
+    from micromotion import serving
+    from micromotion.errors import ServerError
+    folder = tmp_path / "weights"
+    folder.mkdir()
+    monkeypatch.setenv("MICROMOTION_WEIGHTS", str(folder))
+    monkeypatch.delenv("MICROMOTION_SYNTHETIC", raising=False)
+
+    def refused(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(folder / "stylegan2-ffhq-config-f.pt"))
+    monkeypatch.setattr(serving.weights, "ensure", refused)
+    with pytest.raises(ServerError) as err:
+        serving.load_models(log=lambda line: None)
+    assert str(err.value) == (
+        f"this server may not read its weights (permission denied: "
+        f"{folder}/stylegan2-ffhq-config-f.pt); give the user it runs as read access to "
+        f"{folder} (and write access, to fetch missing files), or point MICROMOTION_WEIGHTS "
+        f"at a readable copy")
