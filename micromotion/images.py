@@ -57,6 +57,21 @@ def load_image(source: ImageSource, name: str | None = None) -> LoadedImage:
     return LoadedImage(_to_rgb(img), name, notes)
 
 
+def image_size(source: ImageSource) -> tuple[int, int]:
+    """(width, height) of a photo that ``load_image`` has taken, read from its header alone."""
+    if isinstance(source, np.ndarray):
+        return source.shape[1], source.shape[0]
+    if isinstance(source, Image.Image):
+        return source.size
+    at = source.tell() if hasattr(source, "seek") else None
+    try:
+        with _open(source, "the photo") as img:
+            return img.size
+    finally:
+        if at is not None:
+            source.seek(at)  # a stream is read again from where it was
+
+
 def _open(source, name: str) -> Image.Image:
     if isinstance(source, bytes):
         source = io.BytesIO(source)

@@ -180,3 +180,28 @@ def _from_anchors(models: Models, latents: torch.Tensor, rank: int,
     fit = Fit(int(latents.shape[0]), diag["rank"], diag["explained_energy"],
               diag["sparse_energy"])
     return models.checked(Direction(vector, made(fit)))
+
+
+def distinct(motions: Sequence[Motion]) -> tuple[list[Motion], list[int]]:
+    """``motions`` with repeats left out (in order), and for each of ``motions`` the index of
+    its own among them: identical cues make their anchors once."""
+    out: list[Motion] = []
+    which: list[int] = []
+    for m in motions:
+        k = next((k for k, seen in enumerate(out) if _same(m, seen)), None)
+        if k is None:
+            k = len(out)
+            out.append(m)
+        which.append(k)
+    return out, which
+
+
+def _same(a: Motion, b: Motion) -> bool:
+    if a is b:
+        return True
+    if type(a) is not type(b):
+        return False
+    try:
+        return bool(a == b)
+    except (RuntimeError, TypeError, ValueError):  # tensors inside: equal only as one object
+        return False

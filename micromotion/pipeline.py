@@ -28,6 +28,7 @@ from .fields import FIELDS
 from .images import ImageSource
 from .interpolate import circle_path, mix_layers, seed_latents, walk_path
 from .models import Models, Progress, report
+from .motions import distinct
 from .precision import FP32, Precision
 from .preview import Preview, show_faces
 from .provenance import Cue, Timeline
@@ -53,10 +54,12 @@ def animate(models: Models, req: Animate, out: str | os.PathLike,
     precision = precision or models.plan.resolve(req.dtype)
     face = align(models, req.image, display_name(req, "image"), progress, preview)
     # a clip's faces found (and shown) before the photo's inversion
-    motions = [m.ready(models, progress, preview) for m in request_motions(req)]
+    once, which = distinct(request_motions(req))  # identical cues make their anchors once
+    motions = [m.ready(models, progress, preview) for m in once]
     inv = invert_face(models, face, progress, precision)
-    made = [m.make(models, progress, precision, preview) for m in motions]
-    images = [a for _, a in made if a is not None]
+    made_once = [m.make(models, progress, precision, preview) for m in motions]
+    made = [made_once[k] for k in which]
+    images = [a for _, a in made_once if a is not None]
     if req.timeline:
         latents = composed_path(inv.wplus, [d.vector for d, _ in made], req.timeline, req.frames)
         direction = Direction((latents[-1] - inv.wplus[0]).float(), Timeline([

@@ -184,6 +184,17 @@ class Plan:
         return Precision(asked, render.path, picked["invert"].path.math,
                          picked["anchors"].path, self._note(asked, picked))
 
+    def seconds(self, stage: str, precision: Precision) -> float | None:
+        """The measured time of the path ``precision`` runs ``stage`` on (a ``VERIFY_RES`` px
+        frame, an encoder pass, an ``ANCHOR_RES`` px gradient); None where it was not timed."""
+        def runs(t: Trial) -> bool:
+            if stage == "invert":
+                return t.path.math == precision.invert
+            return t.path == getattr(precision, stage)
+        timed = [t.seconds for t in self.trials if t.stage == stage and t.serves and runs(t)
+                 and t.seconds is not None]
+        return min(timed, default=None)
+
     def _note(self, asked: str, picked: dict[str, Trial]) -> str:
         """One sentence: what runs each stage, the times measured, what was dropped and why
         (paths dropped for one reason named together)."""

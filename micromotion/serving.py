@@ -25,11 +25,13 @@ import torch
 import stylegan2
 
 from . import ffmpeg, memory, weights
+from .budget import check_budget
 from .fields import PRESETS
 from .models import Models, Progress
 from .pipeline import (animate, latent_video, transfer_clip, transfer_latents,
                        transfer_photos)
 from .preview import Preview
+from .tuning import steps_for
 from .results import Animation, LatentAnimation, Result, Transferred
 from .checks import ensure_checked
 from .errors import ServerError
@@ -83,11 +85,13 @@ def serve(req, models: Models, out: str | os.PathLike, progress: Progress | None
     this machine → its result (``.video``, ``.notes``, the first saying what ran where).
     Every input is checked before any slow stage; a user's mistake raises a
     ``MicromotionError``. ``preview`` gets the first, middle and last frames before the video
-    renders. ``cancel`` raises to stop the work: ffmpeg's reads look at it while they run (the
+    renders; a request over the work budget (``budget``) is refused before any slow stage.
+    ``cancel`` raises to stop the work: ffmpeg's reads look at it while they run (the
     stages between steps look at ``progress``, which may raise too)."""
     with ffmpeg.cancelled_by(cancel):
         req = ensure_checked(req, models.shape)  # once: a door may have checked it already
         precision = models.plan.resolve(req.dtype)
+        check_budget(req, models.plan, precision, steps_for(models.device), models.device.type)
         try:
             result = _use_case(req, models, out, progress, gif, preview, precision)
         finally:

@@ -1,0 +1,109 @@
+"""The work one request may cost: estimated from the plan's own timings of this machine before
+any slow stage, refused over the budget with the settings to lower, and identical cues making
+their anchors once."""
+import time
+
+import pytest
+
+from micromotion import budget, serving
+from micromotion.checks import check_request
+from micromotion.errors import BudgetError
+from micromotion.motions import Preset, TextMotion
+from micromotion.request import Animate, LatentVideo
+from micromotion.tuning import steps_for
+
+SMILES = "; ".join(f"text:a person with {{degree}} smile {k}:1" for k in range(16))
+
+
+@pytest.fixture(scope="module")
+def photos(astronaut, tmp_path_factory):
+    d = tmp_path_factory.mktemp("budget")
+    astronaut.save(d / "astronaut.jpg")
+    astronaut.resize((4000, 4000)).save(d / "big.jpg", quality=70)
+    return d
+
+
+def cost(mm, req):
+    precision = mm.plan.resolve(req.dtype)
+    return budget.estimate(check_request(req, mm.shape), mm.plan, precision,
+                           steps_for(mm.device))
+
+
+def test_the_worst_request_is_refused_before_any_slow_work(mm, photos, monkeypatch, tmp_path):
+    """A 4000² photo, 300 frames at 1024 px, faithful, side by side, 16 text cues: each setting
+    within its own limit, the whole about two hours on a 2-core CPU — refused in a second,
+    saying what costs most and what to lower; no anchor is optimised."""
+    monkeypatch.delenv("MICROMOTION_WORK_BUDGET", raising=False)
+    monkeypatch.setattr(TextMotion, "make", lambda *a, **k: pytest.fail("anchors were made"))
+    req = Animate(image=str(photos / "big.jpg"), timeline=SMILES, frames=300,
+                  fidelity="faithful", side_by_side=True)
+    mm.plan  # measured at start-up in a server
+    started = time.perf_counter()
+    with pytest.raises(BudgetError) as err:
+        serving.serve(req, mm, tmp_path / "out.mp4")
+    assert time.perf_counter() - started < 10
+    said = str(err.value)
+    assert said.startswith("this request would take about ") and \
+        "more than the 10 min one request may take; most of it is the text anchors (about" \
+        in said and said.endswith("use fewer degrees or steps, or fewer distinct text cues")
+    assert not (tmp_path / "out.mp4").exists()
+
+
+def test_the_estimate_adds_what_the_request_asks(mm, photos):
+    """Each part grows with what it counts: frames × pixels, photos and clip frames to invert,
+    text-anchor steps (identical cues once), tuning steps; the photo's size counts when the
+    face is pasted back into it, twice side by side."""
+    photo = str(photos / "astronaut.jpg")
+    base = cost(mm, Animate(image=photo, frames=20, output_size=256, paste_back="off"))
+    assert set(base.parts) == {"inverting the photos", "rendering 20 frames at 256 px",
+                               "writing the video"}
+    more = cost(mm, Animate(image=photo, frames=40, output_size=256, paste_back="off"))
+    assert more.parts["rendering 40 frames at 256 px"] == pytest.approx(
+        base.parts["rendering 20 frames at 256 px"] * 43 / 23)
+    big = cost(mm, Animate(image=str(photos / "big.jpg"), frames=20, output_size=256))
+    wide = cost(mm, Animate(image=str(photos / "big.jpg"), frames=20, output_size=256,
+                            side_by_side=True))
+    assert big.parts["writing the video"] == pytest.approx(
+        base.parts["writing the video"] * 4000 ** 2 / 256 ** 2)
+    assert wide.parts["writing the video"] == pytest.approx(2 * big.parts["writing the video"])
+    one = cost(mm, Animate(image=photo, timeline="text:a person with {degree} smile:5"))
+    same = cost(mm, Animate(image=photo, timeline="; ".join(
+        ["text:a person with {degree} smile:1"] * 16)))
+    many = cost(mm, Animate(image=photo, timeline=SMILES))
+    assert same.parts["the text anchors"] == pytest.approx(one.parts["the text anchors"])
+    assert many.parts["the text anchors"] == pytest.approx(16 * one.parts["the text anchors"])
+    faithful = cost(mm, Animate(image=photo, fidelity="faithful"))
+    assert faithful.parts["fidelity faithful's tuning"] > 0
+    walk = cost(mm, LatentVideo("walk", seeds="1-4", frames_per_segment=10))
+    assert "rendering 31 frames at 1024 px" in walk.parts
+    assert "inverting the photos" not in walk.parts
+
+
+def test_identical_cues_make_their_anchors_once(mm, photos, monkeypatch, tmp_path):
+    """Four cues of the same words: one optimisation, its direction used by every cue."""
+    made = []
+
+    def make(self, models, progress=None, precision=None, preview=None):
+        made.append(self.template)
+        return Preset("smile").make(models)
+
+    monkeypatch.setattr(TextMotion, "make", make)
+    cue = "text:a person with {degree} smile"
+    req = Animate(image=str(photos / "astronaut.jpg"), frames=4, output_size=64,
+                  timeline=f"{cue}:2:0%-25%; {cue}:2:25%-50%; aging:1; {cue}:1:50%-100%")
+    result = serving.serve(req, mm, tmp_path / "cues.mp4")
+    assert made == ["a person with {degree} smile"]
+    assert len(result.direction.made.cues) == 4
+
+
+def test_an_operator_sets_the_budget(mm, photos, monkeypatch, tmp_path):
+    """MICROMOTION_WORK_BUDGET: a small one refuses even a small request; 0 no bound; a GPU
+    has none unless set (its small probes overstate the work)."""
+    req = Animate(image=str(photos / "astronaut.jpg"), frames=4, output_size=64)
+    monkeypatch.setenv("MICROMOTION_WORK_BUDGET", "0.01")
+    with pytest.raises(BudgetError, match="more than the 0 s one request may take"):
+        serving.serve(req, mm, tmp_path / "a.mp4")
+    monkeypatch.setenv("MICROMOTION_WORK_BUDGET", "0")
+    assert serving.serve(req, mm, tmp_path / "b.mp4").video.exists()
+    monkeypatch.delenv("MICROMOTION_WORK_BUDGET")
+    assert budget.work_budget("cpu") == 600 and budget.work_budget("cuda") == 0
