@@ -22,7 +22,7 @@ from typing import Callable
 
 from .errors import VideoError
 
-KINDS = "mp4, mov, webm, mkv, avi or gif"  # the containers read, in words
+KINDS = "mp4, mov, webm, mkv, avi, mpg, ts or gif"  # the containers read, in words
 READ = "ffmpeg"  # the progress stage of a bounded read (a clip's frames counted)
 POLL = 0.2  # seconds between looks at a cancel while ffmpeg runs
 Poll = Callable[[], None]  # raises to cancel
@@ -55,10 +55,11 @@ def exe() -> str:
 
 def demuxer(path: str | os.PathLike, name: str) -> str:
     """The ffmpeg demuxer of the clip at ``path``, from its first bytes: ``mov`` (mp4, mov),
-    ``matroska`` (mkv, webm), ``avi`` or ``gif``; anything else is a ``VideoError`` naming the
-    file as ``name`` — the same sentence for every such file, whatever it holds or names."""
+    ``matroska`` (mkv, webm), ``avi``, ``mpeg`` (program stream), ``mpegts`` (a camcorder's
+    .mts) or ``gif`` — containers that hold their streams and name no other file; anything else
+    is a ``VideoError`` naming the file as ``name``, the same sentence whatever it holds."""
     with open(path, "rb") as f:
-        head = f.read(16)
+        head = f.read(3 * 188 + 1)
     if head[4:8] in (b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"pnot"):
         return "mov"
     if head[:4] == b"\x1a\x45\xdf\xa3":
@@ -67,6 +68,10 @@ def demuxer(path: str | os.PathLike, name: str) -> str:
         return "avi"
     if head[:6] in (b"GIF87a", b"GIF89a"):
         return "gif"
+    if head[:4] == b"\x00\x00\x01\xba":
+        return "mpeg"
+    if len(head) > 376 and head[0] == head[188] == head[376] == 0x47:  # TS sync bytes
+        return "mpegts"
     raise VideoError(f"{name} could not be read as a video: only {KINDS} files are read (not "
                      f"playlists, lists of files or image sequences)")
 

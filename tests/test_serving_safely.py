@@ -70,6 +70,55 @@ def test_no_input_reads_a_file_of_the_server(server, photo, tmp_path):
         assert "files are not read from the server" in failed(server, image=photo, timeline=cue)
 
 
+def test_a_clip_is_only_a_clip(server, photo, tmp_path):
+    """A playlist, a concat list or a DASH manifest sent as either clip (uploaded as a data:
+    URI) is refused from its own bytes before ffmpeg opens it, in one sentence that is the
+    same whether what it names is a real video on the server or nothing at all."""
+    real = ROOT / "examples" / "drive.mp4"
+    lists = {"real.m3u8": f"#EXTM3U\n#EXTINF:2,\n{real}\n#EXT-X-ENDLIST\n",
+             "missing.m3u8": "#EXTM3U\n#EXTINF:2,\n/no/such/clip.mp4\n#EXT-X-ENDLIST\n",
+             "list.ffconcat": f"ffconcat version 1.0\nfile '{real}'\n",
+             "dash.mpd": f'<?xml version="1.0"?><MPD><BaseURL>{real}</BaseURL></MPD>'}
+    for name, role in (("anchor_video", "anchor clip"), ("driving_video", "driving clip")):
+        errors = set()
+        for file, body in lists.items():
+            (tmp_path / file).write_text(body)
+            errors.add(failed(server, timeout=3, image=photo,
+                              **{name: upload(tmp_path / file, "video/mp4")}))
+        assert errors == {f"Prediction failed: Prediction failed: VideoError: the {role} could "
+                          f"not be read as a video: only mp4, mov, webm, mkv, avi, mpg, ts or gif "
+                          f"files are read (not playlists, lists of files or image "
+                          f"sequences)"}, errors
+
+
+def test_every_documented_length_is_read(server, photo, tmp_path):
+    """A driver of 300 frames (the limit; ffmpeg refused past 100 picked frames before) and a
+    60 s anchor clip are read whole: each reaches face finding (these show no face), in the
+    product's words."""
+    for name, seconds, rate, words in (
+            ("driving_video", 10, 30, "no face found in 300 of the 300 frames read from the "
+                                      "driving clip"),
+            ("anchor_video", 60, 2, "no face found in 16 of the 16 frames read from the "
+                                    "anchor clip")):
+        clip = tmp_path / f"{name}.mp4"
+        subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-f", "lavfi",
+                        "-i", f"color=c=gray:s=96x96:r={rate}:d={seconds}", "-c:v", "libx264",
+                        "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(clip)], check=True)
+        error = failed(server, timeout=60, image=photo, **{name: upload(clip, "video/mp4")})
+        assert words in error, error
+
+
+def test_one_request_cannot_hold_the_worker_for_an_hour(server, photo, tmp_path, astronaut):
+    """Each setting within its limit, together about two hours on a 2-core CPU: refused before
+    any slow work, with the settings to lower."""
+    astronaut.resize((4000, 4000)).save(tmp_path / "big.jpg", quality=60)
+    cues = "; ".join(f"text:a person with {{degree}} smile {k}:1" for k in range(16))
+    error = failed(server, timeout=15, image=upload(tmp_path / "big.jpg", "image/jpeg"),
+                   timeline=cues, frames=300, fidelity="faithful", side_by_side=True)
+    assert "BudgetError: this request would take about " in error and \
+        "one request may take; most of it is the text anchors" in error, error
+
+
 def worker_rss_mb(server) -> float:
     """The resident memory of the server's Python worker (its largest child), in MB."""
     rss = []
@@ -140,6 +189,15 @@ def png_header(width: int, height: int) -> bytes:
         chunk(b"IDAT", zlib.compress(b"\0" * 10)) + chunk(b"IEND", b"")
 
 
+def png_text_bomb() -> bytes:
+    """A small PNG with a compressed text chunk that inflates to 20 MB (PIL's limit is 1 MB)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + \
+            struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    head = png_header(64, 64)
+    return head[:33] + chunk(b"zTXt", b"k\0\0" + zlib.compress(b"A" * (20 << 20))) + head[33:]
+
+
 def test_messages_are_the_products_own(server, photo, astronaut, tmp_path):
     files = {"pickled.pt": {"args": argparse.Namespace(lr=0.1)}, "empty.pt": b"",
              "junk.pt": b"junk"}
@@ -163,12 +221,15 @@ def test_messages_are_the_products_own(server, photo, astronaut, tmp_path):
     (tmp_path / "big.png").write_bytes(png_header(9000, 9000))
     astronaut.save(tmp_path / "whole.jpg")
     (tmp_path / "cut.jpg").write_bytes((tmp_path / "whole.jpg").read_bytes()[:3000])
+    (tmp_path / "text-bomb.png").write_bytes(png_text_bomb())
     images = [("bomb.png", "ImageTooLargeError: the photo is too large (10,000 megapixels); the "
                            "limit is 64 megapixels: downscale it first"),
               ("big.png", "ImageTooLargeError: the photo is 9000×9000 (81 megapixels); the "
                           "limit is 64 megapixels: downscale it first"),
               ("cut.jpg", "NotAnImageError: the photo could not be decoded: the file is "
-                          "truncated or corrupt; save or export it again")]
+                          "truncated or corrupt; save or export it again"),
+              ("text-bomb.png", "NotAnImageError: the photo is not an image file we can read "
+                                "(JPEG, PNG, WebP, GIF, BMP, TIFF …)")]
     for name, words in images:
         assert failed(server, image=upload(tmp_path / name, "image/png")).endswith(words)
 
