@@ -44,7 +44,7 @@ def test_the_worst_request_is_refused_before_any_slow_work(mm, photos, monkeypat
     assert time.perf_counter() - started < 10
     said = str(err.value)
     assert said.startswith("this request would take about ") and \
-        "more than the 10 min one request may take; most of it is the text anchors (about" \
+        "more than the 15 min one request may take; most of it is the text anchors (about" \
         in said and said.endswith("use fewer degrees or steps, or fewer distinct text cues")
     assert not (tmp_path / "out.mp4").exists()
 
@@ -106,4 +106,4 @@ def test_an_operator_sets_the_budget(mm, photos, monkeypatch, tmp_path):
     monkeypatch.setenv("MICROMOTION_WORK_BUDGET", "0")
     assert serving.serve(req, mm, tmp_path / "b.mp4").video.exists()
     monkeypatch.delenv("MICROMOTION_WORK_BUDGET")
-    assert budget.work_budget("cpu") == 600 and budget.work_budget("cuda") == 0
+    assert budget.work_budget("cpu") == 900 and budget.work_budget("cuda") == 0

@@ -93,8 +93,8 @@ def test_a_clip_is_only_a_clip(server, photo, tmp_path):
 
 def test_every_documented_length_is_read(server, photo, tmp_path):
     """A driver of 300 frames (the limit; ffmpeg refused past 100 picked frames before) and a
-    60 s anchor clip are read whole: each reaches face finding (these show no face), in the
-    product's words."""
+    60 s anchor clip are read whole: each passes the work budget and reaches face finding
+    (these show no face), in the product's words."""
     for name, seconds, rate, words in (
             ("driving_video", 10, 30, "no face found in 300 of the 300 frames read from the "
                                       "driving clip"),
@@ -104,7 +104,8 @@ def test_every_documented_length_is_read(server, photo, tmp_path):
         subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-f", "lavfi",
                         "-i", f"color=c=gray:s=96x96:r={rate}:d={seconds}", "-c:v", "libx264",
                         "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(clip)], check=True)
-        error = failed(server, timeout=60, image=photo, **{name: upload(clip, "video/mp4")})
+        error = failed(server, timeout=60, image=photo, output_size=256,
+                       **{name: upload(clip, "video/mp4")})
         assert words in error, error
 
 
