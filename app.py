@@ -55,7 +55,9 @@ STAGES = {"align": "Finding the face", "invert": "Inverting the photo",
           "clip faces": "Finding the face in the clip's frames",
           "clip inversion": "Inverting the clip's frames",
           "anchors": "Optimising the text anchors", "direction": "Finding the direction",
-          "equalise": "Spacing the circle's steps", "tune": "Tuning the generator to the photo",
+          "equalise": "Spacing the circle's steps",
+          "tuning models": "Loading the tuning's models (once)",
+          "tune": "Tuning the generator to the photo",
           "render": "Rendering the video"}
 # the latent tab's settings that only some kinds read: shown for those kinds alone
 KIND_ONLY = {f.name: f.kinds for f in page_group("latent", "more") if f.kinds}

@@ -42,7 +42,8 @@ def load_models(progress: weights.Progress | None = None,
     """What the doors serve, loaded once: synthetic weights when ``MICROMOTION_SYNTHETIC`` is
     set, else the official files (fetched when missing), on the GPU when there is one (with
     the CUDA ops built now, not on the first request), the presets read, and each stage's
-    paths verified and timed (``plan``; its table goes to ``log``), ArcFace and LPIPS loaded.
+    paths verified and timed (``plan``; its table goes to ``log``), ArcFace loaded (LPIPS for
+    fidelity faithful on its first use, or now with ``MICROMOTION_PRELOAD=faithful``).
     Weights this server may not read are a ``ServerError`` saying what the operator can do."""
     try:
         return _load_models(progress, log)
@@ -67,15 +68,24 @@ def _load_models(progress: weights.Progress | None, log: Callable[[str], None]) 
         if cuda:
             for op in ("bias_act", "upfirdn2d"):
                 stylegan2.ops.plugin.available(op)  # builds (or finds) the kernels, once
-        models = Models.load(device="cuda" if cuda else None)
+        # fetch=True: what loads on first use (fidelity faithful's LPIPS) is fetched then if
+        # the image lacks it, never at setup
+        models = Models.load(device="cuda" if cuda else None, fetch=not weights.offline())
         models.text_models()  # CLIP and ArcFace now, so a text request does not wait
         presets = PRESETS
     for name in presets:
         models.preset(name)
     models.arcface()  # every photo's result measures its identity: no request waits for it
-    models.lpips()  # nor for fidelity faithful's loss
+    if "faithful" in preloaded():
+        models.lpips()  # fidelity faithful's loss now, not on its first request
     log(f"how this machine runs each stage:\n{models.plan.table()}")  # warms them up too
     return models
+
+
+def preloaded() -> set[str]:
+    """What the operator asks to load at setup rather than on first use
+    (``MICROMOTION_PRELOAD``, comma-separated: ``faithful``)."""
+    return {w.strip() for w in os.environ.get("MICROMOTION_PRELOAD", "").split(",") if w.strip()}
 
 
 def serve(req, models: Models, out: str | os.PathLike, progress: Progress | None = None,

@@ -70,7 +70,10 @@ def faithful(models: Models, fidelity: str, inversions: list[Inversion],
         return models, None
     pivots = torch.cat([inv.wplus for inv in inversions])
     targets = torch.cat([preprocess(inv.aligned.image, TUNE_RES) for inv in inversions])
-    tuned, how = tune_generator(models.generator, models.lpips(), pivots, targets,
+    report(progress, "tuning models", 0, 1)  # its LPIPS loads on first use (fetched if missing)
+    lpips = models.lpips()
+    report(progress, "tuning models", 1, 1)
+    tuned, how = tune_generator(models.generator, lpips, pivots, targets,
                                 steps_for(models.device), TUNE_RES,
                                 progress=lambda i, n: report(progress, "tune", i, n))
     return models.tuned(tuned), how

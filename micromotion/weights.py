@@ -22,10 +22,10 @@ import json
 import os
 import sys
 import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Callable, Iterable
 
+from . import download
 from .errors import WeightsMissingError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,9 +34,12 @@ PRESET_NAMES = ("direction-smile", "direction-angry", "direction-aging", "direct
                 "direction-headsTurn")
 # What the default pipeline (ReStyle-pSp, presets, text anchors) needs: what setup() fetches.
 DEFAULT_NAMES = ("stylegan2-ffhq-config-f", "restyle_psp_ffhq_encode", "model_ir_se50",
-                 "clip-vit-b-32", "alexnet", "lpips-alex") + PRESET_NAMES
+                 "clip-vit-b-32") + PRESET_NAMES
+# fidelity faithful's LPIPS (AlexNet): loaded on its first use (fetched then if missing),
+# unless the operator asks for it at setup (MICROMOTION_PRELOAD=faithful)
+FAITHFUL_NAMES = ("alexnet", "lpips-alex")
+SERVED_NAMES = DEFAULT_NAMES + FAITHFUL_NAMES  # what `fetch` puts in weights/ for an image
 CHUNK = 1 << 20
-TIMEOUT_S = 30
 
 
 def weights_dir() -> Path:
@@ -138,6 +141,7 @@ def fetch(name: str, folder: str | os.PathLike | None = None, entries: dict | No
             raise WeightsMissingError(f"{dest} (from {env_var(name)}) is not {entry['file']}: "
                                       f"{problem}")
         dest.unlink()
+        record(dest).unlink(missing_ok=True)
     if not entry.get("sources"):
         raise WeightsMissingError(f"{describe(name, entries)} is not at {dest} and has no "
                                   f"known download source: put your copy there or point "
@@ -159,8 +163,10 @@ def fetch(name: str, folder: str | os.PathLike | None = None, entries: dict | No
         problem = _verify(part, entry)
         if problem is None:
             os.replace(part, dest)  # atomic: the final name only ever holds a whole file
+            _move_record(part, dest)
             return dest
         part.unlink()
+        record(part).unlink(missing_ok=True)
         reasons.append(f"{source}: {problem}")
     raise WeightsMissingError(f"could not download {describe(name, entries)}: "
                               f"{'; '.join(reasons)}. Put the file at {dest} or point "
@@ -176,16 +182,58 @@ def _short(exc: BaseException) -> str:
 
 
 def _verify(path: Path, entry: dict) -> str | None:
-    """None if ``path`` has the manifest's size and sha256 (where known), else what differs."""
-    size = path.stat().st_size
-    if entry.get("size") and size != entry["size"]:
-        return f"it is {size:,} bytes, not {entry['size']:,}"
+    """None if ``path`` has the manifest's size and sha256 (where known), else what differs.
+    The sha256 is read from the file's verification record where that is current (``record``:
+    same size and modification time), so a file verified once — at fetch time, before
+    ``cog build`` — is never hashed again on a cold boot; else it is hashed and recorded."""
+    stat = path.stat()
+    if entry.get("size") and stat.st_size != entry["size"]:
+        return f"it is {stat.st_size:,} bytes, not {entry['size']:,}"
     want = entry.get("sha256") or entry.get("sha256_prefix")  # torchvision names a prefix
     if want:
-        digest = sha256_of(path)
+        digest = recorded(path)
+        if digest is None or not digest.startswith(want):
+            digest = sha256_of(path)
+            if digest.startswith(want):
+                _record(path, digest)
         if not digest.startswith(want):
             return f"its sha256 is {digest}, not {want}{'' if entry.get('sha256') else '…'}"
     return None
+
+
+def _move_record(part: Path, dest: Path) -> None:
+    """The record written while ``part`` was verified, now ``dest``'s (a rename keeps the
+    modification time, so it stays current)."""
+    if record(part).exists():
+        os.replace(record(part), record(dest))
+
+
+def record(path: str | os.PathLike) -> Path:
+    """Where the verification record of the weights file at ``path`` is kept: beside it."""
+    return Path(str(path) + ".verified.json")
+
+
+def recorded(path: Path) -> str | None:
+    """The sha256 recorded for ``path`` when the record is current: the file has the size and
+    modification time it had when it was hashed (None where missing, stale or unreadable)."""
+    try:
+        data = json.loads(record(path).read_text())
+        stat = path.stat()
+        current = data["size"] == stat.st_size and data["mtime_ns"] == stat.st_mtime_ns
+        return str(data["sha256"]) if current else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _record(path: Path, digest: str) -> None:
+    """Note ``path``'s verified sha256, size and time beside it (a read-only folder — the
+    user's own copy — keeps none: it is hashed again next time)."""
+    stat = path.stat()
+    try:
+        record(path).write_text(json.dumps({"sha256": digest, "size": stat.st_size,
+                                            "mtime_ns": stat.st_mtime_ns}))
+    except OSError:
+        pass
 
 
 def sha256_of(path: str | os.PathLike) -> str:
@@ -201,30 +249,9 @@ def _download(source: str, part: Path, size: int | None,
     if source.startswith("gdrive:"):
         _download_gdrive(source.removeprefix("gdrive:"), part)
     elif source.startswith(("http://", "https://")):
-        _download_http(source, part, size, progress)
+        download.fetch(source, part, size, progress)
     else:
         raise ValueError(f"unknown kind of source {source!r}")
-
-
-def _download_http(url: str, part: Path, size: int | None,
-                   progress: Callable[[int, int | None], None] | None) -> None:
-    """Download ``url`` into ``part``, continuing from its current length (HTTP Range)."""
-    have = part.stat().st_size if part.exists() else 0
-    if size and have >= size:
-        return
-    request = urllib.request.Request(url, headers={"Range": f"bytes={have}-"} if have else {})
-    with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:
-        if have and response.status != 206:  # the server ignored the range: start over
-            have = 0
-        length = response.headers.get("Content-Length")
-        total = have + int(length) if length is not None else size
-        with open(part, "ab" if have else "wb") as f:
-            done = have
-            while block := response.read(CHUNK):
-                f.write(block)
-                done += len(block)
-                if progress:
-                    progress(done, total)
 
 
 def _download_gdrive(file_id: str, part: Path) -> None:
@@ -242,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
                                      description="List and fetch the official weights.")
     sub = parser.add_subparsers(dest="command", required=True)
     f = sub.add_parser("fetch", help="download what is missing (default: what the pipeline uses)")
-    f.add_argument("names", nargs="*", help=f"manifest names (default: {' '.join(DEFAULT_NAMES)})")
+    f.add_argument("names", nargs="*", help=f"manifest names (default: {' '.join(SERVED_NAMES)})")
     f.add_argument("--folder", default=None, help="weights folder (default $MICROMOTION_WEIGHTS or weights/)")
     ls = sub.add_parser("list", help="every manifest entry, where it is looked for, and if present")
     ls.add_argument("--folder", default=None)
@@ -261,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
         bar.update(done - bar.n)
 
     try:
-        paths = ensure(args.names or DEFAULT_NAMES, args.folder, progress=progress)
+        paths = ensure(args.names or SERVED_NAMES, args.folder, progress=progress)
     except WeightsMissingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

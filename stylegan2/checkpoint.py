@@ -26,14 +26,17 @@ Source = Union[str, os.PathLike, Mapping[str, object]]
 
 def safe_load(path: str | os.PathLike, what: str = "checkpoint") -> object:
     """``torch.load(weights_only=True)`` onto the CPU: tensors and plain containers only,
-    every failure a ``CheckpointError`` naming the file."""
+    every failure a ``CheckpointError`` naming the file. A zip-format file is memory-mapped:
+    its tensors are read from the page cache as the model copies them, not into a second
+    copy first (a cold boot reads each weights file once)."""
     path = Path(path)
     if not path.is_file():
         raise NotACheckpointError(f"{what} {path} does not exist (or is not a file)")
     try:
         with warnings.catch_warnings():  # torch warns before it refuses TorchScript archives
             warnings.simplefilter("ignore")
-            return torch.load(path, map_location="cpu", weights_only=True)
+            return torch.load(path, map_location="cpu", weights_only=True,
+                              mmap=zipfile.is_zipfile(path))
     except pickle.UnpicklingError as exc:
         if _is_torchscript(path):
             raise NotACheckpointError(

@@ -102,6 +102,8 @@ def test_faithful_animation_moves_the_tuned_face(mm, astronaut, tmp_path, monkey
                 tmp_path / "faithful.mp4", progress=lambda s, i, n: seen.append((s, i, n)))
     assert r.tuning is not None and r.tuning.steps == 4 and fast.tuning is None
     assert [s for s in seen if s[0] == "tune"] == [("tune", i, 4) for i in range(1, 5)]
+    assert [s for s in seen if s[0] == "tuning models"] == [("tuning models", 0, 1),
+                                                            ("tuning models", 1, 1)]
     assert r.tuning.lpips < r.tuning.lpips_before
     assert any("fidelity faithful: the generator was tuned" in n for n in r.notes)
     _, frames = read_back(r.video)
@@ -162,3 +164,15 @@ def test_faithful_is_bounded_by_its_photos_before_any_is_read(tmp_path):
     with pytest.raises(OptionError, match="at most 4; this video has 5: use fewer photos or "
                                           "fidelity fast"):
         check_request(LatentVideo("walk", seeds="1", photos=junk, fidelity="faithful"))
+
+
+def test_the_tunings_models_load_on_first_use_unless_preloaded(reference, monkeypatch):
+    """Setup loads no LPIPS (nor fetches AlexNet's 233 MB) unless the operator asks for it
+    with MICROMOTION_PRELOAD=faithful: only fidelity faithful needs it."""
+    from micromotion import serving
+    monkeypatch.setenv("MICROMOTION_SYNTHETIC", "1")
+    monkeypatch.setenv("MICROMOTION_WEIGHTS", str(reference))
+    monkeypatch.delenv("MICROMOTION_PRELOAD", raising=False)
+    assert serving.load_models(log=lambda line: None)._lpips is None
+    monkeypatch.setenv("MICROMOTION_PRELOAD", "faithful")
+    assert serving.load_models(log=lambda line: None)._lpips is not None

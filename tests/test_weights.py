@@ -16,24 +16,31 @@ BLOB = bytes(range(256)) * 4096  # 1 MiB
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
-    """Serves BLOB at /blob with HTTP Range support; 404 elsewhere; records each request."""
+    """Serves BLOB at /blob with HTTP Range support (``bytes=A-`` and ``bytes=A-B``); 404
+    elsewhere; records each request; ``cut`` ranges are cut short once (a broken connection)."""
     log: list = []
+    cut: set = set()
 
     def do_GET(self):
         self.log.append((self.path, self.headers.get("Range")))
         if self.path != "/blob":
             self.send_error(404)
             return
-        start = 0
+        start, end = 0, len(BLOB) - 1
         if self.headers.get("Range"):
-            start = int(self.headers["Range"].split("=")[1].split("-")[0])
+            first, _, last = self.headers["Range"].split("=")[1].partition("-")
+            start, end = int(first), int(last) if last else end
             self.send_response(206)
-            self.send_header("Content-Range", f"bytes {start}-{len(BLOB) - 1}/{len(BLOB)}")
+            self.send_header("Content-Range", f"bytes {start}-{end}/{len(BLOB)}")
         else:
             self.send_response(200)
-        self.send_header("Content-Length", str(len(BLOB) - start))
+        self.send_header("Content-Length", str(end + 1 - start))
         self.end_headers()
-        self.wfile.write(BLOB[start:])
+        if self.headers.get("Range") in self.cut:
+            self.cut.discard(self.headers.get("Range"))
+            self.wfile.write(BLOB[start:start + 10])
+            return
+        self.wfile.write(BLOB[start:end + 1])
 
     def log_message(self, *args):
         pass
@@ -146,7 +153,7 @@ def test_manifest_facts():
     assert "gdrive:1sw6I2lRIB0MpuJkpc8F5BJiSZrc0hjfE" in m["restyle_psp_ffhq_encode"]["sources"]
     assert m["clip-vit-b-32"]["sha256"].startswith("40d365715913")
     assert m["alexnet"]["sha256_prefix"] == "7be5be79" and m["lpips-alex"]["size"] == 6009
-    assert all(name in m for name in weights.DEFAULT_NAMES)
+    assert all(name in m for name in weights.SERVED_NAMES)
     # a clean image can fetch every file: each entry has somewhere to come from
     assert all(e["sources"] for k, e in m.items() if not k.startswith("_")), \
         [k for k, e in m.items() if not k.startswith("_") and not e["sources"]]
@@ -184,3 +191,38 @@ def test_unreadable_weights_are_the_servers_problem_in_words(tmp_path, monkeypat
         f"{folder}/stylegan2-ffhq-config-f.pt); give the user it runs as read access to "
         f"{folder} (and write access, to fetch missing files), or point MICROMOTION_WEIGHTS "
         f"at a readable copy")
+
+
+def test_a_large_file_comes_in_parallel_pieces_and_resumes_the_missing_ones(
+        tmp_path, entries, monkeypatch):
+    """As Replicate's pget: ranged pieces at once, each at its offset; a piece cut short fails
+    the download, and the next fetch asks only for the pieces it lacks."""
+    from micromotion import download
+    monkeypatch.setattr(download, "PIECE", 64 << 10)  # 16 pieces of the 1 MiB file
+    _Handler.cut = {f"bytes={5 * 65536}-{6 * 65536 - 1}"}
+    with pytest.raises(WeightsMissingError, match="connection closed at byte"):
+        weights.fetch("blob", tmp_path, entries)
+    part = tmp_path / "sub" / "blob.bin.part"
+    assert part.exists() and (tmp_path / "sub" / "blob.bin.part.pieces").exists()
+    asked = {r for _, r in _Handler.log} - {"bytes=0-0"}  # less the probe: are ranges served?
+    assert len(asked) == 16 and all(r.startswith("bytes=") and not r.endswith("-") for r in asked)
+    _Handler.log.clear()
+    assert weights.fetch("blob", tmp_path, entries).read_bytes() == BLOB
+    assert _Handler.log == [("/blob", "bytes=0-0"),
+                            ("/blob", f"bytes={5 * 65536}-{6 * 65536 - 1}")]
+    assert not part.exists() and not (tmp_path / "sub" / "blob.bin.part.pieces").exists()
+
+
+def test_a_file_verified_once_is_not_hashed_again(tmp_path, entries, monkeypatch):
+    """Fetching records the verified sha256 beside the file (what ``cog build`` copies into
+    the image); a later check reads the record, and hashes again only when the file changed."""
+    path = weights.fetch("blob", tmp_path, entries)
+    assert weights.recorded(path) == entries["blob"]["sha256"]
+    hashed = []
+    real = weights.sha256_of
+    monkeypatch.setattr(weights, "sha256_of", lambda p: hashed.append(p) or real(p))
+    assert weights.fetch("blob", tmp_path, entries) == path and hashed == []
+    path.write_bytes(BLOB[::-1])  # same size, another file: the record is stale
+    assert weights.recorded(path) is None
+    assert weights.fetch("blob", tmp_path, entries).read_bytes() == BLOB
+    assert hashed  # hashed, found wrong, fetched again
