@@ -27,10 +27,9 @@ import torch
 import stylegan2
 
 from .errors import MicromotionError, PromptError
-from .weights import sha256_of
+from .weights import manifest, recorded, sha256_of
 
 CLIP_FILE = "ViT-B-32.pt"
-CLIP_SHA256 = "40d365715913c9da98579312b702a82c18be219cc2a73407c4526f58eba950af"
 CONTEXT = 77
 _modules: dict[str, ModuleType] = {}
 
@@ -51,7 +50,12 @@ def clip_module(name: str) -> ModuleType:
     return _modules[name]
 
 
-def clip_state_dict(path: str | os.PathLike, expected_sha256: str | None = CLIP_SHA256,
+def official_sha256() -> str:
+    """The official ViT-B/32 archive's sha256, as the weights manifest gives it."""
+    return manifest()["clip-vit-b-32"]["sha256"]
+
+
+def clip_state_dict(path: str | os.PathLike, expected_sha256: str | None = None,
                     cache_dir: str | os.PathLike | None = None) -> dict:
     """The plain state dict of the TorchScript archive at ``path`` (sha256-checked), cached
     beside ``cache_dir`` (default ``$MICROMOTION_CACHE/clip``) after the first load."""
@@ -67,7 +71,8 @@ def clip_state_dict(path: str | os.PathLike, expected_sha256: str | None = CLIP_
     cached = cache / f"{path.stem}-{digest[:16]}.state_dict.pt"
     if cached.is_file():
         return torch.load(cached, map_location="cpu", weights_only=True)
-    if expected_sha256 and sha256_of(path) != expected_sha256:
+    if expected_sha256 and recorded(path) != expected_sha256 and \
+            sha256_of(path) != expected_sha256:  # verified at fetch time: not hashed again
         raise MicromotionError(f"{path} is not the official CLIP ViT-B/32 file (sha256 differs "
                                f"from {expected_sha256}); download it again")
     with warnings.catch_warnings():  # torch.jit.load is deprecated; this is its one use
@@ -162,9 +167,12 @@ class CLIPGuide:
         return self.model.text_projection.device
 
 
-def load_clip(source: str | os.PathLike | Mapping, expected_sha256: str | None = CLIP_SHA256,
+def load_clip(source: str | os.PathLike | Mapping, expected_sha256: str | None = "official",
               cache_dir: str | os.PathLike | None = None) -> CLIPGuide:
-    """A ``CLIPGuide`` from the official archive (or a state dict)."""
+    """A ``CLIPGuide`` from the official archive (or a state dict); ``expected_sha256``: the
+    archive's digest ("official": the manifest's; None: unchecked)."""
+    if expected_sha256 == "official":
+        expected_sha256 = official_sha256()
     state = source if isinstance(source, Mapping) else clip_state_dict(source, expected_sha256,
                                                                        cache_dir)
     return CLIPGuide(state)

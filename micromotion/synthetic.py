@@ -95,13 +95,14 @@ def synthetic_clip_state(seed: int = 0, width: int = 64, embed_dim: int = 32,
     return model.state_dict()
 
 
-def write_synthetic_clip_archive(path, seed: int = 0) -> None:
-    """The synthetic CLIP as a TorchScript archive, the form of the official ``ViT-B-32.pt``."""
+def write_synthetic_clip_archive(path, seed: int = 0, **sizes) -> None:
+    """The synthetic CLIP as a TorchScript archive, the form of the official ``ViT-B-32.pt``
+    (``sizes``: ``synthetic_clip_state``'s, e.g. ViT-B/32's own)."""
     import warnings
 
     from .clip_guidance import clip_module
 
-    model = clip_module("model").build_model(synthetic_clip_state(seed)).float().eval()
+    model = clip_module("model").build_model(synthetic_clip_state(seed, **sizes)).float().eval()
     image, text = torch.zeros(1, 3, 224, 224), torch.zeros(1, 77, dtype=torch.long)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

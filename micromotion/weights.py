@@ -29,7 +29,7 @@ from . import download
 from .errors import WeightsMissingError
 
 ROOT = Path(__file__).resolve().parents[1]
-MANIFEST = ROOT / "weights" / "manifest.json"
+MANIFEST = ROOT / "weights" / "manifest.json"  # MICROMOTION_MANIFEST names another (a mirror's)
 PRESET_NAMES = ("direction-smile", "direction-angry", "direction-aging", "direction-eyesClose",
                 "direction-headsTurn")
 # What the default pipeline (ReStyle-pSp, presets, text anchors) needs: what setup() fetches.
@@ -56,7 +56,8 @@ def offline() -> bool:
 
 
 def manifest() -> dict:
-    return {k: v for k, v in json.loads(MANIFEST.read_text()).items() if not k.startswith("_")}
+    path = Path(os.environ.get("MICROMOTION_MANIFEST") or MANIFEST)
+    return {k: v for k, v in json.loads(path.read_text()).items() if not k.startswith("_")}
 
 
 def env_var(name: str) -> str:
