@@ -17,7 +17,6 @@ from __future__ import annotations
 import functools
 import importlib.util
 import os
-import warnings
 from pathlib import Path
 from types import ModuleType
 from typing import Mapping
@@ -27,7 +26,7 @@ import torch
 import stylegan2
 
 from .errors import MicromotionError, PromptError
-from .weights import manifest, recorded, sha256_of
+from .weights import manifest, plain_state, recorded, sha256_of
 
 CLIP_FILE = "ViT-B-32.pt"
 CONTEXT = 77
@@ -57,37 +56,48 @@ def official_sha256() -> str:
 
 def clip_state_dict(path: str | os.PathLike, expected_sha256: str | None = None,
                     cache_dir: str | os.PathLike | None = None) -> dict:
-    """The plain state dict of the TorchScript archive at ``path`` (sha256-checked), cached
-    beside ``cache_dir`` (default ``$MICROMOTION_CACHE/clip``) after the first load."""
+    """The plain state dict of the TorchScript archive at ``path`` (sha256-checked), from the
+    plain file ``weights.plain_state`` writes once in ``cache_dir`` (default: beside the
+    archive, where ``python -m micromotion.weights fetch`` put it before an image was built;
+    a read-only folder: ``$MICROMOTION_CACHE/clip``)."""
     path = Path(path)
-    cache = Path(cache_dir) if cache_dir else stylegan2.ops.plugin.cache_root() / "clip"
-    if expected_sha256:  # the cache is named by the digest: no need to read the archive
-        cached = cache / f"{path.stem}-{expected_sha256[:16]}.state_dict.pt"
-        if cached.is_file():
-            return torch.load(cached, map_location="cpu", weights_only=True)
+    if expected_sha256:  # the plain file is named by the digest: no need to read the archive
+        for folder in _cache_folders(path, cache_dir):
+            plain = folder / f"{path.stem}-{expected_sha256[:16]}.state_dict.pt"
+            if plain.is_file():
+                return _plain(torch.load(plain, map_location="cpu", weights_only=True,
+                                         mmap=True))
     if not path.is_file():
         raise MicromotionError(f"CLIP weights {path} not found")
     digest = expected_sha256 or sha256_of(path)
-    cached = cache / f"{path.stem}-{digest[:16]}.state_dict.pt"
-    if cached.is_file():
-        return torch.load(cached, map_location="cpu", weights_only=True)
     if expected_sha256 and recorded(path) != expected_sha256 and \
             sha256_of(path) != expected_sha256:  # verified at fetch time: not hashed again
         raise MicromotionError(f"{path} is not the official CLIP ViT-B/32 file (sha256 differs "
                                f"from {expected_sha256}); download it again")
-    with warnings.catch_warnings():  # torch.jit.load is deprecated; this is its one use
-        warnings.simplefilter("ignore")
+    for folder in _cache_folders(path, cache_dir):
         try:
-            state = torch.jit.load(str(path), map_location="cpu").state_dict()
-        except Exception as exc:
+            plain = plain_state(path, digest, folder)
+            break
+        except OSError:
+            continue  # a read-only folder: the next
+        except Exception as exc:  # the archive is not TorchScript (jit's many errors)
             raise MicromotionError(f"{path} is not a CLIP TorchScript archive ({exc})") from exc
-    state = {k: v.detach().clone() for k, v in state.items()
-             if k not in ("input_resolution", "context_length", "vocab_size")}
-    cache.mkdir(parents=True, exist_ok=True)
-    tmp = cached.with_suffix(".tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, cached)  # atomic: a half-written cache is never read
-    return state
+    else:
+        raise MicromotionError(f"CLIP's plain weights could not be written beside {path.name} "
+                               f"nor in MICROMOTION_CACHE: give the server a writable folder")
+    return _plain(torch.load(plain, map_location="cpu", weights_only=True, mmap=True))
+
+
+def _cache_folders(path: Path, cache_dir: str | os.PathLike | None) -> list[Path]:
+    if cache_dir:
+        return [Path(cache_dir)]
+    return [path.parent, stylegan2.ops.plugin.cache_root() / "clip"]
+
+
+def _plain(state: dict) -> dict:
+    """The model's tensors alone (the archive also holds its input size and vocabulary)."""
+    return {k: v for k, v in state.items()
+            if k not in ("input_resolution", "context_length", "vocab_size")}
 
 
 @functools.lru_cache(maxsize=1)

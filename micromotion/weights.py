@@ -137,7 +137,7 @@ def fetch(name: str, folder: str | os.PathLike | None = None, entries: dict | No
     if dest.is_file():
         problem = _verify(dest, entry)
         if problem is None:
-            return dest
+            return _derived(dest, entry)
         if os.environ.get(env_var(name)):  # never overwrite the user's own copy
             raise WeightsMissingError(f"{dest} (from {env_var(name)}) is not {entry['file']}: "
                                       f"{problem}")
@@ -165,7 +165,7 @@ def fetch(name: str, folder: str | os.PathLike | None = None, entries: dict | No
         if problem is None:
             os.replace(part, dest)  # atomic: the final name only ever holds a whole file
             _move_record(part, dest)
-            return dest
+            return _derived(dest, entry)
         part.unlink()
         record(part).unlink(missing_ok=True)
         reasons.append(f"{source}: {problem}")
@@ -200,6 +200,38 @@ def _verify(path: Path, entry: dict) -> str | None:
         if not digest.startswith(want):
             return f"its sha256 is {digest}, not {want}{'' if entry.get('sha256') else '…'}"
     return None
+
+
+def _derived(path: Path, entry: dict) -> Path:
+    """``path``, with what is derived from it written beside it where the folder allows."""
+    if entry.get("torchscript") and entry.get("sha256"):
+        try:
+            plain_state(path, entry["sha256"])
+        except OSError:
+            pass  # a read-only copy: the archive is loaded instead
+    return path
+
+
+def plain_state(archive: Path, digest: str, folder: Path | None = None) -> Path:
+    """The plain state dict (a ``torch.save`` file of tensors) of the TorchScript weights
+    archive at ``archive`` — named by its ``digest``, in ``folder`` (default: beside it) —
+    written once: a TorchScript archive takes seconds to load (CLIP's about 7 s on a 2-core
+    CPU), its plain tensors about one. ``fetch`` writes it for entries marked ``torchscript``,
+    so an image built after ``fetch`` boots without loading the archive."""
+    import warnings
+
+    import torch
+    out = (folder or archive.parent) / f"{archive.stem}-{digest[:16]}.state_dict.pt"
+    if out.is_file():
+        return out
+    with warnings.catch_warnings():  # torch.jit.load is deprecated; this is its one use
+        warnings.simplefilter("ignore")
+        state = torch.jit.load(str(archive), map_location="cpu").state_dict()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".tmp")
+    torch.save({k: v.detach().clone() for k, v in state.items()}, tmp)
+    os.replace(tmp, out)  # atomic: a half-written file is never read
+    return out
 
 
 def _move_record(part: Path, dest: Path) -> None:

@@ -226,3 +226,21 @@ def test_a_file_verified_once_is_not_hashed_again(tmp_path, entries, monkeypatch
     assert weights.recorded(path) is None
     assert weights.fetch("blob", tmp_path, entries).read_bytes() == BLOB
     assert hashed  # hashed, found wrong, fetched again
+
+
+def test_a_torchscript_archive_is_kept_as_plain_tensors_at_fetch(tmp_path, entries):
+    """CLIP's archive takes seconds to load: fetching it (before ``cog build``) also writes its
+    plain tensors beside it, which is all a cold boot reads."""
+    from micromotion.clip_guidance import load_clip
+    from micromotion.synthetic import write_synthetic_clip_archive
+    archive = tmp_path / "w" / "ViT-B-32.pt"
+    archive.parent.mkdir()
+    write_synthetic_clip_archive(archive, seed=3)
+    digest = weights.sha256_of(archive)
+    entries["clip"] = {"file": "ViT-B-32.pt", "size": archive.stat().st_size, "sha256": digest,
+                       "sources": [], "torchscript": True}
+    assert weights.fetch("clip", tmp_path / "w", entries) == archive
+    plain = tmp_path / "w" / f"ViT-B-32-{digest[:16]}.state_dict.pt"
+    assert plain.is_file()
+    archive.unlink()  # a boot reads the plain tensors, never the archive
+    assert load_clip(archive, expected_sha256=digest).resolution == 224
