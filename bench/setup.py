@@ -51,10 +51,10 @@ def timed(owner, name, stage):
             took[stage] = took.get(stage, 0.0) + time.perf_counter() - t
     setattr(owner, name, wrapper)
 t = time.perf_counter()
-from micromotion import serving, weights, models, plan
+from micromotion import serving, weights, models, plan, verify
 took["imports"] = time.perf_counter() - t
 timed(weights, "ensure", "verifying")
-timed(weights, "sha256_of", "of which hashing")
+timed(verify, "sha256_of", "of which hashing")
 real_load = models.Models.load.__func__
 def load(cls, *a, **k):
     t = time.perf_counter()

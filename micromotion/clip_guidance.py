@@ -26,7 +26,8 @@ import torch
 import stylegan2
 
 from .errors import MicromotionError, PromptError
-from .weights import manifest, plain_state, recorded, sha256_of
+from .verify import recorded, sha256_of
+from .weights import manifest, plain_state
 
 CLIP_FILE = "ViT-B-32.pt"
 CONTEXT = 77

@@ -17,7 +17,6 @@ synthetic weights instead (abstract patterns, not faces).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import sys
@@ -27,6 +26,7 @@ from typing import Callable, Iterable
 
 from . import download
 from .errors import WeightsMissingError
+from .verify import move_record, record, verify
 
 ROOT = Path(__file__).resolve().parents[1]
 MANIFEST = ROOT / "weights" / "manifest.json"  # MICROMOTION_MANIFEST names another (a mirror's)
@@ -39,7 +39,6 @@ DEFAULT_NAMES = ("stylegan2-ffhq-config-f", "restyle_psp_ffhq_encode", "model_ir
 # unless the operator asks for it at setup (MICROMOTION_PRELOAD=faithful)
 FAITHFUL_NAMES = ("alexnet", "lpips-alex")
 SERVED_NAMES = DEFAULT_NAMES + FAITHFUL_NAMES  # what `fetch` puts in weights/ for an image
-CHUNK = 1 << 20
 
 
 def weights_dir() -> Path:
@@ -135,7 +134,7 @@ def fetch(name: str, folder: str | os.PathLike | None = None, entries: dict | No
     entry = _entry(name, entries)
     dest = target(name, folder, entries)
     if dest.is_file():
-        problem = _verify(dest, entry)
+        problem = verify(dest, entry)
         if problem is None:
             return _derived(dest, entry)
         if os.environ.get(env_var(name)):  # never overwrite the user's own copy
@@ -161,10 +160,10 @@ def fetch(name: str, folder: str | os.PathLike | None = None, entries: dict | No
         except (OSError, urllib.error.URLError, RuntimeError, ValueError) as exc:
             reasons.append(f"{source}: {_short(exc)}")
             continue
-        problem = _verify(part, entry)
+        problem = verify(part, entry)
         if problem is None:
             os.replace(part, dest)  # atomic: the final name only ever holds a whole file
-            _move_record(part, dest)
+            move_record(part, dest)
             return _derived(dest, entry)
         part.unlink()
         record(part).unlink(missing_ok=True)
@@ -180,26 +179,6 @@ def _short(exc: BaseException) -> str:
     if "NameResolutionError" in text or "Name or service not known" in text:
         return "no network (the host name does not resolve)"
     return (text[:160] + "…") if len(text) > 160 else text
-
-
-def _verify(path: Path, entry: dict) -> str | None:
-    """None if ``path`` has the manifest's size and sha256 (where known), else what differs.
-    The sha256 is read from the file's verification record where that is current (``record``:
-    same size and modification time), so a file verified once — at fetch time, before
-    ``cog build`` — is never hashed again on a cold boot; else it is hashed and recorded."""
-    stat = path.stat()
-    if entry.get("size") and stat.st_size != entry["size"]:
-        return f"it is {stat.st_size:,} bytes, not {entry['size']:,}"
-    want = entry.get("sha256") or entry.get("sha256_prefix")  # torchvision names a prefix
-    if want:
-        digest = recorded(path)
-        if digest is None or not digest.startswith(want):
-            digest = sha256_of(path)
-            if digest.startswith(want):
-                _record(path, digest)
-        if not digest.startswith(want):
-            return f"its sha256 is {digest}, not {want}{'' if entry.get('sha256') else '…'}"
-    return None
 
 
 def _derived(path: Path, entry: dict) -> Path:
@@ -232,49 +211,6 @@ def plain_state(archive: Path, digest: str, folder: Path | None = None) -> Path:
     torch.save({k: v.detach().clone() for k, v in state.items()}, tmp)
     os.replace(tmp, out)  # atomic: a half-written file is never read
     return out
-
-
-def _move_record(part: Path, dest: Path) -> None:
-    """The record written while ``part`` was verified, now ``dest``'s (a rename keeps the
-    modification time, so it stays current)."""
-    if record(part).exists():
-        os.replace(record(part), record(dest))
-
-
-def record(path: str | os.PathLike) -> Path:
-    """Where the verification record of the weights file at ``path`` is kept: beside it."""
-    return Path(str(path) + ".verified.json")
-
-
-def recorded(path: Path) -> str | None:
-    """The sha256 recorded for ``path`` when the record is current: the file has the size and
-    modification time it had when it was hashed (None where missing, stale or unreadable)."""
-    try:
-        data = json.loads(record(path).read_text())
-        stat = path.stat()
-        current = data["size"] == stat.st_size and data["mtime_ns"] == stat.st_mtime_ns
-        return str(data["sha256"]) if current else None
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def _record(path: Path, digest: str) -> None:
-    """Note ``path``'s verified sha256, size and time beside it (a read-only folder — the
-    user's own copy — keeps none: it is hashed again next time)."""
-    stat = path.stat()
-    try:
-        record(path).write_text(json.dumps({"sha256": digest, "size": stat.st_size,
-                                            "mtime_ns": stat.st_mtime_ns}))
-    except OSError:
-        pass
-
-
-def sha256_of(path: str | os.PathLike) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(CHUNK), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _download(source: str, part: Path, size: int | None,

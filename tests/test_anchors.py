@@ -7,7 +7,7 @@ import torch
 import stylegan2
 from micromotion import anchors
 from micromotion.clip_guidance import CLIPGuide, load_clip
-from micromotion.weights import sha256_of
+from micromotion.verify import sha256_of
 from micromotion.encoders import load_arcface
 from micromotion.errors import MicromotionError, PromptError
 from micromotion.synthetic import (synthetic_arcface_state, synthetic_clip_state,

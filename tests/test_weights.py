@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from conftest import ROOT
-from micromotion import weights
+from micromotion import verify, weights
 from micromotion.errors import WeightsMissingError
 
 BLOB = bytes(range(256)) * 4096  # 1 MiB
@@ -157,7 +157,9 @@ def test_manifest_facts():
     # a clean image can fetch every file: each entry has somewhere to come from
     assert all(e["sources"] for k, e in m.items() if not k.startswith("_")), \
         [k for k, e in m.items() if not k.startswith("_") and not e["sources"]]
-    assert m["e4e_ffhq_encode"]["sources"] == ["gdrive:1cUv_reLE6k3604or78EranS7XzuVMWeO"]
+    assert m["e4e_ffhq_encode"]["sources"][0] == "gdrive:1cUv_reLE6k3604or78EranS7XzuVMWeO"
+    # a second source only where the file's sha256 is known: a mirror's copy is checked by it
+    assert all(e.get("sha256") for e in m.values() if len(e["sources"]) > 1)
 
 
 def test_cli_list_and_offline_fetch(tmp_path):
@@ -217,13 +219,13 @@ def test_a_file_verified_once_is_not_hashed_again(tmp_path, entries, monkeypatch
     """Fetching records the verified sha256 beside the file (what ``cog build`` copies into
     the image); a later check reads the record, and hashes again only when the file changed."""
     path = weights.fetch("blob", tmp_path, entries)
-    assert weights.recorded(path) == entries["blob"]["sha256"]
+    assert verify.recorded(path) == entries["blob"]["sha256"]
     hashed = []
-    real = weights.sha256_of
-    monkeypatch.setattr(weights, "sha256_of", lambda p: hashed.append(p) or real(p))
+    real = verify.sha256_of
+    monkeypatch.setattr(verify, "sha256_of", lambda p: hashed.append(p) or real(p))
     assert weights.fetch("blob", tmp_path, entries) == path and hashed == []
     path.write_bytes(BLOB[::-1])  # same size, another file: the record is stale
-    assert weights.recorded(path) is None
+    assert verify.recorded(path) is None
     assert weights.fetch("blob", tmp_path, entries).read_bytes() == BLOB
     assert hashed  # hashed, found wrong, fetched again
 
@@ -236,7 +238,7 @@ def test_a_torchscript_archive_is_kept_as_plain_tensors_at_fetch(tmp_path, entri
     archive = tmp_path / "w" / "ViT-B-32.pt"
     archive.parent.mkdir()
     write_synthetic_clip_archive(archive, seed=3)
-    digest = weights.sha256_of(archive)
+    digest = verify.sha256_of(archive)
     entries["clip"] = {"file": "ViT-B-32.pt", "size": archive.stat().st_size, "sha256": digest,
                        "sources": [], "torchscript": True}
     assert weights.fetch("clip", tmp_path / "w", entries) == archive
