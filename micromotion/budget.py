@@ -19,7 +19,9 @@ from .errors import BudgetError
 from .fields import MAX_FRAMES, WORK_BUDGET
 from .images import image_size
 from .precision import Precision
-from .request import Animate, LatentVideo, Transfer, driver, missing, request_motions
+from .request import (Animate, LatentVideo, Transfer, display_name, driver, missing,
+                      request_motions)
+from .video import header
 from .motions import TextMotion, VideoMotion, distinct
 
 ITERATIONS = 5  # ReStyle's refinements of one inversion: an encoder pass and a 256 px decode each
@@ -121,10 +123,13 @@ def _motions(req: Animate, unit: Rates, cost: Cost) -> None:
 
 
 def _driver_frames(req: Transfer) -> int:
-    if driver(req) != "clip":
+    """The frames the transfer's video will have: the driver's (a clip's from its header)."""
+    kind = driver(req)
+    if kind == "latents":
+        return len(req.driving_latents)
+    if kind == "photos":
         return req.frames
-    from .video import header
-    head = header(req.driving_video, "the driving clip")
+    head = header(req.driving_video, display_name(req, "driving_video"))
     rate = req.fps or min(head.rate or 30.0, 30.0)
     return MAX_FRAMES if head.seconds is None else min(MAX_FRAMES, int(head.seconds * rate) + 1)
 

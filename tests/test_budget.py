@@ -4,12 +4,13 @@ their anchors once."""
 import time
 
 import pytest
+import torch
 
 from micromotion import budget, serving
 from micromotion.checks import check_request
 from micromotion.errors import BudgetError
 from micromotion.motions import Preset, TextMotion
-from micromotion.request import Animate, LatentVideo
+from micromotion.request import Animate, LatentVideo, Transfer
 from micromotion.tuning import steps_for
 
 SMILES = "; ".join(f"text:a person with {{degree}} smile {k}:1" for k in range(16))
@@ -74,6 +75,9 @@ def test_the_estimate_adds_what_the_request_asks(mm, photos):
     assert many.parts["the text anchors"] == pytest.approx(16 * one.parts["the text anchors"])
     faithful = cost(mm, Animate(image=photo, fidelity="faithful"))
     assert faithful.parts["fidelity faithful's tuning"] > 0
+    latents = cost(mm, Transfer(photo, driving_latents=torch.zeros(7, *mm.shape),
+                                output_size=256, paste_back="off"))
+    assert "rendering 7 frames at 256 px" in latents.parts
     walk = cost(mm, LatentVideo("walk", seeds="1-4", frames_per_segment=10))
     assert "rendering 31 frames at 1024 px" in walk.parts
     assert "inverting the photos" not in walk.parts
