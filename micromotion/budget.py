@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+
 from .errors import BudgetError
 from .fields import MAX_FRAMES, WORK_BUDGET
 from .images import image_size
-from .precision import Precision
-from .request import (Animate, LatentVideo, Transfer, display_name, driver, missing,
-                      request_motions)
-from .video import header
+from .interpolate import frame_count
 from .motions import TextMotion, VideoMotion, distinct
+from .precision import Precision
+from .request import Animate, Transfer, display_name, driver, missing, request_motions
+from .video import header
 
 ITERATIONS = 5  # ReStyle's refinements of one inversion: an encoder pass and a 256 px decode each
 ENCODE_PER_MPX = 0.06  # s to paste and encode a megapixel of output video (libx264; 0.035
@@ -55,18 +56,24 @@ class Rates:
         return ITERATIONS * (self.encoder + self.frame(256))
 
 
+FEWER_FRAMES = "use fewer frames or a smaller output_size"
+
+
 @dataclass
 class Cost:
-    """Estimated seconds by what the request asks (``parts``: words → seconds)."""
+    """Estimated seconds by what the request asks (``parts``: words → seconds), and for each
+    part the settings that lower it (``lower``)."""
     parts: dict[str, float] = field(default_factory=dict)
+    lower: dict[str, str] = field(default_factory=dict)
 
     @property
     def seconds(self) -> float:
         return sum(self.parts.values())
 
-    def add(self, what: str, seconds: float) -> None:
+    def add(self, what: str, seconds: float, lower: str = FEWER_FRAMES) -> None:
         if seconds > 0:
             self.parts[what] = self.parts.get(what, 0.0) + seconds
+            self.lower[what] = lower
 
 
 def work_budget(device: str = "cpu") -> float:
@@ -98,17 +105,21 @@ def estimate(req, plan, precision: Precision, tuning_steps: int) -> Cost | None:
         frames, photos = req.frames, 1
         _motions(req, unit, cost)
     elif isinstance(req, Transfer):
-        frames, photos = _driver_frames(req), 1 + (driver(req) == "photos") * 2
-        if driver(req) == "clip":
-            cost.add("inverting the driving clip's frames", frames * unit.inversion)
+        kind = driver(req)
+        frames, photos = _driver_frames(req, kind), 1 + (kind == "photos") * 2
+        if kind == "clip":
+            cost.add("inverting the driving clip's frames", frames * unit.inversion,
+                     "use a shorter driving clip or a lower fps")
     else:
-        frames, photos = _latent_frames(req), len(req.photos) + (not missing(req.image))
+        frames, photos = frame_count(req), len(req.photos) + (not missing(req.image))
     cost.add("inverting the photos", photos * unit.inversion)
     cost.add(f"rendering {frames} frames at {size} px", (frames + 3) * unit.frame(size))
     pixels = _output_pixels(req, size) * (2 if getattr(req, "side_by_side", False) else 1)
-    cost.add("writing the video", frames * pixels / 1e6 * ENCODE_PER_MPX)
+    cost.add("writing the video", frames * pixels / 1e6 * ENCODE_PER_MPX,
+             "use a smaller photo, paste_back off or no side by side, or fewer frames")
     if req.fidelity == "faithful" and photos:
-        cost.add("fidelity faithful's tuning", tuning_steps * TUNE_STEP * unit.grad32)
+        cost.add("fidelity faithful's tuning", tuning_steps * TUNE_STEP * unit.grad32,
+                 "use fidelity fast, or fewer photos")
     return cost
 
 
@@ -117,14 +128,16 @@ def _motions(req: Animate, unit: Rates, cost: Cost) -> None:
     for m in distinct(request_motions(req))[0]:
         if isinstance(m, TextMotion):
             steps = len(m.degrees) * m.steps
-            cost.add("the text anchors", steps * unit.anchor_step(m.loss_res))
+            cost.add("the text anchors", steps * unit.anchor_step(m.loss_res),
+                     "use fewer degrees or steps, or fewer distinct text cues")
         elif isinstance(m, VideoMotion):
-            cost.add("inverting the anchor clip's frames", m.max_frames * unit.inversion)
+            cost.add("inverting the anchor clip's frames", m.max_frames * unit.inversion,
+                     "take fewer anchor frames")
 
 
-def _driver_frames(req: Transfer) -> int:
-    """The frames the transfer's video will have: the driver's (a clip's from its header)."""
-    kind = driver(req)
+def _driver_frames(req: Transfer, kind: str) -> int:
+    """The frames the transfer's video will have: its driver's (``kind``: ``request.driver``;
+    a clip's from its header)."""
     if kind == "latents":
         return len(req.driving_latents)
     if kind == "photos":
@@ -132,13 +145,6 @@ def _driver_frames(req: Transfer) -> int:
     head = header(req.driving_video, display_name(req, "driving_video"))
     rate = req.fps or min(head.rate or 30.0, 30.0)
     return MAX_FRAMES if head.seconds is None else min(MAX_FRAMES, int(head.seconds * rate) + 1)
-
-
-def _latent_frames(req: LatentVideo) -> int:
-    if req.mode == "circle":
-        return req.frames
-    keys = len(req.seeds) + len(req.photos) + (not missing(req.image))
-    return min(MAX_FRAMES, max(1, keys - 1 + req.loop) * req.frames_per_segment + 1)
 
 
 def _output_pixels(req, size: int) -> int:
@@ -164,22 +170,7 @@ def check_budget(req, plan, precision: Precision, tuning_steps: int, device: str
     said = " and ".join(f"{what} (about {_minutes(s)})" for what, s in worst)
     raise BudgetError(f"this request would take about {_minutes(cost.seconds)} here, more than "
                       f"the {_minutes(most)} one request may take; most of it is {said}: "
-                      f"{_lower(req, worst[0][0])}")
-
-
-def _lower(req, what: str) -> str:
-    """Which settings lower the largest part of the work."""
-    if "text anchors" in what:
-        return "use fewer degrees or steps, or fewer distinct text cues"
-    if "tuning" in what:
-        return "use fidelity fast, or fewer photos"
-    if "driving clip" in what:
-        return "use a shorter driving clip or a lower fps"
-    if "anchor clip" in what:
-        return "take fewer anchor frames"
-    if "writing" in what:
-        return "use a smaller photo, paste_back off or no side by side, or fewer frames"
-    return "use fewer frames or a smaller output_size"
+                      f"{cost.lower[worst[0][0]]}")
 
 
 def _minutes(seconds: float) -> str:

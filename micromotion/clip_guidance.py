@@ -27,7 +27,7 @@ import stylegan2
 
 from .errors import MicromotionError, PromptError
 from .verify import recorded, sha256_of
-from .weights import manifest, plain_state
+from .weights import manifest, plain_path, plain_state
 
 CLIP_FILE = "ViT-B-32.pt"
 CONTEXT = 77
@@ -64,7 +64,7 @@ def clip_state_dict(path: str | os.PathLike, expected_sha256: str | None = None,
     path = Path(path)
     if expected_sha256:  # the plain file is named by the digest: no need to read the archive
         for folder in _cache_folders(path, cache_dir):
-            plain = folder / f"{path.stem}-{expected_sha256[:16]}.state_dict.pt"
+            plain = plain_path(path, expected_sha256, folder)
             if plain.is_file():
                 return _plain(torch.load(plain, map_location="cpu", weights_only=True,
                                          mmap=True))

@@ -23,7 +23,6 @@ from typing import Callable
 from .errors import VideoError
 
 KINDS = "mp4, mov, webm, mkv, avi, mpg, ts or gif"  # the containers read, in words
-READ = "ffmpeg"  # the progress stage of a bounded read (a clip's frames counted)
 POLL = 0.2  # seconds between looks at a cancel while ffmpeg runs
 Poll = Callable[[], None]  # raises to cancel
 _POLL: contextvars.ContextVar[Poll | None] = contextvars.ContextVar("poll", default=None)
@@ -76,11 +75,15 @@ def demuxer(path: str | os.PathLike, name: str) -> str:
                      f"playlists, lists of files or image sequences)")
 
 
+def input_options(fmt: str) -> list[str]:
+    """ffmpeg's input options that hold it to demuxer ``fmt`` and the one file it opens."""
+    own = ["-enable_drefs", "0", "-use_absolute_path", "0"] if fmt == "mov" else []
+    return ["-protocol_whitelist", "file", "-format_whitelist", fmt, *own, "-f", fmt]
+
+
 def input_args(path: str | os.PathLike, fmt: str) -> list[str]:
     """ffmpeg's options to open ``path`` with demuxer ``fmt`` and nothing else."""
-    own = ["-enable_drefs", "0", "-use_absolute_path", "0"] if fmt == "mov" else []
-    return ["-protocol_whitelist", "file", "-format_whitelist", fmt, *own, "-f", fmt,
-            "-i", str(path)]
+    return [*input_options(fmt), "-i", str(path)]
 
 
 def run(args: list[str], timeout: float = 120.0) -> tuple[int, str]:
@@ -122,9 +125,10 @@ def _wait(proc: subprocess.Popen, deadline: float) -> str:
 def count(path: str | os.PathLike, fmt: str, max_seconds: float, max_frames: int
           ) -> tuple[int, float, bool]:
     """(frames, the last one's time in seconds, complete) of the clip's first video stream,
-    its packets counted without decoding — and at most ``max_seconds`` + 1 s or ``max_frames`` + 1 of them, so a
-    stream whose header says no length costs a bounded read (``complete`` False: it goes on
-    past a bound). Unreadable: ``RuntimeError`` with ffmpeg's last lines."""
+    its packets counted without decoding — and at most ``max_seconds`` + 1 s or
+    ``max_frames`` + 1 of them, so a stream whose header says no length costs a bounded read
+    (``complete`` False: it goes on past a bound). Unreadable: ``RuntimeError`` with ffmpeg's
+    last lines."""
     status, err = run([*input_args(path, fmt), "-map", "0:v:0", "-c", "copy",
                        "-t", f"{max_seconds + 1:.3f}", "-frames:v", str(max_frames + 1),
                        "-f", "null", "-"])

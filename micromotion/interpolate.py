@@ -199,20 +199,31 @@ def check_plan(v, n_latent: int = 18, max_frames: int = FIELDS["frames"].hi) -> 
     """What the fields alone cannot say of a latent-video request ``v`` (``request.LatentVideo``
     with its fields checked): a circle has its two seeds, slerp has no photos, a walk has at
     most ``max_frames`` frames → the W+ layers that move (of ``n_latent``)."""
-    photos = len(v.photos) + (v.image is not None and v.mode == "walk")
     if v.mode == "circle":
         if len(v.seeds) < 2:
             raise OptionError("a circle needs two seeds for its plane, e.g. seeds 1,2")
     else:
-        if v.interpolation == "slerp" and photos:
+        if v.interpolation == "slerp" and _keyframe_photos(v):
             raise OptionError("slerp interpolates z, which only seeds have (a photo is "
                               "inverted into W+): use the cubic interpolation with photos")
-        n = len(positions(photos + len(v.seeds), v.frames_per_segment, v.loop))
+        n = frame_count(v)
         if n > max_frames:
             raise OptionError(f"that walk has {n} frames, more than {max_frames}: use "
                               f"fewer keyframes or fewer frames per segment")
     default = {"coarse": COARSE_LAYERS, "fine": FINE_LAYERS}.get(v.mode, range(n_latent))
     return check_layers(default if v.layers is None else v.layers, n_latent)
+
+
+def frame_count(v) -> int:
+    """The frames of latent-video request ``v``: a circle's own, else one a position of the
+    walk through its keyframes (photos, then seeds)."""
+    if v.mode == "circle":
+        return v.frames
+    return len(positions(_keyframe_photos(v) + len(v.seeds), v.frames_per_segment, v.loop))
+
+
+def _keyframe_photos(v) -> int:
+    return len(v.photos) + (v.image is not None and v.mode == "walk")
 
 
 def seed_latents(generator: stylegan2.Generator, seeds: Sequence[int],

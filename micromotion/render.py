@@ -98,7 +98,6 @@ class VideoWriter:
         check_number("fps", fps, 1, FIELDS["fps"].hi)  # a clip's own rate may be fractional
         self.path, self.fps, self.quality = Path(path), fps, quality
         self._proc: subprocess.Popen | None = None
-        self._log = b""
         self.frames = 0
 
     def _start(self, w: int, h: int) -> None:

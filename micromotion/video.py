@@ -162,19 +162,13 @@ def probe(path: str | os.PathLike, name: str | None = None, max_seconds: float =
     path, name = Path(path), name or Path(path).name
     head = header(path, name, max_seconds)
     stat = path.stat()
-    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, max_seconds)
-    if key not in _COUNTED:
-        try:
-            counted = ffmpeg.count(path, ffmpeg.demuxer(path, name), max_seconds,
-                                   _most_frames(max_seconds))
-        except _FFMPEG_ERRORS as exc:
-            raise _unreadable(name, exc, path) from exc
-        n, last, complete = counted  # ``last``: the last packet's time (a frame's start)
-        seconds = n / head.rate if head.rate else last * n / max(n - 1, 1)
-        _COUNTED[key] = n, seconds, complete
-        while len(_COUNTED) > 32:
-            _COUNTED.pop(next(iter(_COUNTED)))
-    n_frames, seconds, complete = _COUNTED[key]
+    try:
+        n_frames, last, complete = _count(str(path.resolve()), stat.st_size, stat.st_mtime_ns,
+                                          ffmpeg.demuxer(path, name), max_seconds)
+    except _FFMPEG_ERRORS as exc:
+        raise _unreadable(name, exc, path) from exc
+    # ``last`` is the last packet's time (a frame's start): the rate gives the length
+    seconds = n_frames / head.rate if head.rate else last * n_frames / max(n_frames - 1, 1)
     if seconds > max_seconds or not complete:
         raise _too_long(name, seconds, max_seconds) if seconds > max_seconds else \
             VideoError(f"{name} has more than {_most_frames(max_seconds):,} frames in "
@@ -185,7 +179,14 @@ def probe(path: str | os.PathLike, name: str | None = None, max_seconds: float =
 
 
 MAX_READ_RATE = 240  # frames a second a clip may have (slow-motion phones film at 240)
-_COUNTED: dict[tuple, tuple[int, float, bool]] = {}  # a request's check and read count once
+
+
+@functools.lru_cache(maxsize=32)
+def _count(path: str, size: int, mtime_ns: int, fmt: str, max_seconds: float
+           ) -> tuple[int, float, bool]:
+    """``ffmpeg.count`` of the file, keyed like ``_header_text``: a request's check and its
+    read count it once."""
+    return ffmpeg.count(path, fmt, max_seconds, _most_frames(max_seconds))
 
 
 def _most_frames(max_seconds: float) -> int:
@@ -216,8 +217,8 @@ def _read_selected(path: Path, indices: list[int], name: str) -> tuple[dict, lis
     scale = min(1.0, READ_SIDE / max(head.width, head.height))
     w, h = (round(side * scale / 2) * 2 for side in (head.width, head.height)) \
         if scale < 1 else (head.width, head.height)
-    args = ffmpeg.input_args(path, ffmpeg.demuxer(path, name))
-    reader = imageio_ffmpeg.read_frames(args[-1], input_params=args[:-2], output_params=[
+    options = ffmpeg.input_options(ffmpeg.demuxer(path, name))
+    reader = imageio_ffmpeg.read_frames(str(path), input_params=options, output_params=[
         "-vf", f"select={ffmpeg.select(indices)},scale={w}:{h}", "-fps_mode", "passthrough"])
     try:
         meta = next(reader)

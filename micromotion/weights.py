@@ -191,6 +191,11 @@ def _derived(path: Path, entry: dict) -> Path:
     return path
 
 
+def plain_path(archive: Path, digest: str, folder: Path | None = None) -> Path:
+    """Where ``plain_state`` keeps the archive's plain tensors: named by its digest."""
+    return (folder or archive.parent) / f"{archive.stem}-{digest[:16]}.state_dict.pt"
+
+
 def plain_state(archive: Path, digest: str, folder: Path | None = None) -> Path:
     """The plain state dict (a ``torch.save`` file of tensors) of the TorchScript weights
     archive at ``archive`` — named by its ``digest``, in ``folder`` (default: beside it) —
@@ -200,7 +205,7 @@ def plain_state(archive: Path, digest: str, folder: Path | None = None) -> Path:
     import warnings
 
     import torch
-    out = (folder or archive.parent) / f"{archive.stem}-{digest[:16]}.state_dict.pt"
+    out = plain_path(archive, digest, folder)
     if out.is_file():
         return out
     with warnings.catch_warnings():  # torch.jit.load is deprecated; this is its one use

@@ -1,6 +1,7 @@
 """The Gradio page (`python app.py`) on synthetic weights, as people use it: through
 gradio_client, and in a real headless Chromium (Debian's, through Playwright's driver) at a
 desktop and a phone width. Screenshots go to outputs/ for a person to look at."""
+import functools
 import os
 import socket
 import subprocess
@@ -180,11 +181,10 @@ def raw_call(url: str, api: str, **values) -> dict:
     (gradio_client would upload a local file it is handed) → its last message."""
     import json
     import uuid
-    config = json.load(urllib.request.urlopen(url + "config", timeout=30))
-    dep = next(d for d in config["dependencies"] if d.get("api_name") == api)
+    fn_index, params = _endpoint(url, api)
     session = uuid.uuid4().hex
-    data = [values.get(n) for n in _param_names(url, api)]
-    body = json.dumps({"data": data, "fn_index": dep["id"], "session_hash": session}).encode()
+    body = json.dumps({"data": [values.get(n) for n in params], "fn_index": fn_index,
+                       "session_hash": session}).encode()
     urllib.request.urlopen(urllib.request.Request(url + "gradio_api/queue/join", body, {
         "Content-Type": "application/json"}), timeout=30).read()
     text = urllib.request.urlopen(f"{url}gradio_api/queue/data?session_hash={session}",
@@ -194,10 +194,16 @@ def raw_call(url: str, api: str, **values) -> dict:
     return done[-1]
 
 
-def _param_names(url: str, api: str) -> list[str]:
+@functools.lru_cache(maxsize=None)
+def _endpoint(url: str, api: str) -> tuple[int, tuple[str, ...]]:
+    """The endpoint's function index and its parameters' names, asked of the page once."""
+    import json
     from gradio_client import Client
+    config = json.load(urllib.request.urlopen(url + "config", timeout=30))
+    dep = next(d for d in config["dependencies"] if d.get("api_name") == api)
     info = Client(url, verbose=False).view_api(return_format="dict", print_info=False)
-    return [p["parameter_name"] for p in info["named_endpoints"]["/" + api]["parameters"]]
+    return dep["id"], tuple(p["parameter_name"]
+                            for p in info["named_endpoints"]["/" + api]["parameters"])
 
 
 def test_no_file_input_reads_a_file_of_the_server(page_url, photo):

@@ -273,6 +273,6 @@ def test_a_stream_without_a_length_is_counted_by_a_bounded_read(tmp_path):
     def cancel():
         raise Cancelled
 
-    video._COUNTED.clear()
+    video._count.cache_clear()
     with pytest.raises(Cancelled), video.ffmpeg.cancelled_by(cancel):
         video.probe(path, max_seconds=40)
