@@ -135,7 +135,7 @@ class Page:
         def work():
             try:
                 with self.examples.in_use(), self.outputs.request(serving.file_name(req)) as out:
-                    result = serving.serve(req, self.models, out, progress, preview=preview,
+                    result = serving.serve(req, self.models, out, progress=progress, preview=preview,
                                            cancel=cancel)
                     self.examples.keep(req, result, shown[0] if shown else None)
                     events.put(("done", result))

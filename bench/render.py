@@ -71,38 +71,39 @@ def video(tmp: str, frames: int = 100) -> None:
     pipeline's renderer into an H.264 mp4, fp32 and bf16, warm (one short render first)."""
     import torch
 
+    from micromotion.run import Run
     from micromotion.steps import render_latents
     from micromotion.render import latent_path
     models, wplus = _pipeline()
     d = torch.randn(models.generator.n_latent, 512, generator=torch.Generator().manual_seed(1))
     path = latent_path(wplus, d * 0.05, 5.0, frames)
     for p in _precisions():
-        render_latents(models, path[:2], f"{tmp}/warm.mp4", precision=p)
+        render_latents(models, path[:2], Run(f"{tmp}/warm.mp4", precision=p))
         _timed(f"{frames} frames, 1024 px, {p.asked}", frames,
-               lambda: render_latents(models, path, f"{tmp}/video.mp4", precision=p))
+               lambda: render_latents(models, path, Run(f"{tmp}/video.mp4", precision=p)))
 
 
 def walk(tmp: str) -> None:
     """Latent videos: a 120-frame looping walk (4 seeds × 30 frames, cubic) at 256 and 1024 px,
     and a 120-frame circle (its step equalising at 64 px timed on its own), fp32 and bf16."""
     from micromotion.pipeline import latent_video, latent_video_path
+    from micromotion.run import Run
     from micromotion.steps import render_latents
     from micromotion.request import LatentVideo
     models, _ = _pipeline()
     walk_video = LatentVideo("walk", seeds=(1, 2, 3, 4), frames_per_segment=30, loop=True)
     for p in _precisions():
-        render_latents(models, latent_video_path(models, walk_video, precision=p)[0][:2],
-                       f"{tmp}/warm.mp4", precision=p)
+        render_latents(models, latent_video_path(models, walk_video, precision=p)[0][:2], Run(f"{tmp}/warm.mp4", precision=p))
         for size in (256, 1024):
             req = LatentVideo("walk", seeds=(1, 2, 3, 4), frames_per_segment=30, loop=True,
                               output_size=size)
             _timed(f"walk, 120 frames, {size} px, {p.asked}", 120,
-                   lambda: latent_video(models, req, f"{tmp}/walk.mp4", precision=p))
+                   lambda: latent_video(models, req, Run(f"{tmp}/walk.mp4", precision=p)))
         circle = LatentVideo("circle", seeds=(1, 2), frames=120)
         latents = _timed(f"circle, 120 steps equalised at 64 px, {p.asked}", 120,
                          lambda: latent_video_path(models, circle, precision=p)[0])
         _timed(f"circle, 120 frames rendered, 1024 px, {p.asked}", 120,
-               lambda: render_latents(models, latents, f"{tmp}/circle.mp4", precision=p))
+               lambda: render_latents(models, latents, Run(f"{tmp}/circle.mp4", precision=p)))
 
 
 def _pipeline():

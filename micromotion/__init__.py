@@ -8,7 +8,7 @@ in Low-dimensional Latent Spaces from StyleGAN"). The front door, for Python use
 
 ``load`` / ``synthetic`` give the models, ``Animate`` / ``Transfer`` / ``LatentVideo`` are the
 three requests, ``check`` checks one whole before any model is needed (``serve`` checks
-one no door checked) and ``serve`` runs it, ``plainly`` / ``describe`` say what it
+one no door checked) and ``serve`` runs it (``Run``: a run's context, as the use cases take it), ``plainly`` / ``describe`` say what it
 made. Stages live one per module below; the names here load on first use, so importing the
 package (as ``python -m micromotion`` does) costs nothing.
 """
@@ -29,6 +29,7 @@ _DOOR = {
     "LatentVideo": ("request", "LatentVideo"),
     "check": ("checks", "check_request"),
     "serve": ("serving", "serve"),
+    "Run": ("run", "Run"),
     "plainly": ("wording", "plainly"),
     "describe": ("wording", "describe"),
     "MicromotionError": ("errors", "MicromotionError"),

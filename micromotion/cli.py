@@ -21,6 +21,7 @@ from .errors import MicromotionError, OptionError
 from .fields import FIELDS, KINDS, cli_options
 from .checks import check_animate, check_request
 from .request import Animate, LatentVideo, Transfer, request_motions
+from .run import Run
 from .samples import parse_seeds, render_seeds
 from .weights import synthetic_requested
 
@@ -171,7 +172,7 @@ def _serve(req, args, out: Path, gif=None):
     from . import serving, wording
     models = _load(args)
     with _bars() as progress:
-        result = serving.serve(req, models, out, progress, gif)
+        result = serving.serve(req, models, out, progress=progress, gif=gif)
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
     print(f"made with {wording.describe(result)}", file=sys.stderr)
@@ -223,7 +224,7 @@ def _direction(args) -> int:
     precision = models.plan.resolve(req.dtype)
     print(f"note: {precision.note}", file=sys.stderr)
     with _bars() as progress:
-        d, images = motion.make(models, progress, precision)
+        d, images = motion.make(models, Run(progress=progress, precision=precision))
     _save_direction(d, images, args.out)
     return 0
 

@@ -142,7 +142,7 @@ class Examples:
             shown: list[Glimpse] = []
             out = Path(tempfile.mkdtemp(dir=self.folder)) / file_name(req)
             try:
-                result = serve(req, self.models, out, self._wait_while_in_use,
+                result = serve(req, self.models, out, progress=self._wait_while_in_use,
                                preview=shown.append)
             except MicromotionError as exc:
                 self.log(f"example {k + 1} of {len(self.requests)} not made: {exc}")

@@ -22,20 +22,19 @@ from .anchors import (DEFAULT_DEGREES, TextAnchors, TrackedFaces, VideoAnchors,
                       prompts_from_template, text_anchors, track_faces, video_anchors)
 from .direction import Direction, check_preset, direction_from_anchors, load_direction
 from .fields import FIELDS
-from .models import Models, Progress, report
-from .precision import FP32, Precision
-from .preview import Preview, show_faces
+from .models import Models
+from .preview import show_faces
 from .provenance import Fit, FromClip, FromText, Given
+from .run import QUIET, Run
 from .video import Clip, probe, read_clip
 
 Made = tuple[Direction, np.ndarray | None]  # the direction, and the anchor images if any
 
 
 class _Motion:
-    def ready(self, models: Models, progress: Progress | None = None,
-              preview: Preview | None = None) -> "_Motion":
+    def ready(self, models: Models, run: Run = QUIET) -> "_Motion":
         """The motion with its inputs read and checked where that needs no slow model (a
-        clip's faces found, and shown to ``preview``), so it fails before the photo is
+        clip's faces found, and shown to the run's preview), so it fails before the photo is
         inverted; most need nothing."""
         return self
 
@@ -47,8 +46,7 @@ class Preset(_Motion):
     def check(self, shape: tuple[int, int] | None = None) -> None:
         check_preset(self.name)
 
-    def make(self, models: Models, progress: Progress | None = None,
-             precision: Precision = FP32, preview: Preview | None = None) -> Made:
+    def make(self, models: Models, run: Run = QUIET) -> Made:
         return models.preset(self.name), None
 
 
@@ -61,8 +59,7 @@ class DirectionFile(_Motion):
         if isinstance(self.file, (str, os.PathLike)):
             load_direction(self.file, *(shape or ()), name=self.name)
 
-    def make(self, models: Models, progress: Progress | None = None,
-             precision: Precision = FP32, preview: Preview | None = None) -> Made:
+    def make(self, models: Models, run: Run = QUIET) -> Made:
         if isinstance(self.file, Direction):
             return models.checked(self.file), None
         if isinstance(self.file, torch.Tensor):
@@ -84,11 +81,9 @@ class TextMotion(_Motion):
         from .clip_guidance import token_ids
         token_ids(prompts_from_template(self.template, self.degrees))
 
-    def make(self, models: Models, progress: Progress | None = None,
-             precision: Precision = FP32, preview: Preview | None = None) -> Made:
+    def make(self, models: Models, run: Run = QUIET) -> Made:
         d, anchors = direction_from_text(models, self.template, self.degrees, self.seed,
-                                         self.steps, self.rank, self.loss_res, progress,
-                                         precision, preview)
+                                         self.steps, self.rank, self.loss_res, run)
         return d, anchors.images
 
 
@@ -101,24 +96,21 @@ class VideoMotion(_Motion):
     name: str | None = None
     faces: TrackedFaces | None = None  # set by ``ready``
 
-    def ready(self, models: Models, progress: Progress | None = None,
-              preview: Preview | None = None) -> "VideoMotion":
+    def ready(self, models: Models, run: Run = QUIET) -> "VideoMotion":
         clip = self.video if isinstance(self.video, Clip) else \
             read_clip(self.video, self.max_frames, name=self.name)
-        faces = track_faces(clip, models.encoder.input_size,
-                            lambda i, n: report(progress, "clip faces", i, n))
-        show_faces(preview, "clip", [f.image for f in faces.faces], faces.times, clip.name)
+        faces = track_faces(clip, models.encoder.input_size, run.steps("clip faces"))
+        show_faces(run.preview, "clip", [f.image for f in faces.faces], faces.times, clip.name)
         return dataclasses.replace(self, video=clip, faces=faces)
 
     def check(self, shape: tuple[int, int] | None = None) -> None:
         if not isinstance(self.video, Clip):
             probe(self.video, self.name or Path(self.video).name)
 
-    def make(self, models: Models, progress: Progress | None = None,
-             precision: Precision = FP32, preview: Preview | None = None) -> Made:
-        ready = self if self.faces is not None else self.ready(models, progress, preview)
+    def make(self, models: Models, run: Run = QUIET) -> Made:
+        ready = self if self.faces is not None else self.ready(models, run)
         d, anchors = direction_from_faces(models, ready.faces, ready.video.name, ready.video.fps,
-                                          ready.rank, progress, precision)
+                                          ready.rank, run)
         return d, anchors.images
 
 
@@ -127,12 +119,11 @@ Motion = Preset | DirectionFile | TextMotion | VideoMotion
 
 def direction_from_text(models: Models, template: str, degrees: Sequence[str] = DEFAULT_DEGREES,
                         seed: int = 0, steps: int = 40, rank: int = 4,
-                        loss_res: int | None = 256, progress: Progress | None = None,
-                        precision: Precision = FP32, preview: Preview | None = None
+                        loss_res: int | None = 256, run: Run = QUIET
                         ) -> tuple[Direction, TextAnchors]:
     """A direction from CLIP-guided anchors of the face ``z(seed)`` over the template's
     degrees (the paper's text anchors). ``loss_res``: the size of the early-exit image the
-    losses see (``None``: full resolution). ``preview`` sees the anchors as they form."""
+    losses see (``None``: full resolution). The run's preview sees the anchors as they form."""
     TextMotion(template, degrees).check()  # a bad template fails before loading CLIP
     FIELDS["anchor_seed"].check(seed, what="seed")
     FIELDS["steps"].check(steps)
@@ -141,42 +132,38 @@ def direction_from_text(models: Models, template: str, degrees: Sequence[str] = 
                                              models.generator.size)
     clip, arcface = models.text_models()
     a = text_anchors(models.generator, clip, arcface, template, degrees, seed, steps,
-                     loss_res=res, precision=precision,
-                     progress=lambda i, n: report(progress, "anchors", i, n), preview=preview)
-    return _from_anchors(models, a.latents, rank, progress, lambda fit: FromText(
+                     loss_res=res, precision=run.precision, progress=run.steps("anchors"),
+                     preview=run.preview)
+    return _from_anchors(models, a.latents, rank, run, lambda fit: FromText(
         template, list(map(str, degrees)), seed, steps, res, a.final_losses, fit)), a
 
 
 def direction_from_video(models: Models, video: str | os.PathLike | Clip,
                          max_frames: int = 16, rank: int = 4, name: str | None = None,
-                         progress: Progress | None = None,
-                         precision: Precision = FP32) -> tuple[Direction, VideoAnchors]:
+                         run: Run = QUIET) -> tuple[Direction, VideoAnchors]:
     """A direction from a short clip of one face doing the motion: up to ``max_frames``
     evenly spaced frames, aligned (tracked), inverted, as anchors in time order."""
     FIELDS["rank"].check(rank)
-    ready = VideoMotion(video, max_frames, rank, name).ready(models, progress)
+    ready = VideoMotion(video, max_frames, rank, name).ready(models, run)
     return direction_from_faces(models, ready.faces, ready.video.name, ready.video.fps, rank,
-                                progress, precision)
+                                run)
 
 
 def direction_from_faces(models: Models, faces: TrackedFaces, name: str, fps: float,
-                         rank: int = 4, progress: Progress | None = None,
-                         precision: Precision = FP32) -> tuple[Direction, VideoAnchors]:
+                         rank: int = 4, run: Run = QUIET) -> tuple[Direction, VideoAnchors]:
     """A direction from a clip's tracked faces (``anchors.track_faces``), inverted as
     anchors in time order."""
-    a = video_anchors(models.encoder, faces, precision=precision,
-                      progress=lambda stage, i, n: report(progress, stage, i, n))
-    return _from_anchors(models, a.latents, rank, progress,
+    a = video_anchors(models.encoder, faces, precision=run.precision, progress=run.report)
+    return _from_anchors(models, a.latents, rank, run,
                          lambda fit: FromClip(name, fps, a.times, a.notes, fit)), a
 
 
-def _from_anchors(models: Models, latents: torch.Tensor, rank: int,
-                  progress: Progress | None, made: Callable[[Fit], FromText | FromClip]
-                  ) -> Direction:
+def _from_anchors(models: Models, latents: torch.Tensor, rank: int, run: Run,
+                  made: Callable[[Fit], FromText | FromClip]) -> Direction:
     """The direction of the anchors ``[K, L, D]``, its provenance ``made(fit)``."""
-    report(progress, "direction", 0, 1)
+    run.report("direction", 0, 1)
     vector, diag = direction_from_anchors(latents, rank)
-    report(progress, "direction", 1, 1)
+    run.report("direction", 1, 1)
     fit = Fit(int(latents.shape[0]), diag["rank"], diag["explained_energy"],
               diag["sparse_energy"])
     return models.checked(Direction(vector, made(fit)))

@@ -3,7 +3,7 @@ loaded for serving, one function that serves any request, and an output folder t
 grows (the words for a result are ``wording``'s).
 
     models = load_models()
-    result = serve(cog_inputs.from_cog(inputs), models, out, progress)
+    result = serve(cog_inputs.from_cog(inputs), models, out, progress=progress)
 """
 from __future__ import annotations
 
@@ -27,15 +27,16 @@ import stylegan2
 from . import ffmpeg, memory, weights
 from .budget import check_budget
 from .fields import PRESETS
-from .models import Models, Progress
+from .models import Models
 from .pipeline import (animate, latent_video, transfer_clip, transfer_latents,
                        transfer_photos)
-from .preview import Preview
 from .tuning import steps_for
 from .results import Animation, LatentAnimation, Result, Transferred
+from .run import Run
 from .checks import ensure_checked
 from .errors import ServerError
 from .request import Animate, LatentVideo, Transfer, driver, given_sources
+
 
 def load_models(progress: weights.Progress | None = None,
                 log: Callable[[str], None] = print) -> Models:
@@ -88,49 +89,49 @@ def preloaded() -> set[str]:
     return {w.strip() for w in os.environ.get("MICROMOTION_PRELOAD", "").split(",") if w.strip()}
 
 
-def serve(req, models: Models, out: str | os.PathLike, progress: Progress | None = None,
-          gif: str | os.PathLike | None = None, preview: Preview | None = None,
-          cancel: Callable[[], None] | None = None) -> Result:
+def serve(req, models: Models, out: str | os.PathLike, **context) -> Result:
     """The request's use case along the paths its precision (``req.dtype``) resolves to on
-    this machine → its result (``.video``, ``.notes``, the first saying what ran where).
-    Every input is checked before any slow stage; a user's mistake raises a
-    ``MicromotionError``. ``preview`` gets the first, middle and last frames before the video
-    renders; a request over the work budget (``budget``) is refused before any slow stage.
-    ``cancel`` raises to stop the work: ffmpeg's reads look at it while they run (the
-    stages between steps look at ``progress``, which may raise too)."""
-    with ffmpeg.cancelled_by(cancel):
+    this machine → its result (``.video`` at ``out``, ``.notes``, the first saying what ran
+    where). ``context``: the rest of the run's (``run.Run``: ``gif``, ``progress``,
+    ``preview``, ``cancel``). Every input is checked before any slow stage; a user's mistake
+    raises a ``MicromotionError``; a request over the work budget (``budget``) is refused
+    before any slow stage. ``preview`` gets glimpses of the work before the video renders;
+    ``cancel`` raises to stop it: ffmpeg's reads look at it while they run, the stages at
+    every step."""
+    run = Run(out, **context)
+    with ffmpeg.cancelled_by(run.cancel):
         req = ensure_checked(req, models.shape)  # once: a door may have checked it already
-        precision = models.plan.resolve(req.dtype)
-        check_budget(req, models.plan, precision, steps_for(models.device), models.device.type)
+        run = run.on(models.plan.resolve, req.dtype)
+        check_budget(req, models.plan, run.precision, steps_for(models.device),
+                     models.device.type)
         try:
-            result = _use_case(req, models, out, progress, gif, preview, precision)
+            result = _use_case(req, models, run)
         finally:
             memory.release_freed()
-    result.notes.insert(0, precision.note)
+    result.notes.insert(0, run.precision.note)
     return result
 
 
 @functools.singledispatch
-def _use_case(req, models, out, progress, gif, preview, precision) -> Result:
+def _use_case(req, models: Models, run: Run) -> Result:
     raise TypeError(f"not a request: {type(req).__name__}")
 
 
 @_use_case.register
-def _(req: Animate, models: Models, out, progress, gif, preview, precision) -> Animation:
-    return animate(models, req, out, gif, progress, preview, precision)
+def _(req: Animate, models: Models, run: Run) -> Animation:
+    return animate(models, req, run)
 
 
 @_use_case.register
-def _(req: Transfer, models: Models, out, progress, gif, preview, precision) -> Transferred:
+def _(req: Transfer, models: Models, run: Run) -> Transferred:
     use = {"clip": transfer_clip, "photos": transfer_photos,
            "latents": transfer_latents}[driver(req)]
-    return use(models, req, out, gif, progress, preview, precision)
+    return use(models, req, run)
 
 
 @_use_case.register
-def _(req: LatentVideo, models: Models, out, progress, gif, preview,
-      precision) -> LatentAnimation:
-    return latent_video(models, req, out, gif, progress, preview, precision)
+def _(req: LatentVideo, models: Models, run: Run) -> LatentAnimation:
+    return latent_video(models, req, run)
 
 
 def file_name(req: Animate | Transfer | LatentVideo) -> str:

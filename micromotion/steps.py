@@ -4,11 +4,10 @@ into a video (pasted back into the photo, beside it), and measure how alike the 
 
     inv = invert(models, "photo.jpg")                  # .wplus [1, 18, 512], .aligned
     view, tuning = faithful(models, "faithful", [inv])   # a generator tuned to it, or the same
-    video, notes = render_onto(view, inv.aligned, path, "out.mp4", req, None, None, None, FP32)
+    video, notes = render_onto(view, inv.aligned, path, req, Run("out.mp4", precision=FP32))
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -21,48 +20,45 @@ from .encoders import preprocess
 from .fields import FIELDS
 from .identity import MEASURE_RES, Identity, measure
 from .images import ImageSource
-from .models import Models, Progress, report
+from .models import Models
 from .paste import PasteBack
-from .precision import DEFAULT, FP32, Precision
-from .preview import PREVIEW_SIZE, Preview, from_images, positions, show, spread
+from .precision import DEFAULT, Precision
+from .preview import PREVIEW_SIZE, from_images, positions, show, spread
 from .render import render_frames, write_video
 from .request import Animate, Transfer
 from .results import Inversion
+from .run import QUIET, Run
 from .tuning import STOP_LPIPS, TUNE_RES, Tuning, steps_for, tune_generator
 
 
 def invert(models: Models, image: ImageSource, name: str | None = None,
-           progress: Progress | None = None, precision: Precision = FP32,
-           preview: Preview | None = None) -> Inversion:
+           run: Run = QUIET) -> Inversion:
     """Align the most confident face and invert it: W+ ``[1, n_latent, style_dim]``."""
-    return invert_face(models, align(models, image, name, progress, preview), progress,
-                       precision)
+    return invert_face(models, align(models, image, name, run), run)
 
 
 def align(models: Models, image: ImageSource, name: str | None = None,
-          progress: Progress | None = None, preview: Preview | None = None) -> AlignedFace:
+          run: Run = QUIET) -> AlignedFace:
     """The photo's most confident face, aligned the FFHQ way at the encoder's size (a photo
-    without a face fails here, in seconds); ``preview`` gets it at once."""
-    report(progress, "align", 0, 1)
+    without a face fails here, in seconds); the run's preview gets it at once."""
+    run.report("align", 0, 1)
     aligned = align_face(image, models.encoder.input_size, name=name)
-    report(progress, "align", 1, 1)
-    if preview is not None:  # the resize only for a door that shows it
-        show(preview, "face", from_images([aligned.image]),
+    run.report("align", 1, 1)
+    if run.preview is not None:  # the resize only for a door that shows it
+        show(run.preview, "face", from_images([aligned.image]),
              [f"the face in {name or 'the photo'}"])
     return aligned
 
 
-def invert_face(models: Models, aligned: AlignedFace, progress: Progress | None = None,
-                precision: Precision = FP32) -> Inversion:
+def invert_face(models: Models, aligned: AlignedFace, run: Run = QUIET) -> Inversion:
     """An aligned face → its W+ ``[1, n_latent, style_dim]`` by the encoder."""
     x = preprocess(aligned.image, models.encoder.input_size)
-    w = models.encoder.invert(x, precision=precision,
-                              progress=lambda i, n: report(progress, "invert", i, n))
+    w = models.encoder.invert(x, precision=run.precision, progress=run.steps("invert"))
     return Inversion(w, aligned)
 
 
 def faithful(models: Models, fidelity: str, inversions: list[Inversion],
-             progress: Progress | None = None) -> tuple[Models, Tuning | None]:
+             run: Run = QUIET) -> tuple[Models, Tuning | None]:
     """The models to render with: the shared ones (``fidelity`` fast, or no photo), or for
     faithful a view of them whose generator is tuned to the photos, the inversions' W+ the
     pivots (``tuning.tune_generator``): this request's own, freed with it."""
@@ -70,12 +66,11 @@ def faithful(models: Models, fidelity: str, inversions: list[Inversion],
         return models, None
     pivots = torch.cat([inv.wplus for inv in inversions])
     targets = torch.cat([preprocess(inv.aligned.image, TUNE_RES) for inv in inversions])
-    report(progress, "tuning models", 0, 1)  # its LPIPS loads on first use (fetched if missing)
+    run.report("tuning models", 0, 1)  # its LPIPS loads on first use (fetched if missing)
     lpips = models.lpips()
-    report(progress, "tuning models", 1, 1)
+    run.report("tuning models", 1, 1)
     tuned, how = tune_generator(models.generator, lpips, pivots, targets,
-                                steps_for(models.device), TUNE_RES,
-                                progress=lambda i, n: report(progress, "tune", i, n))
+                                steps_for(models.device), TUNE_RES, progress=run.steps("tune"))
     return models.tuned(tuned), how
 
 
@@ -101,20 +96,18 @@ def identity_of(models: Models, inv: Inversion, precision: Precision,
                    precision.render)
 
 
-def render_onto(models: Models, aligned: AlignedFace, latents: torch.Tensor, out,
-                req: Animate | Transfer, gif, progress: Progress | None,
-                preview: Preview | None, precision: Precision,
-                fps: float | None = None) -> tuple[Path, list[str]]:
-    """Render the face's path, pasted back into its photo and beside it as ``req`` asks →
-    (the video, the notes of what was chosen for the user)."""
+def render_onto(models: Models, aligned: AlignedFace, latents: torch.Tensor,
+                req: Animate | Transfer, run: Run, fps: float | None = None
+                ) -> tuple[Path, list[str]]:
+    """Render the face's path ``[T, L, D]`` to ``run.out``, pasted back into its photo and
+    beside it as ``req`` asks → (the video, the notes of what was chosen for the user)."""
     paste = paste_for(aligned, {"auto": None, "on": True, "off": False}[req.paste_back])
     left = None
     if req.side_by_side:
         left = np.asarray(aligned.photo if paste else aligned.image)
     asked = min(req.output_size, models.generator.size)
     size = asked if paste is None else render_size(paste.side, asked)
-    video = render_latents(models, latents, out, fps or req.fps, size, left, gif,
-                           paste, progress, preview=preview, precision=precision)
+    video = render_latents(models, latents, run, fps or req.fps, size, left, paste)
     notes = list(aligned.notes)
     if paste is not None:
         h, w = paste.photo.shape[:2]
@@ -157,19 +150,17 @@ def paste_for(aligned: AlignedFace, paste_back: bool | None = None) -> PasteBack
     return PasteBack(aligned.photo, aligned.quad)
 
 
-def render_latents(models: Models, latents: torch.Tensor, out: str | os.PathLike,
-                   fps: float = 30, size: int | None = None, left: np.ndarray | None = None,
-                   gif: str | os.PathLike | None = None, paste: PasteBack | None = None,
-                   progress: Progress | None = None, batch_size: int = 4,
-                   preview: Preview | None = None, precision: Precision = FP32) -> Path:
-    """W+ ``[T, n_latent, style_dim]``, a frame each → an mp4 at ``out`` (batched, at
-    ``size`` px or the generator's, along ``precision.render``), pasted back into the photo
-    with ``paste``, beside ``left``. ``preview`` first gets the first, middle and last frames
-    at ``PREVIEW_SIZE``."""
-    if preview is not None:
-        frames = preview_frames(models, latents, precision.render)
-        show(preview, "frames", frames, positions(len(latents)))
+def render_latents(models: Models, latents: torch.Tensor, run: Run, fps: float = 30,
+                   size: int | None = None, left: np.ndarray | None = None,
+                   paste: PasteBack | None = None, batch_size: int = 4) -> Path:
+    """W+ ``[T, n_latent, style_dim]``, a frame each → an mp4 at ``run.out`` (and its GIF;
+    batched, at ``size`` px or the generator's, along ``run.precision.render``), pasted back
+    into the photo with ``paste``, beside ``left``. The run's preview first gets the first,
+    middle and last frames at ``PREVIEW_SIZE``."""
+    if run.preview is not None:
+        frames = preview_frames(models, latents, run.precision.render)
+        show(run.preview, "frames", frames, positions(len(latents)))
     size = None if size is None else min(size, models.generator.size)
-    batches = render_frames(models.generator, latents, batch_size, size, precision.render,
-                            lambda i, n: report(progress, "render", i, n))
-    return write_video(batches, out, fps, left=left, gif_path=gif, paste=paste)
+    batches = render_frames(models.generator, latents, batch_size, size, run.precision.render,
+                            run.steps("render"))
+    return write_video(batches, run.out, fps, left=left, gif_path=run.gif, paste=paste)

@@ -8,6 +8,7 @@ from micromotion.identity import measure, similarity
 from micromotion.pipeline import animate, transfer_latents
 from micromotion.steps import invert
 from micromotion.request import Animate, Transfer
+from micromotion.run import Run
 from micromotion.wording import plainly
 
 SMALL = dict(output_size=64, paste_back="off")
@@ -28,7 +29,7 @@ def test_identity_is_arcfaces_cosine(mm):
 
 
 def test_every_photo_result_says_how_alike_it_stayed(mm, astronaut, tmp_path):
-    r = animate(mm, Animate(astronaut, "smile", frames=5, **SMALL), tmp_path / "a.mp4")
+    r = animate(mm, Animate(astronaut, "smile", frames=5, **SMALL), Run(tmp_path / "a.mp4"))
     ident = r.identity
     assert -1 <= ident.reconstruction <= 1 and len(ident.frames) == 3
     # the animation starts at the photo's own latent: its first frame is the reconstruction
@@ -41,6 +42,6 @@ def test_every_photo_result_says_how_alike_it_stayed(mm, astronaut, tmp_path):
     assert said.startswith("The face smiles;") and f"Identity {ident.reconstruction:.2f}" in said
     lat = inv.wplus.expand(4, -1, -1).clone()
     lat[2:, 4:8] += 0.5
-    t = transfer_latents(mm, Transfer(astronaut, driving_latents=lat, **SMALL), tmp_path / "t.mp4")
+    t = transfer_latents(mm, Transfer(astronaut, driving_latents=lat, **SMALL), Run(tmp_path / "t.mp4"))
     assert t.identity is not None and len(t.identity.frames) == 3
     assert "Identity" in plainly(t)

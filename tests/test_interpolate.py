@@ -12,6 +12,7 @@ from micromotion.interpolate import seed_latents
 from micromotion.pipeline import latent_video, latent_video_path
 from micromotion.steps import invert
 from micromotion.request import LatentVideo
+from micromotion.run import Run
 
 PHOTO = np.zeros((64, 64, 3), np.uint8)  # decodes (a face is looked for only later)
 
@@ -121,11 +122,11 @@ def test_style_mixing_videos_hold_the_source(mm, kind, layers):
 def test_walk_from_a_photo_and_seeds_renders_every_frame(mm, astronaut, tmp_path):
     video = LatentVideo("walk", image=astronaut, seeds=(3,), frames_per_segment=3, loop=True,
                         fps=12, output_size=64)
-    result = latent_video(mm, video, tmp_path / "walk.mp4")
+    result = latent_video(mm, video, Run(tmp_path / "walk.mp4"))
     meta, frames = read_back(result.video)
     assert frames.shape == (6, 64, 64, 3) and meta["fps"] == 12
     assert len(result.aligned) == 1 and result.how.photos == 1
-    inverted = invert(mm, astronaut, precision=mm.plan.resolve("auto")).wplus[0]  # as served
+    inverted = invert(mm, astronaut, run=Run(precision=mm.plan.resolve("auto"))).wplus[0]  # as served
     torch.testing.assert_close(result.latents[0], inverted, atol=1e-5, rtol=0)
 
 

@@ -14,6 +14,7 @@ from micromotion.errors import (DirectionFileError, NoFaceError, OptionError,
                                 UnknownPresetError, WeightsMissingError)
 from micromotion.models import Models
 from micromotion.pipeline import animate
+from micromotion.run import Run
 from micromotion.steps import invert
 from micromotion.request import Animate
 
@@ -22,7 +23,7 @@ def test_animate_preset(mm, astronaut, tmp_path):
     stages = []
     req = Animate(astronaut, "smile", scale=5, frames=6, fps=12, output_size=256,
                   paste_back="off")
-    r = animate(mm, req, tmp_path / "smile.mp4", progress=lambda s, i, n: stages.append((s, i, n)))
+    r = animate(mm, req, Run(tmp_path / "smile.mp4", progress=lambda s, i, n: stages.append((s, i, n))))
     meta, frames = read_back(r.video)
     assert frames.shape == (6, 256, 256, 3) and meta["fps"] == 12
     assert [s for s in stages if s[0] != "render"] == [
@@ -41,14 +42,14 @@ def test_direction_file_side_by_side_and_gif(mm, astronaut, tmp_path):
     path = save_direction(tmp_path / "mine.pt", d, {"source": "test"})
     req = Animate(astronaut, direction_file=path, frames=4, output_size=256, curve="loop",
                   side_by_side=True, paste_back="off")
-    _, frames = read_back(animate(mm, req, tmp_path / "o.mp4", gif=tmp_path / "o.gif").video)
+    _, frames = read_back(animate(mm, req, Run(tmp_path / "o.mp4", gif=tmp_path / "o.gif")).video)
     assert frames.shape == (4, 256, 512, 3)
     assert Image.open(tmp_path / "o.gif").n_frames == 4
 
 
 def test_bad_motions_fail_before_the_slow_work(mm, astronaut, tmp_path):
     def run(**fields):
-        return animate(mm, Animate(astronaut, **fields), tmp_path / "x.mp4")
+        return animate(mm, Animate(astronaut, **fields), Run(tmp_path / "x.mp4"))
 
     with pytest.raises(OptionError, match="micromotion must be one of smile, .*, got 'wink'"):
         run(micromotion="wink")
@@ -72,7 +73,7 @@ def test_bad_motions_fail_before_the_slow_work(mm, astronaut, tmp_path):
 
 def test_no_face_leaves_nothing(mm, tmp_path):
     with pytest.raises(NoFaceError, match="no face found in the photo"):
-        animate(mm, Animate(Image.new("RGB", (300, 300), "gray")), tmp_path / "x.mp4")
+        animate(mm, Animate(Image.new("RGB", (300, 300), "gray")), Run(tmp_path / "x.mp4"))
     assert not (tmp_path / "x.mp4").exists()
 
 

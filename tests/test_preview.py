@@ -47,7 +47,7 @@ def test_a_clip_and_a_driver_show_their_faces_before_any_inversion(mm, astronaut
         def progress(stage, done, total):
             steps.append(stage)
 
-        serving.serve(req, mm, tmp_path / f"{what}.mp4", progress,
+        serving.serve(req, mm, tmp_path / f"{what}.mp4", progress=progress,
                       preview=lambda g: seen.append((g.what, g.captions, list(steps))))
         assert [w for w, _, _ in seen] == ["face", what, "frames"]
         _, captions, before = seen[1]

@@ -14,6 +14,7 @@ from micromotion.checks import check_transfer
 from micromotion.pipeline import animate, transfer_clip, transfer_latents, transfer_photos
 from micromotion.steps import invert, render_size
 from micromotion.request import Animate, Transfer
+from micromotion.run import Run
 from micromotion.serving import serve
 from micromotion.timeline import Cue
 
@@ -62,9 +63,9 @@ def test_offsets_from_a_chosen_neutral_frame():
 def test_transfer_of_planted_latents_follows_the_driver(mm, astronaut, tmp_path):
     lat = planted(10)
     r = transfer_latents(mm, Transfer(astronaut, driving_latents=lat, layers=list(range(18)),
-                                      smoothing=0, fps=15, **SMALL), tmp_path / "t.mp4")
+                                      smoothing=0, fps=15, **SMALL), Run(tmp_path / "t.mp4"))
     # the photo inverted as the request was (auto: bf16 where this CPU has it)
-    target = invert(mm, astronaut, precision=mm.plan.resolve("auto")).wplus[0]
+    target = invert(mm, astronaut, run=Run(precision=mm.plan.resolve("auto"))).wplus[0]
     assert (r.latents - (target + (lat - lat[0]))).abs().max() <= 1e-4
     meta, frames = read_back(r.video)
     assert frames.shape == (10, 64, 64, 3) and meta["fps"] == 15
@@ -96,10 +97,10 @@ def driver(astronaut, tmp_path_factory):
 
 
 def test_transfer_from_a_clip_keeps_its_timing(mm, astronaut, driver, tmp_path):
-    r = transfer_clip(mm, Transfer(astronaut, driver, **SMALL), tmp_path / "t.mp4")
+    r = transfer_clip(mm, Transfer(astronaut, driver, **SMALL), Run(tmp_path / "t.mp4"))
     meta, frames = read_back(r.video)
     assert frames.shape == (10, 64, 64, 3) and meta["fps"] == 20
-    r = transfer_clip(mm, Transfer(astronaut, driver, fps=10, **SMALL), tmp_path / "t.mp4")
+    r = transfer_clip(mm, Transfer(astronaut, driver, fps=10, **SMALL), Run(tmp_path / "t.mp4"))
     meta, frames = read_back(r.video)
     assert frames.shape == (5, 64, 64, 3) and meta["fps"] == 10  # the same 0.5 s
 
@@ -107,8 +108,7 @@ def test_transfer_from_a_clip_keeps_its_timing(mm, astronaut, driver, tmp_path):
 def test_a_driver_read_faster_than_it_runs_is_inverted_once_per_frame(mm, astronaut, driver,
                                                                         tmp_path):
     stages = []
-    r = transfer_clip(mm, Transfer(astronaut, driver, fps=40, smoothing=0, **SMALL),
-                      tmp_path / "t.mp4", progress=lambda s, i, n: stages.append((s, i, n)))
+    r = transfer_clip(mm, Transfer(astronaut, driver, fps=40, smoothing=0, **SMALL), Run(tmp_path / "t.mp4", progress=lambda s, i, n: stages.append((s, i, n))))
     meta, frames = read_back(r.video)
     assert frames.shape == (20, 64, 64, 3) and meta["fps"] == 40  # 0.5 s, each frame twice
     assert [s for s in stages if s[0] == "clip inversion"][-1] == ("clip inversion", 10, 10)
@@ -119,8 +119,7 @@ def test_a_driver_read_faster_than_it_runs_is_inverted_once_per_frame(mm, astron
 def test_transfer_from_a_driving_photo_and_its_neutral(mm, astronaut, tmp_path):
     moved = astronaut.rotate(8, resample=Image.BILINEAR)
     r = transfer_photos(mm, Transfer(astronaut, neutral_image=astronaut, driving_image=moved,
-                                     frames=5, curve="loop", **SMALL), tmp_path / "t.mp4",
-                        gif=tmp_path / "t.gif")
+                                     frames=5, curve="loop", **SMALL), Run(tmp_path / "t.mp4", gif=tmp_path / "t.gif"))
     assert read_back(r.video)[1].shape == (5, 64, 64, 3) and r.how.driver == "the neutral photo to the driving photo"
     assert Image.open(tmp_path / "t.gif").n_frames > 1  # the GIF asked for (PIL merges repeats)
 
@@ -129,7 +128,7 @@ def test_bad_drivers_are_clear_errors(mm, astronaut, driver, tmp_path):
     blank = tmp_path / "blank.mp4"
     write_clip(blank, [np.full((128, 128, 3), 90 + i, np.uint8) for i in range(6)])
     def run(image, clip, **fields):
-        return transfer_clip(mm, Transfer(image, clip, output_size=64, **fields), tmp_path / "x.mp4")
+        return transfer_clip(mm, Transfer(image, clip, output_size=64, **fields), Run(tmp_path / "x.mp4"))
 
     with pytest.raises(NoFaceError, match="no face found in 6 of the 6 frames"):
         run(astronaut, blank)
@@ -154,7 +153,7 @@ def test_bad_drivers_are_clear_errors(mm, astronaut, driver, tmp_path):
 def test_a_fast_driver_is_resampled(mm, astronaut, tmp_path):
     fast = tmp_path / "fast.mp4"
     write_clip(fast, [np.asarray(astronaut)] * 20, fps=100)  # 0.2 s at 100 fps
-    r = transfer_clip(mm, Transfer(astronaut, fast, **SMALL), tmp_path / "t.mp4")
+    r = transfer_clip(mm, Transfer(astronaut, fast, **SMALL), Run(tmp_path / "t.mp4"))
     meta, frames = read_back(r.video)
     assert meta["fps"] == 30 and len(frames) == 6  # 0.2 s at 30 fps
     assert "fast.mp4 runs at 100 fps; its frames were taken at 30 fps" in r.notes[-1]
@@ -184,19 +183,19 @@ def test_parse_cues():
 
 def test_composed_animation(mm, astronaut, tmp_path):
     cues = [Cue("smile", 2, 0, 3), Cue("aging", 1, 2, 5, "ease")]
-    r = animate(mm, Animate(astronaut, timeline=cues, frames=6, **SMALL), tmp_path / "c.mp4")
+    r = animate(mm, Animate(astronaut, timeline=cues, frames=6, **SMALL), Run(tmp_path / "c.mp4"))
     assert read_back(r.video)[1].shape == (6, 64, 64, 3)
     expect = 2 * mm.preset("smile").vector + mm.preset("aging").vector  # both at full at the end
     torch.testing.assert_close(r.direction.vector, expect, atol=1e-5, rtol=0)
     assert [c["strength"] for c in r.direction.meta["cues"]] == [2, 1]
     with pytest.raises(OptionError, match="the cue's end must be an integer from 1 to 5, got 50"):
-        animate(mm, Animate(astronaut, timeline=[Cue("smile", 1, 0, 50)], frames=6), tmp_path / "x.mp4")
+        animate(mm, Animate(astronaut, timeline=[Cue("smile", 1, 0, 50)], frames=6), Run(tmp_path / "x.mp4"))
     with pytest.raises(OptionError, match="cue 2's strength must be a number from 1 to 10, got 20"):
-        animate(mm, Animate(astronaut, timeline="smile:2; aging:20", frames=6), tmp_path / "x.mp4")
+        animate(mm, Animate(astronaut, timeline="smile:2; aging:20", frames=6), Run(tmp_path / "x.mp4"))
 
 
 def test_paste_back_keeps_the_rest_of_the_photo(mm, astronaut, tmp_path):
-    r = animate(mm, Animate(astronaut, "smile", frames=3, output_size=256), tmp_path / "p.mp4")
+    r = animate(mm, Animate(astronaut, "smile", frames=3, output_size=256), Run(tmp_path / "p.mp4"))
     assert "so the video is 512×512; the face is " in r.notes[-1]  # auto: on
     assert "so it was rendered at 256 px" in r.notes[-1]
     meta, frames = read_back(r.video)
@@ -231,7 +230,7 @@ def test_paste_back_seam_is_feathered(astronaut):
 def test_paste_back_off_for_a_tight_crop(mm, astronaut, tmp_path):
     aligned = invert(mm, astronaut).aligned
     tight = aligned.image.resize((300, 300))  # the photo is the face's crop already
-    r = animate(mm, Animate(tight, "smile", frames=2, output_size=64), tmp_path / "t.mp4")
+    r = animate(mm, Animate(tight, "smile", frames=2, output_size=64), Run(tmp_path / "t.mp4"))
     assert r.notes == []
     assert read_back(r.video)[1].shape == (2, 64, 64, 3)
 
@@ -260,8 +259,7 @@ def test_cli_transfer_and_compose(reference, astronaut, driver, tmp_path):
 
 
 def test_the_size_said_is_the_videos_with_the_photo_beside_it(mm, astronaut, tmp_path):
-    r = animate(mm, Animate(astronaut, "smile", frames=2, output_size=64, side_by_side=True),
-                tmp_path / "s.mp4")
+    r = animate(mm, Animate(astronaut, "smile", frames=2, output_size=64, side_by_side=True), Run(tmp_path / "s.mp4"))
     assert read_back(r.video)[1].shape == (2, 512, 1024, 3)
     assert "so the video is 1024×512; the face is " in r.notes[-1]
     assert "so it was rendered at 64 px" in r.notes[-1]

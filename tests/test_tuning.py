@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from conftest import read_back
 from micromotion import tuning
 from micromotion.pipeline import animate
+from micromotion.run import Run
 from micromotion.request import Animate
 from micromotion.tuning import tune_generator
 
@@ -97,9 +98,8 @@ def test_faithful_animation_moves_the_tuned_face(mm, astronaut, tmp_path, monkey
     monkeypatch.setattr(tuning, "CPU_STEPS", 4)
     seen = []
     small = dict(frames=4, output_size=64, paste_back="off")
-    fast = animate(mm, Animate(astronaut, "smile", **small), tmp_path / "fast.mp4")
-    r = animate(mm, Animate(astronaut, "smile", fidelity="faithful", **small),
-                tmp_path / "faithful.mp4", progress=lambda s, i, n: seen.append((s, i, n)))
+    fast = animate(mm, Animate(astronaut, "smile", **small), Run(tmp_path / "fast.mp4"))
+    r = animate(mm, Animate(astronaut, "smile", fidelity="faithful", **small), Run(tmp_path / "faithful.mp4", progress=lambda s, i, n: seen.append((s, i, n))))
     assert r.tuning is not None and r.tuning.steps == 4 and fast.tuning is None
     assert [s for s in seen if s[0] == "tune"] == [("tune", i, 4) for i in range(1, 5)]
     assert [s for s in seen if s[0] == "tuning models"] == [("tuning models", 0, 1),
@@ -124,14 +124,12 @@ def test_faithful_serves_every_use_case_from_photos(mm, astronaut, tmp_path, mon
     small = dict(output_size=64, fidelity="faithful")
     lat = invert(mm, astronaut).wplus.expand(3, -1, -1).clone()
     lat[1:, 4:8] += 0.5
-    t = transfer_latents(mm, Transfer(astronaut, driving_latents=lat, paste_back="off", **small),
-                         tmp_path / "t.mp4")
+    t = transfer_latents(mm, Transfer(astronaut, driving_latents=lat, paste_back="off", **small), Run(tmp_path / "t.mp4"))
     assert t.tuning.steps == 2 and any("tuned to the photo" in n for n in t.notes)
     walk = latent_video(mm, LatentVideo("walk", image=astronaut, seeds="1", frames_per_segment=2,
-                                        **small), tmp_path / "w.mp4")
+                                        **small), Run(tmp_path / "w.mp4"))
     assert walk.tuning.steps == 2 and walk.identity is not None and walk.identity.frames == ()
-    seeds = latent_video(mm, LatentVideo("walk", seeds="1,2", frames_per_segment=2, **small),
-                         tmp_path / "s.mp4")
+    seeds = latent_video(mm, LatentVideo("walk", seeds="1,2", frames_per_segment=2, **small), Run(tmp_path / "s.mp4"))
     assert seeds.tuning is None and seeds.identity is None
 
 

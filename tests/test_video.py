@@ -17,6 +17,8 @@ from micromotion.errors import NoFaceError, OptionError, PromptError, VideoError
 from micromotion.motions import direction_from_text, direction_from_video
 from micromotion.pipeline import animate
 from micromotion.request import Animate
+from micromotion.precision import FP32
+from micromotion.run import Run
 from micromotion import video
 from micromotion.video import pick_indices, read_clip
 
@@ -80,7 +82,8 @@ def test_tracking_keeps_the_first_face(astronaut):
 def test_direction_from_video(mm, face_clip):
     stages = []
     d, a = direction_from_video(mm, face_clip, max_frames=3,
-                                progress=lambda s, i, n: stages.append((s, i, n)))
+                                run=Run(progress=lambda s, i, n: stages.append((s, i, n)),
+                                        precision=FP32))
     assert a.latents.shape == (3, 18, 512) and a.images.shape == (3, 256, 256, 3)
     assert a.times == pytest.approx([0.0, 0.6, 1.1]) and a.notes == []
     assert d.vector.shape == (18, 512) and torch.isfinite(d.vector).all()
@@ -105,7 +108,7 @@ def test_clip_without_faces_is_a_clear_error(mm, astronaut, tmp_path):
 def test_animation_with_a_video_motion(mm, astronaut, face_clip, tmp_path):
     req = Animate(astronaut, anchor_video=face_clip, anchor_frames=2, frames=5,
                   output_size=256, paste_back="off")
-    result = animate(mm, req, tmp_path / "v.mp4")
+    result = animate(mm, req, Run(tmp_path / "v.mp4"))
     _, frames = read_back(result.video)
     assert frames.shape == (5, 256, 256, 3)
     assert result.anchor_images.shape == (2, 256, 256, 3)
@@ -116,10 +119,10 @@ def test_text_motion_checks_before_the_slow_work(mm, tmp_path):
     photo = tmp_path / "photo.png"
     Image.new("RGB", (64, 64)).save(photo)  # no face: never looked for
     with pytest.raises(PromptError, match="no \\{degree\\}"):
-        animate(mm, Animate(photo, text_template="a smile"), tmp_path / "t.mp4")
+        animate(mm, Animate(photo, text_template="a smile"), Run(tmp_path / "t.mp4"))
     long = "a person with {degree} " + "very " * 80 + "smile"
     with pytest.raises(PromptError, match="is 8[0-9] tokens; CLIP reads at most 77"):
-        animate(mm, Animate(photo, text_template=long), tmp_path / "t.mp4")
+        animate(mm, Animate(photo, text_template=long), Run(tmp_path / "t.mp4"))
     with pytest.raises(OptionError, match="loss_res"):
         direction_from_text(mm, "a person with {degree} smile", loss_res=100)
 

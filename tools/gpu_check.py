@@ -41,6 +41,7 @@ from micromotion.models import Models  # noqa: E402
 ASKED = ("fp32", "bf16")  # the forced precisions timed (auto is the faster verified one)
 from micromotion.pipeline import animate  # noqa: E402
 from micromotion.request import Animate  # noqa: E402
+from micromotion.run import Run  # noqa: E402
 
 GOALS = {"video": 5.0, "inversion": 0.2, "anchors": 60.0,
          "tuning": 10.0, "setup": 15.0}  # seconds, on an H100/H200-class GPU
@@ -221,11 +222,10 @@ def video_rows(models: Models, device: str, frames: int, landmarks: Path | None)
         for precision in filter(None, (resolved(models, a) for a in ASKED)):
             req = Animate(str(PHOTO), direction_file=d, frames=frames, output_size=1024,
                           paste_back="off", dtype=precision.asked)
-            animate(models, Animate(str(PHOTO), direction_file=d, frames=2), f"{tmp}/warm.mp4",
-                    precision=precision)
+            animate(models, Animate(str(PHOTO), direction_file=d, frames=2), Run(f"{tmp}/warm.mp4", precision=precision))
             if device == "cuda":
                 torch.cuda.reset_peak_memory_stats()
-            s = timed(lambda: animate(models, req, f"{tmp}/check.mp4", precision=precision),
+            s = timed(lambda: animate(models, req, Run(f"{tmp}/check.mp4", precision=precision)),
                       device)
             peak = (f", peak {torch.cuda.max_memory_allocated() / 2**30:.1f} GiB"
                     if device == "cuda" else "")
