@@ -34,15 +34,14 @@ from micromotion.errors import MicromotionError, ServerPathError
 from micromotion.examples import Examples
 from micromotion.fields import FIELDS, KINDS, MAX_FILE_MB, page_group
 from micromotion.models import Models
+from micromotion.motions import SOURCES
 from micromotion.preview import Glimpse
-from micromotion.request import Animate, LatentVideo, Transfer
+from micromotion.request import Animate, LatentVideo, Transfer, file_name
 from micromotion.tuning import estimate_seconds
 
 HERE = Path(__file__).parent / "examples"
 ASTRONAUT, VAN_GOGH, DRIVE = (str(HERE / n) for n in ("astronaut.jpg", "van_gogh.jpg",
                                                        "drive.mp4"))
-SOURCES = {"preset": "A published motion", "text": "Words", "video": "A clip",
-           "file": "A direction file", "timeline": "A timeline"}
 TIMELINE_HEADERS = ["motion", "strength", "start %", "end %", "curve"]
 TIMELINE_EXAMPLE = [["smile", 5, 0, 40, "ease"], ["headsTurn", 3, 40, 100, "linear"]]
 # the preview's label for each glimpse of the work (``micromotion.preview.KINDS``)
@@ -134,7 +133,7 @@ class Page:
 
         def work():
             try:
-                with self.examples.in_use(), self.outputs.request(serving.file_name(req)) as out:
+                with self.examples.in_use(), self.outputs.request(file_name(req)) as out:
                     result = serving.serve(req, self.models, out, progress=progress, preview=preview,
                                            cancel=cancel)
                     self.examples.keep(req, result, shown[0] if shown else None)
@@ -302,6 +301,9 @@ def timeline_text(table) -> str:
     return "; ".join(cues)
 
 
+AS_TEXT = {"timeline": timeline_text}  # a source's widget that is not its field's text
+
+
 def results(page: Page, req, outputs: dict, finish: Callable) -> Iterator[dict]:
     """Status, preview and then the finished outputs, as the request is served; an error
     also stays in the status line."""
@@ -344,19 +346,22 @@ def describe(result: serving.Result) -> str:
 
 
 def animate_request(v: dict, names: dict) -> Animate:
-    """The Micromotion tab's widget values → its request (the source picks which motion)."""
-    source = v.pop("source")
+    """The Micromotion tab's widget values → its request: the chosen source's widgets (a
+    file it needs uploaded), every other source's at their defaults."""
+    chosen = v.pop("source")
     if v["image"] is None:
         raise user_error("Upload a photo with a face first, or pick an example below it.")
-    missing = {"video": "anchor_video", "file": "direction_file"}.get(source)
-    if missing and not v[missing]:
-        what = FIELDS[missing].role.removeprefix("the ")
-        raise user_error(f"Upload {'an' if what[0] in 'aeiou' else 'a'} {what}, or pick "
-                         f"another source.")
-    v["text_template"] = v["text_template"] if source == "text" else ""
-    v["anchor_video"] = v["anchor_video"] if source == "video" else None
-    v["direction_file"] = v["direction_file"] if source == "file" else None
-    v["timeline"] = timeline_text(v["timeline"]) if source == "timeline" else ""
+    for source in SOURCES:
+        for name in source.fields:
+            if name in v and source.key != chosen:
+                v[name] = FIELDS[name].default  # a hidden group's widgets ask nothing
+            elif name in v and name in AS_TEXT:
+                v[name] = AS_TEXT[name](v[name])
+        needs = FIELDS[source.fields[0]]
+        if source.key == chosen and needs.type is Path and not v[needs.name]:
+            what = needs.role.removeprefix("the ")
+            raise user_error(f"Upload {'an' if what[0] in 'aeiou' else 'a'} {what}, or pick "
+                             f"another source.")
     return Animate(**v, names=names, server_files=False)
 
 
@@ -512,12 +517,13 @@ def micromotion_tab(page: Page) -> None:
         with gr.Column(scale=5, min_width=320):
             w = {}
             section(w, "animate", "main")
-            w["source"] = gr.Radio([(v, k) for k, v in SOURCES.items()], value="preset",
+            w["source"] = gr.Radio([(s.label, s.key) for s in SOURCES],
+                                   value=next(s.key for s in SOURCES if s.default),
                                    label="Motion from")
             groups = {}
             for source in SOURCES:
-                with gr.Group(visible=source == "preset") as groups[source]:
-                    section(w, "animate", source, made={"timeline": timeline_table},
+                with gr.Group(visible=source.default) as groups[source.key]:
+                    section(w, "animate", source.key, made={"timeline": timeline_table},
                             micromotion=BRIEF, anchor_seed=BRIEF, text_template=dict(
                                 value="a person with {degree} smile",
                                 info="With {degree}: CLIP anchors, minutes on a CPU"))

@@ -15,6 +15,7 @@ from typing import Optional
 from cog import BasePredictor, Input, Path
 
 from micromotion import cog_inputs, serving, wording
+from micromotion.request import file_name
 from micromotion.errors import MicromotionError
 
 
@@ -164,7 +165,7 @@ class Predictor(BasePredictor):
         try:
             req = cog_inputs.from_cog(inputs)
             received = [v for v in inputs.values() if isinstance(v, Path)]
-            with self.outputs.request(serving.file_name(req), received) as out:
+            with self.outputs.request(file_name(req), received) as out:
                 result = serving.serve(req, self.models, out, progress=_log_progress)
         except MicromotionError:
             # a user's mistake: both Cogs print the failure's traceback, with this server's

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from micromotion import serving  # noqa: E402
 from micromotion.models import Models  # noqa: E402
-from micromotion.request import Animate, LatentVideo, Transfer  # noqa: E402
+from micromotion.request import Animate, LatentVideo, Transfer, file_name  # noqa: E402
 
 PHOTO, CLIP = str(ROOT / "examples" / "astronaut.jpg"), str(ROOT / "examples" / "drive.mp4")
 SOURCES = {
@@ -42,7 +42,7 @@ def timed(models: Models, req) -> tuple[float, str, float, str, float]:
         seen.append((time.perf_counter() - start, getattr(g, "what", "frames")))
 
     with tempfile.TemporaryDirectory() as folder:
-        serving.serve(req, models, Path(folder) / serving.file_name(req), preview=preview)
+        serving.serve(req, models, Path(folder) / file_name(req), preview=preview)
     made = next(s for s in seen if s[1] != "face")
     return *seen[0], *made, time.perf_counter() - start
 

@@ -20,9 +20,10 @@ from .errors import BudgetError
 from .fields import MAX_FRAMES, WORK_BUDGET
 from .images import image_size
 from .interpolate import frame_count
-from .motions import TextMotion, VideoMotion, distinct
+from .motions import distinct, request_motions
+from .naming import display_name, missing
 from .precision import Precision
-from .request import Animate, Transfer, display_name, driver, missing, request_motions
+from .request import Animate, Transfer, driver
 from .video import header
 
 ITERATIONS = 5  # ReStyle's refinements of one inversion: an encoder pass and a 256 px decode each
@@ -126,13 +127,8 @@ def estimate(req, plan, precision: Precision, tuning_steps: int) -> Cost | None:
 def _motions(req: Animate, unit: Rates, cost: Cost) -> None:
     """Each distinct motion's anchors (identical cues share theirs)."""
     for m in distinct(request_motions(req))[0]:
-        if isinstance(m, TextMotion):
-            steps = len(m.degrees) * m.steps
-            cost.add("the text anchors", steps * unit.anchor_step(m.loss_res),
-                     "use fewer degrees or steps, or fewer distinct text cues")
-        elif isinstance(m, VideoMotion):
-            cost.add("inverting the anchor clip's frames", m.max_frames * unit.inversion,
-                     "take fewer anchor frames")
+        for what, seconds, lower in m.costs(unit):
+            cost.add(what, seconds, lower)
 
 
 def _driver_frames(req: Transfer, kind: str) -> int:

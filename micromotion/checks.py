@@ -18,8 +18,9 @@ from .errors import OptionError, ServerPathError
 from .fields import FIELDS, KINDS, MAX_CUE_STRENGTH, MAX_TUNED_PHOTOS, PRESETS, check
 from .images import load_image
 from .interpolate import check_plan
-from .request import (SOURCES, Animate, LatentVideo, Transfer, display_name, driver,
-                      given_sources, missing, request_motions)
+from .motions import SOURCES, given_sources, request_motions
+from .naming import display_name, missing
+from .request import Animate, LatentVideo, Transfer, driver
 from .samples import parse_seeds
 from .timeline import Cue, check_cue, parse_cues
 from .video import probe
@@ -122,9 +123,10 @@ def _cues(timeline: str | Sequence[Cue], frames: int, server_files: bool) -> lis
 def _check_motions(req: Animate, shape: tuple[int, int] | None = None) -> None:
     """One motion source at most, and each motion it names checked by its own ``check`` (no
     model needed; a direction file against the generator's W+ ``shape`` where given)."""
-    given = given_sources(req)
+    given = [s.fields[0] for s in given_sources(req)]
     if len(given) > 1:
-        raise OptionError(f"give only one of {', '.join(SOURCES[:-1])} and {SOURCES[-1]} "
+        names = [s.fields[0] for s in SOURCES if not s.default]
+        raise OptionError(f"give only one of {', '.join(names[:-1])} and {names[-1]} "
                           f"(got {' and '.join(given)})")
     for motion in request_motions(req):
         motion.check(shape)

@@ -20,7 +20,8 @@ import stylegan2
 from .errors import MicromotionError, OptionError
 from .fields import FIELDS, KINDS, cli_options
 from .checks import check_animate, check_request
-from .request import Animate, LatentVideo, Transfer, request_motions
+from .motions import request_motions
+from .request import Animate, LatentVideo, Transfer, file_name
 from .run import Run
 from .samples import parse_seeds, render_seeds
 from .weights import synthetic_requested
@@ -70,7 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="photo + motion (preset, file, words, clip or timeline) → mp4")
     a.add_argument("image", metavar="PHOTO", help=FIELDS["image"].help_for("animate"))
     add_fields(a, "animate")
-    a.add_argument("--out", default=None, help="output mp4 (default outputs/<photo>-<motion>.mp4)")
+    a.add_argument("--out", default=None, help="output mp4 (default outputs/<photo>-<motion>.mp4: <motion> the preset's name, "
+                        "text, the clip's or file's name, or timeline)")
     a.add_argument("--gif", default=None, help="also write a GIF here")
     a.add_argument("--save-direction", default=None,
                    help="also keep the direction made from words or a clip in this file")
@@ -183,11 +185,7 @@ def _serve(req, args, out: Path, gif=None):
 
 def _animate(args) -> int:
     req = check_request(_request("animate", args, "image"))
-    name = "timeline" if req.timeline else "text" if req.text_template else \
-        Path(req.anchor_video).stem if req.anchor_video else \
-        Path(req.direction_file).stem if req.direction_file else req.micromotion
-    out = Path(args.out or f"outputs/{Path(args.image).stem}-{name}.mp4")
-    result = _serve(req, args, out, args.gif)
+    result = _serve(req, args, _out(args, req), args.gif)
     if args.save_direction and result.anchor_images is not None:
         _save_direction(result.direction, result.anchor_images, args.save_direction)
     return 0
@@ -198,15 +196,19 @@ def _transfer(args) -> int:
     if req.neutral_image:  # DRIVING is then the driver's photo mid-motion
         req.driving_image, req.driving_video = req.driving_video, None
     req = check_request(req)
-    _serve(req, args, Path(args.out or f"outputs/{Path(args.image).stem}-transfer.mp4"),
-           args.gif)
+    _serve(req, args, _out(args, req), args.gif)
     return 0
 
 
 def _interpolate(args) -> int:
     req = check_request(_request("latent", args, "mode"))
-    _serve(req, args, Path(args.out or f"outputs/{args.mode}.mp4"), args.gif)
+    _serve(req, args, _out(args, req), args.gif)
     return 0
+
+
+def _out(args, req) -> Path:
+    """``--out``, else the file name every door gives the request, in outputs/."""
+    return Path(args.out or Path("outputs") / file_name(req))
 
 
 def _direction(args) -> int:

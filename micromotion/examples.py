@@ -27,7 +27,8 @@ from .fields import FIELDS
 from .models import Models
 from .preview import Glimpse
 from .results import Result
-from .serving import file_name, serve
+from .request import file_name
+from .serving import serve
 
 # a file larger than this is no example's: not worth reading to compare
 MAX_EXAMPLE_FILE = 32 << 20

@@ -23,23 +23,21 @@ import torch
 
 from .align import AlignedFace
 from .checks import ensure_checked
-from .direction import Direction
 from .fields import FIELDS
 from .images import ImageSource
 from .interpolate import circle_path, mix_layers, seed_latents, walk_path
 from .models import Models
-from .motions import distinct
+from .motions import distinct, request_motions, source_of
+from .naming import display_name
 from .precision import FP32, Precision
 from .preview import show_faces
-from .provenance import Cue, Timeline
 from .render import check_int, latent_path
-from .request import Animate, LatentVideo, Transfer, display_name, request_motions
+from .request import Animate, LatentVideo, Transfer
 from .results import (Animation, CircleSteps, Inversion, LatentAnimation, LatentHow, Transferred,
                       TransferHow)
 from .run import Run
 from .steps import align, faithful, identity_of, invert, invert_face, render_latents, \
     render_onto, tuning_notes
-from .timeline import composed_path
 from .transfer import MotionOffsets, driver_faces, driver_latents, motion_offsets, smooth
 from .video import read_frames
 
@@ -57,15 +55,7 @@ def animate(models: Models, req: Animate, run: Run) -> Animation:
     made_once = [m.make(models, run) for m in motions]
     made = [made_once[k] for k in which]
     images = [a for _, a in made_once if a is not None]
-    if req.timeline:
-        latents = composed_path(inv.wplus, [d.vector for d, _ in made], req.timeline, req.frames)
-        direction = Direction((latents[-1] - inv.wplus[0]).float(), Timeline([
-            Cue(d.made, c.strength, c.start, c.end, c.curve)
-            for (d, _), c in zip(made, req.timeline)]))
-    else:
-        direction = made[0][0]
-        latents = latent_path(inv.wplus, direction.vector.to(inv.wplus.device), req.scale,
-                              req.frames, req.curve)
+    latents, direction = source_of(req).path(req, inv.wplus, [d for d, _ in made])
     view, tuning = faithful(models, req.fidelity, [inv], run)
     video, notes = render_onto(view, inv.aligned, latents, req, run)
     return Animation(video, inv.aligned, direction, np.concatenate(images) if images else None,

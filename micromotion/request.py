@@ -1,24 +1,27 @@
 """The three requests the product serves — animate a photo, transfer a clip's motion, make a
-latent video — as dataclasses whose fields, defaults and limits are ``fields.FIELDS``, and what
-a request names: its motions (``request_motions``), a transfer's driver (``driver``), how
-messages call its files (``display_name``). ``checks.check_request`` checks one, once.
+latent video — as dataclasses whose fields, defaults and limits are ``fields.FIELDS``, and a
+transfer's driver (``driver``), the output's file name (``file_name``); an animation's motion
+is its source's (``motions``).
+``checks.check_request`` checks one, once.
 
     req = checks.check_request(Animate(image="me.jpg", micromotion="smile", scale=5))
 """
 from __future__ import annotations
 
+import functools
 import os
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, make_dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
 import torch
 
 from .errors import OptionError
-from .fields import FIELDS, PRESETS
+from .fields import FIELDS
 from .images import ImageSource
-from .motions import DirectionFile, Motion, Preset, TextMotion, VideoMotion
-from .timeline import Cue
+from .motions import SOURCES, source_of
+from .naming import missing
 
 
 def _d(name: str) -> Any:
@@ -39,28 +42,28 @@ class Request:
     checked: bool = field(default=False, init=False, repr=False, compare=False)
 
 
-@dataclass
-class Animate(Request):
-    """The photo's face performs one motion: a preset, a direction file, words
-    (``text_template``), a clip (``anchor_video``) or a ``timeline`` of cues — one of them."""
-    image: ImageSource | None = None
-    micromotion: str = _d("micromotion")
-    scale: int = _d("scale")
-    text_template: str = _d("text_template")
-    anchor_seed: int = _d("anchor_seed")
-    anchor_video: str | os.PathLike | None = None
-    direction_file: Any = None  # a file, or a ``Direction`` / ``[L, D]`` tensor (Python API)
-    timeline: str | Sequence[Cue] = _d("timeline")
-    frames: int = _d("frames")
-    fps: int = _d("fps")
-    curve: str = _d("curve")
-    side_by_side: bool = _d("side_by_side")
-    paste_back: str = _d("paste_back")
-    degrees: str | Sequence[str] = _d("degrees")
-    steps: int = _d("steps")
-    loss_res: int = _d("loss_res")
-    anchor_frames: int = _d("anchor_frames")
-    rank: int = _d("rank")
+def _animate() -> type:
+    """``Animate``: the photo, then every motion source's own fields (``motions.SOURCES``, in
+    its order: ``micromotion``, ``text_template`` …, ``timeline``), then how the video is
+    made. Built from the registry, so a new source's fields are the request's with no edit
+    here."""
+    own = [(n, s.types.get(n, _PYTHON[FIELDS[n].type]), _d(n)) for s in SOURCES for n in s.fields]
+    video = [("scale", "int"), ("frames", "int"), ("fps", "int"), ("curve", "str"),
+             ("side_by_side", "bool"), ("paste_back", "str"), ("rank", "int")]
+    return make_dataclass(
+        "Animate", [("image", "ImageSource | None", field(default=None)), *own,
+                    *((n, t, _d(n)) for n, t in video)], bases=(Request,),
+        namespace={"__module__": __name__, "__doc__": _ANIMATE})
+
+
+_ANIMATE = """The photo's face performs one motion, from one source (``motions.SOURCES``): a
+preset (``micromotion``), words (``text_template``), a clip (``anchor_video``), a direction
+file or a ``timeline`` of cues — one of them; ``scale`` 5 is the motion's own amplitude."""
+
+
+_PYTHON = {int: "int", float: "float", str: "str", bool: "bool",
+           Path: "str | os.PathLike | None"}  # a field's type as the Python API takes it
+Animate = _animate()
 
 
 @dataclass
@@ -107,72 +110,6 @@ class LatentVideo(Request):
     measure_res: int = _d("measure_res")
 
 
-def display_name(req, name: str, value: Any = None) -> str:
-    """How messages call the file in field ``name``: the name the door gave, else the file's
-    own name (never its folder), else the field's role ("the photo")."""
-    value = getattr(req, name) if value is None else value
-    if name in req.names:
-        return req.names[name]
-    if isinstance(value, (str, os.PathLike)) and str(value):
-        return Path(value).name
-    return FIELDS[name].role
-
-
-def missing(value) -> bool:
-    return value is None or (isinstance(value, (str, os.PathLike)) and not str(value))
-
-
-SOURCES = ("text_template", "anchor_video", "direction_file", "timeline")  # an animation's motion
-
-
-def given_sources(req: Animate) -> list[str]:
-    """The motion sources ``req`` names (``SOURCES`` not None, not blank text, not an empty list
-    of cues); none means the preset ``micromotion``."""
-    return [n for n in SOURCES if _given(getattr(req, n))]
-
-
-def _given(value) -> bool:
-    if isinstance(value, str):
-        return bool(value.strip())
-    return value is not None and not (isinstance(value, (list, tuple)) and not value)
-
-
-def request_motions(req: Animate) -> list[Motion]:
-    """The motions ``req`` names (its fields checked): one per cue of a timeline, else its one
-    source — words, a clip, a direction file, else the preset ``micromotion``."""
-    if req.timeline:
-        return [cue_motion(req, cue.motion) for cue in req.timeline]
-    if req.text_template.strip():
-        return [_text(req, req.text_template)]
-    if req.anchor_video:
-        return [VideoMotion(req.anchor_video, req.anchor_frames, req.rank,
-                            display_name(req, "anchor_video"))]
-    if req.direction_file is not None:
-        return [DirectionFile(req.direction_file, display_name(req, "direction_file"))]
-    return [Preset(req.micromotion)]
-
-
-def cue_motion(req: Animate, motion: Any) -> Motion:
-    """A cue's motion: ``text:TEMPLATE``, ``video:CLIP``, a preset name, a direction file, or
-    (from Python) a ``Motion``, ``Direction`` or tensor."""
-    if isinstance(motion, (Preset, DirectionFile, TextMotion, VideoMotion)):
-        return motion
-    if isinstance(motion, str) and motion.startswith(("text:", "video:")):
-        kind, _, value = motion.partition(":")
-        value = value.strip()
-        return _text(req, value) if kind == "text" else \
-            VideoMotion(value, req.anchor_frames, req.rank, Path(value).name)
-    if isinstance(motion, str) and (motion in PRESETS or not Path(motion).suffix
-                                    and len(Path(motion).parts) == 1):
-        return Preset(motion)  # a bare word: a preset name, or check() says which exist
-    return DirectionFile(motion, Path(motion).name if isinstance(motion, (str, os.PathLike))
-                         else "")
-
-
-def _text(req: Animate, template: str) -> TextMotion:
-    return TextMotion(template, req.degrees, req.anchor_seed, req.steps, req.rank, req.loss_res)
-
-
 DRIVERS = {"clip": ("driving_video",), "photos": ("neutral_image", "driving_image"),
            "latents": ("driving_latents",)}  # a transfer's driver: one of these, whole
 
@@ -191,3 +128,39 @@ def driver(req: Transfer) -> str:
         raise OptionError(f"{absent[0]} is required too: two photos of the driver, at rest "
                           f"(neutral_image) and mid-motion (driving_image)")
     return given[0]
+
+
+def file_name(req: Animate | Transfer | LatentVideo) -> str:
+    """The output's file name, for every door: the photo's and the motion's,
+    ``astronaut-smile.mp4`` (a photo the door knows only by its role, or none, leaves the
+    motion's alone: ``smile.mp4``)."""
+    photo = req.names.get("image") or (str(req.image) if isinstance(req.image, (str, os.PathLike))
+                                       else "")
+    stem = _plain(Path(photo).stem) if not photo.startswith("the ") else ""
+    word = _plain(_motion_word(req)) or "video"
+    return f"{stem}-{word}.mp4" if stem else f"{word}.mp4"
+
+
+def _plain(name: str) -> str:
+    """A name as a file name may hold it: letters, digits, ``-`` and ``_``, at most 40."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-")[:40]
+
+
+@functools.singledispatch
+def _motion_word(req) -> str:
+    raise TypeError(f"not a request: {type(req).__name__}")
+
+
+@_motion_word.register
+def _(req: Animate) -> str:
+    return source_of(req).file_word(req)  # which source moved it: its word
+
+
+@_motion_word.register
+def _(req: Transfer) -> str:
+    return "transfer"
+
+
+@_motion_word.register
+def _(req: LatentVideo) -> str:
+    return req.mode

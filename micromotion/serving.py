@@ -11,7 +11,6 @@ import atexit
 import contextlib
 import functools
 import os
-import re
 import shutil
 import signal
 import tempfile
@@ -35,7 +34,7 @@ from .results import Animation, LatentAnimation, Result, Transferred
 from .run import Run
 from .checks import ensure_checked
 from .errors import ServerError
-from .request import Animate, LatentVideo, Transfer, driver, given_sources
+from .request import Animate, LatentVideo, Transfer, driver
 
 
 def load_models(progress: weights.Progress | None = None,
@@ -132,41 +131,6 @@ def _(req: Transfer, models: Models, run: Run) -> Transferred:
 @_use_case.register
 def _(req: LatentVideo, models: Models, run: Run) -> LatentAnimation:
     return latent_video(models, req, run)
-
-
-def file_name(req: Animate | Transfer | LatentVideo) -> str:
-    """The output's file name: the photo's and the motion's, ``astronaut-smile.mp4`` (a photo
-    the door knows only by its role, or none, leaves the motion's alone: ``smile.mp4``)."""
-    photo = req.names.get("image") or (str(req.image) if isinstance(req.image, (str, os.PathLike))
-                                       else "")
-    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", Path(photo).stem).strip("-")[:40]
-    word = _motion_word(req)
-    return f"{stem}-{word}.mp4" if stem and not photo.startswith("the ") else f"{word}.mp4"
-
-
-SOURCE_WORDS = {"text_template": "words", "anchor_video": "clip", "direction_file": "direction",
-                "timeline": "timeline"}  # an animation's file name says which source moved it
-
-
-@functools.singledispatch
-def _motion_word(req) -> str:
-    raise TypeError(f"not a request: {type(req).__name__}")
-
-
-@_motion_word.register
-def _(req: Animate) -> str:
-    given = given_sources(req)
-    return SOURCE_WORDS[given[-1]] if given else req.micromotion
-
-
-@_motion_word.register
-def _(req: Transfer) -> str:
-    return "transfer"
-
-
-@_motion_word.register
-def _(req: LatentVideo) -> str:
-    return req.mode
 
 
 class Outputs:

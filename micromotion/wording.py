@@ -14,11 +14,8 @@ import torch
 from .direction import Direction
 from .identity import LOOK_ALIKE, Identity
 from .results import Animation, LatentAnimation, Result, Transferred
-from .provenance import Fit, FromClip, FromFile, FromLabels, FromText, Published, Timeline
-
-# what each published motion does, in a person's words
-DOES = {"smile": "smiles", "angry": "looks angry", "aging": "ages", "eyesClose": "closes its eyes",
-        "headsTurn": "turns its head"}
+from .motions import made_by
+from .provenance import FromLabels, Timeline
 # StyleGAN's W+ layers by what they hold (FFHQ's 18: 4² to 1024²)
 LAYER_GROUPS = (("coarse", range(0, 4), "pose and face shape"),
                 ("middle", range(4, 8), "expression and features"),
@@ -123,67 +120,23 @@ def _does(made) -> str:
     return _words(made)[0]
 
 
-@functools.singledispatch
 def _words(made) -> tuple[str, str]:
     """(what a direction made this way (``provenance``) makes the face do, where it came
-    from), one pair per way."""
-    return "moves along the given direction", "a direction given as a tensor"
-
-
-@_words.register
-def _(made: Timeline) -> tuple[str, str]:
-    said = [_words(c.made) for c in made.cues]
-    return (", then ".join(does for does, _ in said),
-            "a timeline of " + "; ".join(f"{source} at strength {c.strength:g} from frame "
-                                         f"{c.start}" for (_, source), c in zip(said, made.cues)))
-
-
-@_words.register
-def _(made: Published) -> tuple[str, str]:
-    if made.preset:
-        return DOES[made.preset], f"the published {made.preset} direction"
-    return f"moves along the direction in {made.file}", made.file
-
-
-@_words.register
-def _(made: FromText) -> tuple[str, str]:
-    return (f"moves as the words say ({made.template!r})",
-            f"words: {made.template!r}{_fitted(made.fit)}")
-
-
-@_words.register
-def _(made: FromClip) -> tuple[str, str]:
-    return f"moves as the face in {made.file} does", f"the clip {made.file}{_fitted(made.fit)}"
-
-
-@_words.register
-def _(made: FromLabels) -> tuple[str, str]:
-    return ("moves along the direction learnt from labelled latents",
-            f"labelled latents ({made.n}, {made.estimator})")
-
-
-@_words.register
-def _(made: FromFile) -> tuple[str, str]:
-    return f"moves along the direction in {made.file}", made.file
-
-
-def _fitted(fit: Fit) -> str:
-    explained = fit.explained_energy  # per W+ layer
-    return (f", from {fit.anchors} anchors at rank {fit.rank} (the low-rank part holds "
-            f"{sum(explained) / len(explained):.0%} of their motion)")
+    from): its source's words (``motions.SOURCES``), or labelled latents'."""
+    source = made_by(made)
+    if source is not None:
+        return source.words(made, _words)
+    if isinstance(made, FromLabels):
+        return ("moves along the direction learnt from labelled latents",
+                f"labelled latents ({made.n}, {made.estimator})")
+    return f"moves along the direction in {made.file}", made.file  # FromFile
 
 
 def anchor_captions(d: Direction) -> list[str]:
     """One caption per anchor image of an animation, in order: the degree of a text anchor,
     the time of a clip's frame (a timeline's motions in turn)."""
     made = [c.made for c in d.made.cues] if isinstance(d.made, Timeline) else [d.made]
-    out = []
-    for m in made:
-        if isinstance(m, FromText):
-            out += list(m.degrees)
-        elif isinstance(m, FromClip):
-            out += [f"{t:.2f} s" for t in m.times]
-    return out
+    return [caption for m in made if made_by(m) for caption in made_by(m).captions(m)]
 
 
 def _few(items: list, most: int = 8) -> str:

@@ -295,10 +295,10 @@ def test_help_is_worded_for_where_it_is_shown():
 
 
 def test_a_video_is_named_after_its_photo_and_motion():
-    from micromotion.serving import file_name
+    from micromotion.request import file_name
     assert file_name(Animate("/in/astronaut.jpg", "smile")) == "astronaut-smile.mp4"
     assert file_name(Animate("/in/my photo (1).jpg", text_template="a {degree} smile")) == \
-        "my-photo-1-words.mp4"
+        "my-photo-1-text.mp4"
     assert file_name(Animate("/tmp/tmpab12file.jpg", names={"image": "the photo"})) == \
         "eyesClose.mp4"  # Cog knows the photo by its role only
     assert file_name(Transfer("/in/me.png", "/in/d.mp4")) == "me-transfer.mp4"
