@@ -42,7 +42,7 @@ from micromotion.tuning import estimate_seconds
 HERE = Path(__file__).parent / "examples"
 ASTRONAUT, VAN_GOGH, DRIVE = (str(HERE / n) for n in ("astronaut.jpg", "van_gogh.jpg",
                                                        "drive.mp4"))
-TIMELINE_HEADERS = ["motion", "strength", "start %", "end %", "curve"]
+TIMELINE_HEADERS = ["motion", "scale", "start %", "end %", "curve"]
 TIMELINE_EXAMPLE = [["smile", 5, 0, 40, "ease"], ["headsTurn", 3, 40, 100, "linear"]]
 # the preview's label for each glimpse of the work (``micromotion.preview.KINDS``)
 GLIMPSES = {"face": "Preview: the face found in the photo",
@@ -282,12 +282,12 @@ def _number(name: str, value):
 
 
 def timeline_text(table) -> str:
-    """The timeline table's rows (motion, strength, start %, end %, curve) → cue text in
+    """The timeline table's rows (motion, scale, start %, end %, curve) → cue text in
     percent of the video, so the cues follow the frame count."""
     rows = table["data"] if isinstance(table, dict) else (table or [])
     cues = []
     for k, row in enumerate(rows):
-        motion, strength, start, end, curve = (list(row) + [""] * 5)[:5]
+        motion, scale, start, end, curve = (list(row) + [""] * 5)[:5]
         if not str(motion).strip():
             continue
         try:
@@ -295,7 +295,7 @@ def timeline_text(table) -> str:
         except ValueError:
             raise user_error(f"row {k + 1} of the timeline: start and end are percent of the "
                              f"video (numbers from 0 to 100)") from None
-        cues.append(f"{str(motion).strip()}:{strength or 5}:{start}%-{end}%:{curve or 'linear'}")
+        cues.append(f"{str(motion).strip()}:{scale or 5}:{start}%-{end}%:{curve or 'linear'}")
     if not cues:
         raise user_error("The timeline is empty: give each row a motion (e.g. smile).")
     return "; ".join(cues)
@@ -527,7 +527,7 @@ def micromotion_tab(page: Page) -> None:
                             micromotion=BRIEF, anchor_seed=BRIEF, text_template=dict(
                                 value="a person with {degree} smile",
                                 info="With {degree}: CLIP anchors, minutes on a CPU"))
-            section(w, "animate", "strength", scale=BRIEF)
+            section(w, "animate", "scale")
             button, stop = buttons("Generate")
             line = status()
             with gr.Accordion("More settings", open=False):
@@ -543,7 +543,7 @@ def micromotion_tab(page: Page) -> None:
                                       columns=6, height="auto", visible=False),
                 "direction": gr.File(label="The direction, to use again (as a direction file)",
                                      visible=False, height=90)})
-    # a timeline's rows carry their own strengths: the global one would say nothing there
+    # a timeline's rows carry their own scales: the global one would say nothing there
     w["source"].change(lambda s: [gr.update(visible=s == k) for k in groups] +
                        [gr.update(visible=s != "timeline")], w["source"],
                        list(groups.values()) + [w["scale"]], api_name=False,
@@ -562,14 +562,14 @@ def transfer_tab(page: Page) -> None:
     with gr.Row():
         with gr.Column(scale=5, min_width=320):
             w = {}
-            section(w, "transfer", "main", strength=BRIEF)
+            section(w, "transfer", "main")
             button, stop = buttons("Transfer the motion")
             line = status()
             with gr.Accordion("More settings", open=False):
                 w["keep_fps"] = gr.Checkbox(True, label="Keep the driver's frame rate")
                 section(w, "transfer", "more", fidelity=page.fidelity("transfer"))
-            examples(page, w, ["image", "driving_video", "strength"],
-                     [[ASTRONAUT, DRIVE, 1.0], [VAN_GOGH, DRIVE, 1.5]], transfer_request,
+            examples(page, w, ["image", "driving_video", "scale"],
+                     [[ASTRONAUT, DRIVE, 5], [VAN_GOGH, DRIVE, 8]], transfer_request,
                      label="Examples (the clip was made from the astronaut photo)",
                      elem_id="examples-transfer")
             gr.Markdown("The photo's face performs the clip's motion at its timing — no "

@@ -38,7 +38,7 @@ class Predictor(BasePredictor):
             default="eyesClose",
         ),
         scale: int = Input(
-            description="Strength of the motion (with a driving video: 5 is the driver's own amplitude).",
+            description="How far the face moves: 5 is the motion's usual amount (the published one; with a driving video, the driver's own), 10 twice it.",
             ge=1,
             le=10,
             default=5,
@@ -88,7 +88,7 @@ class Predictor(BasePredictor):
             default=False,
         ),
         timeline: str = Input(
-            description="Or compose motions: cues MOTION:STRENGTH:START-END:CURVE, START and END frames or percent of the video, e.g. 'smile:5:0%-40%:ease; headsTurn:3:40%-100%' (MOTION a preset, or text:... with {degree}).",
+            description="Or compose motions: cues MOTION:SCALE:START-END:CURVE, START and END frames or percent of the video, e.g. 'smile:5:0%-40%:ease; headsTurn:3:40%-100%' (MOTION a preset, or text:... with {degree}).",
             default="",
         ),
         driving_video: Optional[Path] = Input(

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Sequence
 
 from .errors import OptionError, ServerPathError
-from .fields import FIELDS, KINDS, MAX_CUE_STRENGTH, MAX_TUNED_PHOTOS, PRESETS, check
+from .fields import FIELDS, KINDS, MAX_CUE_SCALE, MAX_TUNED_PHOTOS, PRESETS, check
 from .images import load_image
 from .interpolate import check_plan
 from .motions import SOURCES, given_sources, request_motions
@@ -70,6 +70,9 @@ def check_animate(req: Animate, need_image: bool = True,
     out = dataclasses.replace(req, **values)
     out.degrees = _listed("degrees", req.degrees)
     out.timeline = _cues(req.timeline, out.frames, req.server_files)
+    if out.timeline and out.scale != FIELDS["scale"].default:
+        out.notes = out.notes + [f"scale {out.scale} was not used: with a timeline each cue "
+                                 f"has its own"]
     _check_motions(out, shape)
     if need_image:
         _photo(req, required="image is required: a photo with a face (or pick a latent-video "
@@ -98,8 +101,8 @@ def _at_most(name: str, count: int, what: str) -> None:
 
 
 def _cues(timeline: str | Sequence[Cue], frames: int, server_files: bool) -> list[Cue]:
-    """The timeline's cues checked: at most ``MAX_CUES`` of them, their summed strength at
-    most ``MAX_CUE_STRENGTH``; where the door serves the network (``server_files`` False),
+    """The timeline's cues checked: at most ``MAX_CUES`` of them, their summed scale at
+    most ``MAX_CUE_SCALE``; where the door serves the network (``server_files`` False),
     each cue's motion a preset or ``text:`` (a file on the server is not the user's)."""
     if isinstance(timeline, str):
         timeline = parse_cues(check("timeline", timeline)) if timeline.strip() else []
@@ -113,10 +116,10 @@ def _cues(timeline: str | Sequence[Cue], frames: int, server_files: bool) -> lis
             raise ServerPathError(f"{what}'s motion must be a preset ({', '.join(PRESETS)}) "
                                   f"or text:… with {{degree}}; files are not read from the "
                                   f"server (send a direction file as direction_file)")
-    total = sum(abs(c.strength) for c in cues)
-    if total > MAX_CUE_STRENGTH:
-        raise OptionError(f"the timeline's cues add up to strength {total:g}; keep their sum "
-                          f"at most {MAX_CUE_STRENGTH:g}")
+    total = sum(abs(c.scale) for c in cues)
+    if total > MAX_CUE_SCALE:
+        raise OptionError(f"the timeline's cues add up to scale {total:g}; keep their sum "
+                          f"at most {MAX_CUE_SCALE:g}")
     return cues
 
 
@@ -137,8 +140,9 @@ def check_transfer(req: Transfer) -> Transfer:
     parsed."""
     _photo(req, required="image is required: the photo whose face will move")
     kind = driver(req)
-    values = _checked_fields(req, skip=("fps", "layers"))
+    values = _checked_fields(req, skip=("fps", "layers", "scale"))
     values["fps"] = check("fps", req.fps, optional=True)
+    values["scale"] = check("scale", req.scale, as_type=float)  # a driver's share: any number
     out = dataclasses.replace(req, **values)
     if kind == "photos":
         _photo(req, "neutral_image")

@@ -22,17 +22,31 @@ def from_cog(inputs: dict[str, Any]) -> Animate | Transfer | LatentVideo:
     """Replicate's flat inputs (``COG_INPUTS``; missing ones take their defaults) → the request
     they ask for: a latent video when ``mode`` is not ``animate``, a motion transfer when a
     ``driving_video`` is given (``scale`` 5 is the driver's own amplitude), else an animation.
-    Cog's temp files are named by their role ("the photo"), never by their temp name."""
+    Cog's temp files are named by their role ("the photo"), never by their temp name; inputs
+    set that the request does not read are named in its notes."""
     v = {k: inputs.get(k, FIELDS[k].default) for k in COG_INPUTS}
     files = [k for k in COG_INPUTS if FIELDS[k].type is Path and v[k] is not None]
     v.update({k: received(v[k], k) for k in files}, names={k: FIELDS[k].role for k in files},
              server_files=False)
-    if check("mode", v["mode"]) != "animate":
-        return LatentVideo(**_subset(LatentVideo, v))
-    if v["driving_video"] is not None:
-        strength = check("scale", v["scale"]) / FIELDS["scale"].default
-        return Transfer(**_subset(Transfer, v, ("frames", "curve")), strength=strength)
-    return Animate(**_subset(Animate, v))
+    mode = check("mode", v["mode"])
+    if mode != "animate":
+        kind, leave, what = LatentVideo, (), f"a latent video ({mode})"
+    elif v["driving_video"] is not None:
+        kind, leave, what = Transfer, ("frames", "curve"), "a motion transfer (the clip sets both)"
+    else:
+        kind, leave, what = Animate, (), "an animation"
+    unread = _unread(inputs, kind, leave, mode)
+    notes = [f"{' and '.join(unread)} {'was' if len(unread) == 1 else 'were'} not used: "
+             f"{what} does not read {'it' if len(unread) == 1 else 'them'}"] if unread else []
+    return kind(**_subset(kind, v, leave), notes=notes)
+
+
+def _unread(inputs: dict[str, Any], kind: type, leave: Sequence[str], mode: str) -> list[str]:
+    """The inputs set (not at their defaults) that a request ``kind`` does not read: not its
+    fields, in ``leave``, or a latent video's setting for other kinds."""
+    reads = {f.name for f in dataclasses.fields(kind)} - set(leave)
+    return [k for k in COG_INPUTS if k in inputs and inputs[k] != FIELDS[k].default and (
+        k not in reads or kind is LatentVideo and FIELDS[k].kinds and mode not in FIELDS[k].kinds)]
 
 
 def received(value: Any, name: str) -> str:

@@ -70,7 +70,7 @@ class Field:
 
     def check(self, value: Any, optional: bool = False, as_type: type | None = None,
               what: str | None = None) -> Any:
-        """``value`` as this field's type (or ``as_type``, e.g. float for a cue's strength
+        """``value`` as this field's type (or ``as_type``, e.g. float for a cue's scale
         within the scale's limits), or an ``OptionError`` naming the field (or ``what``), the
         value and what is allowed. A whole float is taken for an int (sliders send floats);
         None only where ``optional``."""
@@ -125,7 +125,7 @@ def _num(x: float) -> str:
 SEED_MAX = 2 ** 32 - 1
 MAX_FRAMES = 300  # a video's, and so a driving clip's, most frames
 MAX_CUES = 16  # a timeline's most cues
-MAX_CUE_STRENGTH = 40.0  # its cues' summed strength: four full-strength motions
+MAX_CUE_SCALE = 40.0  # its cues' summed scale: four motions at full scale (10)
 MAX_TUNED_PHOTOS = 4  # fidelity faithful tunes to every photo at once, each a pivot of one batch
 WORK_BUDGET = 900.0  # s of work one request may cost here (``budget``), by the plan's own
 # timings of this machine: 15 minutes, as the longest documented driver (300 frames, each
@@ -145,8 +145,12 @@ _FIELDS = [
                         "face (coarse, fine) or the circle's centre."}),
     Field("micromotion", str, "eyesClose", "The motion: one of the published directions.",
           "Micromotion", choices=PRESETS, cli=(A,), page={A: "preset"}),
-    Field("scale", int, 5, "Strength of the motion (with a driving video: 5 is the driver's "
-          "own amplitude).", "Strength", 1, 10, cli=(A,), page={A: "strength"}),
+    Field("scale", int, 5, "How far the face moves: 5 is the motion's usual amount (the "
+          "published one; with a driving video, the driver's own), 10 twice it.", "Scale", 1,
+          10, cli=(A, T), page={A: "scale", T: "main"}, words={
+              "animate": "How far the face moves: 5 is the motion's usual amount (the "
+                         "published one), 10 twice it.",
+              "transfer": "How far the face moves: 5 is the driver's own motion, 10 twice it."}),
     Field("text_template", str, "", "Or describe your own motion with {degree}, e.g. 'a "
           "person with {degree} smile' (anchors from CLIP; takes minutes).", "Text template",
           chars=1000, cli=(A, D), page={A: "text"}),
@@ -182,7 +186,7 @@ _FIELDS = [
           page=dict.fromkeys((A, T, L), "more")),
     Field("side_by_side", bool, False, "Put the photo beside the motion.", "Side by side",
           cli=(A, T), page=dict.fromkeys((A, T), "more")),
-    Field("timeline", str, "", "Or compose motions: cues MOTION:STRENGTH:START-END:CURVE, "
+    Field("timeline", str, "", "Or compose motions: cues MOTION:SCALE:START-END:CURVE, "
           "START and END frames or percent of the video, e.g. 'smile:5:0%-40%:ease; "
           "headsTurn:3:40%-100%' (MOTION a preset, or text:... with {degree}).", "Timeline",
           chars=4000, items=MAX_CUES, cli=(A,), page={A: "timeline"}),
@@ -243,8 +247,6 @@ _FIELDS = [
     Field("rank", int, 4, "Rank of the motion subspace.", "Rank", 1, 64, cog=False,
           cli=(A, D, T)),
     # -- motion transfer (page, CLI) ----------------------------------------------------------
-    Field("strength", float, 1.0, "Strength of the transferred motion (1: the driver's own).",
-          "Strength", 0, 10, cog=False, cli=(T,), page={T: "main"}),
     Field("neutral_frame", int, 0, "The driver's frame at rest: the motion is taken from it.",
           "Neutral frame", 0, MAX_FRAMES - 1, cog=False, cli=(T,), page={T: "more"}),
     Field("neutral_image", Path, None, "With a driving photo: the same driver at rest.",

@@ -87,7 +87,7 @@ def transfer_clip(models: Models, req: Transfer, run: Run) -> Transferred:
         notes.append(f"{name} runs at {clip.native_fps:.3g} fps; its frames were taken at "
                      f"{clip.fps:.3g} fps, so its timing is kept")
     motion = _offsets(smooth(latents, req.smoothing), req.neutral_frame, req, run)
-    path = inv.wplus + req.strength * motion.offsets
+    path = inv.wplus + _own(req.scale) * motion.offsets
     return _transferred(models, req, inv, motion, path, clip.fps, name, notes, run)
 
 
@@ -102,7 +102,7 @@ def transfer_photos(models: Models, req: Transfer, run: Run) -> Transferred:
                          for n, p in (("neutral_image", req.neutral_image),
                                       ("driving_image", req.driving_image))])
     motion = _offsets(latents, 0, req, run)
-    path = latent_path(inv.wplus, motion.offsets[1], req.strength, req.frames, req.curve)
+    path = latent_path(inv.wplus, motion.offsets[1], _own(req.scale), req.frames, req.curve)
     driver = f"{display_name(req, 'neutral_image')} to {display_name(req, 'driving_image')}"
     return _transferred(models, req, inv, motion, path, req.fps or 30, driver, [], run)
 
@@ -115,8 +115,13 @@ def transfer_latents(models: Models, req: Transfer, run: Run) -> Transferred:
                  dataclasses.replace(run, preview=None))
     latents = smooth(req.driving_latents.to(inv.wplus), req.smoothing)
     motion = _offsets(latents, req.neutral_frame, req, run)
-    return _transferred(models, req, inv, motion, inv.wplus + req.strength * motion.offsets,
+    return _transferred(models, req, inv, motion, inv.wplus + _own(req.scale) * motion.offsets,
                         req.fps or 30, "the given latents", [], run)
+
+
+def _own(scale: float) -> float:
+    """A transfer's ``scale`` as a multiple of the driver's own motion (``scale``'s default)."""
+    return scale / FIELDS["scale"].default
 
 
 def _offsets(latents: torch.Tensor, neutral: int, req: Transfer, run: Run) -> MotionOffsets:

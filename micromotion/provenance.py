@@ -77,9 +77,9 @@ class FromFile:
 
 @dataclass
 class Cue:
-    """One motion of a timeline, at its strength from frame ``start`` to ``end``."""
+    """One motion of a timeline, at its scale from frame ``start`` to ``end``."""
     made: "Made"
-    strength: float
+    scale: float
     start: int
     end: int
     curve: str
@@ -102,7 +102,7 @@ def to_meta(made: Made) -> dict:
         return dict(made.meta)
     if isinstance(made, Timeline):
         return {"source": "timeline", "cues": [
-            dict(to_meta(c.made), strength=c.strength, start=c.start, end=c.end, curve=c.curve)
+            dict(to_meta(c.made), scale=c.scale, start=c.start, end=c.end, curve=c.curve)
             for c in made.cues]}
     out = {"source": SOURCES[type(made)]}
     for f in dataclasses.fields(made):
@@ -121,8 +121,9 @@ def from_meta(meta: dict, file: str = "a direction file") -> Made:
     if "preset" in meta:
         return Published(meta.get("file", file), meta["preset"])
     if source == "timeline" and isinstance(meta.get("cues"), list):
-        return Timeline([Cue(from_meta(c, file), c["strength"], c["start"], c["end"],
-                             c["curve"]) for c in meta["cues"]])
+        # files written before the cue's amount was called scale kept it as "strength"
+        return Timeline([Cue(from_meta(c, file), c["scale" if "scale" in c else "strength"],
+                             c["start"], c["end"], c["curve"]) for c in meta["cues"]])
     kind = next((k for k, s in SOURCES.items() if s == source and k is not Timeline), None)
     try:
         return _build(kind, meta) if kind else FromFile(file, dict(meta))

@@ -1,6 +1,6 @@
 """From latents to pixels and videos.
 
-A motion is a path ``w + t_i · strength · d`` (``latent_path``); frames are rendered in batches,
+A motion is a path ``w + t_i · scale · d`` (``latent_path``); frames are rendered in batches,
 clamped to [-1, 1] and quantised (never min-max normalised per frame, which makes videos
 flicker), and streamed into an H.264 yuv420p mp4 (ffmpeg from ``imageio-ffmpeg``, encoding in
 its own process; pasting back and feeding the encoder in a thread while later batches render).
@@ -61,17 +61,17 @@ def check_curve(curve: str) -> None:
         raise OptionError(f"curve must be one of {', '.join(CURVES)}, got {curve!r}")
 
 
-def latent_path(w: torch.Tensor, direction: torch.Tensor, strength: float = 5.0,
+def latent_path(w: torch.Tensor, direction: torch.Tensor, scale: float = 5.0,
                 n_frames: int = 100, curve: str = "linear") -> torch.Tensor:
     """w ``[L, D]`` or ``[1, L, D]`` and direction ``[L, D]`` → W+ ``[n_frames, L, D]``
-    (``strength``'s limits are the request's; here it only has to be a number)."""
-    check_number("strength", strength, -math.inf, math.inf)
+    (``scale``'s limits are the request's; here it only has to be a number)."""
+    check_number("scale", scale, -math.inf, math.inf)
     if w.numel() != direction.numel():
         raise OptionError(f"latent {list(w.shape)} and direction {list(direction.shape)} differ "
                           f"in size: they must come from the same generator")
     w = w.reshape(direction.shape)
     t = curve_weights(n_frames, curve).to(direction.device)
-    return w[None] + (t * strength)[:, None, None] * direction[None]
+    return w[None] + (t * scale)[:, None, None] * direction[None]
 
 
 @torch.no_grad()

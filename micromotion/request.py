@@ -37,6 +37,7 @@ class Request:
     fidelity: str = _d("fidelity")
     names: dict[str, str] = field(default_factory=dict)  # file fields → what the user called them
     server_files: bool = True  # False at the network doors: no input names a server's file
+    notes: list[str] = field(default_factory=list)  # what the door set aside, said with the result
     # set by ``check_request`` alone (not an argument, and a ``dataclasses.replace`` copy
     # starts unchecked): a checked request is never checked again
     checked: bool = field(default=False, init=False, repr=False, compare=False)
@@ -74,7 +75,7 @@ class Transfer(Request):
     (``driving_latents``, one frame each)."""
     image: ImageSource | None = None
     driving_video: str | os.PathLike | None = None
-    strength: float = _d("strength")
+    scale: float = _d("scale")  # 5: the driver's own amplitude
     neutral_frame: int = _d("neutral_frame")
     neutral_image: ImageSource | None = None
     driving_image: ImageSource | None = None

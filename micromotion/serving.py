@@ -107,7 +107,7 @@ def serve(req, models: Models, out: str | os.PathLike, **context) -> Result:
             result = _use_case(req, models, run)
         finally:
             memory.release_freed()
-    result.notes.insert(0, run.precision.note)
+    result.notes[:0] = [run.precision.note, *req.notes]
     return result
 
 

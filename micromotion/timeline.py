@@ -1,14 +1,14 @@
-"""Composed micromotions: several motions on one timeline, each with its own strength, frames
+"""Composed micromotions: several motions on one timeline, each with its own scale, frames
 and curve — "smile over frames 0–40, then turn the head" — rendered as one path
 
-    w_t = w + Σ_k strength_k · c_k(t) · d_k
+    w_t = w + Σ_k scale_k · c_k(t) · d_k
 
 where ``c_k`` is 0 before the cue's first frame, follows its curve (``render.curve_shape``)
 from there to its last frame and then holds (linear and ease stay at 1; loop is back at 0).
 Cues that overlap add up.
 
 A cue written as text (the ``timeline`` input of every door):
-``MOTION[:STRENGTH][:START-END][:CURVE]``, MOTION a preset, a direction file,
+``MOTION[:SCALE][:START-END][:CURVE]``, MOTION a preset, a direction file,
 ``text:TEMPLATE`` or ``video:CLIP``, START-END frames (``0-40``) or percent of the video
 (``0%-40%``, which follow the frame count); several cues separated by ``;`` or new lines.
 """
@@ -30,7 +30,7 @@ class Cue:
     name, ``text:…``, ``video:…``, a direction file, a ``Direction``, ``TextMotion``,
     ``VideoMotion``)."""
     motion: Any
-    strength: float = 5.0
+    scale: float = 5.0  # as the request's ``scale``: 5 the motion's usual amount
     start: int = 0
     end: int | None = None  # the frame where the curve ends; None: the last frame
     curve: str = "linear"
@@ -52,7 +52,7 @@ _NUMBER = re.compile(r"^[-+]?\d+(\.\d*)?$")
 
 
 def _cue(text: str) -> Cue:
-    """One cue ``MOTION[:STRENGTH][:START-END][:CURVE]``; a ``text:`` template or ``video:``
+    """One cue ``MOTION[:SCALE][:START-END][:CURVE]``; a ``text:`` template or ``video:``
     clip may hold colons itself, so the options are read from the right."""
     parts = text.split(":")
     options: list[str] = []
@@ -61,20 +61,20 @@ def _cue(text: str) -> Cue:
     motion = ":".join(parts).strip()
     if not motion.startswith(("text:", "video:")) and ":" in motion:
         bad = next(p for p in motion.split(":")[1:] if _option_kind(p) is None)
-        raise OptionError(f"in the cue {text!r}, {bad.strip()!r} is not a strength (a number), "
+        raise OptionError(f"in the cue {text!r}, {bad.strip()!r} is not a scale (a number), "
                           f"START-END (frames, e.g. 0-40, or percent, 0%-40%) or curve ({', '.join(CURVES)}): a cue "
-                          f"looks like MOTION[:STRENGTH][:START-END][:CURVE], e.g. "
+                          f"looks like MOTION[:SCALE][:START-END][:CURVE], e.g. "
                           f"smile:5:0-40:ease")
     cue = Cue(motion)
-    order = ["strength", "range", "curve"]
+    order = ["scale", "range", "curve"]
     for option in options:
         kind = _option_kind(option)
         if kind not in order:
             raise OptionError(f"in the cue {text!r}, {option!r} is out of place: a cue looks "
-                              f"like MOTION[:STRENGTH][:START-END][:CURVE]")
+                              f"like MOTION[:SCALE][:START-END][:CURVE]")
         order = order[order.index(kind) + 1:]
-        if kind == "strength":
-            cue.strength = float(option)
+        if kind == "scale":
+            cue.scale = float(option)
         elif kind == "range":
             start, pct0, end, pct1 = _RANGE.match(option.strip()).groups()
             if pct0 != pct1:
@@ -89,7 +89,7 @@ def _cue(text: str) -> Cue:
 def _option_kind(part: str) -> str | None:
     part = part.strip()
     if _NUMBER.match(part):
-        return "strength"
+        return "scale"
     if _RANGE.match(part):
         return "range"
     return "curve" if part in CURVES else None
@@ -97,8 +97,8 @@ def _option_kind(part: str) -> str | None:
 
 def check_cue(cue: Cue, n_frames: int, what: str = "the cue") -> tuple[int, int]:
     """The cue's options against a video of ``n_frames`` → its (start, end) frames; its
-    strength within the scale's limits."""
-    FIELDS["scale"].check(cue.strength, as_type=float, what=f"{what}'s strength")
+    scale within the request's ``scale`` limits."""
+    FIELDS["scale"].check(cue.scale, as_type=float, what=f"{what}'s scale")
     return cue_range(cue, n_frames, what)
 
 
@@ -140,5 +140,5 @@ def composed_path(w: torch.Tensor, directions: Sequence[torch.Tensor], cues: Seq
     path = w.reshape(shape)[None].repeat(n_frames, 1, 1)
     for d, cue in zip(directions, cues):
         c = cue_weights(n_frames, *cue_range(cue, n_frames), cue.curve).to(path.device)
-        path += (cue.strength * c)[:, None, None] * d.to(path)[None]
+        path += (cue.scale * c)[:, None, None] * d.to(path)[None]
     return path

@@ -5,7 +5,7 @@ Gaussian, so the inversion's frame-to-frame jitter does not show and nothing lag
 offsets from a neutral frame are projected, layer by layer, onto the low-rank subspace robust
 PCA finds in them (rank q): the motion lives there, the inversion's noise mostly does not. The
 layers that hold most of the projected energy carry the motion (reported; or chosen). The
-target then performs it: ``w_target + strength · P(w_t − w_neutral)`` on those layers, frame by
+target then performs it: ``w_target + (scale / 5) · P(w_t − w_neutral)`` on those layers, frame by
 frame.
 """
 from __future__ import annotations

@@ -85,8 +85,8 @@ def bad_files(tmp_path_factory, photo) -> dict[str, Path]:
 
 
 def table(rows):
-    """The timeline table as the API takes it: motion, strength, start %, end %, curve."""
-    return {"headers": ["motion", "strength", "start %", "end %", "curve"], "data": rows}
+    """The timeline table as the API takes it: motion, scale, start %, end %, curve."""
+    return {"headers": ["motion", "scale", "start %", "end %", "curve"], "data": rows}
 
 
 def call(url, image, api="/generate", **overrides):
@@ -291,7 +291,7 @@ def test_clip_anchors_are_captioned_with_their_time(page_url, photo):
 def test_transfer_says_which_layers_move(page_url, photo):
     from gradio_client import Client, handle_file
     status, preview, video, info = Client(page_url, verbose=False).predict(
-        image=handle_file(str(photo)), driving_video=handle_file(str(DRIVE)), strength=1,
+        image=handle_file(str(photo)), driving_video=handle_file(str(DRIVE)), scale=5,
         neutral_frame=0, keep_fps=True, fps=30, output_size=256, side_by_side=False,
         paste_back="auto", dtype="fp32", api_name="/transfer")
     meta, frames = read_back(video_path(video))
@@ -368,12 +368,12 @@ def test_one_motion_source_at_a_time(browser, page_url):
     page.get_by_label("Words").check()
     template.wait_for()
     assert template.is_visible() and not preset.is_visible()
-    strength = page.get_by_label("number input for Strength")
-    assert strength.is_visible()
+    scale = page.get_by_label("number input for Scale")
+    assert scale.is_visible()
     page.get_by_label("A timeline").check()
     page.get_by_text("Timeline (start and end in percent of the video)").wait_for()
     assert not template.is_visible()
-    strength.wait_for(state="hidden")  # the rows have their own strengths
+    scale.wait_for(state="hidden")  # the rows have their own scales
     page.screenshot(path=SHOTS / "page-source-timeline.png")
     page.close()
 
@@ -531,7 +531,7 @@ def test_timeline_in_the_page_follows_the_frames(browser, page_url, photo):
     small_video(page, frames="7")  # the table's cues (0–40 %, 40–100 %) fit any frame count
     page.get_by_role("button", name="Generate").click()
     page.get_by_text("Done.").first.wait_for(timeout=240_000)
-    assert page.get_by_text("a timeline of the published smile direction at strength 5").count()
+    assert page.get_by_text("a timeline of the published smile direction at scale 5").count()
     page.screenshot(path=SHOTS / "page-timeline-done.png", full_page=True)
     page.close()
 

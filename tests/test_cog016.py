@@ -39,7 +39,7 @@ def test_old_cog_serves_a_video(server, astronaut, tmp_path):
     assert "note: precision auto: rendering on " in body["logs"]  # on a pretend AVX2-only CPU
     assert "bf16 not used: oneDNN has no bf16 on this CPU (torch reports AVX2)" in body["logs"]
     body = predict(server, image=data_url(photo, "image/jpeg"), timeline="smile:abc")
-    assert body["status"] == "failed" and "'abc' is not a strength" in body["error"]
+    assert body["status"] == "failed" and "'abc' is not a scale" in body["error"]
     # a user's mistake is logged in one line: no traceback with the server's paths
     assert body["logs"] == f"micromotion.errors.OptionError: {body['error']}\n", body["logs"]
     status, _ = post(server.url + "/predictions", {"input": {"image": "/etc/hostname"}})

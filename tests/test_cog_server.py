@@ -219,7 +219,7 @@ def test_the_schema_refuses_what_it_knows(server, photo, inputs):
 
 @pytest.mark.parametrize("inputs,message", [
     ({"timeline": "smile:5:0-400"}, "the cue's end must be an integer from 1 to 99"),
-    ({"timeline": "smile:abc:x-y"}, "in the cue 'smile:abc:x-y', 'abc' is not a strength"),
+    ({"timeline": "smile:abc:x-y"}, "in the cue 'smile:abc:x-y', 'abc' is not a scale"),
 ])
 def test_run_validates_what_the_schema_cannot(server, photo, inputs, message):
     body = predict(server, image=photo, **inputs)

@@ -228,8 +228,17 @@ def test_from_cog_picks_the_request_and_names_files_by_role():
     assert (req.micromotion, req.scale, req.frames) == ("eyesClose", 5, 100)
     assert not req.server_files
     req = from_cog({"image": photo, "driving_video": clip, "scale": 10})
-    assert isinstance(req, Transfer) and req.strength == 2.0  # 5 is the driver's own amplitude
+    assert isinstance(req, Transfer) and req.scale == 10  # 5 is the driver's own amplitude
     assert req.names["driving_video"] == "the driving clip"
+    req = from_cog({"image": photo, "driving_video": clip, "frames": 10, "micromotion": "smile"})
+    assert req.notes == ["micromotion and frames were not used: a motion transfer (the clip sets "
+                         "both) does not read them"]
+    assert from_cog({"mode": "walk", "scale": 8, "radius": 2.0}).notes == [
+        "scale and radius were not used: a latent video (walk) does not read them"]
+    assert from_cog({"image": photo, "scale": 8}).notes == []
+    timed = check_animate(from_cog({"image": photo, "timeline": "smile:3", "scale": 8}),
+                          need_image=False)
+    assert timed.notes == ["scale 8 was not used: with a timeline each cue has its own"]
     req = from_cog({"mode": "circle", "seeds": "1,2", "frames": 12})
     assert isinstance(req, LatentVideo) and (req.mode, req.frames) == ("circle", 12)
     with pytest.raises(OptionError, match="mode must be one of animate, walk"):
@@ -267,7 +276,7 @@ def test_from_cog_reads_no_file_of_the_server(tmp_path):
     ({"mode": "walk", "seeds": "0-9999999"}, "give more than 300 numbers"),
     ({"mode": "walk", "seeds": "1," * 1500}, "characters long; it may hold at most 2,000"),
     ({"timeline": "; ".join(["smile:1"] * 17)}, "timeline has 17 cues; it may have at most 16"),
-    ({"timeline": "; ".join(["smile:10:0-50"] * 5)}, "add up to strength 50"),
+    ({"timeline": "; ".join(["smile:10:0-50"] * 5)}, "add up to scale 50"),
     ({"timeline": "smile;" * 1000}, "characters long"),
     ({"text_template": "a person with {degree} smile" * 40}, "at most 1,000"),
 ])

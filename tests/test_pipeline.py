@@ -116,7 +116,7 @@ def test_cli_animate_errors(tmp_path):
     r = cli("animate", str(photo), "--synthetic", "--text-template", long)
     assert r.returncode == 2 and "tokens; CLIP reads at most 77" in r.stderr
     r = cli("animate", str(photo), "--synthetic", "--timeline", "smile:abc:x-y")
-    assert r.returncode == 2 and "'abc' is not a strength (a number)" in r.stderr
+    assert r.returncode == 2 and "'abc' is not a scale (a number)" in r.stderr
 
 
 def test_a_request_is_checked_once(mm, astronaut, tmp_path, monkeypatch):

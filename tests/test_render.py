@@ -34,12 +34,12 @@ def test_curves():
 def test_latent_path(gen):
     w = torch.randn(1, gen.n_latent, 32)
     d = torch.randn(gen.n_latent, 32)
-    path = render.latent_path(w, d, strength=5, n_frames=100)
+    path = render.latent_path(w, d, scale=5, n_frames=100)
     assert path.shape == (100, gen.n_latent, 32)
     assert torch.equal(path[0], w[0])
     assert torch.allclose(path[37], w[0] + 0.37 * 5 * d)  # the original's w + i/100 · scale · d
-    with pytest.raises(OptionError, match="strength"):
-        render.latent_path(w, d, strength=float("nan"))
+    with pytest.raises(OptionError, match="scale"):
+        render.latent_path(w, d, scale=float("nan"))
     with pytest.raises(OptionError, match="same generator"):
         render.latent_path(torch.randn(3, 32), d)
 
@@ -48,7 +48,7 @@ def test_video_reads_back_with_the_frames_asked_for(gen, tmp_path):
     w = gen.mapping(torch.randn(1, 32, generator=torch.Generator().manual_seed(0)), 0.7)
     w = w[:, None].expand(-1, gen.n_latent, -1)
     d = torch.randn(gen.n_latent, 32, generator=torch.Generator().manual_seed(1)) * 0.2
-    latents = render.latent_path(w, d, strength=2, n_frames=12, curve="ease")
+    latents = render.latent_path(w, d, scale=2, n_frames=12, curve="ease")
     calls = []
     out = render.write_video(render.render_frames(gen, latents, batch_size=5,
                                                   progress=lambda i, n: calls.append((i, n))),

@@ -138,7 +138,7 @@ def test_unknown_preset():
         check_preset("wink")
 
 
-@pytest.mark.parametrize("meta,kind", [
+PROVENANCE = [
     ({"source": "text", "template": "a {degree} smile", "degrees": ["no", "100%"], "seed": 3,
       "steps": 40, "loss_res": None, "final_losses": {"clip": [0.5, 0.4]}, "anchors": 2,
       "rank": 1, "explained_energy": [0.9] * 18, "sparse_energy": [0.1] * 18}, "FromText"),
@@ -150,11 +150,19 @@ def test_unknown_preset():
     ({"source": "d_latent", "file": "the direction file smile.pt", "preset": "smile"},
      "Published"),
     ({"source": "tensor"}, "Given"),
-    ({"source": "timeline", "cues": [{"source": "tensor", "strength": 2, "start": 0, "end": 9,
+    ({"source": "timeline", "cues": [{"source": "tensor", "scale": 2, "start": 0, "end": 9,
                                       "curve": "ease"}]}, "Timeline"),
     ({"source": "something else", "by": "hand"}, "FromFile"),
     ({"source": "text", "template": "an old file without its degrees"}, "FromFile"),
-])
+]
+def test_a_timeline_file_of_before_reads_its_cues_strength_as_their_scale():
+    from micromotion import provenance
+    made = provenance.from_meta({"source": "timeline", "cues": [
+        {"source": "tensor", "strength": 2, "start": 0, "end": 9, "curve": "ease"}]})
+    assert made.cues[0].scale == 2
+
+
+@pytest.mark.parametrize("meta,kind", PROVENANCE)
 def test_provenance_is_typed_and_keeps_the_files_meta(meta, kind, tmp_path):
     """Each way of making a direction has its type; the file keeps the same plain meta."""
     from micromotion import provenance

@@ -168,7 +168,7 @@ def test_cheap_checks_come_before_the_slow_work(server, photo, tmp_path):
                ({"image": photo, "timeline": "; ".join(["smile:1"] * 10_000)},
                 "timeline is 89,998 characters long; it may hold at most 4,000"),
                ({"image": photo, "timeline": "; ".join(["smile:10:0-50"] * 5)},
-                "the timeline's cues add up to strength 50; keep their sum at most 40")]
+                "the timeline's cues add up to scale 50; keep their sum at most 40")]
     for inputs, words in bounded:
         assert words in failed(server, timeout=2, **inputs)
     # a user's direction file of the right shape is called by its role, not "published"

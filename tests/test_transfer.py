@@ -69,7 +69,7 @@ def test_transfer_of_planted_latents_follows_the_driver(mm, astronaut, tmp_path)
     assert (r.latents - (target + (lat - lat[0]))).abs().max() <= 1e-4
     meta, frames = read_back(r.video)
     assert frames.shape == (10, 64, 64, 3) and meta["fps"] == 15
-    r = serve(Transfer(astronaut, driving_latents=lat, strength=0.5, **SMALL), mm,
+    r = serve(Transfer(astronaut, driving_latents=lat, scale=2.5, **SMALL), mm,
               tmp_path / "t.mp4")  # the doors' serve reaches it too
     assert r.how.layers == r.motion.layers and len(r.how.energy) == 18
     assert r.how.driver == "the given latents"
@@ -159,7 +159,7 @@ def test_a_fast_driver_is_resampled(mm, astronaut, tmp_path):
     assert "fast.mp4 runs at 100 fps; its frames were taken at 30 fps" in r.notes[-1]
 
 
-def test_cue_weights_and_strengths_add():
+def test_cue_weights_and_scales_add():
     c = timeline.cue_weights(10, 2, 6, "linear")
     torch.testing.assert_close(c, torch.tensor([0, 0, 0, .25, .5, .75, 1, 1, 1, 1]))
     loop = timeline.cue_weights(10, 0, 8, "loop")
@@ -187,10 +187,10 @@ def test_composed_animation(mm, astronaut, tmp_path):
     assert read_back(r.video)[1].shape == (6, 64, 64, 3)
     expect = 2 * mm.preset("smile").vector + mm.preset("aging").vector  # both at full at the end
     torch.testing.assert_close(r.direction.vector, expect, atol=1e-5, rtol=0)
-    assert [c["strength"] for c in r.direction.meta["cues"]] == [2, 1]
+    assert [c["scale"] for c in r.direction.meta["cues"]] == [2, 1]
     with pytest.raises(OptionError, match="the cue's end must be an integer from 1 to 5, got 50"):
         animate(mm, Animate(astronaut, timeline=[Cue("smile", 1, 0, 50)], frames=6), Run(tmp_path / "x.mp4"))
-    with pytest.raises(OptionError, match="cue 2's strength must be a number from 1 to 10, got 20"):
+    with pytest.raises(OptionError, match="cue 2's scale must be a number from 1 to 10, got 20"):
         animate(mm, Animate(astronaut, timeline="smile:2; aging:20", frames=6), Run(tmp_path / "x.mp4"))
 
 

@@ -1,4 +1,4 @@
-"""A timeline: several motions composed along the video, each cue with its own strength,
+"""A timeline: several motions composed along the video, each cue with its own scale,
 frames and curve (``micromotion.timeline``). A cue's motion is a preset, ``text:TEMPLATE``,
 ``video:CLIP`` or a direction file — or, from Python, any motion, ``Direction`` or tensor."""
 from __future__ import annotations
@@ -41,13 +41,13 @@ def path(req, w: torch.Tensor, made: list[Direction]) -> tuple[torch.Tensor, Dir
     direction from the first frame to the last, its provenance each cue's."""
     latents = composed_path(w, [d.vector for d in made], req.timeline, req.frames)
     return latents, Direction((latents[-1] - w[0]).float(), Timeline([
-        Cue(d.made, c.strength, c.start, c.end, c.curve) for d, c in zip(made, req.timeline)]))
+        Cue(d.made, c.scale, c.start, c.end, c.curve) for d, c in zip(made, req.timeline)]))
 
 
 def words(made: Timeline, say: Words) -> tuple[str, str]:
     said = [say(c.made) for c in made.cues]
     return (", then ".join(does for does, _ in said),
-            "a timeline of " + "; ".join(f"{source} at strength {c.strength:g} from frame "
+            "a timeline of " + "; ".join(f"{source} at scale {c.scale:g} from frame "
                                          f"{c.start}" for (_, source), c in zip(said, made.cues)))
 
 
