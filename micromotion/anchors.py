@@ -27,7 +27,7 @@ import stylegan2
 
 from .align import align_track
 from .clip_guidance import CLIPGuide
-from .encoders import ArcFace, Encoder, preprocess
+from .encoders import ArcFace, Encoder
 from .errors import NoFaceError, PromptError
 from .precision import FP32, Precision
 from .preview import Preview, from_tensors, show
@@ -187,7 +187,7 @@ def video_anchors(encoder: Encoder, tracked: TrackedFaces, batch_size: int = 4,
                   progress: Callable[[str, int, int], None] | None = None) -> VideoAnchors:
     """A clip's tracked faces (``track_faces``) → W+ anchors ``[K, 18, 512]`` in time order.
     ``progress(stage, done, total)`` with the stage "clip inversion"."""
-    x = preprocess([f.image for f in tracked.faces], encoder.input_size)
+    x = encoder.preprocess([f.image for f in tracked.faces])
     latents = []
     for b in range(0, len(x), batch_size):
         latents.append(encoder.invert(x[b:b + batch_size], precision=precision))

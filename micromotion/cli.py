@@ -24,6 +24,7 @@ from .motions import request_motions
 from .request import Animate, LatentVideo, Transfer, file_name
 from .run import Run
 from .samples import parse_seeds, render_seeds
+from . import weights
 from .weights import synthetic_requested
 
 DEFAULT_CHECKPOINT = "weights/stylegan2-ffhq-config-f.pt"
@@ -118,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _models_options() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
-    p.add_argument("--encoder", default="restyle_psp", choices=["restyle_psp", "restyle_e4e", "e4e"],
+    p.add_argument("--encoder", default="restyle_psp", choices=list(weights.encoders()),
                    help="the encoder that inverts photos into W+ (default restyle_psp: the "
                         "closest likeness)")
     p.add_argument("--weights", default=None, help="weights folder (default $MICROMOTION_WEIGHTS or weights/)")

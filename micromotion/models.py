@@ -25,8 +25,6 @@ from .encoders import Encoder, load_encoder
 from .errors import DirectionFileError
 from .plan import Plan
 
-ENCODERS = {"restyle_psp": "restyle_psp_ffhq_encode", "restyle_e4e": "restyle_e4e_ffhq_encode",
-            "e4e": "e4e_ffhq_encode"}
 
 
 class Models:
@@ -50,11 +48,13 @@ class Models:
     def load(cls, weights_folder: str | os.PathLike | None = None, encoder: str = "restyle_psp",
              device: str | torch.device | None = None, fetch: bool = False,
              progress: weights.Progress | None = None) -> "Models":
-        """The FFHQ generator and an encoder (``restyle_psp``, ``restyle_e4e`` or ``e4e``)
-        from the weights folder; ``fetch`` downloads missing files (``weights.fetch``)."""
-        if encoder not in ENCODERS:
-            raise ValueError(f"encoder must be one of {', '.join(ENCODERS)}, got {encoder!r}")
-        names = ["stylegan2-ffhq-config-f", ENCODERS[encoder]]
+        """The FFHQ generator and an encoder (one the manifest lists, ``weights.encoders``:
+        ``restyle_psp``, ``restyle_e4e`` or ``e4e``) from the weights folder; ``fetch``
+        downloads missing files (``weights.fetch``)."""
+        known = weights.encoders()
+        if encoder not in known:
+            raise ValueError(f"encoder must be one of {', '.join(known)}, got {encoder!r}")
+        names = ["stylegan2-ffhq-config-f", known[encoder]]
         gen_path, enc_path = (weights.ensure(names, weights_folder, progress=progress).values()
                               if fetch else (weights.path_of(n, weights_folder) for n in names))
         gen = stylegan2.load_generator(gen_path, device=device)

@@ -128,10 +128,7 @@ def anchor_trials(generator: stylegan2.Generator, reps: int = REPS) -> list[Tria
 
 def invert_trials(encoder: Encoder, reps: int = REPS) -> list[Trial]:
     """The encoder's arithmetics: one forward pass on a seeded image."""
-    device = encoder.latent_avg.device
-    size, channels = encoder.input_size, 6 if encoder.iterative else 3
-    x = torch.rand(1, channels, size, size, generator=torch.Generator().manual_seed(2))
-    x = (x * 2 - 1).to(device)
+    device, x = encoder.device, encoder.probe()
     maths = ["fp32", "bf16"] + (["fp16"] if device.type == "cuda" else [])
     with torch.no_grad():
         return try_paths("invert", [RenderPath("ref", m) for m in maths],

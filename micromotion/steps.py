@@ -52,7 +52,7 @@ def align(models: Models, image: ImageSource, name: str | None = None,
 
 def invert_face(models: Models, aligned: AlignedFace, run: Run = QUIET) -> Inversion:
     """An aligned face → its W+ ``[1, n_latent, style_dim]`` by the encoder."""
-    x = preprocess(aligned.image, models.encoder.input_size)
+    x = models.encoder.preprocess(aligned.image)
     w = models.encoder.invert(x, precision=run.precision, progress=run.steps("invert"))
     return Inversion(w, aligned)
 

@@ -9,7 +9,8 @@ from torch import nn
 
 import stylegan2
 
-from .encoders import ITERATIVE, ArcFace, PSPEncoder
+from .encoders.irse import ArcFace
+from .encoders.psp import ITERATIVE, PSPEncoder
 
 
 def _perturb(module: nn.Module, head_scale: float) -> None:

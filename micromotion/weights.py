@@ -59,6 +59,14 @@ def manifest() -> dict:
     return {k: v for k, v in json.loads(path.read_text()).items() if not k.startswith("_")}
 
 
+def encoders() -> dict[str, str]:
+    """The encoders the manifest lists (an entry's ``"encoder"``: the name ``--encoder`` and
+    ``Models.load`` take) → their entries, the default (``DEFAULT_NAMES``') first."""
+    entries = {e["encoder"]: name for name, e in manifest().items()
+               if isinstance(e, dict) and "encoder" in e}
+    return dict(sorted(entries.items(), key=lambda kv: kv[1] not in DEFAULT_NAMES))
+
+
 def env_var(name: str) -> str:
     """The environment variable that points at the user's own copy of entry ``name``."""
     return "MICROMOTION_" + name.upper().replace("-", "_")

@@ -4,12 +4,13 @@ import torch
 
 import stylegan2
 from micromotion import encoders
-from micromotion.encoders import ArcFace, PSPEncoder, load_arcface, load_encoder
+from micromotion.encoders import ArcFace, load_arcface, load_encoder
+from micromotion.encoders.psp import ENCODER_TYPES, ITERATIVE, PSPEncoder
 from micromotion.errors import EncoderCheckpointError
 from micromotion.synthetic import synthetic_arcface_state, synthetic_encoder_checkpoint
 
 GEN = dict(size=64, style_dim=32, n_mlp=2, max_channels=32)
-TYPES = encoders.ENCODER_TYPES
+TYPES = ENCODER_TYPES
 
 
 def official(encoder_type):
@@ -32,7 +33,7 @@ def test_official_encoder_layouts(encoder_type, keys, params):
     n_keys, n_params, n_buffers = counts(net)
     assert (n_keys, n_params) == (keys, params)
     sd = net.state_dict()
-    nc = 6 if encoder_type in encoders.ITERATIVE else 3
+    nc = 6 if encoder_type in ITERATIVE else 3
     assert sd["input_layer.0.weight"].shape == (64, nc, 3, 3)
     assert {k.split(".")[1] for k in sd if "shortcut_layer.0" in k} == {"3", "7", "21"}
     assert sd["body.21.res_layer.5.fc1.weight"].shape == (32, 512, 1, 1)

@@ -1,14 +1,12 @@
-"""Inversion of aligned faces into W+ with the official pSp-family encoders, and the IR-SE50
-ArcFace identity network they share a trunk with (``../shared/reference/FORMATS.md`` §2, 4, 5).
-
-Encoder types, as named by ``opts['encoder_type']`` in the official checkpoints:
+"""The pSp family of encoders (``../shared/reference/FORMATS.md`` §2): ReStyle-pSp, ReStyle-e4e,
+pSp and e4e, as named by ``opts['encoder_type']`` in their official checkpoints:
 
 | type | file | input | forward |
 |---|---|---|---|
-| ``BackboneEncoder`` | ReStyle-pSp ``restyle_psp_ffhq_encode.pt`` | image ‖ previous output (6 ch) | 18 heads on the 16×16 map, iterated |
-| ``ProgressiveBackboneEncoder`` | ReStyle-e4e ``restyle_e4e_ffhq_encode.pt`` | 6 ch | head 0 for all layers + deltas, iterated |
-| ``GradualStyleEncoder`` | pSp ``psp_ffhq_encode.pt`` | image (3 ch) | FPN: heads 0-2 coarse, 3-6 middle, 7-17 fine |
-| ``Encoder4Editing`` | e4e ``e4e_ffhq_encode.pt`` | 3 ch | FPN, head 0 for all layers + deltas |
+| ``BackboneEncoder`` | ``restyle_psp_ffhq_encode.pt`` | image ‖ previous output (6 ch) | 18 heads on the 16×16 map, iterated |
+| ``ProgressiveBackboneEncoder`` | ``restyle_e4e_ffhq_encode.pt`` | 6 ch | head 0 for all layers + deltas, iterated |
+| ``GradualStyleEncoder`` | ``psp_ffhq_encode.pt`` | image (3 ch) | FPN: heads 0-2 coarse, 3-6 middle, 7-17 fine |
+| ``Encoder4Editing`` | ``e4e_ffhq_encode.pt`` | 3 ch | FPN, head 0 for all layers + deltas |
 
 Shapes: images ``[N, 3, 256, 256]`` in [-1, 1] (FFHQ-aligned, see ``align.py``) → W+
 ``[N, 18, 512]``.
@@ -16,11 +14,9 @@ Shapes: images ``[N, 3, 256, 256]`` in [-1, 1] (FFHQ-aligned, see ``align.py``) 
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass
-from typing import Callable, Mapping
+from typing import Callable, Mapping, Sequence
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
@@ -29,101 +25,16 @@ from torch import nn
 import stylegan2
 from stylegan2.model import EqualLinear
 
-from .errors import EncoderCheckpointError
-from .precision import FP32, Precision
+from ..errors import EncoderCheckpointError
+from ..precision import FP32, Precision
+from .irse import input_layer, ir_se50_body
+from .tensors import check_images, to_tensor
 
 ITERATIVE = ("BackboneEncoder", "ProgressiveBackboneEncoder")
 SINGLE_PASS = ("GradualStyleEncoder", "Encoder4Editing")
 ENCODER_TYPES = ITERATIVE + SINGLE_PASS
-STAGES = (3, 4, 14, 3)  # IR-SE50 units per stage; the first unit of each has stride 2
-DEPTHS = (64, 128, 256, 512)
 
 
-# -- the IR-SE50 trunk -----------------------------------------------------------------------
-class SEModule(nn.Module):
-    """Squeeze-and-excitation: channel gates from the global average."""
-
-    def __init__(self, channels: int, reduction: int = 16):
-        super().__init__()
-        self.fc1 = nn.Conv2d(channels, channels // reduction, 1, bias=False)
-        self.fc2 = nn.Conv2d(channels // reduction, channels, 1, bias=False)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        s = F.adaptive_avg_pool2d(x, 1)
-        return x * torch.sigmoid(self.fc2(F.relu(self.fc1(s))))
-
-
-class Subsample(nn.Module):
-    """``x[:, :, ::s, ::s]``: what the reference's ``MaxPool2d(1, s)`` shortcut computes, without
-    the pooling kernel's cost. Like it, it has no state-dict keys."""
-
-    def __init__(self, stride: int):
-        super().__init__()
-        self.stride = stride
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x[:, :, ::self.stride, ::self.stride]
-
-
-class BottleneckIRSE(nn.Module):
-    """BN → 3×3 conv → PReLU → 3×3 conv (stride s) → BN → SE, plus a shortcut."""
-
-    def __init__(self, in_ch: int, depth: int, stride: int):
-        super().__init__()
-        if in_ch == depth:
-            self.shortcut_layer = Subsample(stride)
-        else:
-            self.shortcut_layer = nn.Sequential(nn.Conv2d(in_ch, depth, 1, stride, bias=False),
-                                                nn.BatchNorm2d(depth))
-        self.res_layer = nn.Sequential(
-            nn.BatchNorm2d(in_ch), nn.Conv2d(in_ch, depth, 3, 1, 1, bias=False), nn.PReLU(depth),
-            nn.Conv2d(depth, depth, 3, stride, 1, bias=False), nn.BatchNorm2d(depth),
-            SEModule(depth))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.res_layer(x) + self.shortcut_layer(x)
-
-
-def ir_se50_body() -> nn.Sequential:
-    """The 24 units ``body.0-23``: 64×3, 128×4, 256×14, 512×3 channels; 1/16 resolution out."""
-    units, in_ch = [], 64
-    for n, depth in zip(STAGES, DEPTHS):
-        units += [BottleneckIRSE(in_ch, depth, 2)] + [BottleneckIRSE(depth, depth, 1)
-                                                      for _ in range(n - 1)]
-        in_ch = depth
-    return nn.Sequential(*units)
-
-
-def input_layer(channels: int) -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(channels, 64, 3, 1, 1, bias=False), nn.BatchNorm2d(64),
-                         nn.PReLU(64))
-
-
-class ArcFace(nn.Module):
-    """IR-SE50 ArcFace (``model_ir_se50.pth``): ``[N, 3, 112, 112]`` → unit 512-d features."""
-
-    def __init__(self, drop_ratio: float = 0.6):
-        super().__init__()
-        self.input_layer = input_layer(3)
-        # registered before body, as in the official file's key order
-        self.output_layer = nn.Sequential(nn.BatchNorm2d(512), nn.Dropout(drop_ratio),
-                                          nn.Flatten(), nn.Linear(512 * 7 * 7, 512),
-                                          nn.BatchNorm1d(512))
-        self.body = ir_se50_body()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.output_layer(self.body(self.input_layer(x)))
-        return x / x.norm(dim=1, keepdim=True)
-
-    def id_features(self, images: torch.Tensor) -> torch.Tensor:
-        """Generator output ``[N, 3, H, W]`` in [-1, 1] → features ``[N, 512]``, prepared as
-        StyleCLIP's identity loss does: pool to 256, crop the face [35:223, 32:220], pool to 112."""
-        if images.shape[-1] != 256:
-            images = F.adaptive_avg_pool2d(images, 256)
-        return self(F.adaptive_avg_pool2d(images[:, :, 35:223, 32:220], 112))
-
-
-# -- encoder heads -----------------------------------------------------------------------------
 class GradualStyleBlock(nn.Module):
     """Stride-2 3×3 convs (LeakyReLU 0.01) from a ``spatial``² map down to 1×1, then a linear."""
 
@@ -188,10 +99,9 @@ def _upsample_add(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return F.interpolate(x, size=y.shape[2:], mode="bilinear", align_corners=True) + y
 
 
-# -- inversion -----------------------------------------------------------------------------------
 @dataclass
-class Encoder:
-    """A loaded encoder with its generator. ``invert`` turns aligned faces into W+."""
+class PSPFamily:
+    """A loaded pSp-family encoder with its generator: the ``encoders.Encoder`` interface."""
     net: PSPEncoder
     generator: stylegan2.Generator
     latent_avg: torch.Tensor  # [n_styles, style_dim]
@@ -207,6 +117,22 @@ class Encoder:
     @property
     def iterative(self) -> bool:
         return self.net.encoder_type in ITERATIVE
+
+    @property
+    def device(self) -> torch.device:
+        return self.latent_avg.device
+
+    def preprocess(self, faces: Sequence[Image.Image] | Image.Image) -> torch.Tensor:
+        """Aligned faces → ``[N, 3, S, S]`` in [-1, 1], as the pSp family was trained."""
+        return to_tensor(faces, self.input_size)
+
+    def probe(self) -> torch.Tensor:
+        """A seeded input of one pass ``[1, 6 or 3, S, S]`` (image ‖ previous output for the
+        ReStyle types), for timing ``encode``."""
+        channels = 6 if self.iterative else 3
+        x = torch.rand(1, channels, self.input_size, self.input_size,
+                       generator=torch.Generator().manual_seed(2))
+        return (x * 2 - 1).to(self.device)
 
     def face_pool(self, images: torch.Tensor) -> torch.Tensor:
         """Generator output → the encoder's input size (a box mean: 4×4 at 1024 → 256)."""
@@ -234,7 +160,7 @@ class Encoder:
         encoder's arithmetic and the intermediate decodes' render path (``plan.Plan.resolve``;
         bf16 where verified is about twice as fast on a CPU, with W+ within a small fraction
         of the encoder's own error, ``bench/invert.py``)."""
-        _check_images(images, self.input_size)
+        check_images(images, self.input_size)
         images = images.to(self.latent_avg.device, torch.float32)
         n_iter = self.iterations if iterations is None else iterations
         if not isinstance(n_iter, int) or not 1 <= n_iter <= 20:
@@ -256,44 +182,19 @@ class Encoder:
         return codes
 
 
-def _check_images(images, size: int) -> None:
-    if not isinstance(images, torch.Tensor) or images.ndim != 4 or images.shape[1] != 3 \
-            or tuple(images.shape[2:]) != (size, size) or images.shape[0] == 0:
-        got = list(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
-        raise ValueError(f"images must be a tensor [N, 3, {size}, {size}] in [-1, 1], got {got}")
+def accepts(ckpt: Mapping) -> bool:
+    """Whether a checkpoint is of this layout: ``opts['encoder_type']`` one of the four."""
+    opts = ckpt.get("opts")
+    return isinstance(opts, Mapping) and opts.get("encoder_type") in ENCODER_TYPES
 
 
-def preprocess(images: list[Image.Image] | Image.Image, size: int = 256) -> torch.Tensor:
-    """Aligned PIL faces → ``[N, 3, size, size]`` in [-1, 1]: bilinear resize (aspect not
-    kept, as the encoders were trained), then (x/255 − 0.5)/0.5."""
-    images = [images] if isinstance(images, Image.Image) else list(images)
-    arrays = [np.asarray(im.convert("RGB").resize((size, size), Image.BILINEAR), np.float32)
-              for im in images]
-    x = torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2)
-    return (x / 255.0 - 0.5) / 0.5  # ToTensor, then Normalize(0.5, 0.5), in that order
-
-
-# -- loading -----------------------------------------------------------------------------------
-def load_encoder(source: str | os.PathLike | Mapping, generator: stylegan2.Generator | None = None,
-                 device: str | torch.device | None = None) -> Encoder:
-    """An ``Encoder`` from an official checkpoint (path or loaded dict), loaded strictly and
-    without unpickling code. ``generator``: use this one (e.g. the FFHQ generator already
-    loaded) instead of the checkpoint's ``decoder.*`` copy, which is then never built."""
-    name = str(source) if isinstance(source, (str, os.PathLike)) else "encoder checkpoint dict"
-    try:
-        ckpt = stylegan2.read_checkpoint(source) if isinstance(source, (str, os.PathLike)) \
-            else dict(source)
-    except stylegan2.CheckpointError as exc:
-        raise EncoderCheckpointError(str(exc)) from exc
-    opts, state = ckpt.get("opts"), ckpt.get("state_dict")
-    if not isinstance(opts, Mapping) or not isinstance(state, Mapping):
-        raise EncoderCheckpointError(
-            f"{name} is not a pSp/ReStyle/e4e encoder checkpoint: it needs 'state_dict' and "
-            f"'opts' (found keys {', '.join(map(str, list(ckpt)[:6]))})")
-    enc_type = opts.get("encoder_type")
-    if enc_type not in ENCODER_TYPES:
-        raise EncoderCheckpointError(f"{name}: unsupported encoder_type {enc_type!r}; "
-                                     f"supported: {', '.join(ENCODER_TYPES)}")
+def load(ckpt: Mapping, generator: stylegan2.Generator | None, name: str) -> PSPFamily:
+    """The encoder of an official pSp / ReStyle / e4e checkpoint (``accepts`` it), strictly.
+    ``generator``: use this one instead of the file's ``decoder.*`` copy, never built then."""
+    opts, state = ckpt["opts"], ckpt.get("state_dict")
+    if not isinstance(state, Mapping):
+        raise EncoderCheckpointError(f"{name} has no 'state_dict': not an encoder checkpoint")
+    enc_type = opts["encoder_type"]
     enc_state = {k[len("encoder."):]: v for k, v in state.items() if k.startswith("encoder.")}
     if generator is None:
         try:
@@ -308,15 +209,19 @@ def load_encoder(source: str | os.PathLike | Mapping, generator: stylegan2.Gener
         raise EncoderCheckpointError(f"{name} predicts {n_styles} W+ layers but the generator "
                                      f"has {generator.n_latent}")
     latent_avg = _latent_avg(ckpt.get("latent_avg"), generator, n_styles, name)
-    enc = Encoder(net, generator, latent_avg,
-                  add_latent_avg=enc_type in ITERATIVE or bool(opts.get("start_from_latent_avg", True)),
-                  input_size=int(opts.get("input_size", 256)),
-                  iterations=int(opts.get("n_iters_per_batch", 5)))
+    return PSPFamily(net, generator, latent_avg, add_latent_avg=enc_type in ITERATIVE or bool(
+        opts.get("start_from_latent_avg", True)), input_size=int(opts.get("input_size", 256)),
+        iterations=int(opts.get("n_iters_per_batch", 5)))
+
+
+def to(enc: PSPFamily, device: str | torch.device | None) -> PSPFamily:
+    """``enc`` on ``device`` (None: where it is), its average face decoded there once (not on
+    every call)."""
     if device is not None:
         enc.net.to(device)
         enc.generator.to(device)
         enc.latent_avg = enc.latent_avg.to(device)
-    if enc.iterative:  # the average face, decoded once here instead of on every call
+    if enc.iterative:
         with torch.no_grad():
             enc.avg_image = enc.decode(enc.latent_avg[None])
     return enc
@@ -345,16 +250,3 @@ def _latent_avg(t, generator: stylegan2.Generator, n_styles: int, name: str) -> 
         raise EncoderCheckpointError(f"{name}: latent_avg must be [{generator.style_dim}] or "
                                      f"[{n_styles}, {generator.style_dim}]")
     return t.float().reshape(-1, generator.style_dim).expand(n_styles, -1).clone()
-
-
-def load_arcface(source: str | os.PathLike | Mapping) -> ArcFace:
-    """IR-SE50 ArcFace from ``model_ir_se50.pth`` (a bare state dict), strictly, in eval mode."""
-    name = str(source) if isinstance(source, (str, os.PathLike)) else "ArcFace state dict"
-    try:
-        state = stylegan2.read_checkpoint(source) if isinstance(source, (str, os.PathLike)) \
-            else dict(source)
-        net = ArcFace()
-        stylegan2.checkpoint.load_state_strict(net, state, f"{name} (IR-SE50 ArcFace)")
-    except stylegan2.CheckpointError as exc:
-        raise EncoderCheckpointError(str(exc)) from exc
-    return net.eval().requires_grad_(False)
