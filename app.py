@@ -2,7 +2,8 @@
 timeline) → a video; a motion-transfer tab and a latent-video tab. Its widgets are built from
 the request table (``micromotion.fields``: labels, defaults, limits, choices, help) and each
 button maps them to a request served by ``micromotion.serving`` — as the Cog door and the CLI
-do. Within seconds of a click the preview shows the face found, then what the work makes
+do. This file is the page's layout; how a click becomes a request, the work's thread and its
+clock are ``micromotion.page``'s. Within seconds of a click the preview shows the face found, then what the work makes
 (a clip's faces, the text anchors as they form, the video's first, middle and last frames);
 long stages say how long is left; every error is the product's own sentence, kept until
 dismissed. The examples are made at start-up while no one is served, and then show at once.
@@ -13,30 +14,20 @@ dismissed. The examples are made at start-up while no one is served, and then sh
 from __future__ import annotations
 
 import atexit
-import inspect
 import os
-import queue
 import shutil
-import sys
 import tempfile
-import threading
-import time
-import traceback
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 import gradio as gr
 
-import stylegan2
-from micromotion import page_files, serving, wording
-from micromotion.direction import save_direction
-from micromotion.errors import MicromotionError, ServerPathError
-from micromotion.examples import Examples
+from micromotion import serving
 from micromotion.fields import FIELDS, KINDS, MAX_FILE_MB, page_group
-from micromotion.models import Models
 from micromotion.motions import SOURCES
-from micromotion.preview import Glimpse
-from micromotion.request import Animate, LatentVideo, Transfer, file_name
+from micromotion.page import GLIMPSES, Page, endpoint
+from micromotion.page_requests import (animate, animate_request, latent_request,
+                                       transfer_request, video_only)
 from micromotion.tuning import estimate_seconds
 
 HERE = Path(__file__).parent / "examples"
@@ -44,21 +35,6 @@ ASTRONAUT, VAN_GOGH, DRIVE = (str(HERE / n) for n in ("astronaut.jpg", "van_gogh
                                                        "drive.mp4"))
 TIMELINE_HEADERS = ["motion", "scale", "start %", "end %", "curve"]
 TIMELINE_EXAMPLE = [["smile", 5, 0, 40, "ease"], ["headsTurn", 3, 40, 100, "linear"]]
-# the preview's label for each glimpse of the work (``micromotion.preview.KINDS``)
-GLIMPSES = {"face": "Preview: the face found in the photo",
-            "clip": "Preview: the face in the clip (its first, middle and last frames)",
-            "driver": "Preview: the driver's face (the clip's first, middle and last frames)",
-            "anchors": "Preview: the text anchors as they form, one per degree",
-            "frames": "Preview: first, middle and last frames"}
-STAGES = {"align": "Finding the face", "invert": "Inverting the photo",
-          "clip faces": "Finding the face in the clip's frames",
-          "clip inversion": "Inverting the clip's frames",
-          "anchors": "Optimising the text anchors", "direction": "Finding the direction",
-          "equalise": "Spacing the circle's steps",
-          "tuning models": "Loading the tuning's models (once)",
-          "tune": "Tuning the generator to the photo",
-          "render": "Rendering the video"}
-# the latent tab's settings that only some kinds read: shown for those kinds alone
 KIND_ONLY = {f.name: f.kinds for f in page_group("latent", "more") if f.kinds}
 BRIEF = dict(info=None)  # a widget whose label says enough
 # on a phone the examples' table fits its column: tighter cells, smaller thumbnails, words wrap
@@ -82,148 +58,6 @@ SHOW_RESULT = ("() => setTimeout(() => [...document.querySelectorAll('video')]"
                "block: 'nearest'}), 300)")
 
 
-class Page:
-    """The models and output folder the page serves from."""
-
-    def __init__(self, models: Models, tuning_seconds: float | None = None):
-        self.models, self.outputs = models, serving.Outputs()
-        self.example_requests: list = []  # the examples' requests, as the tabs build them
-        self.examples = Examples(models, [])
-        self.tuning_seconds = tuning_seconds  # fidelity faithful's cost here, if measured
-
-    def fidelity(self, use: str) -> dict:
-        """The fidelity widget's look on the tab for ``use``: how long faithful takes on this
-        machine, said beside the choice before anyone makes it."""
-        took = "" if self.tuning_seconds is None else \
-            f" Here faithful adds about {_duration(self.tuning_seconds)}."
-        return dict(info=FIELDS["fidelity"].help_for(use) + took)
-
-    def warm(self, start: bool = True) -> None:
-        """Make the examples' results in the background (``start``; paused while anyone is
-        served), so that clicking one shows its video at once."""
-        self.examples = Examples(self.models, self.example_requests)
-        if start:
-            self.examples.start()
-
-    def stream(self, req) -> Iterator[tuple[str, object]]:
-        """Serve ``req`` in a worker thread → ("status", text), ("preview", frames) as they
-        come, then ("done", result); a user's error → ``gr.Error`` (kept until dismissed).
-        Closing the stream (Stop: Gradio cancels the event) stops the work at its next step."""
-        made = self.examples.get(req)
-        if made is not None:
-            if made.glimpse is not None:
-                yield "preview", made.glimpse
-            yield "done", made.result
-            return
-        events: queue.Queue = queue.Queue()
-        stop = threading.Event()
-        shown: list[Glimpse] = []  # the video's first, middle and last frames, to keep
-
-        def cancel():
-            if stop.is_set():
-                raise Stopped
-
-        def progress(*step):
-            cancel()
-            events.put(("progress", step))
-
-        def preview(g: Glimpse):
-            shown[:] = [g] if g.what == "frames" else shown
-            events.put(("preview", g))
-
-        def work():
-            try:
-                with self.examples.in_use(), self.outputs.request(file_name(req)) as out:
-                    result = serving.serve(req, self.models, out, progress=progress, preview=preview,
-                                           cancel=cancel)
-                    self.examples.keep(req, result, shown[0] if shown else None)
-                    events.put(("done", result))
-            except Stopped:
-                print("stopped by the user", file=sys.stderr, flush=True)
-            except BaseException as exc:  # handed to the page's thread below
-                events.put(("error", exc))
-
-        threading.Thread(target=work, daemon=True).start()
-        clock = Clock()
-        try:
-            while True:
-                kind, value = events.get()
-                if kind == "progress":
-                    if clock.due(*value):
-                        yield "status", clock.text(*value)
-                elif kind == "error":
-                    raise page_error(value)
-                elif kind == "preview" and not value.final and not clock.glimpse_due():
-                    continue  # anchors mid-optimisation: a fresh look once a second is enough
-                else:
-                    yield kind, value
-                    if kind == "done":
-                        return
-        finally:
-            stop.set()
-
-
-class Stopped(Exception):
-    """The page's Stop: raised in the work's progress callback to end it between steps."""
-
-
-class Clock:
-    """Progress in words: the stage, how far, and (for long stages) about how long is left;
-    and how often a changing preview is sent."""
-
-    def __init__(self):
-        self.started: dict[str, float] = {}
-        self.shown = self.glimpsed = 0.0
-
-    def due(self, stage: str, done: int, total: int) -> bool:
-        """Whether to show this step (at most four times a second, and every stage's end)."""
-        now = time.monotonic()
-        self.started.setdefault(stage, now)
-        if done >= total or now - self.shown > 0.25:
-            self.shown = now
-            return True
-        return False
-
-    def glimpse_due(self) -> bool:
-        """Whether a changing preview is worth sending again (at most once a second)."""
-        now = time.monotonic()
-        if now - self.glimpsed < 1.0:
-            return False
-        self.glimpsed = now
-        return True
-
-    def text(self, stage: str, done: int, total: int) -> str:
-        name = STAGES.get(stage, stage)
-        if total <= 1:
-            return f"{name}…"
-        elapsed = time.monotonic() - self.started[stage]
-        left = elapsed / done * (total - done) if done else None
-        eta = f" — about {_duration(left)} left" if left and elapsed > 2 else ""
-        return f"{name}: {done} of {total}{eta}"
-
-
-def _duration(seconds: float) -> str:
-    seconds = max(1, round(seconds))
-    return f"{seconds // 60} min {seconds % 60} s" if seconds >= 60 else f"{seconds} s"
-
-
-def page_error(exc: BaseException) -> gr.Error:
-    """A user's error → its own sentence; a bug → a short note (the trace in the log). Both
-    stay on the page until dismissed."""
-    if isinstance(exc, (MicromotionError, stylegan2.CheckpointError)):
-        return user_error(str(exc), type(exc).__name__)
-    traceback.print_exception(exc)
-    return gr.Error(f"Something went wrong on our side ({type(exc).__name__}: {exc}).",
-                    duration=None)
-
-
-def user_error(sentence: str, kind: str = "the page") -> gr.Error:
-    """A user's mistake: its sentence on the page until dismissed, one line in the log
-    (Gradio would print a traceback)."""
-    print(f"user error ({kind}): {sentence}", file=sys.stderr, flush=True)
-    return gr.Error(sentence, duration=None, title="That did not work", print_exception=False)
-
-
 def widget(name: str, use: str | None = None, **overrides) -> gr.components.Component:
     """The page's widget for a field of the request table, its help in the words of the tab's
     ``use`` (``overrides``: other props; ``component``, a choice's other widget)."""
@@ -243,171 +77,6 @@ def widget(name: str, use: str | None = None, **overrides) -> gr.components.Comp
         return gr.Number(precision=0 if f.type is int else None, minimum=f.lo, maximum=f.hi,
                          **props)
     return gr.Textbox(**props)
-
-
-def endpoint(names: list[str], handle: Callable[[dict, dict], Iterator]) -> Callable:
-    """A click handler taking the raw values of the widgets ``names`` in that order (its API
-    parameters carry the fields' names) → ``handle(values, file names)``. Uploads arrive
-    unprocessed, so a file that is not what it should be reaches the product's own checks
-    (and messages name it by the name it was uploaded with); a file input is taken only from
-    Gradio's uploads or the page's examples (``page_files``), never a path a client names."""
-    def fn(*args):
-        values, names_of = {}, {}
-        for name, value in zip(names, args):
-            if name in FIELDS and FIELDS[name].type is Path:
-                try:
-                    value, names_of[name] = page_files.received(
-                        name, value, (page_files.upload_folder(), HERE))
-                except ServerPathError as exc:
-                    raise user_error(str(exc), type(exc).__name__) from None
-            values[name] = _number(name, value)
-        yield from handle(values, {k: v for k, v in names_of.items() if v})
-
-    # every parameter optional for API clients: a widget's value is its default, an empty
-    # one's None (a missing photo then gets the page's own sentence, as in the form)
-    fn.__signature__ = inspect.Signature(
-        [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None)
-         for n in names])
-    return fn
-
-
-def _number(name: str, value):
-    """A numeric choice as the API describes it (Gradio types a dropdown's choices as
-    strings: output_size "512") → the number; anything else as it came."""
-    f = FIELDS.get(name)
-    if f is not None and f.type is int and f.choices and isinstance(value, str) \
-            and value.strip().isdigit() and len(value) <= 12:
-        return int(value)
-    return value
-
-
-def timeline_text(table) -> str:
-    """The timeline table's rows (motion, scale, start %, end %, curve) → cue text in
-    percent of the video, so the cues follow the frame count."""
-    rows = table["data"] if isinstance(table, dict) else (table or [])
-    cues = []
-    for k, row in enumerate(rows):
-        motion, scale, start, end, curve = (list(row) + [""] * 5)[:5]
-        if not str(motion).strip():
-            continue
-        try:
-            start, end = (round(float(p)) for p in (start or 0, end if str(end).strip() else 100))
-        except ValueError:
-            raise user_error(f"row {k + 1} of the timeline: start and end are percent of the "
-                             f"video (numbers from 0 to 100)") from None
-        cues.append(f"{str(motion).strip()}:{scale or 5}:{start}%-{end}%:{curve or 'linear'}")
-    if not cues:
-        raise user_error("The timeline is empty: give each row a motion (e.g. smile).")
-    return "; ".join(cues)
-
-
-AS_TEXT = {"timeline": timeline_text}  # a source's widget that is not its field's text
-
-
-def results(page: Page, req, outputs: dict, finish: Callable) -> Iterator[dict]:
-    """Status, preview and then the finished outputs, as the request is served; an error
-    also stays in the status line."""
-    yield {outputs["status"]: "Starting…", outputs["preview"]: None, outputs["video"]: None,
-           outputs["info"]: ""}
-    shown = None  # the last glimpse, given again with the results (an API call sees those)
-    ready = False  # the video's own frames are in the preview
-    try:
-        for kind, value in page.stream(req):
-            if kind == "status":
-                yield {outputs["status"]: f"Preview ready — {value}" if ready else value}
-            elif kind == "preview":
-                shown, ready = value, value.what == "frames"
-                yield {outputs["preview"]: glimpse(value)} | (
-                    {outputs["status"]: "Preview ready — rendering the video…"} if ready else {})
-            else:
-                yield {outputs["status"]: "Done.", outputs["info"]: describe(value),
-                       outputs["preview"]: glimpse(shown), **finish(value)}
-    except gr.Error as exc:
-        yield {outputs["status"]: f"**Not made:** {exc.message}"}
-        raise
-
-
-def glimpse(g: Glimpse | None) -> dict:
-    """A glimpse of the work in the preview gallery, labelled with what it shows."""
-    if g is None:
-        return gr.update(value=None, label=GLIMPSES["frames"])
-    return gr.update(value=list(zip(g.frames, g.captions)), label=GLIMPSES[g.what],
-                     columns=3 if len(g.frames) <= 3 else 6)
-
-
-def describe(result: serving.Result) -> str:
-    """What the video shows in plain words, then (folded) how it was made and what was
-    chosen for the user, as Markdown."""
-    notes = "".join(f"\n- {n}" for n in result.notes)
-    details = f"**Made with** {wording.describe(result)}." + (
-        f"\n\n**Chosen for you:**{notes}" if notes else "")
-    return (f"{wording.plainly(result)}\n\n<details><summary>How it was made</summary>\n\n"
-            f"{details}\n\n</details>")
-
-
-def animate_request(v: dict, names: dict) -> Animate:
-    """The Micromotion tab's widget values → its request: the chosen source's widgets (a
-    file it needs uploaded), every other source's at their defaults."""
-    chosen = v.pop("source")
-    if v["image"] is None:
-        raise user_error("Upload a photo with a face first, or pick an example below it.")
-    for source in SOURCES:
-        for name in source.fields:
-            if name in v and source.key != chosen:
-                v[name] = FIELDS[name].default  # a hidden group's widgets ask nothing
-            elif name in v and name in AS_TEXT:
-                v[name] = AS_TEXT[name](v[name])
-        needs = FIELDS[source.fields[0]]
-        if source.key == chosen and needs.type is Path and not v[needs.name]:
-            what = needs.role.removeprefix("the ")
-            raise user_error(f"Upload {'an' if what[0] in 'aeiou' else 'a'} {what}, or pick "
-                             f"another source.")
-    return Animate(**v, names=names, server_files=False)
-
-
-def animate(page: Page, v: dict, names: dict, outputs: dict) -> Iterator[dict]:
-    """One request from the Micromotion tab."""
-    def finish(r):
-        captions = wording.anchor_captions(r.direction)
-        made = r.anchor_images is not None  # from words or a clip: worth keeping
-        anchors = list(zip(r.anchor_images, captions)) if made else []
-        return {outputs["video"]: str(r.video), outputs["aligned"]: r.aligned.image,
-                outputs["anchors"]: gr.update(value=anchors, visible=made),
-                outputs["direction"]: gr.update(value=str(keep_direction(r)) if made else None,
-                                                visible=made)}
-
-    yield from results(page, animate_request(v, names), outputs, finish)
-
-
-def keep_direction(r) -> Path:
-    """The made direction as a file beside the video (its name, ``.pt``): "A direction file"
-    takes it back, the CLI's ``--direction-file`` too, without making the anchors again."""
-    path = Path(r.video).with_suffix(".pt")
-    save_direction(path, r.direction.vector, r.direction.meta)
-    return path
-
-
-def transfer_request(v: dict, names: dict) -> Transfer:
-    """The Motion transfer tab's widget values → its request."""
-    if v["image"] is None or not v["driving_video"]:
-        raise user_error("Upload the photo whose face will move and a clip of the driving face "
-                         "(or pick an example).")
-    if v.pop("keep_fps"):
-        v["fps"] = None
-    return Transfer(**v, names=names, server_files=False)
-
-
-def latent_request(v: dict, names: dict) -> LatentVideo:
-    """The Latent videos tab's widget values → its request."""
-    return LatentVideo(**v, names=names, server_files=False)
-
-
-def video_only(page: Page, request: Callable[[dict, dict], object]) -> Callable:
-    """A tab whose result is its video alone: ``request`` builds what it asks."""
-    def handle(v: dict, names: dict, outputs: dict) -> Iterator[dict]:
-        yield from results(page, request(v, names), outputs,
-                           lambda r: {outputs["video"]: str(r.video)})
-    return handle
 
 
 def build(page: Page) -> gr.Blocks:
@@ -480,7 +149,8 @@ def click(button: gr.Button, stop: gr.Button, line: gr.Markdown, inputs: dict, o
     quick = dict(api_name=False, queue=False, show_progress="hidden")
     button.click(None, None, None, js=CLEAR_ERRORS, **quick)
     busy = button.click(_busy, None, [button, stop], **quick)
-    run = busy.then(endpoint(names, lambda v, n: handle(v, n, outputs)), list(inputs.values()),
+    run = busy.then(endpoint(names, lambda v, n: handle(v, n, outputs), HERE),
+                    list(inputs.values()),
                     list(outputs.values()), api_name=api_name, concurrency_limit=1,
                     preprocess=False, show_progress="hidden")
     run.then(_idle, None, [button, stop], **quick)

@@ -564,10 +564,10 @@ def test_an_example_shows_its_video_at_once(browser, page_url):
 
 
 def test_long_work_says_how_long_is_left(monkeypatch):
-    import app
+    from micromotion import page
     now = [100.0]
-    monkeypatch.setattr(app.time, "monotonic", lambda: now[0])
-    clock = app.Clock()
+    monkeypatch.setattr(page.time, "monotonic", lambda: now[0])
+    clock = page.Clock()
     assert clock.due("anchors", 0, 440) and clock.text("anchors", 0, 440) == \
         "Optimising the text anchors: 0 of 440"
     now[0] += 30  # 30 s for the first 10 steps
