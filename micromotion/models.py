@@ -11,7 +11,6 @@ import copy
 import os
 import threading
 from pathlib import Path
-from typing import Callable
 
 import torch
 
@@ -162,10 +161,3 @@ class Models:
                                      f"generator needs {list(want)}")
         return d
 
-
-Progress = Callable[[str, int, int], None]  # progress(stage, done, total)
-
-
-def report(progress: Progress | None, stage: str, done: int, total: int) -> None:
-    if progress is not None:
-        progress(stage, done, total)

@@ -9,11 +9,11 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
-from .models import Progress, report
 from .precision import FP32, Precision
-from .preview import Preview
+
+Progress = Callable[[str, int, int], None]  # progress(stage, done, total)
 
 
 @dataclass
@@ -26,7 +26,7 @@ class Run:
     out: Path | None = None
     gif: Path | None = None
     progress: Progress | None = None
-    preview: Preview | None = None
+    preview: Callable[[Any], None] | None = None  # preview(glimpse: media.preview.Glimpse)
     precision: Precision | None = None
     cancel: Callable[[], None] | None = None
 
@@ -38,7 +38,8 @@ class Run:
         """One step of ``stage`` done: ``cancel`` asked first (Stop ends the work here)."""
         if self.cancel is not None:
             self.cancel()
-        report(self.progress, stage, done, total)
+        if self.progress is not None:
+            self.progress(stage, done, total)
 
     def steps(self, stage: str) -> Callable[[int, int], None]:
         """``report`` for one stage, as the algorithms take it: ``steps(done, total)``."""
