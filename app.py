@@ -1,9 +1,9 @@
 """Gradio page: a face photo and a motion (a preset, words, a clip, a direction file or a
 timeline) → a video; a motion-transfer tab and a latent-video tab. Its widgets are built from
 the request table (``micromotion.fields``: labels, defaults, limits, choices, help) and each
-button maps them to a request served by ``micromotion.serving`` — as the Cog door and the CLI
+button maps them to a request served by ``micromotion.doors.serving`` — as the Cog door and the CLI
 do. This file is the page's layout; how a click becomes a request, the work's thread and its
-clock are ``micromotion.page``'s. Within seconds of a click the preview shows the face found, then what the work makes
+clock are ``micromotion.doors.page``'s. Within seconds of a click the preview shows the face found, then what the work makes
 (a clip's faces, the text anchors as they form, the video's first, middle and last frames);
 long stages say how long is left; every error is the product's own sentence, kept until
 dismissed. The examples are made at start-up while no one is served, and then show at once.
@@ -22,13 +22,13 @@ from typing import Callable
 
 import gradio as gr
 
-from micromotion import serving
+from micromotion.doors import serving
 from micromotion.fields import FIELDS, KINDS, MAX_FILE_MB, page_group
 from micromotion.motions import SOURCES
-from micromotion.page import GLIMPSES, Page, endpoint
-from micromotion.page_requests import (animate, animate_request, latent_request,
+from micromotion.doors.page import GLIMPSES, Page, endpoint
+from micromotion.doors.page_requests import (animate, animate_request, latent_request,
                                        transfer_request, video_only)
-from micromotion.tuning import estimate_seconds
+from micromotion.nets.tuning import estimate_seconds
 
 HERE = Path(__file__).parent / "examples"
 ASTRONAUT, VAN_GOGH, DRIVE = (str(HERE / n) for n in ("astronaut.jpg", "van_gogh.jpg",

@@ -14,8 +14,8 @@ from typing import Optional
 
 from cog import BasePredictor, Input, Path
 
-from micromotion import cog_inputs, serving, wording
-from micromotion.request import file_name
+from micromotion.doors import cog_inputs, serving, wording
+from micromotion.requests.request import file_name
 from micromotion.errors import MicromotionError
 
 

@@ -24,11 +24,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import stylegan2  # noqa: E402
-from micromotion import anchors  # noqa: E402
-from micromotion.clip_guidance import CLIPGuide  # noqa: E402
-from micromotion.encoders import load_arcface  # noqa: E402
+from micromotion.motions import anchors  # noqa: E402
+from micromotion.nets.clip_guidance import CLIPGuide  # noqa: E402
+from micromotion.nets.encoders import load_arcface  # noqa: E402
 from micromotion.precision import Precision  # noqa: E402
-from micromotion.synthetic import synthetic_arcface_state, synthetic_clip_state  # noqa: E402
+from micromotion.nets.synthetic import synthetic_arcface_state, synthetic_clip_state  # noqa: E402
 from stylegan2.paths import RenderPath, unsupported  # noqa: E402
 
 TEMPLATE = "a person with {degree} smile"

@@ -17,9 +17,9 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from micromotion import serving  # noqa: E402
-from micromotion.models import Models  # noqa: E402
-from micromotion.request import Animate, LatentVideo, Transfer, file_name  # noqa: E402
+from micromotion.doors import serving  # noqa: E402
+from micromotion.nets.models import Models  # noqa: E402
+from micromotion.requests.request import Animate, LatentVideo, Transfer, file_name  # noqa: E402
 
 PHOTO, CLIP = str(ROOT / "examples" / "astronaut.jpg"), str(ROOT / "examples" / "drive.mp4")
 SOURCES = {

@@ -16,9 +16,9 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import stylegan2  # noqa: E402
-from micromotion.encoders import load_encoder  # noqa: E402
+from micromotion.nets.encoders import load_encoder  # noqa: E402
 from micromotion.precision import Precision  # noqa: E402
-from micromotion.synthetic import encoder_checkpoint, synthetic_encoder  # noqa: E402
+from micromotion.nets.synthetic import encoder_checkpoint, synthetic_encoder  # noqa: E402
 from stylegan2.paths import RenderPath, unsupported  # noqa: E402
 
 

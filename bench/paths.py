@@ -15,10 +15,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import stylegan2  # noqa: E402
-from micromotion.encoders import load_encoder  # noqa: E402
+from micromotion.nets.encoders import load_encoder  # noqa: E402
 from micromotion.errors import PrecisionError  # noqa: E402
-from micromotion.plan import Plan  # noqa: E402
-from micromotion.synthetic import encoder_checkpoint, synthetic_encoder  # noqa: E402
+from micromotion.nets.plan import Plan  # noqa: E402
+from micromotion.nets.synthetic import encoder_checkpoint, synthetic_encoder  # noqa: E402
 
 
 def main() -> None:

@@ -72,8 +72,8 @@ def video(tmp: str, frames: int = 100) -> None:
     import torch
 
     from micromotion.run import Run
-    from micromotion.steps import render_latents
-    from micromotion.render import latent_path
+    from micromotion.stages.steps import render_latents
+    from micromotion.media.render import latent_path
     models, wplus = _pipeline()
     d = torch.randn(models.generator.n_latent, 512, generator=torch.Generator().manual_seed(1))
     path = latent_path(wplus, d * 0.05, 5.0, frames)
@@ -86,10 +86,10 @@ def video(tmp: str, frames: int = 100) -> None:
 def walk(tmp: str) -> None:
     """Latent videos: a 120-frame looping walk (4 seeds × 30 frames, cubic) at 256 and 1024 px,
     and a 120-frame circle (its step equalising at 64 px timed on its own), fp32 and bf16."""
-    from micromotion.pipeline import latent_video, latent_video_path
+    from micromotion.stages.pipeline import latent_video, latent_video_path
     from micromotion.run import Run
-    from micromotion.steps import render_latents
-    from micromotion.request import LatentVideo
+    from micromotion.stages.steps import render_latents
+    from micromotion.requests.request import LatentVideo
     models, _ = _pipeline()
     walk_video = LatentVideo("walk", seeds=(1, 2, 3, 4), frames_per_segment=30, loop=True)
     for p in _precisions():
@@ -111,7 +111,7 @@ def _pipeline():
     import torch
 
     import stylegan2
-    from micromotion.models import Models
+    from micromotion.nets.models import Models
     gen = stylegan2.synthetic_generator(size=1024, style_dim=512, n_mlp=8)
     w = gen.mapping(torch.randn(1, 512, generator=torch.Generator().manual_seed(0)), 0.7)
     return Models(gen, encoder=None), w[:, None].expand(-1, gen.n_latent, -1)

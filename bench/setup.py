@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 import stylegan2  # noqa: E402
 from micromotion import weights  # noqa: E402
-from micromotion.synthetic import (synthetic_arcface_state,  # noqa: E402
+from micromotion.nets.synthetic import (synthetic_arcface_state,  # noqa: E402
                                    synthetic_encoder_checkpoint, write_synthetic_clip_archive)
 
 FULL = dict(size=1024, style_dim=512, n_mlp=8)  # config-f
@@ -51,7 +51,9 @@ def timed(owner, name, stage):
             took[stage] = took.get(stage, 0.0) + time.perf_counter() - t
     setattr(owner, name, wrapper)
 t = time.perf_counter()
-from micromotion import serving, weights, models, plan, verify
+from micromotion import verify, weights
+from micromotion.doors import serving
+from micromotion.nets import models, plan
 took["imports"] = time.perf_counter() - t
 timed(weights, "ensure", "verifying")
 timed(verify, "sha256_of", "of which hashing")

@@ -22,10 +22,10 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import stylegan2  # noqa: E402
-from micromotion import identity, tuning  # noqa: E402
-from micromotion.encoders import load_arcface, preprocess  # noqa: E402
-from micromotion.lpips import load_lpips, synthetic_states  # noqa: E402
-from micromotion.synthetic import synthetic_arcface_state  # noqa: E402
+from micromotion.nets import identity, tuning  # noqa: E402
+from micromotion.nets.encoders import load_arcface, preprocess  # noqa: E402
+from micromotion.nets.lpips import load_lpips, synthetic_states  # noqa: E402
+from micromotion.nets.synthetic import synthetic_arcface_state  # noqa: E402
 
 
 def synthetic_case() -> tuple:
@@ -47,8 +47,8 @@ def synthetic_case() -> tuple:
 def official_case(folder: str) -> tuple:
     from skimage import data
 
-    from micromotion.models import Models
-    from micromotion.steps import invert
+    from micromotion.nets.models import Models
+    from micromotion.stages.steps import invert
     models = Models.load(folder)
     inv = invert(models, data.astronaut())
     return (models.generator, models.lpips(), models.arcface(), inv.wplus,

@@ -21,17 +21,17 @@ __version__ = "0.1.0"
 
 # name → (module, attribute): what ``import micromotion`` offers, resolved on first use
 _DOOR = {
-    "load": ("models", "Models.load"),
-    "synthetic": ("models", "Models.synthetic"),
-    "Models": ("models", "Models"),
-    "Animate": ("request", "Animate"),
-    "Transfer": ("request", "Transfer"),
-    "LatentVideo": ("request", "LatentVideo"),
-    "check": ("checks", "check_request"),
-    "serve": ("serving", "serve"),
+    "load": ("nets.models", "Models.load"),
+    "synthetic": ("nets.models", "Models.synthetic"),
+    "Models": ("nets.models", "Models"),
+    "Animate": ("requests.request", "Animate"),
+    "Transfer": ("requests.request", "Transfer"),
+    "LatentVideo": ("requests.request", "LatentVideo"),
+    "check": ("requests.checks", "check_request"),
+    "serve": ("doors.serving", "serve"),
     "Run": ("run", "Run"),
-    "plainly": ("wording", "plainly"),
-    "describe": ("wording", "describe"),
+    "plainly": ("doors.wording", "plainly"),
+    "describe": ("doors.wording", "describe"),
     "MicromotionError": ("errors", "MicromotionError"),
 }
 __all__ = [*_DOOR, "__version__"]

@@ -59,7 +59,7 @@ def read_back(path):
 @pytest.fixture(scope="session")
 def mm(reference):
     """The pipeline on synthetic weights (1024 px, 18 × 512 latents), presets from the reference."""
-    from micromotion.models import Models
+    from micromotion.nets.models import Models
     return Models.synthetic(reference)
 
 

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from micromotion import align
+from micromotion.media import align
 from micromotion.errors import ImageTooLargeError, ImageTooSmallError, NoFaceError, NotAnImageError
-from micromotion.images import load_image
+from micromotion.media.images import load_image
 
 skimage_data = pytest.importorskip("skimage.data")
 

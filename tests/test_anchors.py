@@ -5,12 +5,12 @@ import pytest
 import torch
 
 import stylegan2
-from micromotion import anchors
-from micromotion.clip_guidance import CLIPGuide, load_clip
+from micromotion.motions import anchors
+from micromotion.nets.clip_guidance import CLIPGuide, load_clip
 from micromotion.verify import sha256_of
-from micromotion.encoders import load_arcface
+from micromotion.nets.encoders import load_arcface
 from micromotion.errors import MicromotionError, PromptError
-from micromotion.synthetic import (synthetic_arcface_state, synthetic_clip_state,
+from micromotion.nets.synthetic import (synthetic_arcface_state, synthetic_clip_state,
                                    write_synthetic_clip_archive)
 
 

@@ -564,7 +564,7 @@ def test_an_example_shows_its_video_at_once(browser, page_url):
 
 
 def test_long_work_says_how_long_is_left(monkeypatch):
-    from micromotion import page
+    from micromotion.doors import page
     now = [100.0]
     monkeypatch.setattr(page.time, "monotonic", lambda: now[0])
     clock = page.Clock()

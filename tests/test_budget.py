@@ -6,12 +6,13 @@ import time
 import pytest
 import torch
 
-from micromotion import budget, serving
-from micromotion.checks import check_request
+from micromotion.requests import budget
+from micromotion.doors import serving
+from micromotion.requests.checks import check_request
 from micromotion.errors import BudgetError
 from micromotion.motions import Preset, TextMotion
-from micromotion.request import Animate, LatentVideo, Transfer
-from micromotion.tuning import steps_for
+from micromotion.requests.request import Animate, LatentVideo, Transfer
+from micromotion.nets.tuning import steps_for
 
 SMILES = "; ".join(f"text:a person with {{degree}} smile {k}:1" for k in range(16))
 

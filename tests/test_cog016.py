@@ -10,7 +10,7 @@ from PIL import Image
 
 from conftest import ROOT, read_back
 from micromotion.fields import FIELDS
-from micromotion.cog_inputs import COG_INPUTS
+from micromotion.doors.cog_inputs import COG_INPUTS
 from test_cog_server import data_url, decode_output, post, predict, synthetic_server
 
 PYTHON = ROOT / ".venv-cog016" / "bin" / "python"

@@ -18,9 +18,9 @@ import pytest
 from conftest import ROOT
 from micromotion.errors import OptionError, ServerPathError
 from micromotion.fields import FIELDS, USES
-from micromotion.cog_inputs import COG_INPUTS, from_cog
-from micromotion.checks import check_animate, check_latent
-from micromotion.request import Animate, LatentVideo, Transfer
+from micromotion.doors.cog_inputs import COG_INPUTS, from_cog
+from micromotion.requests.checks import check_animate, check_latent
+from micromotion.requests.request import Animate, LatentVideo, Transfer
 
 PREDICT = ROOT / "predict.py"
 
@@ -156,7 +156,7 @@ def test_the_page_says_how_long_faithful_takes_before_it_is_picked():
 
 
 def test_cli_options_come_from_the_table():
-    from micromotion.cli import build_parser
+    from micromotion.doors.cli import build_parser
     parser = build_parser()
     subs = next(a for a in parser._actions if a.dest == "command").choices
     seen = set()
@@ -292,7 +292,7 @@ def test_lists_and_texts_are_bounded_before_they_are_parsed(fields, words):
 def test_help_is_worded_for_where_it_is_shown():
     """A field's help in a CLI command or page tab speaks of that use only; Cog's one form
     keeps the sentence that covers every use."""
-    from micromotion.cli import build_parser
+    from micromotion.doors.cli import build_parser
     subs = next(a for a in build_parser()._actions if a.dest == "command").choices
     helps = {c: subs[c].format_help() for c in ("animate", "transfer", "interpolate")}
     assert "latent videos" not in helps["animate"] and "circle's too" not in helps["animate"]
@@ -304,7 +304,7 @@ def test_help_is_worded_for_where_it_is_shown():
 
 
 def test_a_video_is_named_after_its_photo_and_motion():
-    from micromotion.request import file_name
+    from micromotion.requests.request import file_name
     assert file_name(Animate("/in/astronaut.jpg", "smile")) == "astronaut-smile.mp4"
     assert file_name(Animate("/in/my photo (1).jpg", text_template="a {degree} smile")) == \
         "my-photo-1-text.mp4"
@@ -319,10 +319,10 @@ def test_a_result_is_said_in_plain_words_first(tmp_path):
     """Which part of the face moves, from where a direction's length lies in W+."""
     import torch
 
-    from micromotion.direction import Direction
-    from micromotion.results import Animation
-    from micromotion.provenance import Cue, Fit, FromText, Published, Timeline
-    from micromotion.wording import plainly
+    from micromotion.latents.direction import Direction
+    from micromotion.stages.results import Animation
+    from micromotion.latents.provenance import Cue, Fit, FromText, Published, Timeline
+    from micromotion.doors.wording import plainly
     vector = torch.zeros(18, 512)
     vector[1, :3] = 1.0
     vector[9, 0] = 0.5

@@ -3,11 +3,11 @@ import pytest
 import torch
 
 import stylegan2
-from micromotion import encoders
-from micromotion.encoders import ArcFace, load_arcface, load_encoder
-from micromotion.encoders.psp import ENCODER_TYPES, ITERATIVE, PSPEncoder
+from micromotion.nets import encoders
+from micromotion.nets.encoders import ArcFace, load_arcface, load_encoder
+from micromotion.nets.encoders.psp import ENCODER_TYPES, ITERATIVE, PSPEncoder
 from micromotion.errors import EncoderCheckpointError
-from micromotion.synthetic import synthetic_arcface_state, synthetic_encoder_checkpoint
+from micromotion.nets.synthetic import synthetic_arcface_state, synthetic_encoder_checkpoint
 
 GEN = dict(size=64, style_dim=32, n_mlp=2, max_channels=32)
 TYPES = ENCODER_TYPES

@@ -62,7 +62,7 @@ def test_its_path_runs_tiny_on_the_cpu_with_landmarks_given(tmp_path):
 
 
 def test_given_landmarks_stand_in_for_dlib_and_are_put_back(gpu_check, tmp_path):
-    from micromotion import align
+    from micromotion.media import align
     real = align.detect_landmarks
     path = tmp_path / "lm.json"
     lm = [[float(i), float(2 * i)] for i in range(68)]

@@ -3,13 +3,13 @@ and the render of its inversion, and the video's first, middle and last frames; 
 ``plainly`` (every door's first line about a result)."""
 import torch
 
-from micromotion.encoders import preprocess
-from micromotion.identity import measure, similarity
-from micromotion.pipeline import animate, transfer_latents
-from micromotion.steps import invert
-from micromotion.request import Animate, Transfer
+from micromotion.nets.encoders import preprocess
+from micromotion.nets.identity import measure, similarity
+from micromotion.stages.pipeline import animate, transfer_latents
+from micromotion.stages.steps import invert
+from micromotion.requests.request import Animate, Transfer
 from micromotion.run import Run
-from micromotion.wording import plainly
+from micromotion.doors.wording import plainly
 
 SMALL = dict(output_size=64, paste_back="off")
 

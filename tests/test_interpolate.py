@@ -6,12 +6,12 @@ import pytest
 import torch
 
 from conftest import read_back
-from micromotion import interpolate
+from micromotion.latents import interpolate
 from micromotion.errors import OptionError
-from micromotion.interpolate import seed_latents
-from micromotion.pipeline import latent_video, latent_video_path
-from micromotion.steps import invert
-from micromotion.request import LatentVideo
+from micromotion.latents.interpolate import seed_latents
+from micromotion.stages.pipeline import latent_video, latent_video_path
+from micromotion.stages.steps import invert
+from micromotion.requests.request import LatentVideo
 from micromotion.run import Run
 
 PHOTO = np.zeros((64, 64, 3), np.uint8)  # decodes (a face is looked for only later)

@@ -8,9 +8,9 @@ import pytest
 import torch
 
 from conftest import ROOT
-from micromotion.direction import load_direction
+from micromotion.latents.direction import load_direction
 from micromotion.errors import LabelError
-from micromotion.labels import direction_from_labels, load_labelled
+from micromotion.latents.labels import direction_from_labels, load_labelled
 
 
 def planted(n=400, w_plus=False, seed=0):

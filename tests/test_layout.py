@@ -64,14 +64,38 @@ def _cycle(g: dict[str, set[str]]) -> list[str] | None:
 
 def test_the_graph_is_read():
     g = graph()
-    assert "micromotion.request" in g["micromotion.serving"]
-    assert "micromotion.fields" in g["micromotion.request"]
+    assert "micromotion.requests.request" in g["micromotion.doors.serving"]
+    assert "micromotion.fields" in g["micromotion.requests.request"]
     assert "stylegan2.model" in g["stylegan2.fused_cpu"] or \
         "stylegan2.fused_cpu" in g["stylegan2.model"]
 
 
 def test_no_import_circle():
     assert _cycle(graph()) is None, " → ".join(_cycle(graph()))
+
+
+# micromotion's floors, bottom to top: a module imports its own floor and those below it
+FLOORS = ("micromotion", "media", "latents", "nets", "motions", "requests", "stages", "doors")
+
+
+def _floor(module: str) -> int:
+    parts = module.split(".")
+    return FLOORS.index(parts[1]) if len(parts) > 1 and parts[1] in FLOORS else 0
+
+
+def test_the_folders_are_floors_imported_from_above():
+    """micromotion/ holds the ground (errors, the request table, precision, the run context,
+    weights); each folder above imports only its own and lower floors."""
+    up = [(n, m) for n, deps in graph().items() if n.startswith("micromotion.")
+          for m in deps if m.startswith("micromotion.") and _floor(m) > _floor(n)
+          and n not in ("micromotion", "micromotion.__main__")]
+    assert not up, "imports up a floor: " + "; ".join(f"{n} → {m}" for n, m in up)
+
+
+def test_no_module_is_over_300_lines():
+    long = {str(p.relative_to(ROOT)): n for p in (ROOT / "micromotion").rglob("*.py")
+            if (n := len(p.read_text().splitlines())) > 300}
+    assert not long, long
 
 
 def test_a_circle_would_be_seen():

@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 
 import stylegan2
-from micromotion.lpips import CLASSIFIER, load_lpips, synthetic_states
+from micromotion.nets.lpips import CLASSIFIER, load_lpips, synthetic_states
 
 
 def reference_lpips(alex: dict, lin: dict, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:

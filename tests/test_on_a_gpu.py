@@ -36,8 +36,8 @@ def test_the_fake_gpu_refuses_what_cuda_refuses():
 @pytest.fixture(scope="module")
 def on_gpu(reference):
     """The synthetic models on the pretend GPU (the CUDA kernels off: this fakes devices)."""
-    from micromotion.models import Models
-    from micromotion.plan import Plan
+    from micromotion.nets.models import Models
+    from micromotion.nets.plan import Plan
     from stylegan2.ops import plugin
     with fake_gpu(), mock.patch.object(plugin, "available", lambda name: False):
         models = Models.synthetic(reference, device="cuda")
@@ -54,7 +54,7 @@ def clip(tmp_path_factory, astronaut):
 
 
 def requests(astronaut, clip):
-    from micromotion.request import Animate, LatentVideo, Transfer
+    from micromotion.requests.request import Animate, LatentVideo, Transfer
     # fp32: the fake runs no autocast, so "auto" would time two identical runs and pick either
     small = {"output_size": 64, "dtype": "fp32"}
     mirrored = astronaut.transpose(Image.FLIP_LEFT_RIGHT)
@@ -78,7 +78,7 @@ def requests(astronaut, clip):
 @pytest.mark.parametrize("case", ["preset", "text", "anchor video", "timeline", "driving clip",
                                   "photos", "walk from a photo", "circle"])
 def test_each_use_case_runs_with_the_models_on_a_gpu(on_gpu, astronaut, clip, tmp_path, case):
-    from micromotion import serving
+    from micromotion.doors import serving
     req, frames = requests(astronaut, clip)[case]
     previews = []
     serving.serve(req, on_gpu, tmp_path / "out.mp4", gif=tmp_path / "out.gif",

@@ -8,15 +8,15 @@ import torch
 from PIL import Image
 
 from conftest import ROOT, read_back
-from micromotion import render
-from micromotion.direction import save_direction
+from micromotion.media import render
+from micromotion.latents.direction import save_direction
 from micromotion.errors import (DirectionFileError, NoFaceError, OptionError,
                                 UnknownPresetError, WeightsMissingError)
-from micromotion.models import Models
-from micromotion.pipeline import animate
+from micromotion.nets.models import Models
+from micromotion.stages.pipeline import animate
 from micromotion.run import Run
-from micromotion.steps import invert
-from micromotion.request import Animate
+from micromotion.stages.steps import invert
+from micromotion.requests.request import Animate
 
 
 def test_animate_preset(mm, astronaut, tmp_path):
@@ -122,7 +122,8 @@ def test_cli_animate_errors(tmp_path):
 def test_a_request_is_checked_once(mm, astronaut, tmp_path, monkeypatch):
     """A door checks its request before any model is needed; serving it checks nothing again
     (a photo is decoded once by the check), while a request no door checked is checked there."""
-    from micromotion import checks, serving
+    from micromotion.requests import checks
+    from micromotion.doors import serving
     seen = []
     real = checks.check_animate
     monkeypatch.setattr(checks, "check_animate", lambda *a, **k: seen.append(1) or real(*a, **k))

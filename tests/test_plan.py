@@ -1,4 +1,4 @@
-"""How a machine runs each stage (micromotion/plan.py): every path verified against the
+"""How a machine runs each stage (micromotion/nets/plan.py): every path verified against the
 reference before it serves, on this CPU and on a pretend AVX2-only one (tests/pretend_cpu.py),
 whatever CPU the tests run on."""
 import subprocess
@@ -9,10 +9,10 @@ import pytest
 import torch
 
 from conftest import ROOT, read_back
-from micromotion import serving
+from micromotion.doors import serving
 from micromotion.errors import OptionError, PrecisionError
-from micromotion.plan import Plan, render_trials
-from micromotion.request import Animate
+from micromotion.nets.plan import Plan, render_trials
+from micromotion.requests.request import Animate
 from pretend_cpu import PRETEND_AVX2_ENV, pretend_avx2
 from stylegan2 import fused_cpu
 from stylegan2.paths import RenderPath, error, tolerance, unsupported

@@ -1,5 +1,5 @@
-"""Seconds to a first look: what each source shows before its video (``micromotion.preview``),
-and examples made once and shown at once (``micromotion.examples``) — synthetic weights, the
+"""Seconds to a first look: what each source shows before its video (``micromotion.media.preview``),
+and examples made once and shown at once (``micromotion.doors.examples``) — synthetic weights, the
 astronaut photo, the example clip."""
 import shutil
 import time
@@ -7,9 +7,9 @@ import time
 import numpy as np
 
 from conftest import ROOT
-from micromotion import serving
-from micromotion.examples import MADE_BEFORE, Examples, request_key
-from micromotion.request import Animate, LatentVideo, Transfer
+from micromotion.doors import serving
+from micromotion.doors.examples import MADE_BEFORE, Examples, request_key
+from micromotion.requests.request import Animate, LatentVideo, Transfer
 
 DRIVE = ROOT / "examples" / "drive.mp4"
 SMALL = dict(output_size=64, paste_back="off")

@@ -76,7 +76,7 @@ def folder(tmp_path_factory, astronaut, reference):
 def synthetic_models(mm, monkeypatch):
     """``Models.load`` and ``Models.synthetic`` give the session's synthetic models (loaded
     once, not once per command)."""
-    from micromotion.models import Models
+    from micromotion.nets.models import Models
     monkeypatch.setattr(Models, "load", classmethod(lambda cls, *a, **k: mm))
     monkeypatch.setattr(Models, "synthetic", classmethod(lambda cls, *a, **k: mm))
     monkeypatch.setenv("MICROMOTION_SYNTHETIC", "1")
@@ -91,7 +91,7 @@ def test_the_readme_names_its_commands():
 
 
 def test_every_cli_command_runs_as_written(folder, synthetic_models, monkeypatch, capsys):
-    from micromotion import cli
+    from micromotion.doors import cli
     monkeypatch.chdir(folder)
     for argv in cli_commands():
         code = cli.main(small(argv))
@@ -104,8 +104,8 @@ def test_every_cli_command_runs_as_written(folder, synthetic_models, monkeypatch
 def test_the_python_api_snippet_runs_as_written(folder, synthetic_models, monkeypatch):
     """The API block, its requests made small (2 frames at 64 px where they name no other):
     every call in it returns."""
-    from micromotion import request
-    snippet = next(b for b in blocks("python") if "from micromotion.models import Models" in b)
+    from micromotion.requests import request
+    snippet = next(b for b in blocks("python") if "from micromotion.nets.models import Models" in b)
     monkeypatch.chdir(folder)
     for kind, defaults in (
             (request.Animate, dict(frames=2, output_size=64, steps=1, degrees="no,100%",
@@ -125,7 +125,7 @@ def test_the_front_door_snippet_runs_as_written(folder, synthetic_models, monkey
     """``import micromotion as mm``: the names in ``__all__`` resolve, and the README's first
     Python block runs (requests made small) and says what it made."""
     import micromotion
-    from micromotion import request
+    from micromotion.requests import request
     assert all(getattr(micromotion, name) is not None for name in micromotion.__all__)
     snippet = next(b for b in blocks("python") if "import micromotion as mm" in b)
     monkeypatch.chdir(folder)
@@ -156,7 +156,7 @@ def test_the_generator_and_encoder_snippets_run_as_written(folder, monkeypatch):
     import torch
 
     import stylegan2
-    from micromotion.synthetic import synthetic_encoder_checkpoint
+    from micromotion.nets.synthetic import synthetic_encoder_checkpoint
     shape = dict(size=1024, style_dim=512, n_mlp=8, max_channels=32)
     weights = folder / "weights"
     stylegan2.write_synthetic_checkpoint(weights / "stylegan2-ffhq-config-f.pt", **shape)

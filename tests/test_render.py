@@ -8,7 +8,7 @@ from PIL import Image
 
 import stylegan2
 from conftest import read_back
-from micromotion import render
+from micromotion.media import render
 from micromotion.errors import OptionError
 
 

@@ -4,12 +4,12 @@ import hashlib
 import pytest
 import torch
 
-from micromotion import direction as dirmod
+from micromotion.latents import direction as dirmod
 from micromotion import weights
-from micromotion.direction import (PRESETS, direction_from_anchors, load_direction, check_preset,
+from micromotion.latents.direction import (PRESETS, direction_from_anchors, load_direction, check_preset,
                                    save_direction)
 from micromotion.errors import AnchorError, DirectionFileError, UnknownPresetError
-from micromotion.rpca import rpca
+from micromotion.latents.rpca import rpca
 
 
 def planted(m, n, rank, frac, seed):
@@ -156,7 +156,7 @@ PROVENANCE = [
     ({"source": "text", "template": "an old file without its degrees"}, "FromFile"),
 ]
 def test_a_timeline_file_of_before_reads_its_cues_strength_as_their_scale():
-    from micromotion import provenance
+    from micromotion.latents import provenance
     made = provenance.from_meta({"source": "timeline", "cues": [
         {"source": "tensor", "strength": 2, "start": 0, "end": 9, "curve": "ease"}]})
     assert made.cues[0].scale == 2
@@ -165,7 +165,7 @@ def test_a_timeline_file_of_before_reads_its_cues_strength_as_their_scale():
 @pytest.mark.parametrize("meta,kind", PROVENANCE)
 def test_provenance_is_typed_and_keeps_the_files_meta(meta, kind, tmp_path):
     """Each way of making a direction has its type; the file keeps the same plain meta."""
-    from micromotion import provenance
+    from micromotion.latents import provenance
     made = provenance.from_meta(meta, "d.pt")
     assert type(made).__name__ == kind
     assert provenance.to_meta(made) == meta

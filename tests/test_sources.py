@@ -16,7 +16,7 @@ TOY = textwrap.dedent('''
     import torch
 
     from micromotion import fields, motions
-    from micromotion.direction import Direction
+    from micromotion.latents.direction import Direction
     from micromotion.fields import Field
     from micromotion.motions.base import Motion
     from micromotion.motions.source import Source
@@ -52,10 +52,11 @@ TOY = textwrap.dedent('''
     motions.SOURCES += (SOURCE,)
 
     # every door
-    from micromotion import cli, checks, cog_inputs, serving, wording
+    from micromotion.doors import cli, cog_inputs, serving, wording
+    from micromotion.requests import checks
     from micromotion.errors import OptionError
-    from micromotion.models import Models
-    from micromotion.request import Animate, file_name
+    from micromotion.nets.models import Models
+    from micromotion.requests.request import Animate, file_name
 
     photo = sys.argv[1]
     req = Animate(photo, second_photo=photo, frames=2, output_size=64, paste_back="off")

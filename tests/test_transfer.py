@@ -8,15 +8,17 @@ import torch
 from PIL import Image
 
 from conftest import read_back, write_clip
-from micromotion import paste, timeline, transfer
+from micromotion.media import paste
+from micromotion.latents import timeline
+from micromotion.motions import driver
 from micromotion.errors import NoFaceError, OptionError, VideoError
-from micromotion.checks import check_transfer
-from micromotion.pipeline import animate, transfer_clip, transfer_latents, transfer_photos
-from micromotion.steps import invert, render_size
-from micromotion.request import Animate, Transfer
+from micromotion.requests.checks import check_transfer
+from micromotion.stages.pipeline import animate, transfer_clip, transfer_latents, transfer_photos
+from micromotion.stages.steps import invert, render_size
+from micromotion.requests.request import Animate, Transfer
 from micromotion.run import Run
-from micromotion.serving import serve
-from micromotion.timeline import Cue
+from micromotion.doors.serving import serve
+from micromotion.latents.timeline import Cue
 
 SMALL = dict(output_size=64, paste_back="off")
 

@@ -8,11 +8,11 @@ import torch
 import torch.nn.functional as F
 
 from conftest import read_back
-from micromotion import tuning
-from micromotion.pipeline import animate
+from micromotion.nets import tuning
+from micromotion.stages.pipeline import animate
 from micromotion.run import Run
-from micromotion.request import Animate
-from micromotion.tuning import tune_generator
+from micromotion.requests.request import Animate
+from micromotion.nets.tuning import tune_generator
 
 RES = 64  # small renders keep the test quick; the loop is the same at any size
 
@@ -117,9 +117,9 @@ def test_faithful_animation_moves_the_tuned_face(mm, astronaut, tmp_path, monkey
 def test_faithful_serves_every_use_case_from_photos(mm, astronaut, tmp_path, monkeypatch):
     """The transfer's target and a latent video's photos are tuned to as well (a latent video
     without a photo has no one to be faithful to)."""
-    from micromotion.pipeline import latent_video, transfer_latents
-    from micromotion.steps import invert
-    from micromotion.request import LatentVideo, Transfer
+    from micromotion.stages.pipeline import latent_video, transfer_latents
+    from micromotion.stages.steps import invert
+    from micromotion.requests.request import LatentVideo, Transfer
     monkeypatch.setattr(tuning, "CPU_STEPS", 2)
     small = dict(output_size=64, fidelity="faithful")
     lat = invert(mm, astronaut).wplus.expand(3, -1, -1).clone()
@@ -153,9 +153,9 @@ def test_a_stop_between_steps_ends_the_tuning(mm, unreachable):
 def test_faithful_is_bounded_by_its_photos_before_any_is_read(tmp_path):
     """Every photo is a pivot of one batch: too many is one sentence, before any decoding
     (the photos here are not even images)."""
-    from micromotion.checks import check_request
+    from micromotion.requests.checks import check_request
     from micromotion.errors import OptionError
-    from micromotion.request import LatentVideo
+    from micromotion.requests.request import LatentVideo
     junk = [str(tmp_path / f"{i}.jpg") for i in range(5)]
     for p in junk:
         open(p, "wb").write(b"not an image")
@@ -167,7 +167,7 @@ def test_faithful_is_bounded_by_its_photos_before_any_is_read(tmp_path):
 def test_the_tunings_models_load_on_first_use_unless_preloaded(reference, monkeypatch):
     """Setup loads no LPIPS (nor fetches AlexNet's 233 MB) unless the operator asks for it
     with MICROMOTION_PRELOAD=faithful: only fidelity faithful needs it."""
-    from micromotion import serving
+    from micromotion.doors import serving
     monkeypatch.setenv("MICROMOTION_SYNTHETIC", "1")
     monkeypatch.setenv("MICROMOTION_WEIGHTS", str(reference))
     monkeypatch.delenv("MICROMOTION_PRELOAD", raising=False)

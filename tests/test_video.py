@@ -10,17 +10,17 @@ import torch
 from PIL import Image
 
 from conftest import ROOT, read_back, write_clip
-from micromotion.align import align_track
-from micromotion.direction import load_direction
-from micromotion.encoders import preprocess
+from micromotion.media.align import align_track
+from micromotion.latents.direction import load_direction
+from micromotion.nets.encoders import preprocess
 from micromotion.errors import NoFaceError, OptionError, PromptError, VideoError
 from micromotion.motions import direction_from_text, direction_from_video
-from micromotion.pipeline import animate
-from micromotion.request import Animate
+from micromotion.stages.pipeline import animate
+from micromotion.requests.request import Animate
 from micromotion.precision import FP32
 from micromotion.run import Run
-from micromotion import video
-from micromotion.video import pick_indices, read_clip
+from micromotion.media import video
+from micromotion.media.video import pick_indices, read_clip
 
 
 @pytest.fixture(scope="module")
@@ -180,7 +180,7 @@ def test_a_clip_is_refused_from_its_header_before_any_frame_is_decoded(tmp_path,
     """Frame size, length and (for a driver) frame count come from the container's header:
     such a clip is refused without ffmpeg decoding a frame (here: decoding would fail)."""
     import imageio_ffmpeg
-    from micromotion import video
+    from micromotion.media import video
 
     def clip(name: str, size: str, seconds: int, rate: int = 30) -> Path:
         path = tmp_path / name

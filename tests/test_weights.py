@@ -176,7 +176,7 @@ def test_unreadable_weights_are_the_servers_problem_in_words(tmp_path, monkeypat
     """A weights folder the server's user may not read (root reads everything, so the refusal
     is played by the file system call): setup says what the operator can do, in one sentence,
     not ``PermissionError: [Errno 13]``."""
-    from micromotion import serving
+    from micromotion.doors import serving
     from micromotion.errors import ServerError
     folder = tmp_path / "weights"
     folder.mkdir()
@@ -233,8 +233,8 @@ def test_a_file_verified_once_is_not_hashed_again(tmp_path, entries, monkeypatch
 def test_a_torchscript_archive_is_kept_as_plain_tensors_at_fetch(tmp_path, entries):
     """CLIP's archive takes seconds to load: fetching it (before ``cog build``) also writes its
     plain tensors beside it, which is all a cold boot reads."""
-    from micromotion.clip_guidance import load_clip
-    from micromotion.synthetic import write_synthetic_clip_archive
+    from micromotion.nets.clip_guidance import load_clip
+    from micromotion.nets.synthetic import write_synthetic_clip_archive
     archive = tmp_path / "w" / "ViT-B-32.pt"
     archive.parent.mkdir()
     write_synthetic_clip_archive(archive, seed=3)

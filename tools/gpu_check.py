@@ -33,14 +33,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import stylegan2  # noqa: E402
-from micromotion import align, anchors  # noqa: E402
-from micromotion.interpolate import seed_zs  # noqa: E402
+from micromotion.media import align  # noqa: E402
+from micromotion.motions import anchors  # noqa: E402
+from micromotion.latents.interpolate import seed_zs  # noqa: E402
 from micromotion.errors import PrecisionError  # noqa: E402
-from micromotion.models import Models  # noqa: E402
+from micromotion.nets.models import Models  # noqa: E402
 
 ASKED = ("fp32", "bf16")  # the forced precisions timed (auto is the faster verified one)
-from micromotion.pipeline import animate  # noqa: E402
-from micromotion.request import Animate  # noqa: E402
+from micromotion.stages.pipeline import animate  # noqa: E402
+from micromotion.requests.request import Animate  # noqa: E402
 from micromotion.run import Run  # noqa: E402
 
 GOALS = {"video": 5.0, "inversion": 0.2, "anchors": 60.0,
@@ -77,17 +78,17 @@ class Table:
 
 def full_size_models(device: str) -> Models:
     """Seeded synthetic weights with the official files' sizes, on ``device``."""
-    from micromotion.encoders import load_encoder
-    from micromotion.synthetic import encoder_checkpoint, synthetic_encoder
+    from micromotion.nets.encoders import load_encoder
+    from micromotion.nets.synthetic import encoder_checkpoint, synthetic_encoder
     gen = stylegan2.synthetic_generator(size=1024, style_dim=512, n_mlp=8).to(device)
     net = synthetic_encoder("BackboneEncoder", gen.n_latent, gen.style_dim)
     return Models(gen, load_encoder(encoder_checkpoint(net, gen), generator=gen, device=device))
 
 
 def full_size_text_models(device: str):
-    from micromotion.clip_guidance import CLIPGuide
-    from micromotion.encoders import load_arcface
-    from micromotion.synthetic import synthetic_arcface_state, synthetic_clip_state
+    from micromotion.nets.clip_guidance import CLIPGuide
+    from micromotion.nets.encoders import load_arcface
+    from micromotion.nets.synthetic import synthetic_arcface_state, synthetic_clip_state
     clip = CLIPGuide(synthetic_clip_state(seed=0, width=768, embed_dim=512, layers=12))
     arcface = load_arcface(synthetic_arcface_state(seed=1))
     clip.model.to(device)
@@ -107,7 +108,7 @@ def timed(fn: Callable[[], object], device: str) -> float:
 #    cannot be sent it). The alignment that follows them (quad, warp) still runs there.
 
 def save_landmarks(path: Path) -> None:
-    from micromotion.images import load_image
+    from micromotion.media.images import load_image
     lm, det = align.detect_landmarks(load_image(PHOTO).image, PHOTO.name)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({PHOTO.name: {"landmarks": lm.tolist(), "detection": det}}))
@@ -263,8 +264,8 @@ def anchors_rows(models: Models, device: str, steps: int) -> list[Row]:
 def tuning_rows(models: Models, device: str, steps: int | None) -> list[Row]:
     """fidelity faithful: pivotal tuning's whole loop (``steps``, default ``steps_for`` the
     device; no early stop), on a pivot and a target the generator does not render."""
-    from micromotion.lpips import load_lpips, synthetic_states
-    from micromotion.tuning import TUNE_RES, steps_for, tune_generator
+    from micromotion.nets.lpips import load_lpips, synthetic_states
+    from micromotion.nets.tuning import TUNE_RES, steps_for, tune_generator
     lpips = load_lpips(*synthetic_states()).to(device)
     g = torch.Generator().manual_seed(0)
     pivot = models.generator.mean_latent(64)[None, None].expand(1, models.generator.n_latent, -1)

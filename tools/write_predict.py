@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from micromotion.fields import FIELDS  # noqa: E402
-from micromotion.cog_inputs import COG_INPUTS  # noqa: E402
+from micromotion.doors.cog_inputs import COG_INPUTS  # noqa: E402
 
 START = "    def predict(\n        self,\n"  # the generated inputs lie between these
 END = "    ) -> Path:\n"

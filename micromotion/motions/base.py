@@ -11,9 +11,9 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import torch
 
-from ..direction import Direction, direction_from_anchors
-from ..models import Models
-from ..provenance import Fit
+from ..latents.direction import Direction, direction_from_anchors
+from ..nets.models import Models
+from ..latents.provenance import Fit
 from ..run import QUIET, Run
 
 Anchored = tuple[Direction, np.ndarray | None]  # the direction, and the anchor images if any

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import torch
 
-from ..direction import Direction, load_direction
-from ..models import Models
+from ..latents.direction import Direction, load_direction
+from ..nets.models import Models
 from ..naming import display_name
-from ..provenance import FromFile, Given
+from ..latents.provenance import FromFile, Given
 from ..run import QUIET, Run
 from .base import Anchored, Motion
 from .source import Source, Words

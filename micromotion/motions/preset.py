@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..direction import check_preset
-from ..models import Models
-from ..provenance import Published
+from ..latents.direction import check_preset
+from ..nets.models import Models
+from ..latents.provenance import Published
 from ..run import QUIET, Run
 from .base import Anchored, Motion
 from .source import Source, Words

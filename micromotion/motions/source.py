@@ -12,9 +12,9 @@ from typing import Any, Callable
 
 import torch
 
-from ..direction import Direction
+from ..latents.direction import Direction
 from ..naming import given
-from ..render import latent_path
+from ..media.render import latent_path
 
 Words = Callable[[Any], tuple[str, str]]  # provenance → (what it makes a face do, its source)
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from ..anchors import DEFAULT_DEGREES, TextAnchors, prompts_from_template, text_anchors
-from ..direction import Direction
+from .anchors import DEFAULT_DEGREES, TextAnchors, prompts_from_template, text_anchors
+from ..latents.direction import Direction
 from ..fields import FIELDS
-from ..models import Models
-from ..provenance import Fit, FromText
+from ..nets.models import Models
+from ..latents.provenance import Fit, FromText
 from ..run import QUIET, Run
 from .base import Anchored, Motion, from_anchors
 from .source import Source, Words
@@ -27,7 +27,7 @@ class TextMotion(Motion):
     loss_res: int | None = FIELDS["loss_res"].default
 
     def check(self, shape: tuple[int, int] | None = None) -> None:
-        from ..clip_guidance import token_ids
+        from ..nets.clip_guidance import token_ids
         token_ids(prompts_from_template(self.template, self.degrees))
 
     def make(self, models: Models, run: Run = QUIET) -> Anchored:

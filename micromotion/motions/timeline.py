@@ -1,5 +1,5 @@
 """A timeline: several motions composed along the video, each cue with its own scale,
-frames and curve (``micromotion.timeline``). A cue's motion is a preset, ``text:TEMPLATE``,
+frames and curve (``micromotion.latents.timeline``). A cue's motion is a preset, ``text:TEMPLATE``,
 ``video:CLIP`` or a direction file — or, from Python, any motion, ``Direction`` or tensor."""
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from typing import Any
 
 import torch
 
-from ..direction import Direction
+from ..latents.direction import Direction
 from ..fields import PRESETS
-from ..provenance import Cue, Timeline
-from ..timeline import composed_path
+from ..latents.provenance import Cue, Timeline
+from ..latents.timeline import composed_path
 from . import text, video
 from .base import Motion
 from .file import DirectionFile

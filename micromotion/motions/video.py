@@ -8,15 +8,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..anchors import TrackedFaces, VideoAnchors, track_faces, video_anchors
-from ..direction import Direction
+from .anchors import TrackedFaces, VideoAnchors, track_faces, video_anchors
+from ..latents.direction import Direction
 from ..fields import FIELDS
-from ..models import Models
+from ..nets.models import Models
 from ..naming import display_name
-from ..preview import show_faces
-from ..provenance import FromClip
+from ..media.preview import show_faces
+from ..latents.provenance import FromClip
 from ..run import QUIET, Run
-from ..video import Clip, probe, read_clip
+from ..media.video import Clip, probe, read_clip
 from .base import Anchored, Motion, from_anchors
 from .source import Source, Words
 from .text import fitted

@@ -1,0 +1,148 @@
+"""Each tab of the page, from a click to its outputs: its widget values → its request
+(``animate_request``, ``transfer_request``, ``latent_request``: the chosen source's widgets, a
+file it needs uploaded), then the status, preview and results as the request is served.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Iterator
+
+import gradio as gr
+
+from . import wording
+from ..latents.direction import save_direction
+from ..fields import FIELDS
+from ..motions import SOURCES
+from .page import GLIMPSES, Page, user_error
+from ..media.preview import Glimpse
+from ..requests.request import Animate, LatentVideo, Transfer
+from ..stages.results import Result
+
+
+def timeline_text(table) -> str:
+    """The timeline table's rows (motion, scale, start %, end %, curve) → cue text in
+    percent of the video, so the cues follow the frame count."""
+    rows = table["data"] if isinstance(table, dict) else (table or [])
+    cues = []
+    for k, row in enumerate(rows):
+        motion, scale, start, end, curve = (list(row) + [""] * 5)[:5]
+        if not str(motion).strip():
+            continue
+        try:
+            start, end = (round(float(p)) for p in (start or 0, end if str(end).strip() else 100))
+        except ValueError:
+            raise user_error(f"row {k + 1} of the timeline: start and end are percent of the "
+                             f"video (numbers from 0 to 100)") from None
+        cues.append(f"{str(motion).strip()}:{scale or 5}:{start}%-{end}%:{curve or 'linear'}")
+    if not cues:
+        raise user_error("The timeline is empty: give each row a motion (e.g. smile).")
+    return "; ".join(cues)
+
+
+AS_TEXT = {"timeline": timeline_text}  # a source's widget that is not its field's text
+
+
+def results(page: Page, req, outputs: dict, finish: Callable) -> Iterator[dict]:
+    """Status, preview and then the finished outputs, as the request is served; an error
+    also stays in the status line."""
+    yield {outputs["status"]: "Starting…", outputs["preview"]: None, outputs["video"]: None,
+           outputs["info"]: ""}
+    shown = None  # the last glimpse, given again with the results (an API call sees those)
+    ready = False  # the video's own frames are in the preview
+    try:
+        for kind, value in page.stream(req):
+            if kind == "status":
+                yield {outputs["status"]: f"Preview ready — {value}" if ready else value}
+            elif kind == "preview":
+                shown, ready = value, value.what == "frames"
+                yield {outputs["preview"]: glimpse(value)} | (
+                    {outputs["status"]: "Preview ready — rendering the video…"} if ready else {})
+            else:
+                yield {outputs["status"]: "Done.", outputs["info"]: describe(value),
+                       outputs["preview"]: glimpse(shown), **finish(value)}
+    except gr.Error as exc:
+        yield {outputs["status"]: f"**Not made:** {exc.message}"}
+        raise
+
+
+def glimpse(g: Glimpse | None) -> dict:
+    """A glimpse of the work in the preview gallery, labelled with what it shows."""
+    if g is None:
+        return gr.update(value=None, label=GLIMPSES["frames"])
+    return gr.update(value=list(zip(g.frames, g.captions)), label=GLIMPSES[g.what],
+                     columns=3 if len(g.frames) <= 3 else 6)
+
+
+def describe(result: Result) -> str:
+    """What the video shows in plain words, then (folded) how it was made and what was
+    chosen for the user, as Markdown."""
+    notes = "".join(f"\n- {n}" for n in result.notes)
+    details = f"**Made with** {wording.describe(result)}." + (
+        f"\n\n**Chosen for you:**{notes}" if notes else "")
+    return (f"{wording.plainly(result)}\n\n<details><summary>How it was made</summary>\n\n"
+            f"{details}\n\n</details>")
+
+
+def animate_request(v: dict, names: dict) -> Animate:
+    """The Micromotion tab's widget values → its request: the chosen source's widgets (a
+    file it needs uploaded), every other source's at their defaults."""
+    chosen = v.pop("source")
+    if v["image"] is None:
+        raise user_error("Upload a photo with a face first, or pick an example below it.")
+    for source in SOURCES:
+        for name in source.fields:
+            if name in v and source.key != chosen:
+                v[name] = FIELDS[name].default  # a hidden group's widgets ask nothing
+            elif name in v and name in AS_TEXT:
+                v[name] = AS_TEXT[name](v[name])
+        needs = FIELDS[source.fields[0]]
+        if source.key == chosen and needs.type is Path and not v[needs.name]:
+            what = needs.role.removeprefix("the ")
+            raise user_error(f"Upload {'an' if what[0] in 'aeiou' else 'a'} {what}, or pick "
+                             f"another source.")
+    return Animate(**v, names=names, server_files=False)
+
+
+def animate(page: Page, v: dict, names: dict, outputs: dict) -> Iterator[dict]:
+    """One request from the Micromotion tab."""
+    def finish(r):
+        captions = wording.anchor_captions(r.direction)
+        made = r.anchor_images is not None  # from words or a clip: worth keeping
+        anchors = list(zip(r.anchor_images, captions)) if made else []
+        return {outputs["video"]: str(r.video), outputs["aligned"]: r.aligned.image,
+                outputs["anchors"]: gr.update(value=anchors, visible=made),
+                outputs["direction"]: gr.update(value=str(keep_direction(r)) if made else None,
+                                                visible=made)}
+
+    yield from results(page, animate_request(v, names), outputs, finish)
+
+
+def keep_direction(r) -> Path:
+    """The made direction as a file beside the video (its name, ``.pt``): "A direction file"
+    takes it back, the CLI's ``--direction-file`` too, without making the anchors again."""
+    path = Path(r.video).with_suffix(".pt")
+    save_direction(path, r.direction.vector, r.direction.meta)
+    return path
+
+
+def transfer_request(v: dict, names: dict) -> Transfer:
+    """The Motion transfer tab's widget values → its request."""
+    if v["image"] is None or not v["driving_video"]:
+        raise user_error("Upload the photo whose face will move and a clip of the driving face "
+                         "(or pick an example).")
+    if v.pop("keep_fps"):
+        v["fps"] = None
+    return Transfer(**v, names=names, server_files=False)
+
+
+def latent_request(v: dict, names: dict) -> LatentVideo:
+    """The Latent videos tab's widget values → its request."""
+    return LatentVideo(**v, names=names, server_files=False)
+
+
+def video_only(page: Page, request: Callable[[dict, dict], object]) -> Callable:
+    """A tab whose result is its video alone: ``request`` builds what it asks."""
+    def handle(v: dict, names: dict, outputs: dict) -> Iterator[dict]:
+        yield from results(page, request(v, names), outputs,
+                           lambda r: {outputs["video"]: str(r.video)})
+    return handle

@@ -1,0 +1,156 @@
+"""The words the doors say of a result: ``plainly`` (what the video shows, in a person's words)
+and ``describe`` (how it was made, the details), each one function per result type, and a
+direction's provenance (``describe_direction``, ``anchor_captions``).
+
+    print(plainly(result))   # "The face smiles; the motion is mostly in the middle layers …"
+    print(describe(result))  # "the published smile direction"
+"""
+from __future__ import annotations
+
+import functools
+
+import torch
+
+from ..latents.direction import Direction
+from ..nets.identity import LOOK_ALIKE, Identity
+from ..stages.results import Animation, LatentAnimation, Result, Transferred
+from ..motions import made_by
+from ..latents.provenance import FromLabels, Timeline
+# StyleGAN's W+ layers by what they hold (FFHQ's 18: 4² to 1024²)
+LAYER_GROUPS = (("coarse", range(0, 4), "pose and face shape"),
+                ("middle", range(4, 8), "expression and features"),
+                ("fine", range(8, 32), "colour and texture"))
+LATENT_KINDS = {"walk": "a walk", "coarse": "coarse style mixing", "fine": "fine style mixing",
+                "circle": "an equal-step circle"}
+
+
+@functools.singledispatch
+def describe(result) -> str:
+    """How a result was made, in words, for the doors."""
+    raise TypeError(f"not a result: {type(result).__name__}")
+
+
+@describe.register
+def _(result: Animation) -> str:
+    return describe_direction(result.direction)
+
+
+@describe.register
+def _(result: Transferred) -> str:
+    h = result.how
+    return (f"the motion of {h.driver}, {h.frames} frames at {h.fps:g} fps, moves W+ layers "
+            f"{_ranges(h.layers)} (they hold {sum(h.energy[i] for i in h.layers):.0%} of it; "
+            f"rank {h.rank})")
+
+
+@describe.register
+def _(result: LatentAnimation) -> str:
+    h = result.how
+    keys = ([f"seeds {_few(h.seeds)}"] if h.seeds else []) + (
+        [f"{h.photos} photo(s)"] if h.photos else [])
+    return f"{LATENT_KINDS[h.kind]} through {' and '.join(keys) or 'the held face'}, " \
+        f"{h.frames} frames" + (f"; steps within {h.circle.spread:.2f}× of each other"
+                                if h.circle else "")
+
+
+def plainly(result: Result) -> str:
+    """What the video shows, in a person's words (``describe`` has the details), e.g. "The
+    face smiles; the motion is mostly in the middle layers (expression and features)", and
+    how alike the photo's face it stayed."""
+    shows = _shows(result)
+    if result.identity is None:
+        return shows
+    return f"{shows} {_alike(result.identity, tuned=result.tuning is not None)}"
+
+
+def _alike(identity: Identity, tuned: bool) -> str:
+    """The identity's figures in words; below ``LOOK_ALIKE`` a warning, and what helps."""
+    frames = ", ".join(f"{c:.2f}" for c in identity.frames)
+    frames = f"; the video's first, middle and last frames {frames}" if frames else ""
+    by = " by the tuned generator" if tuned else ""
+    said = (f"Identity {identity.reconstruction:.2f}: how alike ArcFace finds the photo's face "
+            f"and the face rebuilt from it{by} (1: the same face{frames}).")
+    if identity.reconstruction < LOOK_ALIKE:
+        said += f" Below {LOOK_ALIKE:.2f} the video shows a look-alike more than this person" + (
+            "." if tuned else "; fidelity faithful tunes the generator to this photo.")
+    return said
+
+
+@functools.singledispatch
+def _shows(result) -> str:
+    raise TypeError(f"not a result: {type(result).__name__}")
+
+
+@_shows.register
+def _(result: Animation) -> str:
+    return f"The face {_does(result.direction.made)}; {_where(result.direction.vector)}."
+
+
+@_shows.register
+def _(result: Transferred) -> str:
+    h = result.how
+    return f"The face performs the motion of {h.driver} at its timing ({h.frames} frames at " \
+        f"{h.fps:g} fps)."
+
+
+@_shows.register
+def _(result: LatentAnimation) -> str:
+    how = describe(result)
+    return how[0].upper() + how[1:] + "."
+
+
+def _where(vector: torch.Tensor) -> str:
+    """Which group of W+ layers holds most of a direction ``[L, D]``'s length."""
+    energy = vector.float().pow(2).sum(-1)
+    shares = [(float(energy[rows.start:rows.stop].sum()), name, holds)
+              for name, rows, holds in LAYER_GROUPS]
+    share, name, holds = max(shares)
+    return f"the motion is mostly in the {name} layers ({holds})" if share > 0 else \
+        "the direction is zero: nothing moves"
+
+
+def describe_direction(d: Direction) -> str:
+    """Where a direction came from, in words: "the published smile direction", "words: …,
+    from 11 anchors at rank 4 (…)"."""
+    return _words(d.made)[1]
+
+
+def _does(made) -> str:
+    """What a direction made this way makes the face do: "smiles"."""
+    return _words(made)[0]
+
+
+def _words(made) -> tuple[str, str]:
+    """(what a direction made this way (``provenance``) makes the face do, where it came
+    from): its source's words (``motions.SOURCES``), or labelled latents'."""
+    source = made_by(made)
+    if source is not None:
+        return source.words(made, _words)
+    if isinstance(made, FromLabels):
+        return ("moves along the direction learnt from labelled latents",
+                f"labelled latents ({made.n}, {made.estimator})")
+    return f"moves along the direction in {made.file}", made.file  # FromFile
+
+
+def anchor_captions(d: Direction) -> list[str]:
+    """One caption per anchor image of an animation, in order: the degree of a text anchor,
+    the time of a clip's frame (a timeline's motions in turn)."""
+    made = [c.made for c in d.made.cues] if isinstance(d.made, Timeline) else [d.made]
+    return [caption for m in made if made_by(m) for caption in made_by(m).captions(m)]
+
+
+def _few(items: list, most: int = 8) -> str:
+    """A list in words, kept short for a log line: "1, 2, 3, … (300 in all)"."""
+    shown = ", ".join(map(str, items[:most]))
+    return shown if len(items) <= most else f"{shown}, … ({len(items)} in all)"
+
+
+def _ranges(layers: list[int]) -> str:
+    """[0, 1, 2, 5] → "0–2, 5"."""
+    out, start = [], None
+    for i, k in enumerate(layers):
+        start = k if start is None else start
+        if i + 1 == len(layers) or layers[i + 1] != k + 1:
+            out.append(str(k) if start == k else f"{start}–{k}")
+            start = None
+    return ", ".join(out)

@@ -1,0 +1,168 @@
+"""ffmpeg on a file a user gave, held to that one file: its container is judged from its own
+bytes (never its name), and ffmpeg is told to use that container's demuxer alone, with no
+protocol but ``file`` — so a playlist (HLS, DASH), a concat list, an image pattern or any other
+file that names more files is refused before ffmpeg opens it, whatever it names, and a real
+clip can name nothing else (a QuickTime reference to another file is not followed either).
+
+    fmt = demuxer("clip.mp4", "clip.mp4")          # "mov", or a VideoError
+    frames, last, complete = count(path, fmt, 60.0, 18000)  # a bounded read
+    with cancelled_by(check): ...                    # every run in it stops on a cancel
+"""
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import os
+import re
+import subprocess
+import threading
+import time
+from pathlib import Path
+from typing import Callable
+
+from ..errors import VideoError
+
+KINDS = "mp4, mov, webm, mkv, avi, mpg, ts or gif"  # the containers read, in words
+POLL = 0.2  # seconds between looks at a cancel while ffmpeg runs
+Poll = Callable[[], None]  # raises to cancel
+_POLL: contextvars.ContextVar[Poll | None] = contextvars.ContextVar("poll", default=None)
+
+
+@contextlib.contextmanager
+def cancelled_by(check: Poll | None):
+    """Within it (one request's work, in its own thread), every ffmpeg run calls ``check``
+    before it starts and every ``POLL`` s while it works; a raise there stops ffmpeg at once
+    and goes on up — a cancel is never kept waiting by a long read."""
+    token = _POLL.set(check)
+    try:
+        yield
+    finally:
+        _POLL.reset(token)
+
+
+def poll() -> None:
+    """The current request's cancel check (``cancelled_by``), if any."""
+    check = _POLL.get()
+    if check is not None:
+        check()
+
+
+def exe() -> str:
+    import imageio_ffmpeg
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def demuxer(path: str | os.PathLike, name: str) -> str:
+    """The ffmpeg demuxer of the clip at ``path``, from its first bytes: ``mov`` (mp4, mov),
+    ``matroska`` (mkv, webm), ``avi``, ``mpeg`` (program stream), ``mpegts`` (a camcorder's
+    .mts) or ``gif`` — containers that hold their streams and name no other file; anything else
+    is a ``VideoError`` naming the file as ``name``, the same sentence whatever it holds."""
+    with open(path, "rb") as f:
+        head = f.read(3 * 188 + 1)
+    if head[4:8] in (b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"pnot"):
+        return "mov"
+    if head[:4] == b"\x1a\x45\xdf\xa3":
+        return "matroska"
+    if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
+        return "avi"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "gif"
+    if head[:4] == b"\x00\x00\x01\xba":
+        return "mpeg"
+    if len(head) > 376 and head[0] == head[188] == head[376] == 0x47:  # TS sync bytes
+        return "mpegts"
+    raise VideoError(f"{name} could not be read as a video: only {KINDS} files are read (not "
+                     f"playlists, lists of files or image sequences)")
+
+
+def input_options(fmt: str) -> list[str]:
+    """ffmpeg's input options that hold it to demuxer ``fmt`` and the one file it opens."""
+    own = ["-enable_drefs", "0", "-use_absolute_path", "0"] if fmt == "mov" else []
+    return ["-protocol_whitelist", "file", "-format_whitelist", fmt, *own, "-f", fmt]
+
+
+def input_args(path: str | os.PathLike, fmt: str) -> list[str]:
+    """ffmpeg's options to open ``path`` with demuxer ``fmt`` and nothing else."""
+    return [*input_options(fmt), "-i", str(path)]
+
+
+def run(args: list[str], timeout: float = 120.0) -> tuple[int, str]:
+    """ffmpeg with ``args`` → (exit status, its messages); the request's cancel is looked at
+    before and every ``POLL`` s while it runs (``cancelled_by``: a raise there stops ffmpeg at
+    once and is raised on), and ffmpeg is stopped past ``timeout`` s (status -9)."""
+    poll()  # cancelled already: nothing starts
+    proc = subprocess.Popen([exe(), "-hide_banner", "-nostdin", *args],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    start = time.monotonic()
+    try:
+        err = _wait(proc, start + timeout)
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    return proc.returncode, err
+
+
+def _wait(proc: subprocess.Popen, deadline: float) -> str:
+    """ffmpeg's messages once it ends (read as they come, so a full pipe never stalls it)."""
+    chunks: list[bytes] = []
+    reader = threading.Thread(target=lambda: chunks.append(proc.stderr.read()), daemon=True)
+    reader.start()
+    while True:
+        try:
+            proc.wait(timeout=POLL)
+            break
+        except subprocess.TimeoutExpired:
+            poll()
+            if time.monotonic() > deadline:
+                proc.kill()
+                proc.wait()
+                break
+    reader.join(timeout=5)
+    return b"".join(chunks).decode(errors="replace")
+
+
+def count(path: str | os.PathLike, fmt: str, max_seconds: float, max_frames: int
+          ) -> tuple[int, float, bool]:
+    """(frames, the last one's time in seconds, complete) of the clip's first video stream,
+    its packets counted without decoding — and at most ``max_seconds`` + 1 s or
+    ``max_frames`` + 1 of them, so a stream whose header says no length costs a bounded read
+    (``complete`` False: it goes on past a bound). Unreadable: ``RuntimeError`` with ffmpeg's
+    last lines."""
+    status, err = run([*input_args(path, fmt), "-map", "0:v:0", "-c", "copy",
+                       "-t", f"{max_seconds + 1:.3f}", "-frames:v", str(max_frames + 1),
+                       "-f", "null", "-"])
+    if status != 0:
+        raise RuntimeError(err.strip()[-400:] or f"ffmpeg stopped ({status})")
+    frames = re.findall(r"frame=\s*(\d+)", err)
+    times = re.findall(r"time=\s*(\d+):(\d\d):(\d\d(?:\.\d+)?)", err)
+    n = int(frames[-1]) if frames else 0
+    seconds = int(times[-1][0]) * 3600 + int(times[-1][1]) * 60 + float(times[-1][2]) \
+        if times else 0.0
+    return n, seconds, n <= max_frames and seconds <= max_seconds
+
+
+def select(indices: list[int]) -> str:
+    """ffmpeg's ``select`` expression for frames numbered ``indices`` (sorted, distinct): runs
+    of consecutive numbers as ``between``, summed as a balanced tree — a flat sum of more than
+    about 100 terms is past ffmpeg's expression depth ("Cannot allocate memory")."""
+    runs: list[list[int]] = []
+    for i in indices:
+        if runs and i == runs[-1][1] + 1:
+            runs[-1][1] = i
+        else:
+            runs.append([i, i])
+    terms = [f"eq(n\\,{a})" if a == b else f"between(n\\,{a}\\,{b})" for a, b in runs]
+    return _tree(terms) if terms else "0"
+
+
+def _tree(terms: list[str]) -> str:
+    if len(terms) == 1:
+        return terms[0]
+    half = len(terms) // 2
+    return f"({_tree(terms[:half])}+{_tree(terms[half:])})"
+
+
+def without_path(text: str, path: str | os.PathLike, name: str) -> str:
+    """ffmpeg's words with the file's path on this machine replaced by the user's name for it."""
+    return text.replace(str(Path(path).resolve()), name).replace(str(path), name)

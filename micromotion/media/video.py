@@ -1,0 +1,244 @@
+"""Reading short clips: frame count, rate, and up to K evenly spaced frames (imageio-ffmpeg).
+
+Only real media containers are opened, each by its own demuxer alone (``ffmpeg``: a playlist
+or list naming other files is refused). The header is read first (size, length); frames are
+counted by a bounded read (packets, not decoded frames), then only the picked frames are piped
+out of ffmpeg through its ``select`` filter, so a long high-resolution clip never passes
+through Python whole. Every ffmpeg run looks for a cancel while it works.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from . import ffmpeg
+from ..errors import VideoError
+from ..fields import FIELDS
+
+MAX_SECONDS = 60.0  # anchors describe one motion: a minute is plenty
+MAX_SIDE = 4096  # a frame's longer side: 4K clips pass; an 8192² frame is 200 MB decoded
+READ_SIDE = 2048  # frames are read at most this large: a face's 1024 px crop fits in it
+MAX_FPS = FIELDS["fps"].hi  # the highest output rate: a faster clip is read at 30 fps
+
+
+@dataclass
+class Clip:
+    frames: list[Image.Image]  # the picked frames, RGB, in time order
+    indices: list[int]  # their frame numbers in the clip
+    fps: float
+    n_frames: int
+    duration: float  # seconds
+    name: str
+
+    @property
+    def times(self) -> list[float]:
+        return [i / self.fps for i in self.indices]
+
+    @property
+    def native_fps(self) -> float:
+        """The clip's own rate (frames over seconds), whatever rate its frames were read at."""
+        return _rate(self.n_frames, self.duration)
+
+
+def _rate(n_frames: int, seconds: float) -> float:
+    return n_frames / max(seconds, 1e-9)
+
+
+def pick_indices(n_frames: int, k: int) -> list[int]:
+    """``k`` evenly spaced frame numbers from 0 to ``n_frames - 1``, first and last included."""
+    if n_frames <= k:
+        return list(range(n_frames))
+    return sorted({int(round(i * (n_frames - 1) / (k - 1))) for i in range(k)})
+
+
+def read_clip(path: str | os.PathLike, max_frames: int = 16, max_seconds: float = MAX_SECONDS,
+              name: str | None = None) -> Clip:
+    """Up to ``max_frames`` evenly spaced frames of the video at ``path``; a missing,
+    unreadable, empty or too long clip is a ``VideoError``."""
+    if not isinstance(max_frames, int) or max_frames < 2:
+        raise VideoError(f"max_frames must be an integer ≥ 2, got {max_frames!r}")
+    path, name = Path(path), name or Path(path).name
+    n_frames, seconds = probe(path, name, max_seconds)
+    return _clip(path, name, pick_indices(n_frames, max_frames), n_frames, seconds)
+
+
+def read_frames(path: str | os.PathLike, fps: float | None = None,
+                max_frames: int = FIELDS["frames"].hi,
+                max_seconds: float = MAX_SECONDS, name: str | None = None) -> Clip:
+    """The clip's frames at ``fps`` (None: its own rate, or 30 when that is above
+    ``MAX_FPS``): frame k is the one showing at k / fps s, so the timing is the clip's whatever
+    its rate. More than ``max_frames`` is a ``VideoError`` (trim the clip or lower fps)."""
+    path, name = Path(path), name or Path(path).name
+    head = header(path, name, max_seconds)
+    if head.seconds is not None and head.rate is not None:  # too many frames, from the header
+        # (which gives the length to the hundredth of a second: half of that added back)
+        _check_count(name, head.seconds + 0.005, fps or min(head.rate, 30.0), max_frames)
+    n_frames, seconds = probe(path, name, max_seconds)
+    own = _rate(n_frames, seconds)
+    fps = fps or (own if own <= MAX_FPS else 30.0)
+    count = _check_count(name, seconds, fps, max_frames)
+    # the frame showing at k / fps is the last one to start by then (not the nearest by
+    # rounding, whose ties to even would repeat frames unevenly)
+    indices = [min(int(k * own / fps + 1e-6), n_frames - 1) for k in range(count)]
+    clip = _clip(path, name, indices, n_frames, seconds)
+    clip.fps = float(fps)  # the rate of the frames read, which is what the timing follows
+    clip.indices = list(range(len(clip.frames)))  # so clip.times are k / fps
+    return clip
+
+
+@dataclass(frozen=True)
+class Header:
+    """What a clip's container says of its first video stream, read without decoding."""
+    codec: str
+    width: int
+    height: int
+    seconds: float | None  # None where the container does not say
+    rate: float | None  # frames per second, where it says
+
+
+def header(path: str | os.PathLike, name: str | None = None,
+           max_seconds: float = MAX_SECONDS) -> Header:
+    """The clip's header (ffmpeg opening the file and reading no frame): a file that is no
+    video, or whose frames are larger than ``MAX_SIDE`` or whose length is over
+    ``max_seconds``, is refused here, before a frame is decoded."""
+    path, name = Path(path), name or Path(path).name
+    if not path.is_file():
+        raise VideoError(f"{name} does not exist")
+    stat = path.stat()
+    head = _header_text(str(path.resolve()), stat.st_size, stat.st_mtime_ns,
+                        ffmpeg.demuxer(path, name))
+    stream = re.search(r"Stream #\d+:\d+.*?: Video: (\w+).*?, (\d+)x(\d+)", head)
+    if stream is None:
+        raise VideoError(f"{name} could not be read as a video (no video stream in it); use an "
+                         f"mp4, mov, webm or avi file")
+    length = re.search(r"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)", head)
+    seconds = None if length is None else \
+        int(length[1]) * 3600 + int(length[2]) * 60 + float(length[3])
+    rate = re.search(r"Video: .*?, (\d+(?:\.\d+)?) fps", head)
+    out = Header(stream[1], int(stream[2]), int(stream[3]), seconds,
+                 float(rate[1]) if rate else None)
+    if max(out.width, out.height) > MAX_SIDE:
+        raise VideoError(f"{name} is {out.width}×{out.height}; clips up to {MAX_SIDE} pixels a "
+                         f"side are read: scale it down first")
+    if seconds is not None and seconds > max_seconds:
+        raise _too_long(name, seconds, max_seconds)
+    return out
+
+
+@functools.lru_cache(maxsize=32)
+def _header_text(path: str, size: int, mtime_ns: int, fmt: str) -> str:
+    """ffmpeg's description of the file's streams (it reads the header, then stops: no
+    output is asked for), keyed by the file's size and time (an edited file is read anew)."""
+    return ffmpeg.run(ffmpeg.input_args(path, fmt), timeout=30)[1]
+
+
+def _too_long(name: str, seconds: float, most: float) -> VideoError:
+    return VideoError(f"{name} is {seconds:.0f} s long; use one short motion: trim it to at "
+                      f"most {most:.0f} s")
+
+
+def _check_count(name: str, seconds: float, fps: float, max_frames: int) -> int:
+    """The frames a clip of ``seconds`` gives at ``fps``: more than ``max_frames`` is an error."""
+    count = max(2, int(seconds * fps + 1e-6))
+    if count > max_frames:
+        raise VideoError(f"{name} is {seconds:.1f} s long: at {fps:.3g} fps that is {count} "
+                         f"frames, more than {max_frames}; trim it or use a lower fps")
+    return count
+
+
+def probe(path: str | os.PathLike, name: str | None = None, max_seconds: float = MAX_SECONDS
+          ) -> tuple[int, float]:
+    """(frame count, seconds) of a readable clip no longer than ``max_seconds``, its header
+    checked first (``header``); messages call it ``name`` (default: its file name). Frames
+    are counted by a read that stops past the bounds (``ffmpeg.count``), so a stream whose
+    header gives no length costs no more than a clip at the limit (a cancel stops it:
+    ``ffmpeg.cancelled_by``)."""
+    path, name = Path(path), name or Path(path).name
+    head = header(path, name, max_seconds)
+    stat = path.stat()
+    try:
+        n_frames, last, complete = _count(str(path.resolve()), stat.st_size, stat.st_mtime_ns,
+                                          ffmpeg.demuxer(path, name), max_seconds)
+    except _FFMPEG_ERRORS as exc:
+        raise _unreadable(name, exc, path) from exc
+    # ``last`` is the last packet's time (a frame's start): the rate gives the length
+    seconds = n_frames / head.rate if head.rate else last * n_frames / max(n_frames - 1, 1)
+    if seconds > max_seconds or not complete:
+        raise _too_long(name, seconds, max_seconds) if seconds > max_seconds else \
+            VideoError(f"{name} has more than {_most_frames(max_seconds):,} frames in "
+                       f"{max_seconds:.0f} s; use a clip of at most {MAX_READ_RATE} fps")
+    if n_frames < 2:
+        raise VideoError(f"{name} has {n_frames} frame(s); a motion needs at least 2")
+    return n_frames, seconds
+
+
+MAX_READ_RATE = 240  # frames a second a clip may have (slow-motion phones film at 240)
+
+
+@functools.lru_cache(maxsize=32)
+def _count(path: str, size: int, mtime_ns: int, fmt: str, max_seconds: float
+           ) -> tuple[int, float, bool]:
+    """``ffmpeg.count`` of the file, keyed like ``_header_text``: a request's check and its
+    read count it once."""
+    return ffmpeg.count(path, fmt, max_seconds, _most_frames(max_seconds))
+
+
+def _most_frames(max_seconds: float) -> int:
+    return int(max_seconds * MAX_READ_RATE) + 1
+
+
+def _clip(path: Path, name: str, indices: list[int], n_frames: int, seconds: float) -> Clip:
+    """The frames numbered ``indices`` (repeats allowed, in that order) as a ``Clip``."""
+    unique = sorted(set(indices))
+    try:
+        meta, frames = _read_selected(path, unique, name)
+    except _FFMPEG_ERRORS as exc:
+        raise _unreadable(name, exc, path) from exc
+    if len(frames) < 2:
+        raise VideoError(f"{name} has {len(frames)} readable frame(s); a motion needs at least 2")
+    by_index = dict(zip(unique, frames))
+    indices = [i for i in indices if i in by_index]
+    fps = float(meta.get("fps") or _rate(n_frames, seconds))
+    return Clip([by_index[i] for i in indices], indices, fps, n_frames, float(seconds), name)
+
+
+def _read_selected(path: Path, indices: list[int], name: str) -> tuple[dict, list[Image.Image]]:
+    """ffmpeg's own meta data and the frames numbered ``indices``, decoded to RGB at most
+    ``READ_SIDE`` pixels a side (a cancel looked at between frames)."""
+    import imageio_ffmpeg
+
+    head = header(path, name, float("inf"))  # for its size: probe has checked its length
+    scale = min(1.0, READ_SIDE / max(head.width, head.height))
+    w, h = (round(side * scale / 2) * 2 for side in (head.width, head.height)) \
+        if scale < 1 else (head.width, head.height)
+    options = ffmpeg.input_options(ffmpeg.demuxer(path, name))
+    reader = imageio_ffmpeg.read_frames(str(path), input_params=options, output_params=[
+        "-vf", f"select={ffmpeg.select(indices)},scale={w}:{h}", "-fps_mode", "passthrough"])
+    try:
+        meta = next(reader)
+        frames = []
+        for buf in reader:
+            frames.append(Image.fromarray(np.frombuffer(buf, np.uint8).reshape(h, w, 3).copy()))
+            ffmpeg.poll()
+    finally:
+        reader.close()  # ffmpeg stopped, whether the frames were all read or not
+    return meta, frames
+
+
+_FFMPEG_ERRORS = (RuntimeError, OSError, StopIteration, KeyError, ValueError)
+
+
+def _unreadable(name: str, exc: BaseException, path: Path) -> VideoError:
+    """ffmpeg's complaint (its last line) as one sentence, the file called ``name`` (never
+    by its path on this machine)."""
+    lines = [ffmpeg.without_path(ln, path, name) for ln in str(exc).strip().splitlines()
+             if ln.strip()]
+    reason = lines[-1][:200] if lines else type(exc).__name__
+    return VideoError(f"{name} could not be read as a video ({reason}); use an mp4, mov, webm "
+                      f"or avi file")

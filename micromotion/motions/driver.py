@@ -1,0 +1,137 @@
+"""Motion transfer: a driving face's motion, at its timing, onto another face — no training.
+
+The driver's frames are inverted into W+ and smoothed over time (``smooth``: a zero-phase
+Gaussian, so the inversion's frame-to-frame jitter does not show and nothing lags). Their
+offsets from a neutral frame are projected, layer by layer, onto the low-rank subspace robust
+PCA finds in them (rank q): the motion lives there, the inversion's noise mostly does not. The
+layers that hold most of the projected energy carry the motion (reported; or chosen). The
+target then performs it: ``w_target + (scale / 5) · P(w_t − w_neutral)`` on those layers, frame by
+frame.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+
+from .anchors import TrackedFaces, track_faces, video_anchors
+from ..latents.direction import low_rank
+from ..nets.encoders import Encoder
+from ..errors import OptionError, VideoError
+from ..fields import FIELDS
+from ..latents.interpolate import check_layers
+from ..precision import FP32, Precision
+from ..media.render import check_int, check_number
+from ..media.video import Clip
+
+SMOOTH_SIGMA = 1.0  # frames: removes the inversion's jitter, keeps a blink (≈ 5 frames at 30 fps)
+ENERGY = 0.9  # the default layers hold this share of the projected motion energy
+SUBSPACE_FRAMES = 48  # robust PCA sees at most this many evenly spaced frames (its cost grows fast)
+
+
+@dataclass
+class MotionOffsets:
+    offsets: torch.Tensor  # [T, L, D]: projected offsets from the neutral frame, 0 off `layers`
+    layers: list[int]  # the W+ layers that carry the motion
+    energy: list[float]  # [L]: each layer's share of the projected motion energy
+    rank: int
+    neutral: int
+
+
+def smooth(latents: torch.Tensor, sigma: float = SMOOTH_SIGMA) -> torch.Tensor:
+    """A zero-phase Gaussian filter over time: ``[T, ...]`` → ``[T, ...]``, σ in frames, the
+    kernel cut at ±3σ, the first and last frames repeated past the ends; σ = 0 changes nothing."""
+    FIELDS["smoothing"].check(sigma)
+    if sigma == 0 or len(latents) < 2:
+        return latents
+    r = math.ceil(3 * sigma)
+    k = torch.exp(-torch.arange(-r, r + 1, dtype=torch.float64) ** 2 / (2 * sigma ** 2))
+    k = (k / k.sum()).to(latents.dtype)
+    padded = torch.cat([latents[:1].expand(r, *latents.shape[1:]), latents,
+                        latents[-1:].expand(r, *latents.shape[1:])])
+    t = len(latents)
+    return sum(k[j] * padded[j:j + t] for j in range(2 * r + 1))
+
+
+def motion_offsets(latents: torch.Tensor, neutral: int = 0, rank: int = 4,
+                   layers: list[int] | None = None, energy: float = ENERGY) -> MotionOffsets:
+    """The driver's W+ ``[T, L, D]`` → its motion as offsets from frame ``neutral``, projected
+    per layer onto the rank-``rank`` subspace of robust PCA of those offsets (of at most
+    ``SUBSPACE_FRAMES`` evenly spaced ones; with two frames — an image and its neutral — the
+    offset is its own subspace). ``layers`` None: the fewest layers holding ``energy`` of the
+    projected energy."""
+    if latents.ndim != 3 or len(latents) < 2:
+        raise OptionError(f"a driver needs at least two frames of W+ [T, L, D], got "
+                          f"{list(latents.shape)}")
+    check_int("neutral frame", neutral, 0, len(latents) - 1)
+    check_number("energy", energy, 0.01, 1)
+    delta = (latents - latents[neutral]).double()
+    if len(latents) == 2:
+        projected, q = delta, 1
+    else:
+        picked = torch.linspace(0, len(delta) - 1, min(len(delta), SUBSPACE_FRAMES)).round()
+        # λ = 1/√T, not the usual 1/√max(T, D): with far fewer frames than dimensions that
+        # would send much of the motion itself into the sparse part
+        _, basis, diag = low_rank(delta[picked.long()], rank, lam=len(picked) ** -0.5)
+        coords = torch.einsum("tld,lqd->tlq", delta, basis)
+        projected, q = torch.einsum("tlq,lqd->tld", coords, basis), diag["rank"]
+    per_layer = projected.pow(2).sum((0, 2))
+    share = per_layer / per_layer.sum().clamp_min(1e-30)
+    chosen = (select_layers(share, energy) if layers is None
+              else check_layers(layers, latents.shape[1]))
+    mask = torch.zeros(latents.shape[1], 1, dtype=torch.float64, device=latents.device)
+    mask[chosen] = 1
+    return MotionOffsets((projected * mask).to(latents.dtype), chosen, share.tolist(), q,
+                         neutral)
+
+
+def select_layers(share: torch.Tensor, energy: float = ENERGY) -> list[int]:
+    """The fewest layers whose shares ``[L]`` add up to at least ``energy``, sorted."""
+    order = torch.argsort(share, descending=True)
+    cumulative = share[order].cumsum(0)
+    n = int((cumulative < energy - 1e-9).sum()) + 1
+    return sorted(order[:n].tolist())
+
+
+@dataclass
+class DriverFaces:
+    """A driving clip's distinct frames with its one face tracked, and where each frame of the
+    clip shows (``slot``: a frame read twice, the clip read faster than it runs, is one)."""
+    faces: TrackedFaces
+    slot: list[int]  # per clip frame: the first frame showing the same picture
+    times: list[float]  # per clip frame: its time in the clip
+
+
+def driver_faces(clip: Clip, size: int,
+                 progress: Callable[[str, int, int], None] | None = None) -> DriverFaces:
+    """The driving clip's face found and aligned at ``size`` px in each distinct frame — no
+    model but the face detector, so a clip without one face fails before any inversion.
+    Several people in most frames is an error."""
+    first = {}  # each distinct frame → the first place it shows
+    slot = [first.setdefault(id(f), k) for k, f in enumerate(clip.frames)]
+    distinct = sorted(set(slot))
+    faces = track_faces(dataclasses.replace(
+        clip, frames=[clip.frames[k] for k in distinct],
+        indices=[clip.indices[k] for k in distinct]), size,
+        lambda i, n: progress("clip faces", i, n) if progress else None)
+    people = [f.people for f in faces.faces]
+    crowded = sum(n > 1 for n in people)
+    if 2 * crowded > len(people):
+        raise VideoError(f"{clip.name} shows several people ({max(people)} faces in "
+                         f"{crowded} of {len(people)} frames); the driver must be one "
+                         f"person: crop the clip to one face")
+    return DriverFaces(faces, slot, clip.times)
+
+
+def driver_latents(encoder: Encoder, driver: DriverFaces, precision: Precision = FP32,
+                   progress: Callable[[str, int, int], None] | None = None
+                   ) -> tuple[torch.Tensor, list[str]]:
+    """W+ ``[T, L, D]`` of every frame of the driving clip (``driver_faces``), each distinct
+    frame inverted once; a frame without the face holds the nearest frame that has one."""
+    a = video_anchors(encoder, driver.faces, precision=precision, progress=progress)
+    kept = torch.tensor(a.times, dtype=torch.float64)
+    nearest = [int((kept - driver.times[k]).abs().argmin()) for k in driver.slot]
+    return a.latents[nearest], a.notes

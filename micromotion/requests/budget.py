@@ -1,0 +1,173 @@
+"""The work one request may cost, estimated before any slow stage and bounded (``WORK_BUDGET``).
+
+Each limit of the request table bounds one setting; together they still allow a request that
+holds the only worker for an hour and more (a 4000² photo, 300 frames at 1024 px, fidelity
+faithful, side by side, 16 text cues). The estimate multiplies what the request asks — frames
+and their pixels, photos and clip frames to invert, text-anchor steps, tuning steps — by what
+each unit costs on *this* machine, as the plan measured it at start-up (``plan.Plan``: a 128 px
+frame, an encoder pass, a 32 px anchor gradient), so the bound means the same seconds on a
+2-core CPU, a big server and a GPU. A request over it is refused with the settings to lower.
+
+    cost = estimate(req, models.plan, precision, 40)  # None where the plan is untimed
+    check_budget(req, models.plan, precision, 40)    # BudgetError over ``work_budget()``
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from ..errors import BudgetError
+from ..fields import MAX_FRAMES, WORK_BUDGET
+from ..media.images import image_size
+from ..latents.interpolate import frame_count
+from ..motions import distinct, request_motions
+from ..naming import display_name, missing
+from ..precision import Precision
+from .request import Animate, Transfer, driver
+from ..media.video import header
+
+ITERATIONS = 5  # ReStyle's refinements of one inversion: an encoder pass and a 256 px decode each
+ENCODE_PER_MPX = 0.06  # s to paste and encode a megapixel of output video (libx264; 0.035
+# measured on a 2-core Xeon, AVX-512: doubled for an AVX2 CPU and the paste)
+# the text anchors' and the tuning's steps in 32 px anchor gradients, as measured on a 2-core
+# Xeon (full-size synthetic weights): a gradient 7 ms, one degree's step at a 256 px loss
+# 0.11 s (four degrees a batch), a tuning step at 256 px 4.3 s
+ANCHOR_STEP = 16  # at a 256 px loss; in proportion to the loss size
+TUNE_STEP = 600
+
+
+@dataclass(frozen=True)
+class Rates:
+    """Seconds a unit of work takes here, from the plan's timings."""
+    frame128: float  # render one 128 px frame
+    encoder: float  # one encoder pass
+    grad32: float  # one 32 px anchor gradient (render and back)
+
+    def frame(self, size: int) -> float:
+        """One frame at ``size`` px: the cost grows with the pixels (measured: a 1024 px frame
+        is about 64 times a 128 px one)."""
+        return self.frame128 * max(1.0, (size / 128) ** 2)
+
+    def anchor_step(self, loss_res: int) -> float:
+        """One degree's text-anchor step at a ``loss_res`` px loss."""
+        return ANCHOR_STEP * self.grad32 * loss_res / 256
+
+    @property
+    def inversion(self) -> float:
+        return ITERATIONS * (self.encoder + self.frame(256))
+
+
+FEWER_FRAMES = "use fewer frames or a smaller output_size"
+
+
+@dataclass
+class Cost:
+    """Estimated seconds by what the request asks (``parts``: words → seconds), and for each
+    part the settings that lower it (``lower``)."""
+    parts: dict[str, float] = field(default_factory=dict)
+    lower: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def seconds(self) -> float:
+        return sum(self.parts.values())
+
+    def add(self, what: str, seconds: float, lower: str = FEWER_FRAMES) -> None:
+        if seconds > 0:
+            self.parts[what] = self.parts.get(what, 0.0) + seconds
+            self.lower[what] = lower
+
+
+def work_budget(device: str = "cpu") -> float:
+    """The most seconds of work one request may cost here: ``MICROMOTION_WORK_BUDGET`` where
+    the operator set it (0: no bound), else ``WORK_BUDGET`` on a CPU and no bound on a GPU,
+    where the plan's small probes are bound by latency and would overstate the work (the
+    constants above were measured on CPUs only)."""
+    value = os.environ.get("MICROMOTION_WORK_BUDGET", "").strip()
+    try:
+        return float(value) if value else (WORK_BUDGET if device == "cpu" else 0.0)
+    except ValueError:
+        return WORK_BUDGET
+
+
+def rates(plan, precision: Precision) -> Rates | None:
+    """The unit costs of the paths ``precision`` picked, or None where the plan timed none."""
+    seconds = [plan.seconds(stage, precision) for stage in ("render", "invert", "anchors")]
+    return None if None in seconds else Rates(*seconds)
+
+
+def estimate(req, plan, precision: Precision, tuning_steps: int) -> Cost | None:
+    """The work ``req`` (checked) asks, in seconds on this machine; None where untimed."""
+    unit = rates(plan, precision)
+    if unit is None:
+        return None
+    cost = Cost()
+    size = req.output_size
+    if isinstance(req, Animate):
+        frames, photos = req.frames, 1
+        _motions(req, unit, cost)
+    elif isinstance(req, Transfer):
+        kind = driver(req)
+        frames, photos = _driver_frames(req, kind), 1 + (kind == "photos") * 2
+        if kind == "clip":
+            cost.add("inverting the driving clip's frames", frames * unit.inversion,
+                     "use a shorter driving clip or a lower fps")
+    else:
+        frames, photos = frame_count(req), len(req.photos) + (not missing(req.image))
+    cost.add("inverting the photos", photos * unit.inversion)
+    cost.add(f"rendering {frames} frames at {size} px", (frames + 3) * unit.frame(size))
+    pixels = _output_pixels(req, size) * (2 if getattr(req, "side_by_side", False) else 1)
+    cost.add("writing the video", frames * pixels / 1e6 * ENCODE_PER_MPX,
+             "use a smaller photo, paste_back off or no side by side, or fewer frames")
+    if req.fidelity == "faithful" and photos:
+        cost.add("fidelity faithful's tuning", tuning_steps * TUNE_STEP * unit.grad32,
+                 "use fidelity fast, or fewer photos")
+    return cost
+
+
+def _motions(req: Animate, unit: Rates, cost: Cost) -> None:
+    """Each distinct motion's anchors (identical cues share theirs)."""
+    for m in distinct(request_motions(req))[0]:
+        for what, seconds, lower in m.costs(unit):
+            cost.add(what, seconds, lower)
+
+
+def _driver_frames(req: Transfer, kind: str) -> int:
+    """The frames the transfer's video will have: its driver's (``kind``: ``request.driver``;
+    a clip's from its header)."""
+    if kind == "latents":
+        return len(req.driving_latents)
+    if kind == "photos":
+        return req.frames
+    head = header(req.driving_video, display_name(req, "driving_video"))
+    rate = req.fps or min(head.rate or 30.0, 30.0)
+    return MAX_FRAMES if head.seconds is None else min(MAX_FRAMES, int(head.seconds * rate) + 1)
+
+
+def _output_pixels(req, size: int) -> int:
+    """The output video's pixels a frame: the photo's when the face is pasted back into it."""
+    photo = getattr(req, "image", None)
+    if missing(photo) or getattr(req, "paste_back", "off") == "off":
+        return size * size
+    w, h = image_size(photo)
+    return max(size * size, w * h)
+
+
+def check_budget(req, plan, precision: Precision, tuning_steps: int, device: str = "cpu"
+                 ) -> Cost | None:
+    """``req``'s estimate, or a ``BudgetError`` naming what costs most and what to lower when
+    it is over ``work_budget(device)``."""
+    most = work_budget(device)
+    if most <= 0:
+        return None
+    cost = estimate(req, plan, precision, tuning_steps)
+    if cost is None or cost.seconds <= most:
+        return cost
+    worst = sorted(cost.parts.items(), key=lambda kv: -kv[1])[:2]
+    said = " and ".join(f"{what} (about {_minutes(s)})" for what, s in worst)
+    raise BudgetError(f"this request would take about {_minutes(cost.seconds)} here, more than "
+                      f"the {_minutes(most)} one request may take; most of it is {said}: "
+                      f"{cost.lower[worst[0][0]]}")
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"

@@ -1,0 +1,92 @@
+"""What the use cases return, typed: each result with the fields it has, and how it was made
+(``TransferHow``, ``LatentHow``), for the doors to show and ``wording`` to say."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..media.align import AlignedFace
+from ..latents.direction import Direction
+from ..nets.identity import Identity
+from ..nets.tuning import Tuning
+from ..motions.driver import MotionOffsets
+
+
+@dataclass
+class Inversion:
+    wplus: torch.Tensor  # [1, n_latent, style_dim]
+    aligned: AlignedFace
+
+
+@dataclass
+class Animation:
+    video: Path
+    aligned: AlignedFace
+    direction: Direction
+    anchor_images: np.ndarray | None  # uint8 [K, S, S, 3] for text and video motions
+    notes: list[str] = field(default_factory=list)
+    identity: Identity | None = None  # how alike the photo's face stayed
+    tuning: Tuning | None = None  # fidelity faithful: how the generator was tuned to the photo
+
+
+@dataclass
+class TransferHow:
+    """How a motion transfer was made."""
+    driver: str  # the driver in words: "drive.mp4", "the neutral photo to the driving photo"
+    fps: float
+    frames: int
+    layers: list[int]  # the W+ layers that move
+    energy: list[float]  # the driver's motion energy per W+ layer (all of them)
+    rank: int
+    smoothing: float
+
+
+@dataclass
+class Transferred:
+    video: Path
+    aligned: AlignedFace  # the target face
+    motion: MotionOffsets  # the driver's projected offsets, layers and their energy
+    latents: torch.Tensor  # W+ [T, L, D]: the target's path, one per frame
+    how: TransferHow
+    notes: list[str] = field(default_factory=list)
+    identity: Identity | None = None
+    tuning: Tuning | None = None
+
+
+@dataclass
+class CircleSteps:
+    """How equal a circle's steps came out: the mean image MSE between frames, and the largest
+    step over the smallest (1 is perfectly equal)."""
+    radius: float
+    mse_mean: float
+    spread: float
+
+
+@dataclass
+class LatentHow:
+    """How a latent video was made."""
+    kind: str  # walk, coarse, fine or circle
+    seeds: list[int]
+    photos: int  # photos among the walk's keyframes
+    truncation: float
+    layers: list[int] | None  # the W+ layers that move (None: all)
+    frames: int
+    interpolation: str | None = None  # a walk's (or style mixing's): cubic or slerp
+    circle: CircleSteps | None = None
+
+
+@dataclass
+class LatentAnimation:
+    video: Path
+    latents: torch.Tensor  # W+ [T, n_latent, style_dim], one per frame
+    how: LatentHow
+    aligned: list[AlignedFace]  # the photos used, aligned as they were inverted
+    notes: list[str] = field(default_factory=list)
+    identity: Identity | None = None  # of the first photo; none without one
+    tuning: Tuning | None = None
+
+
+Result = Animation | Transferred | LatentAnimation  # what a use case returns
