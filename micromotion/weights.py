@@ -90,7 +90,7 @@ def target(name: str, folder: str | os.PathLike | None = None,
     return folder / _entry(name, entries)["file"]
 
 
-def describe(name: str, entries: dict | None = None) -> str:
+def entry_name(name: str, entries: dict | None = None) -> str:
     """"file (size, sha256, from sources)" for messages."""
     entry = _entry(name, entries)
     facts = ", ".join(f for f in (
@@ -107,7 +107,7 @@ def path_of(name: str, folder: str | os.PathLike | None = None,
     path = target(name, folder, entries)
     if not path.is_file():
         raise WeightsMissingError(
-            f"{describe(name, entries)} not found at {path}: run `python -m micromotion.weights "
+            f"{entry_name(name, entries)} not found at {path}: run `python -m micromotion.weights "
             f"fetch {name}`, put it there, point {env_var(name)} or MICROMOTION_WEIGHTS at your "
             f"copy, or run on synthetic weights (MICROMOTION_SYNTHETIC=1 or --synthetic)")
     return path
@@ -151,11 +151,11 @@ def fetch(name: str, folder: str | os.PathLike | None = None, entries: dict | No
         dest.unlink()
         record(dest).unlink(missing_ok=True)
     if not entry.get("sources"):
-        raise WeightsMissingError(f"{describe(name, entries)} is not at {dest} and has no "
+        raise WeightsMissingError(f"{entry_name(name, entries)} is not at {dest} and has no "
                                   f"known download source: put your copy there or point "
                                   f"{env_var(name)} at it")
     if offline():
-        raise WeightsMissingError(f"{describe(name, entries)} is not at {dest} and downloads "
+        raise WeightsMissingError(f"{entry_name(name, entries)} is not at {dest} and downloads "
                                   f"are off (MICROMOTION_OFFLINE): put the file there or point "
                                   f"{env_var(name)} at your copy")
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -176,7 +176,7 @@ def fetch(name: str, folder: str | os.PathLike | None = None, entries: dict | No
         part.unlink()
         record(part).unlink(missing_ok=True)
         reasons.append(f"{source}: {problem}")
-    raise WeightsMissingError(f"could not download {describe(name, entries)}: "
+    raise WeightsMissingError(f"could not download {entry_name(name, entries)}: "
                               f"{'; '.join(reasons)}. Put the file at {dest} or point "
                               f"{env_var(name)} at your copy")
 

@@ -19,7 +19,7 @@ from conftest import ROOT
 from micromotion.errors import OptionError, ServerPathError
 from micromotion.fields import FIELDS, USES
 from micromotion.doors.cog_inputs import COG_INPUTS, from_cog
-from micromotion.requests.checks import check_animate, check_latent
+from micromotion.requests.checks import check_animate, check_latent, check_transfer
 from micromotion.requests.request import Animate, LatentVideo, Transfer
 
 PREDICT = ROOT / "predict.py"
@@ -236,6 +236,9 @@ def test_from_cog_picks_the_request_and_names_files_by_role():
     assert from_cog({"mode": "walk", "scale": 8, "radius": 2.0}).notes == [
         "scale and radius were not used: a latent video (walk) does not read them"]
     assert from_cog({"image": photo, "scale": 8}).notes == []
+    clip_frames = check_transfer(Transfer(str(ROOT / "examples" / "astronaut.jpg"),
+                                          str(ROOT / "examples" / "drive.mp4"), frames=10))
+    assert clip_frames.notes == ["frames was not used: a driving clip gives its own"]
     timed = check_animate(from_cog({"image": photo, "timeline": "smile:3", "scale": 8}),
                           need_image=False)
     assert timed.notes == ["scale 8 was not used: with a timeline each cue has its own"]
@@ -321,7 +324,7 @@ def test_a_result_is_said_in_plain_words_first(tmp_path):
 
     from micromotion.latents.direction import Direction
     from micromotion.stages.results import Animation
-    from micromotion.latents.provenance import Cue, Fit, FromText, Published, Timeline
+    from micromotion.latents.provenance import Fit, FromText, MadeCue, Published, Timeline
     from micromotion.doors.wording import plainly
     vector = torch.zeros(18, 512)
     vector[1, :3] = 1.0
@@ -331,9 +334,9 @@ def test_a_result_is_said_in_plain_words_first(tmp_path):
     assert plainly(made) == ("The face turns its head; the motion is mostly in the coarse "
                              "layers (pose and face shape).")
     fit = Fit(3, 2, [0.5] * 18, [0.1] * 18)
-    cues = Timeline([Cue(Published("s.pt", "smile"), 2, 0, 5, "linear"),
-                     Cue(FromText("a {degree} frown", ["no", "all"], 0, 1, 64, {}, fit), 1, 5,
-                         9, "ease")])
+    cues = Timeline([MadeCue(Published("s.pt", "smile"), 2, 0, 5, "linear"),
+                     MadeCue(FromText("a {degree} frown", ["no", "all"], 0, 1, 64, {}, fit),
+                             1, 5, 9, "ease")])
     made = Animation(tmp_path / "v.mp4", None, Direction(vector * 0, cues), None)
     assert plainly(made) == ("The face smiles, then moves as the words say ('a {degree} "
                              "frown'); the direction is zero: nothing moves.")

@@ -29,7 +29,7 @@ from ..nets.models import Models
 from ..media.preview import Glimpse
 from ..requests.request import file_name
 
-# the preview's label for each glimpse of the work (``micromotion.media.preview.KINDS``)
+# the preview's label for each glimpse of the work (``micromotion.media.preview.SHOWS``)
 GLIMPSES = {"face": "Preview: the face found in the photo",
             "clip": "Preview: the face in the clip (its first, middle and last frames)",
             "driver": "Preview: the driver's face (the clip's first, middle and last frames)",

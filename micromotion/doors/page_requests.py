@@ -58,7 +58,7 @@ def results(page: Page, req, outputs: dict, finish: Callable) -> Iterator[dict]:
                 yield {outputs["preview"]: glimpse(value)} | (
                     {outputs["status"]: "Preview ready — rendering the video…"} if ready else {})
             else:
-                yield {outputs["status"]: "Done.", outputs["info"]: describe(value),
+                yield {outputs["status"]: "Done.", outputs["info"]: info(value),
                        outputs["preview"]: glimpse(shown), **finish(value)}
     except gr.Error as exc:
         yield {outputs["status"]: f"**Not made:** {exc.message}"}
@@ -73,7 +73,7 @@ def glimpse(g: Glimpse | None) -> dict:
                      columns=3 if len(g.frames) <= 3 else 6)
 
 
-def describe(result: Result) -> str:
+def info(result: Result) -> str:
     """What the video shows in plain words, then (folded) how it was made and what was
     chosen for the user, as Markdown."""
     notes = "".join(f"\n- {n}" for n in result.notes)

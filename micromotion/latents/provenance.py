@@ -76,7 +76,7 @@ class FromFile:
 
 
 @dataclass
-class Cue:
+class MadeCue:
     """One motion of a timeline, at its scale from frame ``start`` to ``end``."""
     made: "Made"
     scale: float
@@ -88,7 +88,7 @@ class Cue:
 @dataclass
 class Timeline:
     """Motions composed along the video (``timeline.composed_path``)."""
-    cues: list[Cue]
+    cues: list[MadeCue]
 
 
 Made = Union[FromText, FromClip, FromLabels, Published, Given, FromFile, Timeline]
@@ -122,7 +122,7 @@ def from_meta(meta: dict, file: str = "a direction file") -> Made:
         return Published(meta.get("file", file), meta["preset"])
     if source == "timeline" and isinstance(meta.get("cues"), list):
         # files written before the cue's amount was called scale kept it as "strength"
-        return Timeline([Cue(from_meta(c, file), c["scale" if "scale" in c else "strength"],
+        return Timeline([MadeCue(from_meta(c, file), c["scale" if "scale" in c else "strength"],
                              c["start"], c["end"], c["curve"]) for c in meta["cues"]])
     kind = next((k for k, s in SOURCES.items() if s == source and k is not Timeline), None)
     try:

@@ -22,7 +22,7 @@ from typing import Callable
 
 from ..errors import VideoError
 
-KINDS = "mp4, mov, webm, mkv, avi, mpg, ts or gif"  # the containers read, in words
+READ = "mp4, mov, webm, mkv, avi, mpg, ts or gif"  # the containers read, in words
 POLL = 0.2  # seconds between looks at a cancel while ffmpeg runs
 Poll = Callable[[], None]  # raises to cancel
 _POLL: contextvars.ContextVar[Poll | None] = contextvars.ContextVar("poll", default=None)
@@ -71,7 +71,7 @@ def demuxer(path: str | os.PathLike, name: str) -> str:
         return "mpeg"
     if len(head) > 376 and head[0] == head[188] == head[376] == 0x47:  # TS sync bytes
         return "mpegts"
-    raise VideoError(f"{name} could not be read as a video: only {KINDS} files are read (not "
+    raise VideoError(f"{name} could not be read as a video: only {READ} files are read (not "
                      f"playlists, lists of files or image sequences)")
 
 

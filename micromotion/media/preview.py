@@ -19,12 +19,12 @@ from .render import to_uint8
 
 PREVIEW_SIZE = 256
 # what a glimpse shows, in the order a request can show them
-KINDS = ("face", "clip", "driver", "anchors", "frames")
+SHOWS = ("face", "clip", "driver", "anchors", "frames")
 
 
 @dataclass(frozen=True)
 class Glimpse:
-    what: str  # one of ``KINDS``
+    what: str  # one of ``SHOWS``
     frames: np.ndarray  # uint8 [K, S, S, 3], S ≤ PREVIEW_SIZE
     captions: tuple[str, ...]  # one per frame
     final: bool = True  # False while the frames still change (anchors mid-optimisation)
@@ -37,7 +37,7 @@ def show(preview: Preview | None, what: str, frames: np.ndarray,
          captions: Sequence[str], final: bool = True) -> None:
     """Hand ``preview`` (if any) a glimpse of ``frames`` uint8 ``[K, S, S, 3]``."""
     if preview is not None:
-        assert what in KINDS and len(frames) == len(captions), (what, len(frames), captions)
+        assert what in SHOWS and len(frames) == len(captions), (what, len(frames), captions)
         preview(Glimpse(what, frames, tuple(captions), final))
 
 

@@ -11,7 +11,7 @@ import torch
 
 from ..latents.direction import Direction
 from ..fields import PRESETS
-from ..latents.provenance import Cue, Timeline
+from ..latents.provenance import MadeCue, Timeline
 from ..latents.timeline import composed_path
 from . import text, video
 from .base import Motion
@@ -41,7 +41,7 @@ def path(req, w: torch.Tensor, made: list[Direction]) -> tuple[torch.Tensor, Dir
     direction from the first frame to the last, its provenance each cue's."""
     latents = composed_path(w, [d.vector for d in made], req.timeline, req.frames)
     return latents, Direction((latents[-1] - w[0]).float(), Timeline([
-        Cue(d.made, c.scale, c.start, c.end, c.curve) for d, c in zip(made, req.timeline)]))
+        MadeCue(d.made, c.scale, c.start, c.end, c.curve) for d, c in zip(made, req.timeline)]))
 
 
 def words(made: Timeline, say: Words) -> tuple[str, str]:

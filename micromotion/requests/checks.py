@@ -149,6 +149,11 @@ def check_transfer(req: Transfer) -> Transfer:
         _photo(req, "driving_image")
     elif kind == "clip":
         probe(req.driving_video, display_name(req, "driving_video"))
+        unread = [n for n in ("frames", "curve") if getattr(out, n) != FIELDS[n].default]
+        if unread:  # the clip sets both: said, not dropped without a word
+            were = "was" if len(unread) == 1 else "were"
+            out.notes = out.notes + [f"{' and '.join(unread)} {were} not used: a driving clip "
+                                     f"gives its own"]
     out.layers = _numbers(req.layers, "layers")
     out.checked = True
     return out
