@@ -1,6 +1,7 @@
 """The use cases, each composing the stages top to bottom: photo → aligned face → W+ → path →
-frames → mp4 (the steps they share are ``steps``'s). Each takes the loaded ``Models``, a request (``request.Animate``, ``Transfer`` or
-``LatentVideo``: checked by its door, or here when no door did, before any slow stage) and
+frames → mp4 (the steps they share are ``steps``'s). Each takes the loaded ``Models``, a
+request (``request.Animate``, ``Transfer`` or ``LatentVideo``: checked by its door, or here
+when no door did, before any slow stage) and
 the run's context (``run.Run``: where to write the video, who watches, the precision, how to
 stop); each returns its typed result (``results``).
 
