@@ -281,7 +281,7 @@ def test_clip_anchors_are_captioned_with_their_time(page_url, photo):
     assert info.startswith("The face moves as the face in drive.mp4 does; the motion is ")
     # the made direction comes back as a file, and the page takes it as one
     direction = unwrap(direction)
-    assert Path(direction).name == "astronaut-clip.pt"
+    assert Path(direction).name == "astronaut-drive.pt"  # the clip's name, as every door names it
     status, _, _, info, _, _, again = call(page_url, photo, source="file",
                                            direction_file=handle_file(direction), frames=2)
     assert status == "Done." and unwrap(again) is None
