@@ -88,7 +88,7 @@ class Predictor(BasePredictor):
             default=False,
         ),
         timeline: str = Input(
-            description="Or compose motions: cues MOTION:SCALE:START-END:CURVE, START and END frames or percent of the video, e.g. 'smile:5:0%-40%:ease; headsTurn:3:40%-100%' (MOTION a preset, or text:... with {degree}).",
+            description="Or compose motions: cues MOTION:SCALE:START-END:CURVE, START and END in percent of the video (f0-f12: frames), e.g. 'smile:5:0-40:ease; headsTurn:3:40-100' (MOTION a preset, or text:... with {degree}).",
             default="",
         ),
         driving_video: Optional[Path] = Input(

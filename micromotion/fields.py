@@ -187,8 +187,8 @@ _FIELDS = [
     Field("side_by_side", bool, False, "Put the photo beside the motion.", "Side by side",
           cli=(A, T), page=dict.fromkeys((A, T), "more")),
     Field("timeline", str, "", "Or compose motions: cues MOTION:SCALE:START-END:CURVE, "
-          "START and END frames or percent of the video, e.g. 'smile:5:0%-40%:ease; "
-          "headsTurn:3:40%-100%' (MOTION a preset, or text:... with {degree}).", "Timeline",
+          "START and END in percent of the video (f0-f12: frames), e.g. 'smile:5:0-40:ease; "
+          "headsTurn:3:40-100' (MOTION a preset, or text:... with {degree}).", "Timeline",
           chars=4000, items=MAX_CUES, cli=(A,), page={A: "timeline"}),
     Field("driving_video", Path, None, "Motion transfer: a clip of one face; the photo's "
           "face performs its motion at its timing.", "Driving clip",

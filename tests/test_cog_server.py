@@ -158,7 +158,7 @@ def test_new_inputs(server, photo, tmp_path):
 def test_timeline_and_motion_transfer(server, photo, tmp_path, astronaut):
     from conftest import write_clip
     body = predict(server, image=photo, frames=6, output_size=256, paste_back="off",
-                   timeline="smile:3:0-3:ease; aging:2:3-5")
+                   timeline="smile:3:f0-f3:ease; aging:2:60-100")
     assert body["status"] == "succeeded", body.get("error")
     assert read_back(decode_output(body, tmp_path))[1].shape == (6, 256, 256, 3)
     clip = tmp_path / "drive.mp4"
@@ -218,7 +218,8 @@ def test_the_schema_refuses_what_it_knows(server, photo, inputs):
 
 
 @pytest.mark.parametrize("inputs,message", [
-    ({"timeline": "smile:5:0-400"}, "the cue's end must be an integer from 1 to 99"),
+    ({"timeline": "smile:5:0-400"}, "the cue runs from 0% to 400% of the video: the start must "
+                                    "be below the end, both from 0% to 100%"),
     ({"timeline": "smile:abc:x-y"}, "in the cue 'smile:abc:x-y', 'abc' is not a scale"),
 ])
 def test_run_validates_what_the_schema_cannot(server, photo, inputs, message):

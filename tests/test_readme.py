@@ -44,11 +44,7 @@ def cli_commands() -> list[list[str]]:
 
 def small(argv: list[str]) -> list[str]:
     key = "interpolate circle" if argv[:2] == ["interpolate", "circle"] else argv[0]
-    extra = SMALL[key]
-    if "--timeline" in argv:  # its cues name frames up to 99: the default 100 frames stay
-        at = extra.index("--frames")
-        extra = extra[:at] + extra[at + 2:]
-    return argv + extra
+    return argv + SMALL[key]  # a timeline's cues are in percent: they follow any frame count
 
 
 @pytest.fixture(scope="module")

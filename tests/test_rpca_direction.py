@@ -151,7 +151,7 @@ PROVENANCE = [
      "Published"),
     ({"source": "tensor"}, "Given"),
     ({"source": "timeline", "cues": [{"source": "tensor", "scale": 2, "start": 0, "end": 9,
-                                      "curve": "ease"}]}, "Timeline"),
+                                      "curve": "ease", "percent": True}]}, "Timeline"),
     ({"source": "something else", "by": "hand"}, "FromFile"),
     ({"source": "text", "template": "an old file without its degrees"}, "FromFile"),
 ]

@@ -16,6 +16,7 @@ from micromotion.requests.checks import check_transfer
 from micromotion.stages.pipeline import animate, transfer_clip, transfer_latents, transfer_photos
 from micromotion.stages.steps import invert, render_size
 from micromotion.requests.request import Animate, Transfer
+from micromotion.doors.wording import describe
 from micromotion.run import Run
 from micromotion.doors.serving import serve
 from micromotion.latents.timeline import Cue
@@ -167,31 +168,42 @@ def test_cue_weights_and_scales_add():
     loop = timeline.cue_weights(10, 0, 8, "loop")
     assert loop[0] == 0 and loop[4] == pytest.approx(1) and loop[8:].abs().max() < 1e-6
     w, d1, d2 = torch.zeros(18, 512), torch.ones(18, 512), torch.full((18, 512), 2.0)
-    cues = [Cue("a", 3.0, 0, 5), Cue("b", -1.0, 3, 9, "ease")]
+    cues = [Cue("a", 3.0, 0, 5, percent=False), Cue("b", -1.0, 3, 9, "ease", percent=False)]
     path = timeline.composed_path(w, [d1, d2], cues, 10)
     expect = 3 * timeline.cue_weights(10, 0, 5, "linear") - 2 * timeline.cue_weights(10, 3, 9, "ease")
     torch.testing.assert_close(path[:, 0, 0], expect)
 
 
 def test_parse_cues():
-    cues = timeline.parse_cues("smile:5:0-40:ease; headsTurn:3:40-99\ntext:a person with {degree} smile:2")
-    assert cues == [Cue("smile", 5.0, 0, 40, "ease"), Cue("headsTurn", 3.0, 40, 99),
-                    Cue("text:a person with {degree} smile", 2.0)]
+    cues = timeline.parse_cues("smile:5:0-40:ease; headsTurn:3:40%-100%\n"
+                               "text:a person with {degree} smile:2; aging:1:f2-f5")
+    assert cues == [Cue("smile", 5.0, 0, 40, "ease"), Cue("headsTurn", 3.0, 40, 100),
+                    Cue("text:a person with {degree} smile", 2.0),
+                    Cue("aging", 1.0, 2, 5, percent=False)]
+    with pytest.raises(OptionError, match="mixes frames and percent"):
+        timeline.parse_cues("smile:f0-40")
     with pytest.raises(OptionError, match="the timeline is empty"):
         timeline.parse_cues(" ; ")
-    with pytest.raises(OptionError, match="the cue's end must be an integer from 41 to 99"):
+    with pytest.raises(OptionError, match="the cue's end frame must be an integer from 41 to 99"):
+        timeline.check_cue(Cue("smile", 1, 40, 20, percent=False), 100)
+    with pytest.raises(OptionError, match="the cue runs from 40% to 20% of the video"):
         timeline.check_cue(Cue("smile", 1, 40, 20), 100)
+    assert timeline.check_cue(Cue("smile", 1, 0, 40), 8) == (0, 3)  # percent: any frame count
 
 
 def test_composed_animation(mm, astronaut, tmp_path):
-    cues = [Cue("smile", 2, 0, 3), Cue("aging", 1, 2, 5, "ease")]
+    cues = [Cue("smile", 2, 0, 3, percent=False), Cue("aging", 1, 2, 5, "ease", percent=False)]
     r = animate(mm, Animate(astronaut, timeline=cues, frames=6, **SMALL), Run(tmp_path / "c.mp4"))
     assert read_back(r.video)[1].shape == (6, 64, 64, 3)
     expect = 2 * mm.preset("smile").vector + mm.preset("aging").vector  # both at full at the end
     torch.testing.assert_close(r.direction.vector, expect, atol=1e-5, rtol=0)
     assert [c["scale"] for c in r.direction.meta["cues"]] == [2, 1]
-    with pytest.raises(OptionError, match="the cue's end must be an integer from 1 to 5, got 50"):
-        animate(mm, Animate(astronaut, timeline=[Cue("smile", 1, 0, 50)], frames=6), Run(tmp_path / "x.mp4"))
+    assert describe(r) == ("a timeline of the published smile direction at scale 2 from frame 0 "
+                           "to 3; the published aging direction at scale 1 from frame 2 to 5")
+    with pytest.raises(OptionError, match="the cue's end frame must be an integer from 1 to 5, "
+                                          "got 50"):
+        animate(mm, Animate(astronaut, timeline=[Cue("smile", 1, 0, 50, percent=False)],
+                            frames=6), Run(tmp_path / "x.mp4"))
     with pytest.raises(OptionError, match="cue 2's scale must be a number from 1 to 10, got 20"):
         animate(mm, Animate(astronaut, timeline="smile:2; aging:20", frames=6), Run(tmp_path / "x.mp4"))
 
@@ -250,12 +262,12 @@ def test_cli_transfer_and_compose(reference, astronaut, driver, tmp_path):
     assert "moves W+ layers" in r.stderr and "note: the moving face was put back" in r.stderr
     out = tmp_path / "c.mp4"
     r = run("animate", str(photo), "--synthetic", "--weights", str(reference), "--frames", "4",
-            "--timeline", "smile:3:0-2:ease; aging:2:1-3", "--output-size", "64",
+            "--timeline", "smile:3:0-60:ease; aging:2:f1-f3", "--output-size", "64",
             "--paste-back", "off", "--out", str(out))
     assert r.returncode == 0, r.stderr
     assert read_back(out)[1].shape == (4, 64, 64, 3)
     r = run("animate", str(photo), "--synthetic", "--timeline", "smile:3:0-200")
-    assert r.returncode == 2 and "the cue's end must be an integer from 1 to 99" in r.stderr
+    assert r.returncode == 2 and "the cue runs from 0% to 200% of the video" in r.stderr
     r = run("transfer", str(photo), str(tmp_path / "none.mp4"), "--synthetic")
     assert r.returncode == 2 and "none.mp4 does not exist" in r.stderr
 

@@ -77,12 +77,14 @@ class FromFile:
 
 @dataclass
 class MadeCue:
-    """One motion of a timeline, at its scale from frame ``start`` to ``end``."""
+    """One motion of a timeline, at its scale from ``start`` to ``end``: percent of the video,
+    or frames where ``percent`` is False (``end`` None: the video's end)."""
     made: "Made"
     scale: float
     start: int
-    end: int
+    end: int | None
     curve: str
+    percent: bool = False  # files of before wrote frames
 
 
 @dataclass
@@ -102,7 +104,8 @@ def to_meta(made: Made) -> dict:
         return dict(made.meta)
     if isinstance(made, Timeline):
         return {"source": "timeline", "cues": [
-            dict(to_meta(c.made), scale=c.scale, start=c.start, end=c.end, curve=c.curve)
+            dict(to_meta(c.made), scale=c.scale, start=c.start, end=c.end, curve=c.curve,
+                 percent=c.percent)
             for c in made.cues]}
     out = {"source": SOURCES[type(made)]}
     for f in dataclasses.fields(made):
@@ -123,7 +126,8 @@ def from_meta(meta: dict, file: str = "a direction file") -> Made:
     if source == "timeline" and isinstance(meta.get("cues"), list):
         # files written before the cue's amount was called scale kept it as "strength"
         return Timeline([MadeCue(from_meta(c, file), c["scale" if "scale" in c else "strength"],
-                             c["start"], c["end"], c["curve"]) for c in meta["cues"]])
+                             c["start"], c["end"], c["curve"], bool(c.get("percent")))
+                         for c in meta["cues"]])
     kind = next((k for k, s in SOURCES.items() if s == source and k is not Timeline), None)
     try:
         return _build(kind, meta) if kind else FromFile(file, dict(meta))

@@ -1,5 +1,5 @@
-"""Composed micromotions: several motions on one timeline, each with its own scale, frames
-and curve — "smile over frames 0–40, then turn the head" — rendered as one path
+"""Composed micromotions: several motions on one timeline, each with its own scale, span and
+curve — "smile over the first 40 % of the video, then turn the head" — rendered as one path
 
     w_t = w + Σ_k scale_k · c_k(t) · d_k
 
@@ -9,8 +9,9 @@ Cues that overlap add up.
 
 A cue written as text (the ``timeline`` input of every door):
 ``MOTION[:SCALE][:START-END][:CURVE]``, MOTION a preset, a direction file,
-``text:TEMPLATE`` or ``video:CLIP``, START-END frames (``0-40``) or percent of the video
-(``0%-40%``, which follow the frame count); several cues separated by ``;`` or new lines.
+``text:TEMPLATE`` or ``video:CLIP``, START-END in percent of the video in every door (``0-40``
+or ``0%-40%``: they follow the frame count), or frames when written so (``f0-f12``); several
+cues separated by ``;`` or new lines.
 """
 from __future__ import annotations
 
@@ -32,22 +33,22 @@ class Cue:
     motion: Any
     scale: float = 5.0  # as the request's ``scale``: 5 the motion's usual amount
     start: int = 0
-    end: int | None = None  # the frame where the curve ends; None: the last frame
+    end: int | None = None  # where the curve ends; None: the video's end
     curve: str = "linear"
-    percent: bool = False  # start and end in percent of the video (follow its frame count)
+    percent: bool = True  # start and end in percent of the video (False: in frames)
 
 
 def parse_cues(text: str) -> list[Cue]:
-    """``"smile:5:0-40:ease; headsTurn:3:40-99"`` → cues (motions still as written, with
+    """``"smile:5:0-40:ease; headsTurn:3:40-100"`` → cues (motions still as written, with
     ``text:`` and ``video:`` kept as prefixes for the caller to resolve). A part that is not
     what its place needs is named in the error."""
     cues = [_cue(part) for part in filter(None, (p.strip() for p in re.split(r"[;\n]", text or "")))]
     if not cues:
-        raise OptionError("the timeline is empty: give cues like 'smile:5:0-40; headsTurn:3:40-99'")
+        raise OptionError("the timeline is empty: give cues like 'smile:5:0-40; headsTurn:3:40-100'")
     return cues
 
 
-_RANGE = re.compile(r"^(\d+)(%?)-(\d+)(%?)$")
+_RANGE = re.compile(r"^(f?)(\d+)(%?)-(f?)(\d+)(%?)$")  # percent, or frames with f
 _NUMBER = re.compile(r"^[-+]?\d+(\.\d*)?$")
 
 
@@ -62,9 +63,9 @@ def _cue(text: str) -> Cue:
     if not motion.startswith(("text:", "video:")) and ":" in motion:
         bad = next(p for p in motion.split(":")[1:] if _option_kind(p) is None)
         raise OptionError(f"in the cue {text!r}, {bad.strip()!r} is not a scale (a number), "
-                          f"START-END (frames, e.g. 0-40, or percent, 0%-40%) or curve ({', '.join(CURVES)}): a cue "
-                          f"looks like MOTION[:SCALE][:START-END][:CURVE], e.g. "
-                          f"smile:5:0-40:ease")
+                          f"START-END (percent of the video, e.g. 0-40, or frames, f0-f12) or "
+                          f"curve ({', '.join(CURVES)}): a cue looks like "
+                          f"MOTION[:SCALE][:START-END][:CURVE], e.g. smile:5:0-40:ease")
     cue = Cue(motion)
     order = ["scale", "range", "curve"]
     for option in options:
@@ -76,11 +77,12 @@ def _cue(text: str) -> Cue:
         if kind == "scale":
             cue.scale = float(option)
         elif kind == "range":
-            start, pct0, end, pct1 = _RANGE.match(option.strip()).groups()
-            if pct0 != pct1:
+            f0, start, pct0, f1, end, pct1 = _RANGE.match(option.strip()).groups()
+            if f0 != f1 or (f0 and (pct0 or pct1)):
                 raise OptionError(f"in the cue {text!r}, {option.strip()!r} mixes frames and "
-                                  f"percent: write both ends as frames (0-40) or percent (0%-40%)")
-            cue.start, cue.end, cue.percent = int(start), int(end), bool(pct0)
+                                  f"percent: write both ends as percent (0-40 or 0%-40%) or "
+                                  f"as frames (f0-f12)")
+            cue.start, cue.end, cue.percent = int(start), int(end), not f0
         else:
             cue.curve = option.strip()
     return cue
@@ -108,8 +110,8 @@ def cue_range(cue: Cue, n_frames: int, what: str = "the cue") -> tuple[int, int]
     if cue.percent:
         return _percent_range(cue, n_frames, what)
     end = n_frames - 1 if cue.end is None else cue.end
-    check_int(f"{what}'s start", cue.start, 0, n_frames - 2)
-    check_int(f"{what}'s end", end, cue.start + 1, n_frames - 1)
+    check_int(f"{what}'s start frame", cue.start, 0, n_frames - 2)
+    check_int(f"{what}'s end frame", end, cue.start + 1, n_frames - 1)
     check_curve(cue.curve)
     return cue.start, end
 

@@ -41,14 +41,22 @@ def path(req, w: torch.Tensor, made: list[Direction]) -> tuple[torch.Tensor, Dir
     direction from the first frame to the last, its provenance each cue's."""
     latents = composed_path(w, [d.vector for d in made], req.timeline, req.frames)
     return latents, Direction((latents[-1] - w[0]).float(), Timeline([
-        MadeCue(d.made, c.scale, c.start, c.end, c.curve) for d, c in zip(made, req.timeline)]))
+        MadeCue(d.made, c.scale, c.start, c.end, c.curve, c.percent)
+        for d, c in zip(made, req.timeline)]))
 
 
 def words(made: Timeline, say: Words) -> tuple[str, str]:
     said = [say(c.made) for c in made.cues]
     return (", then ".join(does for does, _ in said),
-            "a timeline of " + "; ".join(f"{source} at scale {c.scale:g} from frame "
-                                         f"{c.start}" for (_, source), c in zip(said, made.cues)))
+            "a timeline of " + "; ".join(f"{source} at scale {c.scale:g} {_span(c)}"
+                                         for (_, source), c in zip(said, made.cues)))
+
+
+def _span(cue: MadeCue) -> str:
+    """When a cue moves, in its own unit: "from 0% to 40%", "from frame 3 to 9"."""
+    if cue.percent:
+        return f"from {cue.start}% to {100 if cue.end is None else cue.end}%"
+    return f"from frame {cue.start}" + ("" if cue.end is None else f" to {cue.end}")
 
 
 SOURCE = Source("timeline", "A timeline", ("timeline",),
