@@ -29,6 +29,11 @@ def test_sample_from_checkpoint_file(tmp_path):
     r = run("sample", "--checkpoint", str(ckpt), "--seeds", "1", "--out", str(tmp_path / "o"))
     assert r.returncode == 0, r.stderr
     assert np.asarray(Image.open(tmp_path / "o" / "seed0001.png")).shape == (32, 32, 3)
+    # --weights DIR, as every other command takes it: the generator in that folder
+    ckpt.rename(tmp_path / "stylegan2-ffhq-config-f.pt")
+    r = run("sample", "--weights", str(tmp_path), "--seeds", "2", "--out", str(tmp_path / "o"))
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "o" / "seed0002.png").is_file()
 
 
 def test_missing_checkpoint_is_one_clear_sentence(tmp_path):

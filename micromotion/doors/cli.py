@@ -27,7 +27,6 @@ from ..latents.samples import parse_seeds, render_seeds
 from .. import weights
 from ..weights import synthetic_requested
 
-DEFAULT_CHECKPOINT = "weights/stylegan2-ffhq-config-f.pt"
 REQUESTS = {"animate": Animate, "direction": Animate, "transfer": Transfer,
             "latent": LatentVideo}  # each command's use → the request its options build
 
@@ -58,8 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     models = _models_options()
     s = sub.add_parser("sample", help="render faces from seeds with the StyleGAN2 generator")
-    s.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT,
-                   help=f"generator checkpoint (default {DEFAULT_CHECKPOINT})")
+    s.add_argument("--checkpoint", default=None,
+                   help="generator checkpoint (default stylegan2-ffhq-config-f.pt in the weights "
+                        "folder)")
+    s.add_argument("--weights", default=None,
+                   help="weights folder (default $MICROMOTION_WEIGHTS or weights/)")
     s.add_argument("--synthetic", action="store_true",
                    help="use a seeded synthetic 256px generator (abstract patterns, not faces)")
     s.add_argument("--seeds", default="0-3", help="e.g. 0-3 or 1,5,9 (default 0-3)")
@@ -248,12 +250,14 @@ def _sample(args) -> int:
     FIELDS["truncation"].check(args.truncation)
     if args.synthetic or synthetic_requested():
         gen, label = stylegan2.synthetic_generator(size=256, style_dim=512, n_mlp=8), "synthetic"
-    elif not Path(args.checkpoint).is_file():
-        raise OptionError(f"generator checkpoint {args.checkpoint} not found: put "
+    elif not (checkpoint := Path(args.checkpoint or weights.target("stylegan2-ffhq-config-f",
+                                                                   args.weights))).is_file():
+        raise OptionError(f"generator checkpoint {checkpoint} not found: put "
                           f"stylegan2-ffhq-config-f.pt there (size and sha256 in "
-                          f"weights/manifest.json), pass --checkpoint PATH, or try --synthetic")
+                          f"weights/manifest.json), pass --weights DIR or --checkpoint PATH, or "
+                          f"try --synthetic")
     else:
-        gen, label = stylegan2.load_generator(args.checkpoint), "seed"
+        gen, label = stylegan2.load_generator(checkpoint), "seed"
     if args.size is not None and args.size not in [2 ** i for i in range(2, gen.size.bit_length())]:
         raise OptionError(f"--size must be a power of two from 4 to {gen.size}, got {args.size}")
     out = Path(args.out)
