@@ -209,7 +209,7 @@ def micromotion_tab(page: Page) -> None:
                      label="Examples (a photo and a painting)", elem_id="examples-animate")
         with gr.Column(scale=6, min_width=320):
             outputs = output_column(lambda: {
-                "aligned": gr.Image(label="Aligned face", type="pil", height=200),
+                "aligned": gr.Image(label="Aligned face", type="filepath", height=200),
                 "anchors": gr.Gallery(label="Anchors (captioned with their degree or time)",
                                       columns=6, height="auto", visible=False),
                 "direction": gr.File(label="The direction, to use again (as a direction file)",

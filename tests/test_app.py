@@ -131,6 +131,7 @@ def test_generate_gives_a_preview_the_video_and_how_it_was_made(page_url, photo)
     assert "fp32" in info and "bf16 not used: oneDNN has no bf16 on this CPU (torch reports " \
                              "AVX2)" in info
     assert Image.open(aligned).size == (256, 256) and gallery(anchors) == []
+    assert Path(unwrap(aligned)).name == "astronaut-smile-face.png"  # not image.webp
     assert unwrap(direction) is None  # a published one: nothing new to keep
 
 

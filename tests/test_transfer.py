@@ -10,7 +10,7 @@ from PIL import Image
 from conftest import read_back, write_clip
 from micromotion.media import paste
 from micromotion.latents import timeline
-from micromotion.motions import driver
+from micromotion.motions import driver as driving  # the fixture below is called driver
 from micromotion.errors import NoFaceError, OptionError, VideoError
 from micromotion.requests.checks import check_transfer
 from micromotion.stages.pipeline import animate, transfer_clip, transfer_latents, transfer_photos
@@ -38,29 +38,29 @@ def planted(n_frames=24, layers=range(18), seed=0):
 def test_smoothing_is_zero_phase_and_keeps_constants():
     x = torch.zeros(21, 2)
     x[10] = 1
-    y = transfer.smooth(x, 2.0)
+    y = driving.smooth(x, 2.0)
     assert torch.allclose(y[:, 0], y.flip(0)[:, 0]) and y[10, 0] == y[:, 0].max()  # no lag
     assert y[:, 0].sum() == pytest.approx(1, abs=1e-6)
-    torch.testing.assert_close(transfer.smooth(torch.ones(5, 3), 1.5), torch.ones(5, 3))
-    assert transfer.smooth(x, 0) is x
+    torch.testing.assert_close(driving.smooth(torch.ones(5, 3), 1.5), torch.ones(5, 3))
+    assert driving.smooth(x, 0) is x
 
 
 def test_offsets_of_a_planted_path_are_recovered():
     lat = planted()
-    m = transfer.motion_offsets(lat, rank=4, layers=list(range(18)))
+    m = driving.motion_offsets(lat, rank=4, layers=list(range(18)))
     assert (m.offsets - (lat - lat[0])).abs().max() <= 1e-4
-    m = transfer.motion_offsets(planted(layers=range(3, 7)))  # default: the layers that move
+    m = driving.motion_offsets(planted(layers=range(3, 7)))  # default: the layers that move
     assert m.layers == [3, 4, 5, 6] and sum(m.energy[3:7]) == pytest.approx(1, abs=1e-6)
     assert m.offsets[:, [0, 1, 2, 7]].abs().max() == 0
 
 
 def test_offsets_from_a_chosen_neutral_frame():
     lat = planted(12)
-    m = transfer.motion_offsets(lat, neutral=5, layers=list(range(18)))
+    m = driving.motion_offsets(lat, neutral=5, layers=list(range(18)))
     assert m.offsets[5].abs().max() < 1e-6
     assert (m.offsets - (lat - lat[5])).abs().max() <= 1e-4
     with pytest.raises(OptionError, match="neutral frame must be an integer from 0 to 11"):
-        transfer.motion_offsets(lat, neutral=12)
+        driving.motion_offsets(lat, neutral=12)
 
 
 def test_transfer_of_planted_latents_follows_the_driver(mm, astronaut, tmp_path):

@@ -109,12 +109,21 @@ def animate(page: Page, v: dict, names: dict, outputs: dict) -> Iterator[dict]:
         captions = wording.anchor_captions(r.direction)
         made = r.anchor_images is not None  # from words or a clip: worth keeping
         anchors = list(zip(r.anchor_images, captions)) if made else []
-        return {outputs["video"]: str(r.video), outputs["aligned"]: r.aligned.image,
+        return {outputs["video"]: str(r.video), outputs["aligned"]: str(keep_face(r)),
                 outputs["anchors"]: gr.update(value=anchors, visible=made),
                 outputs["direction"]: gr.update(value=str(keep_direction(r)) if made else None,
                                                 visible=made)}
 
     yield from results(page, animate_request(v, names), outputs, finish)
+
+
+def keep_face(r) -> Path:
+    """The aligned face as a PNG beside the video, named for it (``astronaut-smile-face.png``):
+    what "Aligned face" downloads."""
+    path = Path(r.video).with_name(f"{Path(r.video).stem}-face.png")
+    if not path.exists():  # an example's, kept from start-up
+        r.aligned.image.save(path)
+    return path
 
 
 def keep_direction(r) -> Path:
