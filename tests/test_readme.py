@@ -44,7 +44,11 @@ def cli_commands() -> list[list[str]]:
 
 def small(argv: list[str]) -> list[str]:
     key = "interpolate circle" if argv[:2] == ["interpolate", "circle"] else argv[0]
-    return argv + SMALL[key]  # a timeline's cues are in percent: they follow any frame count
+    extra = SMALL[key]
+    if "--timeline" in argv:  # its cues are in percent of the video: 8 frames hold each one
+        at = extra.index("--frames")
+        extra = extra[:at] + ["--frames", "8"] + extra[at + 2:]
+    return argv + extra
 
 
 @pytest.fixture(scope="module")
