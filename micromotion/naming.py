@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from .fields import FIELDS
 
@@ -21,6 +21,19 @@ def display_name(req, name: str, value: Any = None) -> str:
     if isinstance(value, (str, os.PathLike)) and str(value):
         return Path(value).name
     return FIELDS[name].role
+
+
+def own_stem(req, name: str) -> str:
+    """The stem of the file in field ``name`` as its door named it (``frown`` for frown.mp4),
+    or "" where the door knows it only by its role ("the anchor clip") or there is none."""
+    shown = display_name(req, name)
+    return "" if shown == FIELDS[name].role else Path(shown).stem
+
+
+def not_used(names: Sequence[str], why: str) -> str:
+    """A result's note for inputs given that the request does not read: "frames and curve
+    were not used: why"."""
+    return f"{' and '.join(names)} {'was' if len(names) == 1 else 'were'} not used: {why}"
 
 
 def missing(value) -> bool:

@@ -13,6 +13,7 @@ from typing import Any, Sequence
 
 from ..errors import OptionError, ServerPathError
 from ..fields import FIELDS, MAX_FILE_MB, check
+from ..naming import not_used
 from ..requests.request import Animate, LatentVideo, Transfer
 
 COG_INPUTS = tuple(f.name for f in FIELDS.values() if "cog" in f.doors)
@@ -36,8 +37,8 @@ def from_cog(inputs: dict[str, Any]) -> Animate | Transfer | LatentVideo:
     else:
         kind, leave, what = Animate, (), "an animation"
     unread = _unread(inputs, kind, leave, mode)
-    notes = [f"{' and '.join(unread)} {'was' if len(unread) == 1 else 'were'} not used: "
-             f"{what} does not read {'it' if len(unread) == 1 else 'them'}"] if unread else []
+    notes = [not_used(unread, f"{what} does not read {'it' if len(unread) == 1 else 'them'}")
+             ] if unread else []
     return kind(**_subset(kind, v, leave), notes=notes)
 
 

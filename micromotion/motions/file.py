@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 
 from ..latents.direction import Direction, load_direction
 from ..nets.models import Models
-from ..naming import display_name
+from ..naming import display_name, own_stem
 from ..latents.provenance import FromFile, Given
 from ..run import QUIET, Run
 from .base import Anchored, Motion
@@ -42,8 +41,7 @@ def words(made: FromFile | Given, say: Words) -> tuple[str, str]:
 
 def _word(req) -> str:
     """The file's own name (``frown`` for frown.pt), where the door knows one."""
-    name = display_name(req, "direction_file")
-    return Path(name).stem if not name.startswith("the ") else "direction"
+    return own_stem(req, "direction_file") or "direction"
 
 
 SOURCE = Source("file", "A direction file", ("direction_file",),

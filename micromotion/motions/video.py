@@ -12,7 +12,7 @@ from .anchors import TrackedFaces, VideoAnchors, track_faces, video_anchors
 from ..latents.direction import Direction
 from ..fields import FIELDS
 from ..nets.models import Models
-from ..naming import display_name
+from ..naming import display_name, own_stem
 from ..media.preview import show_faces
 from ..latents.provenance import FromClip
 from ..run import QUIET, Run
@@ -85,8 +85,7 @@ def words(made: FromClip, say: Words) -> tuple[str, str]:
 
 def _word(req) -> str:
     """The clip's own name (``frown`` for frown.mp4), where the door knows one."""
-    name = display_name(req, "anchor_video")
-    return Path(name).stem if not name.startswith("the ") else "video"
+    return own_stem(req, "anchor_video") or "video"
 
 
 SOURCE = Source("video", "A clip", ("anchor_video", "anchor_frames"),

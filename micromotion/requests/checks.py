@@ -19,7 +19,7 @@ from ..fields import FIELDS, KINDS, MAX_CUE_SCALE, MAX_TUNED_PHOTOS, PRESETS, ch
 from ..media.images import load_image
 from ..latents.interpolate import check_plan
 from ..motions import SOURCES, given_sources, request_motions
-from ..naming import display_name, missing
+from ..naming import display_name, missing, not_used
 from .request import Animate, LatentVideo, Transfer, driver
 from ..latents.samples import parse_seeds
 from ..latents.timeline import Cue, check_cue, parse_cues
@@ -71,8 +71,8 @@ def check_animate(req: Animate, need_image: bool = True,
     out.degrees = _listed("degrees", req.degrees)
     out.timeline = _cues(req.timeline, out.frames, req.server_files)
     if out.timeline and out.scale != FIELDS["scale"].default:
-        out.notes = out.notes + [f"scale {out.scale} was not used: with a timeline each cue "
-                                 f"has its own"]
+        out.notes = out.notes + [not_used([f"scale {out.scale}"],
+                                          "with a timeline each cue has its own")]
     _check_motions(out, shape)
     if need_image:
         _photo(req, required="image is required: a photo with a face (or pick a latent-video "
@@ -151,9 +151,7 @@ def check_transfer(req: Transfer) -> Transfer:
         probe(req.driving_video, display_name(req, "driving_video"))
         unread = [n for n in ("frames", "curve") if getattr(out, n) != FIELDS[n].default]
         if unread:  # the clip sets both: said, not dropped without a word
-            were = "was" if len(unread) == 1 else "were"
-            out.notes = out.notes + [f"{' and '.join(unread)} {were} not used: a driving clip "
-                                     f"gives its own"]
+            out.notes = out.notes + [not_used(unread, "a driving clip gives its own")]
     out.layers = _numbers(req.layers, "layers")
     out.checked = True
     return out

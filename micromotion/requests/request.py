@@ -21,7 +21,7 @@ from ..errors import OptionError
 from ..fields import FIELDS
 from ..media.images import ImageSource
 from ..motions import SOURCES, source_of
-from ..naming import missing
+from ..naming import missing, own_stem
 
 
 def _d(name: str) -> Any:
@@ -135,9 +135,7 @@ def file_name(req: Animate | Transfer | LatentVideo) -> str:
     """The output's file name, for every door: the photo's and the motion's,
     ``astronaut-smile.mp4`` (a photo the door knows only by its role, or none, leaves the
     motion's alone: ``smile.mp4``)."""
-    photo = req.names.get("image") or (str(req.image) if isinstance(req.image, (str, os.PathLike))
-                                       else "")
-    stem = _plain(Path(photo).stem) if not photo.startswith("the ") else ""
+    stem = _plain(own_stem(req, "image"))
     word = _plain(_motion_word(req)) or "video"
     return f"{stem}-{word}.mp4" if stem else f"{word}.mp4"
 
