@@ -231,8 +231,8 @@ def test_from_cog_picks_the_request_and_names_files_by_role():
     assert isinstance(req, Transfer) and req.scale == 10  # 5 is the driver's own amplitude
     assert req.names["driving_video"] == "the driving clip"
     req = from_cog({"image": photo, "driving_video": clip, "frames": 10, "micromotion": "smile"})
-    assert req.notes == ["micromotion and frames were not used: a motion transfer (the clip sets "
-                         "both) does not read them"]
+    assert req.notes == ["micromotion was not used: a motion transfer does not read it"]
+    assert req.frames == 10  # its check notes that a clip gives its own (below)
     assert from_cog({"mode": "walk", "scale": 8, "radius": 2.0}).notes == [
         "scale and radius were not used: a latent video (walk) does not read them"]
     assert from_cog({"image": photo, "scale": 8}).notes == []

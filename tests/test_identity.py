@@ -5,7 +5,7 @@ import torch
 
 from micromotion.nets.encoders import preprocess
 from micromotion.nets.identity import measure, similarity
-from micromotion.stages.pipeline import animate, transfer_latents
+from micromotion.stages.pipeline import animate, transfer
 from micromotion.stages.steps import invert
 from micromotion.requests.request import Animate, Transfer
 from micromotion.run import Run
@@ -42,6 +42,6 @@ def test_every_photo_result_says_how_alike_it_stayed(mm, astronaut, tmp_path):
     assert said.startswith("The face smiles;") and f"Identity {ident.reconstruction:.2f}" in said
     lat = inv.wplus.expand(4, -1, -1).clone()
     lat[2:, 4:8] += 0.5
-    t = transfer_latents(mm, Transfer(astronaut, driving_latents=lat, **SMALL), Run(tmp_path / "t.mp4"))
+    t = transfer(mm, Transfer(astronaut, driving_latents=lat, **SMALL), Run(tmp_path / "t.mp4"))
     assert t.identity is not None and len(t.identity.frames) == 3
     assert "Identity" in plainly(t)

@@ -10,10 +10,10 @@ from PIL import Image
 from conftest import read_back, write_clip
 from micromotion.media import paste
 from micromotion.latents import timeline
-from micromotion.motions import driver as driving  # the fixture below is called driver
+from micromotion.motions.drivers import offsets as driving  # the fixture below is called driver
 from micromotion.errors import NoFaceError, OptionError, VideoError
 from micromotion.requests.checks import check_transfer
-from micromotion.stages.pipeline import animate, transfer_clip, transfer_latents, transfer_photos
+from micromotion.stages.pipeline import animate, transfer
 from micromotion.stages.steps import invert, render_size
 from micromotion.requests.request import Animate, Transfer
 from micromotion.doors.wording import describe
@@ -65,7 +65,7 @@ def test_offsets_from_a_chosen_neutral_frame():
 
 def test_transfer_of_planted_latents_follows_the_driver(mm, astronaut, tmp_path):
     lat = planted(10)
-    r = transfer_latents(mm, Transfer(astronaut, driving_latents=lat, layers=list(range(18)),
+    r = transfer(mm, Transfer(astronaut, driving_latents=lat, layers=list(range(18)),
                                       smoothing=0, fps=15, **SMALL), Run(tmp_path / "t.mp4"))
     # the photo inverted as the request was (auto: bf16 where this CPU has it)
     target = invert(mm, astronaut, run=Run(precision=mm.plan.resolve("auto"))).wplus[0]
@@ -82,7 +82,7 @@ def test_transfer_of_planted_latents_follows_the_driver(mm, astronaut, tmp_path)
     ({}, "driving_video is required"),
     ({"driving_video": "d.mp4", "driving_latents": torch.zeros(2, 18, 512)},
      "give one driver: a clip (driving_video), two photos (neutral_image and driving_image) "
-     "or latents, not clip and latents"),
+     "or latents (driving_latents), not clip and latents"),
     ({"neutral_image": "rest.jpg"}, "driving_image is required too: two photos of the driver")])
 def test_a_transfer_names_one_whole_driver(astronaut, drivers, words):
     with pytest.raises(OptionError, match=re.escape(words)):
@@ -100,10 +100,10 @@ def driver(astronaut, tmp_path_factory):
 
 
 def test_transfer_from_a_clip_keeps_its_timing(mm, astronaut, driver, tmp_path):
-    r = transfer_clip(mm, Transfer(astronaut, driver, **SMALL), Run(tmp_path / "t.mp4"))
+    r = transfer(mm, Transfer(astronaut, driver, **SMALL), Run(tmp_path / "t.mp4"))
     meta, frames = read_back(r.video)
     assert frames.shape == (10, 64, 64, 3) and meta["fps"] == 20
-    r = transfer_clip(mm, Transfer(astronaut, driver, fps=10, **SMALL), Run(tmp_path / "t.mp4"))
+    r = transfer(mm, Transfer(astronaut, driver, fps=10, **SMALL), Run(tmp_path / "t.mp4"))
     meta, frames = read_back(r.video)
     assert frames.shape == (5, 64, 64, 3) and meta["fps"] == 10  # the same 0.5 s
 
@@ -111,7 +111,7 @@ def test_transfer_from_a_clip_keeps_its_timing(mm, astronaut, driver, tmp_path):
 def test_a_driver_read_faster_than_it_runs_is_inverted_once_per_frame(mm, astronaut, driver,
                                                                         tmp_path):
     stages = []
-    r = transfer_clip(mm, Transfer(astronaut, driver, fps=40, smoothing=0, **SMALL), Run(tmp_path / "t.mp4", progress=lambda s, i, n: stages.append((s, i, n))))
+    r = transfer(mm, Transfer(astronaut, driver, fps=40, smoothing=0, **SMALL), Run(tmp_path / "t.mp4", progress=lambda s, i, n: stages.append((s, i, n))))
     meta, frames = read_back(r.video)
     assert frames.shape == (20, 64, 64, 3) and meta["fps"] == 40  # 0.5 s, each frame twice
     assert [s for s in stages if s[0] == "clip inversion"][-1] == ("clip inversion", 10, 10)
@@ -121,7 +121,7 @@ def test_a_driver_read_faster_than_it_runs_is_inverted_once_per_frame(mm, astron
 
 def test_transfer_from_a_driving_photo_and_its_neutral(mm, astronaut, tmp_path):
     moved = astronaut.rotate(8, resample=Image.BILINEAR)
-    r = transfer_photos(mm, Transfer(astronaut, neutral_image=astronaut, driving_image=moved,
+    r = transfer(mm, Transfer(astronaut, neutral_image=astronaut, driving_image=moved,
                                      frames=5, curve="loop", **SMALL), Run(tmp_path / "t.mp4", gif=tmp_path / "t.gif"))
     assert read_back(r.video)[1].shape == (5, 64, 64, 3) and r.how.driver == "the neutral photo to the driving photo"
     assert Image.open(tmp_path / "t.gif").n_frames > 1  # the GIF asked for (PIL merges repeats)
@@ -131,7 +131,7 @@ def test_bad_drivers_are_clear_errors(mm, astronaut, driver, tmp_path):
     blank = tmp_path / "blank.mp4"
     write_clip(blank, [np.full((128, 128, 3), 90 + i, np.uint8) for i in range(6)])
     def run(image, clip, **fields):
-        return transfer_clip(mm, Transfer(image, clip, output_size=64, **fields), Run(tmp_path / "x.mp4"))
+        return transfer(mm, Transfer(image, clip, output_size=64, **fields), Run(tmp_path / "x.mp4"))
 
     with pytest.raises(NoFaceError, match="no face found in 6 of the 6 frames"):
         run(astronaut, blank)
@@ -156,7 +156,7 @@ def test_bad_drivers_are_clear_errors(mm, astronaut, driver, tmp_path):
 def test_a_fast_driver_is_resampled(mm, astronaut, tmp_path):
     fast = tmp_path / "fast.mp4"
     write_clip(fast, [np.asarray(astronaut)] * 20, fps=100)  # 0.2 s at 100 fps
-    r = transfer_clip(mm, Transfer(astronaut, fast, **SMALL), Run(tmp_path / "t.mp4"))
+    r = transfer(mm, Transfer(astronaut, fast, **SMALL), Run(tmp_path / "t.mp4"))
     meta, frames = read_back(r.video)
     assert meta["fps"] == 30 and len(frames) == 6  # 0.2 s at 30 fps
     assert "fast.mp4 runs at 100 fps; its frames were taken at 30 fps" in r.notes[-1]

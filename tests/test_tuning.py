@@ -117,14 +117,14 @@ def test_faithful_animation_moves_the_tuned_face(mm, astronaut, tmp_path, monkey
 def test_faithful_serves_every_use_case_from_photos(mm, astronaut, tmp_path, monkeypatch):
     """The transfer's target and a latent video's photos are tuned to as well (a latent video
     without a photo has no one to be faithful to)."""
-    from micromotion.stages.pipeline import latent_video, transfer_latents
+    from micromotion.stages.pipeline import latent_video, transfer
     from micromotion.stages.steps import invert
     from micromotion.requests.request import LatentVideo, Transfer
     monkeypatch.setattr(tuning, "CPU_STEPS", 2)
     small = dict(output_size=64, fidelity="faithful")
     lat = invert(mm, astronaut).wplus.expand(3, -1, -1).clone()
     lat[1:, 4:8] += 0.5
-    t = transfer_latents(mm, Transfer(astronaut, driving_latents=lat, paste_back="off", **small), Run(tmp_path / "t.mp4"))
+    t = transfer(mm, Transfer(astronaut, driving_latents=lat, paste_back="off", **small), Run(tmp_path / "t.mp4"))
     assert t.tuning.steps == 2 and any("tuned to the photo" in n for n in t.notes)
     walk = latent_video(mm, LatentVideo("walk", image=astronaut, seeds="1", frames_per_segment=2,
                                         **small), Run(tmp_path / "w.mp4"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import tempfile
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from ..errors import OptionError, ServerPathError
 from ..fields import FIELDS, MAX_FILE_MB, check
@@ -31,21 +31,22 @@ def from_cog(inputs: dict[str, Any]) -> Animate | Transfer | LatentVideo:
              server_files=False)
     mode = check("mode", v["mode"])
     if mode != "animate":
-        kind, leave, what = LatentVideo, (), f"a latent video ({mode})"
+        kind, what = LatentVideo, f"a latent video ({mode})"
     elif v["driving_video"] is not None:
-        kind, leave, what = Transfer, ("frames", "curve"), "a motion transfer (the clip sets both)"
+        kind, what = Transfer, "a motion transfer"  # its driver notes what it does not read
     else:
-        kind, leave, what = Animate, (), "an animation"
-    unread = _unread(inputs, kind, leave, mode)
+        kind, what = Animate, "an animation"
+    unread = _unread(inputs, kind, mode)
     notes = [not_used(unread, f"{what} does not read {'it' if len(unread) == 1 else 'them'}")
              ] if unread else []
-    return kind(**_subset(kind, v, leave), notes=notes)
+    return kind(**_subset(kind, v), notes=notes)
 
 
-def _unread(inputs: dict[str, Any], kind: type, leave: Sequence[str], mode: str) -> list[str]:
+def _unread(inputs: dict[str, Any], kind: type, mode: str) -> list[str]:
     """The inputs set (not at their defaults) that a request ``kind`` does not read: not its
-    fields, in ``leave``, or a latent video's setting for other kinds."""
-    reads = {f.name for f in dataclasses.fields(kind)} - set(leave)
+    fields, or a latent video's setting for other kinds (what a request reads but its case
+    does not — a clip's frames — its check notes)."""
+    reads = {f.name for f in dataclasses.fields(kind)}
     return [k for k in COG_INPUTS if k in inputs and inputs[k] != FIELDS[k].default and (
         k not in reads or kind is LatentVideo and FIELDS[k].kinds and mode not in FIELDS[k].kinds)]
 
@@ -69,7 +70,6 @@ def received(value: Any, name: str) -> str:
     return str(path)
 
 
-def _subset(kind: type, values: dict, leave: Sequence[str] = ()) -> dict:
-    """The entries of ``values`` that are fields of the request ``kind`` (less ``leave``)."""
-    return {f.name: values[f.name] for f in dataclasses.fields(kind)
-            if f.name in values and f.name not in leave}
+def _subset(kind: type, values: dict) -> dict:
+    """The entries of ``values`` that are fields of the request ``kind``."""
+    return {f.name: values[f.name] for f in dataclasses.fields(kind) if f.name in values}

@@ -28,14 +28,13 @@ from .. import memory, weights
 from ..requests.budget import check_budget
 from ..fields import PRESETS
 from ..nets.models import Models
-from ..stages.pipeline import (animate, latent_video, transfer_clip, transfer_latents,
-                               transfer_photos)
+from ..stages.pipeline import animate, latent_video, transfer
 from ..nets.tuning import steps_for
 from ..stages.results import Animation, LatentAnimation, Result, Transferred
 from ..run import Run
 from ..requests.checks import ensure_checked
 from ..errors import ServerError
-from ..requests.request import Animate, LatentVideo, Transfer, driver
+from ..requests.request import Animate, LatentVideo, Transfer
 
 
 def load_models(progress: weights.Progress | None = None,
@@ -124,9 +123,7 @@ def _(req: Animate, models: Models, run: Run) -> Animation:
 
 @_use_case.register
 def _(req: Transfer, models: Models, run: Run) -> Transferred:
-    use = {"clip": transfer_clip, "photos": transfer_photos,
-           "latents": transfer_latents}[driver(req)]
-    return use(models, req, run)
+    return transfer(models, req, run)
 
 
 @_use_case.register

@@ -17,14 +17,14 @@ import os
 from dataclasses import dataclass, field
 
 from ..errors import BudgetError
-from ..fields import MAX_FRAMES, WORK_BUDGET
+from ..fields import WORK_BUDGET
 from ..media.images import image_size
 from ..latents.interpolate import frame_count
 from ..motions import distinct, request_motions
-from ..naming import display_name, missing
+from ..motions.drivers import driver_of
+from ..naming import missing
 from ..precision import Precision
-from .request import Animate, Transfer, driver
-from ..media.video import header
+from .request import Animate, Transfer
 
 ITERATIONS = 5  # ReStyle's refinements of one inversion: an encoder pass and a 256 px decode each
 ENCODE_PER_MPX = 0.06  # s to paste and encode a megapixel of output video (libx264; 0.035
@@ -106,11 +106,10 @@ def estimate(req, plan, precision: Precision, tuning_steps: int) -> Cost | None:
         frames, photos = req.frames, 1
         _motions(req, unit, cost)
     elif isinstance(req, Transfer):
-        kind = driver(req)
-        frames, photos = _driver_frames(req, kind), 1 + (kind == "photos") * 2
-        if kind == "clip":
-            cost.add("inverting the driving clip's frames", frames * unit.inversion,
-                     "use a shorter driving clip or a lower fps")
+        drive = driver_of(req)
+        frames, photos = drive.frames(req), 1
+        for part in drive.costs(req, unit):
+            cost.add(*part)
     else:
         frames, photos = frame_count(req), len(req.photos) + (not missing(req.image))
     cost.add("inverting the photos", photos * unit.inversion)
@@ -129,18 +128,6 @@ def _motions(req: Animate, unit: Rates, cost: Cost) -> None:
     for m in distinct(request_motions(req))[0]:
         for what, seconds, lower in m.costs(unit):
             cost.add(what, seconds, lower)
-
-
-def _driver_frames(req: Transfer, kind: str) -> int:
-    """The frames the transfer's video will have: its driver's (``kind``: ``request.driver``;
-    a clip's from its header)."""
-    if kind == "latents":
-        return len(req.driving_latents)
-    if kind == "photos":
-        return req.frames
-    head = header(req.driving_video, display_name(req, "driving_video"))
-    rate = req.fps or min(head.rate or 30.0, 30.0)
-    return MAX_FRAMES if head.seconds is None else min(MAX_FRAMES, int(head.seconds * rate) + 1)
 
 
 def _output_pixels(req, size: int) -> int:

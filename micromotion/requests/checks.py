@@ -19,11 +19,11 @@ from ..fields import FIELDS, KINDS, MAX_CUE_SCALE, MAX_TUNED_PHOTOS, PRESETS, ch
 from ..media.images import load_image
 from ..latents.interpolate import check_plan
 from ..motions import SOURCES, given_sources, request_motions
+from ..motions.drivers import driver_of
 from ..naming import display_name, missing, not_used
-from .request import Animate, LatentVideo, Transfer, driver
+from .request import Animate, LatentVideo, Transfer
 from ..latents.samples import parse_seeds
 from ..latents.timeline import Cue, check_cue, parse_cues
-from ..media.video import probe
 
 
 @functools.singledispatch
@@ -135,23 +135,20 @@ def _check_motions(req: Animate, shape: tuple[int, int] | None = None) -> None:
         motion.check(shape)
 
 
-def check_transfer(req: Transfer) -> Transfer:
-    """``req`` checked: one driver, the photos decode, the clip is readable, the layers
-    parsed."""
+def check_transfer(req: Transfer, shape: tuple[int, int] | None = None) -> Transfer:
+    """``req`` checked: one whole driver (``drivers.driver_of``) that checks itself, the photo
+    decodes, the layers parsed; the inputs its driver does not read are said in its notes."""
     _photo(req, required="image is required: the photo whose face will move")
-    kind = driver(req)
+    drive = driver_of(req)
     values = _checked_fields(req, skip=("fps", "layers", "scale"))
     values["fps"] = check("fps", req.fps, optional=True)
     values["scale"] = check("scale", req.scale, as_type=float)  # a driver's share: any number
     out = dataclasses.replace(req, **values)
-    if kind == "photos":
-        _photo(req, "neutral_image")
-        _photo(req, "driving_image")
-    elif kind == "clip":
-        probe(req.driving_video, display_name(req, "driving_video"))
-        unread = [n for n in ("frames", "curve") if getattr(out, n) != FIELDS[n].default]
-        if unread:  # the clip sets both: said, not dropped without a word
-            out.notes = out.notes + [not_used(unread, "a driving clip gives its own")]
+    drive.check(out, shape)
+    names, why = drive.ignores
+    unread = [n for n in names if getattr(out, n) != FIELDS[n].default]
+    if unread:  # said, not dropped without a word
+        out.notes = out.notes + [not_used(unread, why)]
     out.layers = _numbers(req.layers, "layers")
     out.checked = True
     return out
@@ -159,7 +156,7 @@ def check_transfer(req: Transfer) -> Transfer:
 
 @check_request.register
 def _(req: Transfer, shape: tuple[int, int] | None = None) -> Transfer:
-    return check_transfer(req)
+    return check_transfer(req, shape)
 
 
 def check_latent(req: LatentVideo, n_latent: int = 18) -> LatentVideo:

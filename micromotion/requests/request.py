@@ -1,7 +1,7 @@
 """The three requests the product serves — animate a photo, transfer a clip's motion, make a
-latent video — as dataclasses whose fields, defaults and limits are ``fields.FIELDS``, and a
-transfer's driver (``driver``), the output's file name (``file_name``); an animation's motion
-is its source's (``motions``).
+latent video — as dataclasses whose fields, defaults and limits are ``fields.FIELDS``, and the
+output's file name (``file_name``); an animation's motion is its source's (``motions``), a
+transfer's its driver's (``motions.drivers``).
 ``checks.check_request`` checks one, once.
 
     req = checks.check_request(Animate(image="me.jpg", micromotion="smile", scale=5))
@@ -9,19 +9,17 @@ is its source's (``motions``).
 from __future__ import annotations
 
 import functools
-import os
 import re
 from dataclasses import dataclass, field, make_dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-import torch
 
-from ..errors import OptionError
 from ..fields import FIELDS
 from ..media.images import ImageSource
 from ..motions import SOURCES, source_of
-from ..naming import missing, own_stem
+from ..motions.drivers import DRIVERS
+from ..naming import own_stem
 
 
 def _d(name: str) -> Any:
@@ -67,27 +65,29 @@ _PYTHON = {int: "int", float: "float", str: "str", bool: "bool",
 Animate = _animate()
 
 
-@dataclass
-class Transfer(Request):
-    """The photo's face performs a driver's motion; the driver is one of three: a clip
-    (``driving_video``, at its timing), two photos of one face (``neutral_image`` at rest,
-    ``driving_image`` mid-motion, along ``curve``), or W+ latents ``[T, L, D]`` from Python
-    (``driving_latents``, one frame each)."""
-    image: ImageSource | None = None
-    driving_video: str | os.PathLike | None = None
-    scale: float = _d("scale")  # 5: the driver's own amplitude
-    neutral_frame: int = _d("neutral_frame")
-    neutral_image: ImageSource | None = None
-    driving_image: ImageSource | None = None
-    driving_latents: torch.Tensor | None = None
-    fps: int | None = None  # None: the clip's own rate
-    side_by_side: bool = _d("side_by_side")
-    paste_back: str = _d("paste_back")
-    rank: int = _d("rank")
-    layers: str | Sequence[int] = _d("layers")
-    smoothing: float = _d("smoothing")
-    frames: int = _d("frames")  # with neutral_image
-    curve: str = _d("curve")  # with neutral_image
+def _transfer() -> type:
+    """``Transfer``: the photo, then every driver's own fields (``drivers.DRIVERS``, in its
+    order: ``driving_video``, ``neutral_image`` and ``driving_image``, ``driving_latents``),
+    then how its motion is taken and the video made. Built from the registry, so a new
+    driver's fields are the request's with no edit here."""
+    own = [(n, d.types[n] if n in d.types else _PYTHON[FIELDS[n].type], field(default=None))
+           for d in DRIVERS for n in d.fields]  # driving_latents is Python's alone: no Field
+    video = [("scale", "float"), ("neutral_frame", "int"), ("side_by_side", "bool"),
+             ("paste_back", "str"), ("rank", "int"), ("layers", "str | Sequence[int]"),
+             ("smoothing", "float"), ("frames", "int"), ("curve", "str")]
+    return make_dataclass(
+        "Transfer", [("image", "ImageSource | None", field(default=None)), *own,
+                     ("fps", "int | None", field(default=None)),  # None: the driver's own
+                     *((n, t, _d(n)) for n, t in video)], bases=(Request,),
+        namespace={"__module__": __name__, "__doc__": _TRANSFER})
+
+
+_TRANSFER = """The photo's face performs a driver's motion; the driver is one of
+``drivers.DRIVERS``: a clip (``driving_video``, at its timing), two photos of one face
+(``neutral_image`` at rest, ``driving_image`` mid-motion, ``frames`` frames along ``curve``),
+or W+ latents ``[T, L, D]`` from Python (``driving_latents``, one frame each); ``scale`` 5 is
+the driver's own amplitude."""
+Transfer = _transfer()
 
 
 @dataclass
@@ -109,26 +109,6 @@ class LatentVideo(Request):
     fps: int = _d("fps")
     layers: str | Sequence[int] = _d("layers")
     measure_res: int = _d("measure_res")
-
-
-DRIVERS = {"clip": ("driving_video",), "photos": ("neutral_image", "driving_image"),
-           "latents": ("driving_latents",)}  # a transfer's driver: one of these, whole
-
-
-def driver(req: Transfer) -> str:
-    """Which driver ``req`` names (``DRIVERS``): exactly one, with all its inputs."""
-    given = [k for k, names in DRIVERS.items() if any(not missing(getattr(req, n)) for n in names)]
-    if not given:
-        raise OptionError("driving_video is required: a clip of one face moving (or, from "
-                          "the CLI and Python, neutral_image and driving_image)")
-    if len(given) > 1:
-        raise OptionError(f"give one driver: a clip (driving_video), two photos "
-                          f"(neutral_image and driving_image) or latents, not {' and '.join(given)}")
-    absent = [n for n in DRIVERS[given[0]] if missing(getattr(req, n))]
-    if absent:
-        raise OptionError(f"{absent[0]} is required too: two photos of the driver, at rest "
-                          f"(neutral_image) and mid-motion (driving_image)")
-    return given[0]
 
 
 def file_name(req: Animate | Transfer | LatentVideo) -> str:

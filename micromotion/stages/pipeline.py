@@ -7,7 +7,7 @@ stop); each returns its typed result (``results``).
 
     models = Models.load()
     animate(models, Animate(image="photo.jpg", micromotion="smile"), Run("smile.mp4"))
-    transfer_clip(models, Transfer(image="photo.jpg", driving_video="me.mp4"), Run("t.mp4"))
+    transfer(models, Transfer(image="photo.jpg", driving_video="me.mp4"), Run("t.mp4"))
     latent_video(models, LatentVideo("circle", seeds="1,2"), Run("loop.mp4"))
 
 Progress goes through the run's ``progress(stage, done, total)``, stage being one of
@@ -18,29 +18,24 @@ for the user (which face, the video's real size), for the doors to say.
 """
 from __future__ import annotations
 
-import dataclasses
 import numpy as np
 import torch
 
 from ..media.align import AlignedFace
 from ..requests.checks import ensure_checked
-from ..fields import FIELDS
 from ..media.images import ImageSource
 from ..latents.interpolate import circle_path, mix_layers, seed_latents, walk_path
 from ..nets.models import Models
 from ..motions import distinct, request_motions, source_of
 from ..naming import display_name
 from ..precision import FP32, Precision
-from ..media.preview import show_faces
-from ..media.render import check_int, latent_path
 from ..requests.request import Animate, LatentVideo, Transfer
 from .results import (Animation, CircleSteps, Inversion, LatentAnimation, LatentHow, Transferred,
                       TransferHow)
 from ..run import Run
 from .steps import (align, faithful, identity_of, invert, invert_face, render_latents,
                     render_onto, tuning_notes)
-from ..motions.driver import MotionOffsets, driver_faces, driver_latents, motion_offsets, smooth
-from ..media.video import read_frames
+from ..motions.drivers import driver_of, motion_offsets
 
 
 def animate(models: Models, req: Animate, run: Run) -> Animation:
@@ -70,79 +65,26 @@ def _ready(models: Models, req, run: Run):
     return req, run.on(models.plan.resolve, req.dtype)
 
 
-def transfer_clip(models: Models, req: Transfer, run: Run) -> Transferred:
-    """The photo's face performs the driving clip's motion: its frames at ``req.fps`` (None:
-    the clip's own rate), each offset from the neutral frame → one output frame, at the
-    driver's timing."""
+def transfer(models: Models, req: Transfer, run: Run) -> Transferred:
+    """The photo's face performs its driver's motion (``drivers.driver_of``): the driver's W+
+    offsets from its neutral frame, projected on their low-rank subspace, added to the face's
+    W+ along the driver's path (a clip's: at its timing) → mp4 at ``run.out``."""
     req, run = _ready(models, req, run)
-    name = display_name(req, "driving_video")
-    clip = read_frames(req.driving_video, req.fps, FIELDS["frames"].hi, name=name)
-    check_int("neutral_frame", req.neutral_frame, 0, len(clip.frames) - 1)
+    drive = driver_of(req)
     face = align(models, req.image, display_name(req, "image"), run)  # no face: fail first
-    driver = driver_faces(clip, models.encoder.input_size, run.report)  # then the driver's
-    show_faces(run.preview, "driver", [f.image for f in driver.faces.faces],
-               driver.faces.times, name)
+    ready = drive.ready(models, req, run)  # then the driver's, before any inversion
     inv = invert_face(models, face, run)
-    latents, notes = driver_latents(models.encoder, driver, run.precision, run.report)
-    if abs(clip.native_fps / clip.fps - 1) > 0.01:
-        notes.append(f"{name} runs at {clip.native_fps:.3g} fps; its frames were taken at "
-                     f"{clip.fps:.3g} fps, so its timing is kept")
-    motion = _offsets(smooth(latents, req.smoothing), req.neutral_frame, req, run)
-    path = inv.wplus + _own(req.scale) * motion.offsets
-    return _transferred(models, req, inv, motion, path, clip.fps, name, notes, run)
-
-
-def transfer_photos(models: Models, req: Transfer, run: Run) -> Transferred:
-    """The motion between two photos of the driver — ``neutral_image`` at rest,
-    ``driving_image`` mid-motion — on the photo's face, ``frames`` frames along
-    ``curve``, like a preset."""
-    req, run = _ready(models, req, run)
-    inv = invert(models, req.image, display_name(req, "image"), run)
-    quiet = dataclasses.replace(run, preview=None)  # the preview shows the photo's face
-    latents = torch.cat([invert(models, p, display_name(req, n), quiet).wplus
-                         for n, p in (("neutral_image", req.neutral_image),
-                                      ("driving_image", req.driving_image))])
-    motion = _offsets(latents, 0, req, run)
-    path = latent_path(inv.wplus, motion.offsets[1], _own(req.scale), req.frames, req.curve)
-    driver = f"{display_name(req, 'neutral_image')} to {display_name(req, 'driving_image')}"
-    return _transferred(models, req, inv, motion, path, req.fps or 30, driver, [], run)
-
-
-def transfer_latents(models: Models, req: Transfer, run: Run) -> Transferred:
-    """The driver given as W+ ``[T, L, D]`` in ``req.driving_latents`` (e.g. planted latents),
-    one output frame each at ``req.fps`` (None: 30)."""
-    req, run = _ready(models, req, run)
-    inv = invert(models, req.image, display_name(req, "image"),
-                 dataclasses.replace(run, preview=None))
-    latents = smooth(req.driving_latents.to(inv.wplus), req.smoothing)
-    motion = _offsets(latents, req.neutral_frame, req, run)
-    return _transferred(models, req, inv, motion, inv.wplus + _own(req.scale) * motion.offsets,
-                        req.fps or 30, "the given latents", [], run)
-
-
-def _own(scale: float) -> float:
-    """A transfer's ``scale`` as a multiple of the driver's own motion (``scale``'s default)."""
-    return scale / FIELDS["scale"].default
-
-
-def _offsets(latents: torch.Tensor, neutral: int, req: Transfer, run: Run) -> MotionOffsets:
+    driven = drive.make(models, req, ready, run)
     run.report("direction", 0, 1)
-    motion = motion_offsets(latents, neutral, req.rank, req.layers)
+    motion = motion_offsets(driven.latents, driven.neutral, req.rank, req.layers)
     run.report("direction", 1, 1)
-    return motion
-
-
-def _transferred(models: Models, req: Transfer, inv: Inversion, motion: MotionOffsets,
-                 path: torch.Tensor, fps: float, driver: str, notes: list[str],
-                 run: Run) -> Transferred:
-    """The tail every transfer shares: tune the generator to the target if asked, render the
-    target's path, say how it was made."""
+    path = drive.path(req, inv.wplus, motion.offsets)
     view, tuning = faithful(models, req.fidelity, [inv], run)
-    video, render_notes = render_onto(view, inv.aligned, path, req, run, fps)
-    how = TransferHow(driver, fps, len(path), list(motion.layers),
+    video, notes = render_onto(view, inv.aligned, path, req, run, driven.fps)
+    how = TransferHow(driven.words, driven.fps, len(path), list(motion.layers),
                       [round(e, 4) for e in motion.energy], motion.rank, req.smoothing)
     return Transferred(video, inv.aligned, motion, path, how,
-                       notes + render_notes + tuning_notes(tuning),
+                       driven.notes + notes + tuning_notes(tuning),
                        identity_of(view, inv, run.precision, path), tuning)
 
 

@@ -12,7 +12,7 @@ from ..media.align import AlignedFace
 from ..latents.direction import Direction
 from ..nets.identity import Identity
 from ..nets.tuning import Tuning
-from ..motions.driver import MotionOffsets
+from ..motions.drivers import MotionOffsets
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Motion transfer: a driving face's motion, at its timing, onto another face — no training.
+"""A driver's motion as offsets — the math every transfer shares, whatever its driver.
 
 The driver's frames are inverted into W+ and smoothed over time (``smooth``: a zero-phase
 Gaussian, so the inversion's frame-to-frame jitter does not show and nothing lags). Their
@@ -10,22 +10,16 @@ frame.
 """
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 
-from .anchors import TrackedFaces, track_faces, video_anchors
-from ..latents.direction import low_rank
-from ..nets.encoders import Encoder
-from ..errors import OptionError, VideoError
-from ..fields import FIELDS
-from ..latents.interpolate import check_layers
-from ..precision import FP32, Precision
-from ..media.render import check_int, check_number
-from ..media.video import Clip
+from ...errors import OptionError
+from ...fields import FIELDS
+from ...latents.direction import low_rank
+from ...latents.interpolate import check_layers
+from ...media.render import check_int, check_number
 
 SMOOTH_SIGMA = 1.0  # frames: removes the inversion's jitter, keeps a blink (≈ 5 frames at 30 fps)
 ENERGY = 0.9  # the default layers hold this share of the projected motion energy
@@ -94,44 +88,3 @@ def select_layers(share: torch.Tensor, energy: float = ENERGY) -> list[int]:
     cumulative = share[order].cumsum(0)
     n = int((cumulative < energy - 1e-9).sum()) + 1
     return sorted(order[:n].tolist())
-
-
-@dataclass
-class DriverFaces:
-    """A driving clip's distinct frames with its one face tracked, and where each frame of the
-    clip shows (``slot``: a frame read twice, the clip read faster than it runs, is one)."""
-    faces: TrackedFaces
-    slot: list[int]  # per clip frame: the first frame showing the same picture
-    times: list[float]  # per clip frame: its time in the clip
-
-
-def driver_faces(clip: Clip, size: int,
-                 progress: Callable[[str, int, int], None] | None = None) -> DriverFaces:
-    """The driving clip's face found and aligned at ``size`` px in each distinct frame — no
-    model but the face detector, so a clip without one face fails before any inversion.
-    Several people in most frames is an error."""
-    first = {}  # each distinct frame → the first place it shows
-    slot = [first.setdefault(id(f), k) for k, f in enumerate(clip.frames)]
-    distinct = sorted(set(slot))
-    faces = track_faces(dataclasses.replace(
-        clip, frames=[clip.frames[k] for k in distinct],
-        indices=[clip.indices[k] for k in distinct]), size,
-        lambda i, n: progress("clip faces", i, n) if progress else None)
-    people = [f.people for f in faces.faces]
-    crowded = sum(n > 1 for n in people)
-    if 2 * crowded > len(people):
-        raise VideoError(f"{clip.name} shows several people ({max(people)} faces in "
-                         f"{crowded} of {len(people)} frames); the driver must be one "
-                         f"person: crop the clip to one face")
-    return DriverFaces(faces, slot, clip.times)
-
-
-def driver_latents(encoder: Encoder, driver: DriverFaces, precision: Precision = FP32,
-                   progress: Callable[[str, int, int], None] | None = None
-                   ) -> tuple[torch.Tensor, list[str]]:
-    """W+ ``[T, L, D]`` of every frame of the driving clip (``driver_faces``), each distinct
-    frame inverted once; a frame without the face holds the nearest frame that has one."""
-    a = video_anchors(encoder, driver.faces, precision=precision, progress=progress)
-    kept = torch.tensor(a.times, dtype=torch.float64)
-    nearest = [int((kept - driver.times[k]).abs().argmin()) for k in driver.slot]
-    return a.latents[nearest], a.notes
