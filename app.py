@@ -1,5 +1,5 @@
 """Gradio page: a face photo and a motion (a preset, words, a clip, a direction file or a
-timeline) → a video; a motion-transfer tab and a latent-video tab. Its widgets are built from
+timeline) → a video; a motion-transfer tab, your own video edited, and a latent-video tab. Its widgets are built from
 the request table (``micromotion.fields``: labels, defaults, limits, choices, help) and each
 button maps them to a request served by ``micromotion.doors.serving`` — as the Cog door and
 the CLI do. This file is the page's layout; how a click becomes a request, the work's thread
@@ -19,21 +19,21 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Callable
 
 import gradio as gr
 
 from micromotion.doors import serving
-from micromotion.fields import FIELDS, KINDS, MAX_FILE_MB, page_group
+from micromotion.doors.widgets import (EXAMPLES, buttons, click, examples, output_column,
+                                       section, status)
+from micromotion.fields import KINDS, MAX_FILE_MB, page_group
 from micromotion.motions import SOURCES
-from micromotion.doors.page import GLIMPSES, Page, endpoint
-from micromotion.doors.page_requests import (animate, animate_request, latent_request,
-                                       transfer_request, video_only)
+from micromotion.doors.page import Page
+from micromotion.doors.page_requests import (animate, animate_request, edit_request,
+                                             latent_request, transfer_request, video_only)
 from micromotion.nets.tuning import estimate_seconds
 
-HERE = Path(__file__).parent / "examples"
-ASTRONAUT, VAN_GOGH, DRIVE = (str(HERE / n) for n in ("astronaut.jpg", "van_gogh.jpg",
-                                                       "drive.mp4"))
+ASTRONAUT, VAN_GOGH, DRIVE = (str(EXAMPLES / n) for n in ("astronaut.jpg", "van_gogh.jpg",
+                                                           "drive.mp4"))
 TIMELINE_HEADERS = ["motion", "scale", "start %", "end %", "curve"]
 TIMELINE_EXAMPLE = [["smile", 5, 0, 40, "ease"], ["headsTurn", 3, 40, 100, "linear"]]
 KIND_ONLY = {f.name: f.kinds for f in page_group("latent", "more") if f.kinds}
@@ -51,33 +51,6 @@ INTRO = ("Give a photo with a face and pick a motion — a published one (smile,
          "and the face in your photo does it, in a short video. It works on paintings too. "
          "A preview follows the work within seconds; then the video. The examples, made in "
          "the background when the page starts, show at once.")
-# a new run clears the errors left on the page: one current error at a time, not a stack
-CLEAR_ERRORS = "() => document.querySelectorAll('.toast-close').forEach(b => b.click())"
-# after a result, bring the visible tab's video into view (on a phone it is far below)
-SHOW_RESULT = ("() => setTimeout(() => [...document.querySelectorAll('video')]"
-               ".find(v => v.offsetParent)?.scrollIntoView({behavior: 'smooth', "
-               "block: 'nearest'}), 300)")
-
-
-def widget(name: str, use: str | None = None, **overrides) -> gr.components.Component:
-    """The page's widget for a field of the request table, its help in the words of the tab's
-    ``use`` (``overrides``: other props; ``component``, a choice's other widget)."""
-    f = FIELDS[name]
-    if f.type is Path:
-        return upload(f, overrides.get("label"))
-    props = dict(label=f.label, info=f.help_for(use), value=f.default) | overrides
-    if f.type is bool:
-        return gr.Checkbox(**props)
-    if f.choices is not None:
-        make = props.pop("component", gr.Dropdown)
-        return make(choices=list(props.pop("choices", f.choices)), **props)
-    if f.type in (int, float) and f.hi - f.lo <= 300:
-        step = 1 if f.type is int else (0.05 if f.hi <= 1 else 0.1)
-        return gr.Slider(f.lo, f.hi, step=step, **props)
-    if f.type in (int, float):
-        return gr.Number(precision=0 if f.type is int else None, minimum=f.lo, maximum=f.hi,
-                         **props)
-    return gr.Textbox(**props)
 
 
 def build(page: Page) -> gr.Blocks:
@@ -92,117 +65,17 @@ def build(page: Page) -> gr.Blocks:
                 micromotion_tab(page)
             with gr.Tab("Motion transfer"):
                 transfer_tab(page)
+            with gr.Tab("Your video"):
+                edit_tab(page)
             with gr.Tab("Latent videos"):
                 latent_tab(page)
     return demo
 
 
-def upload(f, label: str | None = None) -> gr.components.Component:
-    """The upload for a file field, by what it ``accept``s: a photo, a clip or any file."""
-    label = label or f.label
-    if f.accept == "image":
-        return gr.Image(type="filepath", label=label, sources=["upload"], height=260)
-    if f.accept == "video":
-        return gr.Video(label=label, sources=["upload"], height=200)
-    return gr.File(label=label, type="filepath", height=90)
-
-
-def section(w: dict, use: str, group: str, made: dict[str, Callable] | None = None,
-            **looks: dict) -> None:
-    """Into ``w``, the widgets the table puts in ``group`` of the tab for ``use``, in the
-    table's order: each its field's ``widget`` with the props ``looks[name]``, or what
-    ``made[name]()`` makes where the tab shows the field its own way."""
-    for f in page_group(use, group):
-        made_here = (made or {}).get(f.name)
-        w[f.name] = made_here() if made_here else widget(f.name, use, **looks.get(f.name, {}))
-
-
-def status() -> gr.Markdown:
-    """The line under the button: what is happening, how long is left, or what went wrong."""
-    return gr.Markdown("First a preview shows, then the video.", elem_classes="status")
-
-
-def output_column(extra: Callable[[], dict] | None = None) -> dict:
-    """The right-hand column: preview, the video, how it was made (and ``extra``)."""
-    out = {"preview": gr.Gallery(label=GLIMPSES["frames"], columns=3,
-                                 height=180, object_fit="contain"),
-           "video": gr.Video(label="Video", autoplay=True, loop=True, height=360),
-           "info": gr.Markdown()}
-    if extra is not None:
-        out.update(extra())
-    return out
-
-
-def buttons(label: str) -> tuple[gr.Button, gr.Button]:
-    """The tab's button, and a Stop beside it that shows while the work runs."""
-    with gr.Row():
-        go = gr.Button(label, variant="primary", scale=3)
-        stop = gr.Button("Stop", variant="stop", visible=False, scale=1)
-    return go, stop
-
-
-def click(button: gr.Button, stop: gr.Button, line: gr.Markdown, inputs: dict, outputs: dict,
-          handle, api_name: str) -> None:
-    """``button`` serves the tab's request (API ``api_name``), disabled while it runs; Stop
-    cancels it, which ends the work at its next step (``Page.stream``)."""
-    names = list(inputs)
-    outputs = {"status": line, **outputs}
-    quick = dict(api_name=False, queue=False, show_progress="hidden")
-    button.click(None, None, None, js=CLEAR_ERRORS, **quick)
-    busy = button.click(_busy, None, [button, stop], **quick)
-    run = busy.then(endpoint(names, lambda v, n: handle(v, n, outputs), HERE),
-                    list(inputs.values()),
-                    list(outputs.values()), api_name=api_name, concurrency_limit=1,
-                    preprocess=False, show_progress="hidden")
-    run.then(_idle, None, [button, stop], **quick)
-    # Gradio 6's page runs no .then() after an error (only .failure()): without this the
-    # button stayed disabled after a user's mistake
-    run.failure(_idle, None, [button, stop], **quick)
-    run.success(None, None, None, js=SHOW_RESULT, **quick)
-    stop.click(lambda: _idle() + ("Stopped.",), None, [button, stop, line], cancels=[run],
-               **quick)
-
-
-def _busy() -> tuple[dict, dict]:
-    return gr.update(interactive=False), gr.update(visible=True)
-
-
-def _idle() -> tuple[dict, dict]:
-    return gr.update(interactive=True), gr.update(visible=False)
-
-
-def examples(page: Page, w: dict, names: list[str], rows: list[list], request: Callable,
-             **props) -> gr.Examples:
-    """The tab's examples table (``rows`` of the widgets ``names``), each also a request —
-    the other widgets at their first values — for the page to make at start-up."""
-    for row in rows:
-        v = {k: c.value for k, c in w.items()} | dict(zip(names, row))
-        files = {k: Path(v[k]).name for k in names if k in FIELDS and FIELDS[k].type is Path
-                 and v[k]}
-        page.example_requests.append(request(v, files))
-    return gr.Examples(rows, inputs=[w[k] for k in names], **props)
-
-
 def micromotion_tab(page: Page) -> None:
     with gr.Row():
         with gr.Column(scale=5, min_width=320):
-            w = {}
-            section(w, "animate", "main")
-            w["source"] = gr.Radio([(s.label, s.key) for s in SOURCES],
-                                   value=next(s.key for s in SOURCES if s.default),
-                                   label="Motion from")
-            groups = {}
-            for source in SOURCES:
-                with gr.Group(visible=source.default) as groups[source.key]:
-                    section(w, "animate", source.key, made={"timeline": timeline_table},
-                            micromotion=BRIEF, anchor_seed=BRIEF, text_template=dict(
-                                value="a person with {degree} smile",
-                                info="With {degree}: CLIP anchors, minutes on a CPU"))
-            section(w, "animate", "scale")
-            button, stop = buttons("Generate")
-            line = status()
-            with gr.Accordion("More settings", open=False):
-                section(w, "animate", "more", fidelity=page.fidelity("animate"))
+            w, groups, button, stop, line = motion_form(page, "animate", "Generate")
             examples(page, w, ["image", "source", "micromotion", "scale"],
                      [[ASTRONAUT, "preset", "smile", 5], [VAN_GOGH, "preset", "aging", 4],
                       [ASTRONAUT, "timeline", "smile", 5]], animate_request,
@@ -214,12 +87,61 @@ def micromotion_tab(page: Page) -> None:
                                       columns=6, height="auto", visible=False),
                 "direction": gr.File(label="The direction, to use again (as a direction file)",
                                      visible=False, height=90)})
-    # a timeline's rows carry their own scales: the global one would say nothing there
+    switch_sources(w, groups)
+    click(button, stop, line, w, outputs, lambda v, n, o: animate(page, v, n, o), "generate")
+
+
+def motion_form(page: Page, use: str, label: str) -> tuple:
+    """The left column of a tab whose motion comes from any source (``use``: animate or
+    edit): its main inputs, the sources, the button ``label`` with its Stop, the status line
+    and More settings → (widgets, source groups, button, stop, status)."""
+    w = {}
+    section(w, use, "main")
+    groups = motion_sources(w, use)
+    button, stop = buttons(label)
+    line = status()
+    with gr.Accordion("More settings", open=False):
+        section(w, use, "more", fidelity=page.fidelity(use))
+    return w, groups, button, stop, line
+
+
+def motion_sources(w: dict, use: str) -> dict:
+    """Into ``w``, the "Motion from" choice, each motion source's widgets in a group of their
+    own (only the chosen one shown), and the scale; → the groups by source."""
+    w["source"] = gr.Radio([(s.label, s.key) for s in SOURCES],
+                           value=next(s.key for s in SOURCES if s.default), label="Motion from")
+    groups = {}
+    for source in SOURCES:
+        with gr.Group(visible=source.default) as groups[source.key]:
+            section(w, use, source.key, made={"timeline": timeline_table},
+                    micromotion=BRIEF, anchor_seed=BRIEF, text_template=dict(
+                        value="a person with {degree} smile",
+                        info="With {degree}: CLIP anchors, minutes on a CPU"))
+    section(w, use, "scale")
+    return groups
+
+
+def switch_sources(w: dict, groups: dict) -> None:
+    """The chosen source's group shown; a timeline's rows carry their own scales, so the
+    global one, which would say nothing there, hides."""
     w["source"].change(lambda s: [gr.update(visible=s == k) for k in groups] +
                        [gr.update(visible=s != "timeline")], w["source"],
                        list(groups.values()) + [w["scale"]], api_name=False,
                        show_progress="hidden")
-    click(button, stop, line, w, outputs, lambda v, n, o: animate(page, v, n, o), "generate")
+
+
+def edit_tab(page: Page) -> None:
+    with gr.Row():
+        with gr.Column(scale=5, min_width=320):
+            w, groups, button, stop, line = motion_form(page, "edit", "Edit the video")
+            gr.Markdown("The face in your video makes the motion over the seconds you choose, "
+                        "easing in and out; the rest of the video and its sound stay as they "
+                        "were. Every frame that moves is inverted: on a CPU, about a second or "
+                        "more each.")
+        with gr.Column(scale=6, min_width=320):
+            outputs = output_column()
+    switch_sources(w, groups)
+    click(button, stop, line, w, outputs, video_only(page, edit_request), "edit")
 
 
 def timeline_table() -> gr.Dataframe:

@@ -95,6 +95,14 @@ class Predictor(BasePredictor):
             description="Motion transfer: a clip of one face; the photo's face performs its motion at its timing.",
             default=None,
         ),
+        video: Optional[Path] = Input(
+            description="Or edit your own video: the face in it makes the motion over the seconds in span, its sound kept (image is then not needed).",
+            default=None,
+        ),
+        span: str = Input(
+            description="With video: when the face moves, START-END in seconds, e.g. 2-5 (empty: the whole video); it eases in and out over about half a second.",
+            default="",
+        ),
         paste_back: str = Input(
             description="Put the moving face back into the photo (auto: when the photo is larger than the face's crop).",
             choices=["auto", "on", "off"],
@@ -158,10 +166,10 @@ class Predictor(BasePredictor):
             image=image, micromotion=micromotion, scale=scale, text_template=text_template,
             anchor_seed=anchor_seed, anchor_video=anchor_video, direction_file=direction_file,
             frames=frames, fps=fps, curve=curve, output_size=output_size,
-            side_by_side=side_by_side, timeline=timeline, driving_video=driving_video,
-            paste_back=paste_back, dtype=dtype, fidelity=fidelity, mode=mode, seeds=seeds,
-            interpolation=interpolation, frames_per_segment=frames_per_segment, loop=loop,
-            source_seed=source_seed, radius=radius, truncation=truncation)
+            side_by_side=side_by_side, timeline=timeline, driving_video=driving_video, video=video,
+            span=span, paste_back=paste_back, dtype=dtype, fidelity=fidelity, mode=mode,
+            seeds=seeds, interpolation=interpolation, frames_per_segment=frames_per_segment,
+            loop=loop, source_seed=source_seed, radius=radius, truncation=truncation)
         try:
             req = cog_inputs.from_cog(inputs)
             received = [v for v in inputs.values() if isinstance(v, Path)]

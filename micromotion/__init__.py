@@ -6,9 +6,9 @@ in Low-dimensional Latent Spaces from StyleGAN"). The front door, for Python use
     result = mm.serve(mm.Animate("photo.jpg", "smile"), models, "smile.mp4")
     print(result.video, mm.plainly(result))
 
-``load`` / ``synthetic`` give the models, ``Animate`` / ``Transfer`` / ``LatentVideo`` are the
-three requests, ``check`` checks one whole before any model is needed (``serve`` checks
-one no door checked) and ``serve`` runs it (``Run``: a run's context, as the use cases take
+``load`` / ``synthetic`` give the models, ``Animate`` / ``Transfer`` / ``LatentVideo`` /
+``Edit`` are the four requests, ``check`` checks one whole before any model is needed
+(``serve`` checks one no door checked) and ``serve`` runs it (``Run``: a run's context, as the use cases take
 it), ``plainly`` / ``describe`` say what it made. The house lives in floors below (``media``,
 ``latents``, ``nets``, ``motions``, ``requests``, ``stages``, ``doors``); the names here load
 on first use, so importing the package (as ``python -m micromotion`` does) costs nothing.
@@ -28,6 +28,7 @@ _DOOR = {
     "Animate": ("requests.request", "Animate"),
     "Transfer": ("requests.request", "Transfer"),
     "LatentVideo": ("requests.request", "LatentVideo"),
+    "Edit": ("requests.request", "Edit"),
     "check": ("requests.checks", "check_request"),
     "serve": ("doors.serving", "serve"),
     "Run": ("run", "Run"),

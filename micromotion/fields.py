@@ -5,125 +5,23 @@ and ``Field.check`` is the one check of a value — so each limit lives here and
 """
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from .errors import OptionError
+from .field import Field
 
 PRESETS = ("smile", "angry", "aging", "eyesClose", "headsTurn")  # the published directions
 KINDS = ("walk", "coarse", "fine", "circle")  # latent videos
-USES = ("animate", "transfer", "latent", "direction", "sample")  # a CLI command's or page tab's
-A, T, L, D = "animate", "transfer", "latent", "direction"
+USES = ("animate", "transfer", "latent", "direction", "sample", "edit")  # a CLI command's or
+# page tab's
+A, T, L, D, E = "animate", "transfer", "latent", "direction", "edit"
 WALKS = ("walk", "coarse", "fine")  # the latent videos that walk through keyframes
-
-
-@dataclass(frozen=True)
-class Field:
-    """One input. ``type`` is int, float, str, bool or Path (a file the user gives). Where it
-    shows is data too: ``cog`` (one of Replicate's inputs), ``cli`` (the commands, by their
-    use, that take it as an option) and ``page`` (each tab that shows it → the group its
-    widget stands in: ``main``, ``more`` for the More settings, or a motion source's)."""
-    name: str
-    type: type
-    default: Any
-    help: str  # one plain sentence: Cog's description, the CLI's help, the page's info
-    label: str  # a short name for the page
-    lo: float | None = None
-    hi: float | None = None
-    choices: tuple | None = None
-    unit: str = ""
-    cog: bool = True
-    cli: tuple[str, ...] = ()
-    page: dict[str, str] = field(default_factory=dict)
-    kinds: tuple[str, ...] = ()  # latent videos: the kinds that read it (empty: every kind)
-    accept: str = ""  # files: what the page's upload takes: image, video or file
-    role: str = ""  # files: how messages name it when the door knows no file name
-    chars: int | None = None  # text: the most characters (bounded before anything parses it)
-    items: int | None = None  # a list in text (seeds, cues, degrees): the most entries
-    words: dict[str, str] = field(default_factory=dict)  # use → its own help, where it differs
-
-    @property
-    def doors(self) -> tuple[str, ...]:
-        """The doors that show it: cog, page, cli."""
-        return tuple(d for d, shown in (("cog", self.cog), ("page", self.page),
-                                        ("cli", self.cli)) if shown)
-
-    def help_for(self, use: str | None = None) -> str:
-        """The help sentence for a door showing one use (``USES``: a CLI command, a page
-        tab) — its own wording where the table has one, else ``help`` (Cog's one form)."""
-        return self.words.get(use, self.help)
-
-    def allowed(self) -> str:
-        """What the field takes, in words: "an integer from 1 to 10", "one of a, b"."""
-        if self.choices is not None:
-            return "one of " + ", ".join(map(str, self.choices))
-        unit = f" {self.unit}" if self.unit else ""
-        kind = {int: "an integer", float: "a number", bool: "true or false", str: "text",
-                Path: "a file"}[self.type]
-        if self.lo is None:
-            return kind
-        return f"{kind} from {_num(self.lo)} to {_num(self.hi)}{unit}"
-
-    def check(self, value: Any, optional: bool = False, as_type: type | None = None,
-              what: str | None = None) -> Any:
-        """``value`` as this field's type (or ``as_type``, e.g. float for a cue's scale
-        within the scale's limits), or an ``OptionError`` naming the field (or ``what``), the
-        value and what is allowed. A whole float is taken for an int (sliders send floats);
-        None only where ``optional``."""
-        if value is None and (optional or self.type is Path):
-            return None
-        kind = as_type or self.type
-        ok, value = _coerce(kind, value)
-        if ok and self.chars is not None and len(value) > self.chars:
-            raise OptionError(f"{what or self.name} is {len(value):,} characters long; it may "
-                              f"hold at most {self.chars:,}")
-        if ok and self.choices is not None:
-            ok = value in self.choices
-        elif ok and self.lo is not None:
-            ok = self.lo <= value <= self.hi
-        if not ok:
-            allowed = self.allowed() if kind is self.type else \
-                self.allowed().replace("an integer", "a number")
-            raise OptionError(f"{what or self.name} must be {allowed}, got {_shown(value)}")
-        return value
-
-
-def _coerce(kind: type, value: Any) -> tuple[bool, Any]:
-    if kind is bool:
-        return isinstance(value, (bool, np.bool_)), bool(value) if isinstance(value, np.bool_) \
-            else value
-    if isinstance(value, (bool, np.bool_)):
-        return False, value
-    if kind is int:
-        if isinstance(value, (float, np.floating)) and math.isfinite(value) \
-                and float(value).is_integer():
-            value = int(value)
-        return isinstance(value, (int, np.integer)), int(value) \
-            if isinstance(value, (int, np.integer)) else value
-    if kind is float:
-        ok = isinstance(value, (int, float, np.number)) and math.isfinite(value)
-        return ok, float(value) if ok else value
-    if kind is str:
-        return isinstance(value, str), value
-    return True, value  # Path: anything a stage reads (a path, bytes, an image, an array)
-
-
-def _shown(value: Any, most: int = 60) -> str:
-    """A wrong value as a message quotes it: its repr, cut short (a hostile input can be long)."""
-    said = repr(value)
-    return said if len(said) <= most else f"{said[:most]}… ({len(said):,} characters)"
-
-
-def _num(x: float) -> str:
-    return f"{x:g}" if isinstance(x, float) else str(x)
 
 
 SEED_MAX = 2 ** 32 - 1
 MAX_FRAMES = 300  # a video's, and so a driving clip's, most frames
+MAX_EDIT_FRAMES = 600  # the most frames of a video to edit (20 s at 30 fps); an operator sets
+# another with MICROMOTION_EDIT_FRAMES (the work budget still bounds the whole request)
 MAX_CUES = 16  # a timeline's most cues
 MAX_CUE_SCALE = 40.0  # its cues' summed scale: four motions at full scale (10)
 MAX_TUNED_PHOTOS = 4  # fidelity faithful tunes to every photo at once, each a pivot of one batch
@@ -144,24 +42,24 @@ _FIELDS = [
               "latent": "Optional: a photo whose face is the walk's first keyframe, the held "
                         "face (coarse, fine) or the circle's centre."}),
     Field("micromotion", str, "eyesClose", "The motion: one of the published directions.",
-          "Micromotion", choices=PRESETS, cli=(A,), page={A: "preset"}),
+          "Micromotion", choices=PRESETS, cli=(A, E), page=dict.fromkeys((A, E), "preset")),
     Field("scale", int, 5, "How far the face moves: 5 is the motion's usual amount (the "
           "published one; with a driving video, the driver's own), 10 twice it.", "Scale", 1,
-          10, cli=(A, T), page={A: "scale", T: "main"}, words={
-              "animate": "How far the face moves: 5 is the motion's usual amount (the "
-                         "published one), 10 twice it.",
+          10, cli=(A, T, E), page={A: "scale", T: "main", E: "scale"}, words={
+              **dict.fromkeys((A, E), "How far the face moves: 5 is the motion's usual "
+                                      "amount (the published one), 10 twice it."),
               "transfer": "How far the face moves: 5 is the driver's own motion, 10 twice it."}),
     Field("text_template", str, "", "Or describe your own motion with {degree}, e.g. 'a "
           "person with {degree} smile' (anchors from CLIP; takes minutes).", "Text template",
-          chars=1000, cli=(A, D), page={A: "text"}),
+          chars=1000, cli=(A, D, E), page=dict.fromkeys((A, E), "text")),
     Field("anchor_seed", int, 0, "The generated face the text anchors start from.",
-          "Anchor seed", 0, SEED_MAX, cli=(A, D), page={A: "text"}),
+          "Anchor seed", 0, SEED_MAX, cli=(A, D, E), page=dict.fromkeys((A, E), "text")),
     Field("anchor_video", Path, None, "Or show the motion: a short clip (at most 60 s) of "
-          "one face doing it.", "Anchor clip", role="the anchor clip", cli=(A, D),
-          page={A: "video"}, accept="video"),
+          "one face doing it.", "Anchor clip", role="the anchor clip", cli=(A, D, E),
+          page=dict.fromkeys((A, E), "video"), accept="video"),
     Field("direction_file", Path, None, "Or a direction file made with python -m "
-          "micromotion direction.", "Direction file", role="the direction file", cli=(A,),
-          page={A: "file"}, accept="file"),
+          "micromotion direction.", "Direction file", role="the direction file", cli=(A, E),
+          page=dict.fromkeys((A, E), "file"), accept="file"),
     Field("frames", int, 100, "Number of frames of the video (a circle's too).", "Frames",
           2, MAX_FRAMES, cli=(A, T, L), page=dict.fromkeys((A, L), "more"), kinds=("circle",),
           words={
@@ -182,29 +80,41 @@ _FIELDS = [
           cli=(A, T), page={A: "more"}),
     Field("output_size", int, 1024, "Size in pixels the face is rendered at; when pasted "
           "back the video has the photo's size instead.", "Size",
-          choices=(1024, 512, 256, 128, 64), unit="px", cli=(A, T, L),
-          page=dict.fromkeys((A, T, L), "more")),
+          choices=(1024, 512, 256, 128, 64), unit="px", cli=(A, T, L, E),
+          page=dict.fromkeys((A, T, L, E), "more"), words={
+              E: "The most pixels the face is rendered at: it is rendered at the size it "
+                 "fills in the video's frames, up to this."}),
     Field("side_by_side", bool, False, "Put the photo beside the motion.", "Side by side",
           cli=(A, T), page=dict.fromkeys((A, T), "more")),
     Field("timeline", str, "", "Or compose motions: cues MOTION:SCALE:START-END:CURVE, "
           "START and END in percent of the video (f0-f12: frames), e.g. 'smile:5:0-40:ease; "
           "headsTurn:3:40-100' (MOTION a preset, or text:... with {degree}).", "Timeline",
-          chars=4000, items=MAX_CUES, cli=(A,), page={A: "timeline"}),
+          chars=4000, items=MAX_CUES, cli=(A, E), page=dict.fromkeys((A, E), "timeline")),
     Field("driving_video", Path, None, "Motion transfer: a clip of one face; the photo's "
           "face performs its motion at its timing.", "Driving clip",
           role="the driving clip", page={T: "main"}, accept="video"),
+    Field("video", Path, None, "Or edit your own video: the face in it makes the motion over "
+          "the seconds in span, its sound kept (image is then not needed).", "Your video",
+          role="the video", page={E: "main"}, accept="video"),
+    Field("span", str, "", "With video: when the face moves, START-END in seconds, e.g. 2-5 "
+          "(empty: the whole video); it eases in and out over about half a second.", "Span",
+          chars=40, cli=(E,), page={E: "main"}),
     Field("paste_back", str, "auto", "Put the moving face back into the photo (auto: when "
           "the photo is larger than the face's crop).", "Paste back into the photo",
           choices=("auto", "on", "off"), cli=(A, T), page=dict.fromkeys((A, T), "more")),
+    Field("blend", str, "change", "With video: how the moved face goes into each frame — "
+          "change adds only what the motion changes to the frame's own pixels (the person's "
+          "own detail kept), face puts the rendered face in (with fidelity faithful).",
+          "Blend", choices=("change", "face"), cog=False, cli=(E,), page={E: "more"}),
     Field("dtype", str, "auto", "Precision: auto (the fastest path verified on this machine "
           "at start-up), fp32, or bf16 (about 1 level of 255 off; refused where this machine "
           "cannot run it).",
-          "Precision", choices=("auto", "fp32", "bf16"), cli=(A, D, T, L),
-          page=dict.fromkeys((A, T, L), "more")),
+          "Precision", choices=("auto", "fp32", "bf16"), cli=(A, D, T, L, E),
+          page=dict.fromkeys((A, T, L, E), "more")),
     Field("fidelity", str, "fast", "fast: the encoder's inversion, at times a look-alike. "
           "faithful: the generator is tuned to the photo first (pivotal tuning), so the video "
           "keeps the person; minutes on a CPU, seconds on a GPU.", "Fidelity",
-          choices=("fast", "faithful"), cli=(A, T, L), page=dict.fromkeys((A, T, L), "more"),
+          choices=("fast", "faithful"), cli=(A, T, L, E), page=dict.fromkeys((A, T, L, E), "more"),
           words={"latent": "With photos, faithful tunes the generator to them first (pivotal "
                            "tuning), so the video keeps their people; minutes on a CPU."}),
     Field("mode", str, "animate", "animate: the photo's face does the micromotion. Latent "
@@ -236,16 +146,16 @@ _FIELDS = [
                                                   "full variety).")),
     # -- text and clip anchors (CLI) ----------------------------------------------------------
     Field("degrees", str, "no,10%,20%,30%,40%,50%,60%,70%,80%,90%,100%", "The degrees put "
-          "into the text template, comma-separated.", "Degrees", cog=False, cli=(A, D), chars=1000,
+          "into the text template, comma-separated.", "Degrees", cog=False, cli=(A, D, E), chars=1000,
           items=32),
     Field("steps", int, 40, "Optimisation steps per degree of the text anchors.", "Steps",
-          1, 1000, cog=False, cli=(A, D)),
+          1, 1000, cog=False, cli=(A, D, E)),
     Field("loss_res", int, 256, "Image size the CLIP and identity losses see.", "Loss size",
-          choices=(1024, 512, 256, 128, 64, 32), unit="px", cog=False, cli=(A, D)),
+          choices=(1024, 512, 256, 128, 64, 32), unit="px", cog=False, cli=(A, D, E)),
     Field("anchor_frames", int, 16, "Frames taken from the anchor clip.", "Anchor frames",
-          2, 64, cog=False, cli=(A, D)),
+          2, 64, cog=False, cli=(A, D, E)),
     Field("rank", int, 4, "Rank of the motion subspace.", "Rank", 1, 64, cog=False,
-          cli=(A, D, T)),
+          cli=(A, D, T, E)),
     # -- motion transfer (page, CLI) ----------------------------------------------------------
     Field("neutral_frame", int, 0, "The driver's frame at rest: the motion is taken from it.",
           "Neutral frame", 0, MAX_FRAMES - 1, cog=False, cli=(T,), page={T: "more"}),

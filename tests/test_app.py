@@ -462,7 +462,7 @@ def test_phone_width_reads_top_to_bottom(browser, page_url):
 
 def test_on_a_phone_every_tab_shows_and_the_result_comes_into_view(browser, page_url, photo):
     page = open_page(browser, page_url, 390, 844)
-    for tab in ("Micromotion", "Motion transfer", "Latent videos"):
+    for tab in ("Micromotion", "Motion transfer", "Your video", "Latent videos"):
         box = page.get_by_role("tab", name=tab).bounding_box()
         assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390, (tab, box)
     page.locator("input[type=file]").first.set_input_files(str(photo))
@@ -505,6 +505,31 @@ def test_examples_on_every_tab(browser, page_url):
         page.get_by_text(label, exact=True).last.wait_for()
     page.screenshot(path=SHOTS / "page-latent-tab.png")
     page.close()
+
+
+def test_your_video_is_edited_over_its_span_with_its_sound(browser, page_url):
+    """The Your video tab: a clip uploaded, a span, the face of the clip found and shown
+    before any inversion, then the edited clip — the clip's own frame count, rate and size."""
+    page = open_page(browser, page_url)
+    page.get_by_role("tab", name="Your video").click()
+    page.get_by_role("button", name="Edit the video").wait_for()
+    panel = page.locator("[role=tabpanel]").locator("visible=true")  # tabs render when opened
+    panel.locator("input[type=file]").first.set_input_files(str(DRIVE))
+    span = page.get_by_label("Span")
+    span.fill("1-1.4")
+    span.press("Tab")
+    page.get_by_role("button", name="Edit the video").click()
+    page.get_by_text("Done.").first.wait_for(timeout=300_000)
+    page.get_by_text("The face in drive.mp4 closes its eyes from 1.0 s to 1.4 s").first.wait_for()
+    src = panel.locator("video[src]").last.get_attribute("src")  # the first: the upload
+    page.screenshot(path=SHOTS / "page-your-video.png")
+    page.close()
+    with urllib.request.urlopen(src if src.startswith("http") else page_url + src) as r:
+        data = r.read()
+    out = SHOTS / "page-your-video.mp4"
+    out.write_bytes(data)
+    (meta, frames), (given_meta, given) = read_back(out), read_back(DRIVE)
+    assert frames.shape == given.shape and meta["fps"] == given_meta["fps"]
 
 
 def test_the_latent_tab_shows_only_the_kinds_settings(browser, page_url):

@@ -170,6 +170,25 @@ def test_timeline_and_motion_transfer(server, photo, tmp_path, astronaut):
     assert frames.shape == (6, 512, 512, 3) and meta["fps"] == 12  # pasted back, driver's timing
 
 
+def test_your_video_is_edited_with_its_sound(server, astronaut, tmp_path):
+    """Replicate's ``video`` input: the clip itself comes back, its face moved over ``span``,
+    its frame count, rate, size and sound kept; inputs an edit does not read are said."""
+    from test_edit import pan
+    clip = tmp_path / "pan.mp4"
+    pan(astronaut, clip, n=12)
+    body = predict(server, video=data_url(clip, "video/mp4"), span="0.3-0.6", micromotion="smile",
+                   output_size=64, frames=20)
+    assert body["status"] == "succeeded", body.get("error") or body.get("logs")
+    meta, frames = read_back(decode_output(body, tmp_path))
+    assert frames.shape == (12, 240, 320, 3) and meta["fps"] == 15
+    assert meta.get("audio_codec") == "aac"
+    assert "note: frames was not used: a video edit does not read it" in body["logs"]
+    assert "The face in the video smiles from 0.3 s to 0.6 s" in body["logs"]
+    body = predict(server, video=data_url(clip, "video/mp4"), span="2-3")
+    assert body["status"] == "failed" and "Traceback" not in body["error"]
+    assert "span 2-3 starts after the video ends (it is 0.8 s long)" in body["error"], body
+
+
 @pytest.mark.parametrize("inputs,message", [
     ({"text_template": "a person smiling"}, "has no {degree}"),
     ({"text_template": "a {degree} smile", "direction_file": "data:application/octet-stream;base64,AA=="},

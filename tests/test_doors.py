@@ -113,7 +113,7 @@ def page_widgets():
     demo = app.build(app.Page(SimpleNamespace(synthetic=True)))  # the layout needs no models
     out = {}
     for fn in demo.fns.values():
-        if fn.api_name in ("generate", "transfer", "latent_video"):
+        if fn.api_name in ("generate", "transfer", "latent_video", "edit"):
             names = [p for p in inspect.signature(fn.fn).parameters if p != "progress"]
             out[fn.api_name] = dict(zip(names, fn.inputs))
     assert isinstance(demo, gr.Blocks)
@@ -122,7 +122,7 @@ def page_widgets():
 
 def test_page_widgets_come_from_the_table():
     endpoints = page_widgets()
-    assert set(endpoints) == {"generate", "transfer", "latent_video"}
+    assert set(endpoints) == {"generate", "transfer", "latent_video", "edit"}
     seen = set()
     for api, widgets in endpoints.items():
         for name, w in widgets.items():
@@ -140,7 +140,8 @@ def test_page_widgets_come_from_the_table():
             if name not in ("text_template", "mode"):  # the page shows an example template
                 assert w.value == f.default, (api, name)
     assert {n for n, f in FIELDS.items() if "page" in f.doors} <= seen
-    for api, use in {"generate": "animate", "transfer": "transfer", "latent_video": "latent"}.items():
+    for api, use in {"generate": "animate", "transfer": "transfer", "latent_video": "latent",
+                     "edit": "edit"}.items():
         shown = {n for n in endpoints[api] if n in FIELDS}
         assert shown == {n for n, f in FIELDS.items() if use in f.page}, api  # the table's, all
 
@@ -161,7 +162,7 @@ def test_cli_options_come_from_the_table():
     subs = next(a for a in parser._actions if a.dest == "command").choices
     seen = set()
     uses = {"animate": "animate", "transfer": "transfer", "interpolate": "latent",
-            "direction": "direction"}
+            "direction": "direction", "edit": "edit"}
     for command, use in uses.items():
         for action in subs[command]._actions:
             f = FIELDS.get(action.dest)

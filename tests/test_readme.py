@@ -23,7 +23,8 @@ SMALL = {"animate": ["--frames", "2", "--output-size", "64", "--steps", "1", "--
          "interpolate": ["--frames-per-segment", "2", "--output-size", "64", "--measure-res",
                          "16"],
          "interpolate circle": ["--frames", "3", "--output-size", "64"],
-         "sample": ["--size", "64"]}
+         "sample": ["--size", "64"],
+         "edit": ["--output-size", "64", "--span", "0.2-0.4"]}
 
 
 def blocks(language: str) -> list[str]:
@@ -67,7 +68,7 @@ def folder(tmp_path_factory, astronaut, reference):
     for name in ("laughing.jpg", "you.jpg"):
         Image.fromarray(np.roll(a, (6, 9), axis=(0, 1))).save(main / name)
     frames = [np.roll(a, 3 * i, axis=1) for i in range(6)]
-    for name in ("driver.mp4", "frown.mp4"):
+    for name in ("driver.mp4", "frown.mp4", "me.mp4"):
         write_clip(main / name, frames, fps=10)
     return main
 
@@ -87,7 +88,7 @@ def test_the_readme_names_its_commands():
     commands = cli_commands()
     assert len(commands) >= 15, commands
     assert {c[0] for c in commands} == {"animate", "direction", "transfer", "interpolate",
-                                        "sample"}
+                                        "sample", "edit"}
 
 
 def test_every_cli_command_runs_as_written(folder, synthetic_models, monkeypatch, capsys):
@@ -131,12 +132,15 @@ def test_the_front_door_snippet_runs_as_written(folder, synthetic_models, monkey
     monkeypatch.chdir(folder)
     for kind, defaults in ((request.Animate, dict(frames=2, output_size=64)),
                            (request.Transfer, dict(output_size=64)),
-                           (request.LatentVideo, dict(frames_per_segment=2, output_size=64))):
+                           (request.LatentVideo, dict(frames_per_segment=2, output_size=64)),
+                           (request.Edit, dict(output_size=64))):
         monkeypatch.setattr(kind, "__init__", _small_init(kind, defaults))
     exec(compile(snippet, "README.md", "exec"), {})
     said = capsys.readouterr().out
     assert "smile.mp4 The face smiles" in said and "the motion of driver.mp4" in said
-    assert {"smile.mp4", "moved.mp4", "walk.mp4"} <= {p.name for p in folder.iterdir()}
+    assert "The face in me.mp4 smiles from 0.2 s to 0.6 s" in said
+    assert {"smile.mp4", "moved.mp4", "walk.mp4", "me-smile.mp4"} <= {
+        p.name for p in folder.iterdir()}
 
 
 def _small_init(kind, defaults: dict):

@@ -9,12 +9,14 @@ from PIL import Image
 
 from conftest import read_back, write_clip
 from micromotion.media import paste
+from micromotion.media.smooth import smooth
 from micromotion.latents import timeline
 from micromotion.motions.drivers import offsets as driving  # the fixture below is called driver
 from micromotion.errors import NoFaceError, OptionError, VideoError
 from micromotion.requests.checks import check_transfer
 from micromotion.stages.pipeline import animate, transfer
-from micromotion.stages.steps import invert, render_size
+from micromotion.media.paste import render_size
+from micromotion.stages.steps import invert
 from micromotion.requests.request import Animate, Transfer
 from micromotion.doors.wording import describe
 from micromotion.run import Run
@@ -38,11 +40,11 @@ def planted(n_frames=24, layers=range(18), seed=0):
 def test_smoothing_is_zero_phase_and_keeps_constants():
     x = torch.zeros(21, 2)
     x[10] = 1
-    y = driving.smooth(x, 2.0)
+    y = smooth(x, 2.0)
     assert torch.allclose(y[:, 0], y.flip(0)[:, 0]) and y[10, 0] == y[:, 0].max()  # no lag
     assert y[:, 0].sum() == pytest.approx(1, abs=1e-6)
-    torch.testing.assert_close(driving.smooth(torch.ones(5, 3), 1.5), torch.ones(5, 3))
-    assert driving.smooth(x, 0) is x
+    torch.testing.assert_close(smooth(torch.ones(5, 3), 1.5), torch.ones(5, 3))
+    assert smooth(x, 0) is x
 
 
 def test_offsets_of_a_planted_path_are_recovered():
@@ -215,14 +217,15 @@ def test_paste_back_keeps_the_rest_of_the_photo(mm, astronaut, tmp_path):
     meta, frames = read_back(r.video)
     assert frames.shape == (3, 512, 512, 3)  # the photo's size
     p = paste.PasteBack(astronaut, r.aligned.quad)
-    outside = p.mask == 0
+    outside = p.photo_mask == 0
     photo = np.asarray(astronaut).astype(int)
     for frame in frames:  # through H.264 4:2:0: about equal, not bit-exact
         assert np.abs(frame.astype(int) - photo)[outside].mean() < 2.5
     noise = np.random.default_rng(0).integers(0, 256, (2, 256, 256, 3), dtype=np.uint8)
     pasted = p(noise)  # before the codec: exactly the photo's pixels outside the mask
     assert (pasted[:, outside] == np.asarray(astronaut)[outside]).all()
-    assert not (pasted[:, p.mask > 0.99] == np.asarray(astronaut)[p.mask > 0.99]).all()
+    inside = p.photo_mask > 0.99
+    assert not (pasted[:, inside] == np.asarray(astronaut)[inside]).all()
 
 
 def test_a_pasted_face_is_rendered_at_the_size_it_fills():

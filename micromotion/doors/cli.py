@@ -21,14 +21,14 @@ from ..errors import MicromotionError, OptionError
 from ..fields import FIELDS, KINDS, cli_options
 from ..requests.checks import check_animate, check_request
 from ..motions import request_motions
-from ..requests.request import Animate, LatentVideo, Transfer, file_name
+from ..requests.request import Animate, Edit, LatentVideo, Transfer, file_name
 from ..run import Run
 from ..latents.samples import parse_seeds, render_seeds
 from .. import weights
 from ..weights import synthetic_requested
 
 REQUESTS = {"animate": Animate, "direction": Animate, "transfer": Transfer,
-            "latent": LatentVideo}  # each command's use → the request its options build
+            "latent": LatentVideo, "edit": Edit}  # each command's use → the request its options build
 
 
 def add_fields(parser: argparse.ArgumentParser, use: str) -> None:
@@ -98,6 +98,13 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--out", default=None, help="output mp4 (default outputs/<photo>-transfer.mp4)")
     t.add_argument("--gif", default=None, help="also write a GIF here")
 
+    e = sub.add_parser("edit", parents=[models],
+                       help="your own video: its face makes a motion over the seconds you "
+                            "choose, the rest and its sound kept")
+    e.add_argument("video", metavar="VIDEO", help=FIELDS["video"].help_for("edit"))
+    add_fields(e, "edit")
+    e.add_argument("--out", default=None, help="output mp4 (default outputs/<video>-<motion>.mp4)")
+
     i = sub.add_parser("interpolate", parents=[models],
                        help="latent videos: a walk through seeds or photos, coarse or fine "
                             "style mixing, an equal-step circular loop")
@@ -111,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     command = {"sample": _sample, "animate": _animate, "direction": _direction,
-               "transfer": _transfer, "interpolate": _interpolate}[args.command]
+               "transfer": _transfer, "interpolate": _interpolate, "edit": _edit}[args.command]
     try:
         return command(args)
     except (MicromotionError, stylegan2.CheckpointError) as exc:
@@ -200,6 +207,12 @@ def _transfer(args) -> int:
         req.driving_image, req.driving_video = req.driving_video, None
     req = check_request(req)
     _serve(req, args, _out(args, req), args.gif)
+    return 0
+
+
+def _edit(args) -> int:
+    req = check_request(_request("edit", args, "video"))
+    _serve(req, args, _out(args, req))
     return 0
 
 

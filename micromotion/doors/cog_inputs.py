@@ -14,15 +14,16 @@ from typing import Any
 from ..errors import OptionError, ServerPathError
 from ..fields import FIELDS, MAX_FILE_MB, check
 from ..naming import not_used
-from ..requests.request import Animate, LatentVideo, Transfer
+from ..requests.request import Animate, Edit, LatentVideo, Transfer
 
 COG_INPUTS = tuple(f.name for f in FIELDS.values() if "cog" in f.doors)
 
 
-def from_cog(inputs: dict[str, Any]) -> Animate | Transfer | LatentVideo:
+def from_cog(inputs: dict[str, Any]) -> Animate | Transfer | LatentVideo | Edit:
     """Replicate's flat inputs (``COG_INPUTS``; missing ones take their defaults) → the request
-    they ask for: a latent video when ``mode`` is not ``animate``, a motion transfer when a
-    ``driving_video`` is given (``scale`` 5 is the driver's own amplitude), else an animation.
+    they ask for: a latent video when ``mode`` is not ``animate``, a video edit when ``video``
+    is given, a motion transfer when a ``driving_video`` is (``scale`` 5 is the driver's own
+    amplitude), else an animation.
     Cog's temp files are named by their role ("the photo"), never by their temp name; inputs
     set that the request does not read are named in its notes."""
     v = {k: inputs.get(k, FIELDS[k].default) for k in COG_INPUTS}
@@ -32,6 +33,8 @@ def from_cog(inputs: dict[str, Any]) -> Animate | Transfer | LatentVideo:
     mode = check("mode", v["mode"])
     if mode != "animate":
         kind, what = LatentVideo, f"a latent video ({mode})"
+    elif v["video"] is not None:
+        kind, what = Edit, "a video edit"
     elif v["driving_video"] is not None:
         kind, what = Transfer, "a motion transfer"  # its driver notes what it does not read
     else:
@@ -46,7 +49,7 @@ def _unread(inputs: dict[str, Any], kind: type, mode: str) -> list[str]:
     """The inputs set (not at their defaults) that a request ``kind`` does not read: not its
     fields, or a latent video's setting for other kinds (what a request reads but its case
     does not — a clip's frames — its check notes)."""
-    reads = {f.name for f in dataclasses.fields(kind)}
+    reads = {f.name for f in dataclasses.fields(kind) if f.init}
     return [k for k in COG_INPUTS if k in inputs and inputs[k] != FIELDS[k].default and (
         k not in reads or kind is LatentVideo and FIELDS[k].kinds and mode not in FIELDS[k].kinds)]
 
@@ -72,4 +75,5 @@ def received(value: Any, name: str) -> str:
 
 def _subset(kind: type, values: dict) -> dict:
     """The entries of ``values`` that are fields of the request ``kind``."""
-    return {f.name: values[f.name] for f in dataclasses.fields(kind) if f.name in values}
+    return {f.name: values[f.name] for f in dataclasses.fields(kind)
+            if f.name in values and f.init}

@@ -44,7 +44,9 @@ STAGES = {"align": "Finding the face", "invert": "Inverting the photo",
           "equalise": "Spacing the circle's steps",
           "tuning models": "Loading the tuning's models (once)",
           "tune": "Tuning the generator to the photo",
-          "render": "Rendering the video"}
+          "render": "Rendering the video",
+          "follow the face": "Following the face through the video",
+          "invert the frames": "Inverting the video's frames"}
 # the latent tab's settings that only some kinds read: shown for those kinds alone
 
 

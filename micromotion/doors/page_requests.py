@@ -1,6 +1,7 @@
 """Each tab of the page, from a click to its outputs: its widget values → its request
-(``animate_request``, ``transfer_request``, ``latent_request``: the chosen source's widgets, a
-file it needs uploaded), then the status, preview and results as the request is served.
+(``animate_request``, ``transfer_request``, ``latent_request``, ``edit_request``: the chosen
+source's widgets, a file it needs uploaded), then the status, preview and results as the
+request is served.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from ..fields import FIELDS
 from ..motions import SOURCES
 from .page import GLIMPSES, Page, user_error
 from ..media.preview import Glimpse
-from ..requests.request import Animate, LatentVideo, Transfer
+from ..requests.request import Animate, Edit, LatentVideo, Transfer
 from ..stages.results import Result
 
 
@@ -86,9 +87,23 @@ def info(result: Result) -> str:
 def animate_request(v: dict, names: dict) -> Animate:
     """The Micromotion tab's widget values → its request: the chosen source's widgets (a
     file it needs uploaded), every other source's at their defaults."""
-    chosen = v.pop("source")
     if v["image"] is None:
         raise user_error("Upload a photo with a face first, or pick an example below it.")
+    return Animate(**_source(v), names=names, server_files=False)
+
+
+def edit_request(v: dict, names: dict) -> Edit:
+    """The Your video tab's widget values → its request, its motion as the Micromotion
+    tab's."""
+    if not v["video"]:
+        raise user_error("Upload a video with a face first (mp4, mov, webm …).")
+    return Edit(**_source(v), names=names, server_files=False)
+
+
+def _source(v: dict) -> dict:
+    """The widget values with only the chosen motion source's asking anything (``source``:
+    the "Motion from" choice; a file it needs uploaded), the others' at their defaults."""
+    chosen = v.pop("source")
     for source in SOURCES:
         for name in source.fields:
             if name in v and source.key != chosen:
@@ -100,7 +115,7 @@ def animate_request(v: dict, names: dict) -> Animate:
             what = needs.role.removeprefix("the ")
             raise user_error(f"Upload {'an' if what[0] in 'aeiou' else 'a'} {what}, or pick "
                              f"another source.")
-    return Animate(**v, names=names, server_files=False)
+    return v
 
 
 def animate(page: Page, v: dict, names: dict, outputs: dict) -> Iterator[dict]:

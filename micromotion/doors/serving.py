@@ -30,11 +30,12 @@ from ..fields import PRESETS
 from ..nets.models import Models
 from ..stages.pipeline import animate, latent_video, transfer
 from ..nets.tuning import steps_for
-from ..stages.results import Animation, LatentAnimation, Result, Transferred
+from ..stages.results import Animation, Edited, LatentAnimation, Result, Transferred
 from ..run import Run
 from ..requests.checks import ensure_checked
 from ..errors import ServerError
-from ..requests.request import Animate, LatentVideo, Transfer
+from ..requests.request import Animate, Edit, LatentVideo, Transfer
+from ..stages.edit import edit
 
 
 def load_models(progress: weights.Progress | None = None,
@@ -129,6 +130,11 @@ def _(req: Transfer, models: Models, run: Run) -> Transferred:
 @_use_case.register
 def _(req: LatentVideo, models: Models, run: Run) -> LatentAnimation:
     return latent_video(models, req, run)
+
+
+@_use_case.register
+def _(req: Edit, models: Models, run: Run) -> Edited:
+    return edit(models, req, run)
 
 
 class Outputs:

@@ -13,7 +13,7 @@ import torch
 
 from ..latents.direction import Direction
 from ..nets.identity import LOOK_ALIKE, Identity
-from ..stages.results import Animation, LatentAnimation, Result, Transferred
+from ..stages.results import Animation, Edited, LatentAnimation, Result, Transferred
 from ..motions import made_by
 from ..latents.provenance import FromLabels, Timeline
 # StyleGAN's W+ layers by what they hold (FFHQ's 18: 4² to 1024²)
@@ -51,6 +51,15 @@ def _(result: LatentAnimation) -> str:
     return f"{LATENT_KINDS[h.kind]} through {' and '.join(keys) or 'the held face'}, " \
         f"{h.frames} frames" + (f"; steps within {h.circle.spread:.2f}× of each other"
                                 if h.circle else "")
+
+
+@describe.register
+def _(result: Edited) -> str:
+    h = result.how
+    return (f"{describe_direction(result.direction)}, in {h.video} from {h.start:.1f} s to "
+            f"{h.end:.1f} s ({h.moved} of its {h.frames} frames at {h.fps:g} fps; blend "
+            f"{h.blend}; the crop's shake {h.jitter[0]:.2f} → {h.jitter[1]:.2f} px/frame² "
+            f"steadied)")
 
 
 def plainly(result: Result) -> str:
@@ -91,6 +100,13 @@ def _(result: Transferred) -> str:
     h = result.how
     return f"The face performs the motion of {h.driver} at its timing ({h.frames} frames at " \
         f"{h.fps:g} fps)."
+
+
+@_shows.register
+def _(result: Edited) -> str:
+    h = result.how
+    return f"The face in {h.video} {_does(result.direction.made)} from {h.start:.1f} s to " \
+        f"{h.end:.1f} s; the rest of the video is as filmed."
 
 
 @_shows.register

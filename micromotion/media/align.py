@@ -74,14 +74,16 @@ def landmark_model_path() -> Path:
 Box = tuple[int, int, int, int]  # (left, top, right, bottom), original pixels
 
 
-def detect_faces(img: Image.Image) -> list[tuple[Box, float]]:
+def detect_faces(img: Image.Image, upsample: int = 1,
+                 max_side: int = DETECT_MAX_SIDE) -> list[tuple[Box, float]]:
     """Every face dlib finds: (box, score), in the detector's order. Detection runs on a copy
-    no larger than ``DETECT_MAX_SIDE``; boxes are mapped back to ``img``'s pixels."""
+    no larger than ``max_side``, enlarged ``upsample`` times (dlib's HOG window is 80 px: one
+    doubling finds faces down to about 40 px); boxes are mapped back to ``img``'s pixels."""
     detector, _ = _Models.get()
-    scale = min(1.0, DETECT_MAX_SIDE / max(img.size))
+    scale = min(1.0, max_side / max(img.size))
     small = img if scale == 1.0 else img.resize(
         (max(1, round(img.width * scale)), max(1, round(img.height * scale))), Image.BILINEAR)
-    rects, scores, _ = detector.run(np.asarray(small), 1, 0.0)
+    rects, scores, _ = detector.run(np.asarray(small), upsample, 0.0)
     return [(tuple(int(round(v / scale)) for v in (r.left(), r.top(), r.right(), r.bottom())),
              float(sc)) for r, sc in zip(rects, scores)]
 
@@ -91,7 +93,6 @@ def detect_landmarks(img: Image.Image, name: str = "the image",
     """The 68 landmarks ``[68, 2]`` (x, y pixels) of the most confident face, or of the face
     nearest the box ``near`` (tracking through a video), and facts about the detection
     (index, count, score, box)."""
-    import dlib
     faces = detect_faces(img)
     if not faces:
         raise NoFaceError(f"no face found in {name}; use a photo where the face is clearly "
@@ -101,13 +102,18 @@ def detect_landmarks(img: Image.Image, name: str = "the image",
     else:
         best = int(np.argmin([np.hypot(*(_centre(b) - _centre(near))) for b, _ in faces]))
     box, score = faces[best]
+    return landmarks_at(img, box), {"face_index": best, "n_faces": len(faces), "score": score, "box": box,
+                "people": sum(same_kind(f, faces[best]) for f in faces)}
+
+
+def landmarks_at(img: Image.Image, box: Box) -> np.ndarray:
+    """The 68 landmarks ``[68, 2]`` (x, y pixels) of the face in ``box``."""
+    import dlib
     shape = _Models.get()[1](np.asarray(img), dlib.rectangle(*box))
-    lm = np.array([[p.x, p.y] for p in shape.parts()], dtype=np.float64)
-    return lm, {"face_index": best, "n_faces": len(faces), "score": score, "box": box,
-                "people": sum(_same_kind(f, faces[best]) for f in faces)}
+    return np.array([[p.x, p.y] for p in shape.parts()], dtype=np.float64)
 
 
-def _same_kind(face: tuple[Box, float], chosen: tuple[Box, float]) -> bool:
+def same_kind(face: tuple[Box, float], chosen: tuple[Box, float]) -> bool:
     """A detection as confident and about as large as the chosen face: another person, not
     one of the detector's faint false finds (a badge, a pattern; scores ~0.1 against ~1)."""
     area = lambda b: (b[2] - b[0]) * (b[3] - b[1])  # noqa: E731

@@ -100,6 +100,7 @@ class Header:
     height: int
     seconds: float | None  # None where the container does not say
     rate: float | None  # frames per second, where it says
+    audio: str | None = None  # the first audio stream's codec, if there is one
 
 
 def header(path: str | os.PathLike, name: str | None = None,
@@ -121,8 +122,9 @@ def header(path: str | os.PathLike, name: str | None = None,
     seconds = None if length is None else \
         int(length[1]) * 3600 + int(length[2]) * 60 + float(length[3])
     rate = re.search(r"Video: .*?, (\d+(?:\.\d+)?) fps", head)
+    audio = re.search(r"Stream #\d+:\d+.*?: Audio: (\w+)", head)
     out = Header(stream[1], int(stream[2]), int(stream[3]), seconds,
-                 float(rate[1]) if rate else None)
+                 float(rate[1]) if rate else None, audio[1] if audio else None)
     if max(out.width, out.height) > MAX_SIDE:
         raise VideoError(f"{name} is {out.width}×{out.height}; clips up to {MAX_SIDE} pixels a "
                          f"side are read: scale it down first")
@@ -139,8 +141,8 @@ def _header_text(path: str, size: int, mtime_ns: int, fmt: str) -> str:
 
 
 def _too_long(name: str, seconds: float, most: float) -> VideoError:
-    return VideoError(f"{name} is {seconds:.0f} s long; use one short motion: trim it to at "
-                      f"most {most:.0f} s")
+    return VideoError(f"{name} is {seconds:.0f} s long; clips of at most {most:.0f} s are "
+                      f"read here: trim it")
 
 
 def _check_count(name: str, seconds: float, fps: float, max_frames: int) -> int:

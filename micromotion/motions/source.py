@@ -51,6 +51,8 @@ class Source:
     captions: Callable[[Any], list[str]] = lambda made: []
     word: Callable[[Any], str] | None = None
     default: bool = False  # the source a request without any other names
+    timed: bool = False  # its path says when each motion moves (a timeline's cues): a video
+    # edit then follows it over the clip's frames, not its span
 
     def given(self, req) -> bool:
         """Whether ``req`` names this source (its first field given)."""

@@ -61,5 +61,5 @@ def _span(cue: MadeCue) -> str:
 
 SOURCE = Source("timeline", "A timeline", ("timeline",),
                 motions=lambda req: [cue_motion(req, cue.motion) for cue in req.timeline],
-                made=(Timeline,), words=words, cli="--timeline", path=path,
+                made=(Timeline,), words=words, cli="--timeline", path=path, timed=True,
                 types={"timeline": "str | Sequence[Cue]"})

@@ -22,9 +22,13 @@ from ..media.images import image_size
 from ..latents.interpolate import frame_count
 from ..motions import distinct, request_motions
 from ..motions.drivers import driver_of
-from ..naming import missing
+from ..naming import display_name, missing
+from ..latents.span import edit_weights
+from ..media.paste import render_size
+from ..media.stream import footage
+from ..nets.encoders.warm import WARM_ITERATIONS
 from ..precision import Precision
-from .request import Animate, Transfer
+from .request import Animate, Edit, Transfer
 
 ITERATIONS = 5  # ReStyle's refinements of one inversion: an encoder pass and a 256 px decode each
 ENCODE_PER_MPX = 0.06  # s to paste and encode a megapixel of output video (libx264; 0.035
@@ -58,6 +62,7 @@ class Rates:
 
 
 FEWER_FRAMES = "use fewer frames or a smaller output_size"
+TRACK_PER_MPX = 0.03  # s to find a face near its last place in a frame's megapixel, and crop it
 
 
 @dataclass
@@ -102,6 +107,8 @@ def estimate(req, plan, precision: Precision, tuning_steps: int) -> Cost | None:
         return None
     cost = Cost()
     size = req.output_size
+    if isinstance(req, Edit):
+        return _edit(req, unit, cost, tuning_steps)
     if isinstance(req, Animate):
         frames, photos = req.frames, 1
         _motions(req, unit, cost)
@@ -118,8 +125,34 @@ def estimate(req, plan, precision: Precision, tuning_steps: int) -> Cost | None:
     cost.add("writing the video", frames * pixels / 1e6 * ENCODE_PER_MPX,
              "use a smaller photo, paste_back off or no side by side, or fewer frames")
     if req.fidelity == "faithful" and photos:
-        cost.add("fidelity faithful's tuning", tuning_steps * TUNE_STEP * unit.grad32,
-                 "use fidelity fast, or fewer photos")
+        _tuning(cost, unit, tuning_steps)
+    return cost
+
+
+def _tuning(cost: Cost, unit: Rates, steps: int) -> None:
+    cost.add("fidelity faithful's tuning", steps * TUNE_STEP * unit.grad32,
+             "use fidelity fast, or fewer photos")
+
+
+def _edit(req: Edit, unit: Rates, cost: Cost, tuning_steps: int) -> Cost:
+    """An edit's work: its motion, then for each frame that moves finding the face, a warm
+    inversion and one render (two for blend change) at the size a face of half the frame's
+    height needs; then every frame decoded, pasted and encoded."""
+    clip = footage(req.video, display_name(req, "video"))
+    moves = int((edit_weights(clip.n_frames, clip.fps, req.span, req.timeline) > 0).sum())
+    size = render_size(min(clip.width, clip.height) // 2, req.output_size)
+    mpx = clip.width * clip.height / 1e6
+    shorter = "use a shorter span"
+    _motions(req, unit, cost)
+    cost.add("following the face", moves * mpx * TRACK_PER_MPX, shorter)
+    cost.add("inverting the frames that move",
+             moves * unit.inversion * WARM_ITERATIONS / ITERATIONS, shorter)
+    cost.add(f"rendering {moves} frames at {size} px",
+             moves * unit.frame(size) * (2 if req.blend == "change" else 1), shorter)
+    cost.add("writing the video", clip.n_frames * mpx * ENCODE_PER_MPX,
+             "use a shorter or smaller video")
+    if req.fidelity == "faithful":
+        _tuning(cost, unit, tuning_steps)
     return cost
 
 

@@ -21,8 +21,10 @@ from ..latents.interpolate import check_plan
 from ..motions import SOURCES, given_sources, request_motions
 from ..motions.drivers import driver_of
 from ..naming import display_name, missing, not_used
-from .request import Animate, LatentVideo, Transfer
+from .request import Animate, Edit, LatentVideo, Transfer
 from ..latents.samples import parse_seeds
+from ..latents.span import edit_weights, parse_span
+from ..media.stream import footage
 from ..latents.timeline import Cue, check_cue, parse_cues
 
 
@@ -44,7 +46,7 @@ def _checked_fields(req, skip: Sequence[str] = ()) -> dict:
     out = {}
     for f in dataclasses.fields(req):
         spec = FIELDS.get(f.name)
-        if spec is None or f.name in skip or spec.type is Path:
+        if spec is None or f.name in skip or spec.type is Path or not f.init:
             continue
         out[f.name] = spec.check(getattr(req, f.name))
     return out
@@ -66,14 +68,8 @@ def check_animate(req: Animate, need_image: bool = True,
     """``req`` checked and normalised: the timeline parsed into cues, the degrees a list
     (``need_image`` False: only its motion, as for making a direction file), a direction
     file against the generator's W+ ``shape`` (n_latent, style_dim) where given."""
-    values = _checked_fields(req, skip=("timeline", "degrees"))
-    out = dataclasses.replace(req, **values)
-    out.degrees = _listed("degrees", req.degrees)
-    out.timeline = _cues(req.timeline, out.frames, req.server_files)
-    if out.timeline and out.scale != FIELDS["scale"].default:
-        out.notes = out.notes + [not_used([f"scale {out.scale}"],
-                                          "with a timeline each cue has its own")]
-    _check_motions(out, shape)
+    out = dataclasses.replace(req, **_checked_fields(req, skip=("timeline", "degrees")))
+    _check_motion(out, shape)
     if need_image:
         _photo(req, required="image is required: a photo with a face (or pick a latent-video "
                              "mode: walk, coarse, fine or circle)")
@@ -84,6 +80,43 @@ def check_animate(req: Animate, need_image: bool = True,
 @check_request.register
 def _(req: Animate, shape: tuple[int, int] | None = None) -> Animate:
     return check_animate(req, shape=shape)
+
+
+def _check_motion(out: Animate | Edit, shape: tuple[int, int] | None) -> None:
+    """``out``'s motion checked in place (its fields through the table already): the degrees
+    a list, the timeline parsed into cues against ``out.frames``, one source, each motion."""
+    out.degrees = _listed("degrees", out.degrees)
+    out.timeline = _cues(out.timeline, out.frames, out.server_files)
+    if out.timeline and out.scale != FIELDS["scale"].default:
+        out.notes = out.notes + [not_used([f"scale {out.scale}"],
+                                          "with a timeline each cue has its own")]
+    _check_motions(out, shape)
+
+
+def check_edit(req: Edit, shape: tuple[int, int] | None = None) -> Edit:
+    """``req`` checked: the clip a video (``stream.footage``: its size and frame count
+    bounded, from its header, before any frame is decoded), the span within it, its motion as
+    an animation's; ``frames`` and ``fps`` set to the clip's."""
+    if missing(req.video):
+        raise OptionError("video is required: a video with a face (mp4, mov, webm …) to edit")
+    out = dataclasses.replace(req, **_checked_fields(req, skip=("timeline", "degrees", "span")))
+    clip = footage(req.video, display_name(req, "video"))
+    out.frames, out.fps = clip.n_frames, clip.fps
+    parse_span(req.span, clip.seconds)
+    _check_motion(out, shape)
+    if not (edit_weights(out.frames, out.fps, out.span, out.timeline) > 0).any():
+        raise OptionError(f"span {req.span.strip()} holds no frame of the video that would "
+                          f"move (it runs at {clip.fps:.3g} fps and eases in and out): widen it")
+    if out.timeline and req.span.strip():
+        out.notes = out.notes + [not_used(["span"], "a timeline's cues say when, in percent "
+                                                    "of the video")]
+    out.checked = True
+    return out
+
+
+@check_request.register
+def _(req: Edit, shape: tuple[int, int] | None = None) -> Edit:
+    return check_edit(req, shape)
 
 
 def _listed(name: str, value: str | Sequence[str]) -> list[str]:

@@ -46,13 +46,18 @@ def _animate() -> type:
     its order: ``micromotion``, ``text_template`` …, ``timeline``), then how the video is
     made. Built from the registry, so a new source's fields are the request's with no edit
     here."""
-    own = [(n, s.types.get(n, _PYTHON[FIELDS[n].type]), _d(n)) for s in SOURCES for n in s.fields]
     video = [("scale", "int"), ("frames", "int"), ("fps", "int"), ("curve", "str"),
              ("side_by_side", "bool"), ("paste_back", "str"), ("rank", "int")]
     return make_dataclass(
-        "Animate", [("image", "ImageSource | None", field(default=None)), *own,
+        "Animate", [("image", "ImageSource | None", field(default=None)), *_source_fields(),
                     *((n, t, _d(n)) for n, t in video)], bases=(Request,),
         namespace={"__module__": __name__, "__doc__": _ANIMATE})
+
+
+def _source_fields() -> list[tuple[str, str, Any]]:
+    """Every motion source's own fields (``motions.SOURCES``, in its order), as a request
+    built from the registry holds them."""
+    return [(n, s.types.get(n, _PYTHON[FIELDS[n].type]), _d(n)) for s in SOURCES for n in s.fields]
 
 
 _ANIMATE = """The photo's face performs one motion, from one source (``motions.SOURCES``): a
@@ -90,6 +95,25 @@ the driver's own amplitude."""
 Transfer = _transfer()
 
 
+def _edit() -> type:
+    """``Edit``: the clip, then every motion source's own fields (as ``Animate``), then when
+    and how the face moves; ``frames`` and ``fps`` are the clip's, set by its check."""
+    how = [("scale", "int"), ("span", "str"), ("blend", "str"), ("rank", "int")]
+    clip = [("frames", "int", field(default=0, init=False)),
+            ("fps", "float", field(default=0.0, init=False))]
+    return make_dataclass(
+        "Edit", [("video", "str | os.PathLike | None", field(default=None)), *_source_fields(),
+                 *((n, t, _d(n)) for n, t in how), *clip], bases=(Request,),
+        namespace={"__module__": __name__, "__doc__": _EDIT})
+
+
+_EDIT = """A video edited in place: the face in ``video`` performs one motion, from any source an
+animation takes (``motions.SOURCES``), over ``span`` (seconds, ``START-END``; empty: the whole
+clip; a timeline's cues say their own parts of the clip), eased in and out; the rest of the
+clip, its frames where the face is lost and its sound are kept."""
+Edit = _edit()
+
+
 @dataclass
 class LatentVideo(Request):
     """A video that needs no motion: a walk through keyframes (seeds, and photos before them),
@@ -111,11 +135,11 @@ class LatentVideo(Request):
     measure_res: int = _d("measure_res")
 
 
-def file_name(req: Animate | Transfer | LatentVideo) -> str:
-    """The output's file name, for every door: the photo's and the motion's,
-    ``astronaut-smile.mp4`` (a photo the door knows only by its role, or none, leaves the
-    motion's alone: ``smile.mp4``)."""
-    stem = _plain(own_stem(req, "image"))
+def file_name(req: Animate | Transfer | LatentVideo | Edit) -> str:
+    """The output's file name, for every door: the photo's (or the edited video's) and the
+    motion's, ``astronaut-smile.mp4`` (a file the door knows only by its role, or none, leaves
+    the motion's alone: ``smile.mp4``)."""
+    stem = _plain(own_stem(req, "video" if hasattr(req, "video") else "image"))
     word = _plain(_motion_word(req)) or "video"
     return f"{stem}-{word}.mp4" if stem else f"{word}.mp4"
 
@@ -130,8 +154,9 @@ def _motion_word(req) -> str:
     raise TypeError(f"not a request: {type(req).__name__}")
 
 
-@_motion_word.register
-def _(req: Animate) -> str:
+@_motion_word.register(Animate)
+@_motion_word.register(Edit)
+def _(req) -> str:
     return source_of(req).file_word(req)  # which source moved it: its word
 
 

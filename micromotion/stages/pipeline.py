@@ -33,7 +33,7 @@ from ..requests.request import Animate, LatentVideo, Transfer
 from .results import (Animation, CircleSteps, Inversion, LatentAnimation, LatentHow, Transferred,
                       TransferHow)
 from ..run import Run
-from .steps import (align, faithful, identity_of, invert, invert_face, render_latents,
+from .steps import (align, faithful, identity_of, invert, invert_face, ready, render_latents,
                     render_onto, tuning_notes)
 from ..motions.drivers import driver_of, motion_offsets
 
@@ -42,7 +42,7 @@ def animate(models: Models, req: Animate, run: Run) -> Animation:
     """The photo's face performing the request's motion → mp4 at ``run.out`` (and a GIF).
     The defaults reproduce the original: 100 frames of w + i/100·5·d at 30 fps, 1024 px —
     pasted back into the photo when it is larger than the face's crop."""
-    req, run = _ready(models, req, run)
+    req, run = ready(models, req, run)
     face = align(models, req.image, display_name(req, "image"), run)
     # a clip's faces found (and shown) before the photo's inversion
     once, which = distinct(request_motions(req))  # identical cues make their anchors once
@@ -59,22 +59,16 @@ def animate(models: Models, req: Animate, run: Run) -> Animation:
                      tuning)
 
 
-def _ready(models: Models, req, run: Run):
-    """The request checked (where no door did) and the run's precision resolved for it."""
-    req = ensure_checked(req, models.shape)
-    return req, run.on(models.plan.resolve, req.dtype)
-
-
 def transfer(models: Models, req: Transfer, run: Run) -> Transferred:
     """The photo's face performs its driver's motion (``drivers.driver_of``): the driver's W+
     offsets from its neutral frame, projected on their low-rank subspace, added to the face's
     W+ along the driver's path (a clip's: at its timing) → mp4 at ``run.out``."""
-    req, run = _ready(models, req, run)
+    req, run = ready(models, req, run)
     drive = driver_of(req)
     face = align(models, req.image, display_name(req, "image"), run)  # no face: fail first
-    ready = drive.ready(models, req, run)  # then the driver's, before any inversion
+    read = drive.ready(models, req, run)  # then the driver's, before any inversion
     inv = invert_face(models, face, run)
-    driven = drive.make(models, req, ready, run)
+    driven = drive.make(models, req, read, run)
     run.report("direction", 0, 1)
     motion = motion_offsets(driven.latents, driven.neutral, req.rank, req.layers)
     run.report("direction", 1, 1)
@@ -90,7 +84,7 @@ def transfer(models: Models, req: Transfer, run: Run) -> Transferred:
 
 def latent_video(models: Models, req: LatentVideo, run: Run) -> LatentAnimation:
     """A latent video (walk, style mixing or circle) → mp4 at ``run.out``."""
-    req, run = _ready(models, req, run)
+    req, run = ready(models, req, run)
     latents, how, inversions = _latent_path(models, req, run)
     view, tuning = faithful(models, req.fidelity, inversions, run)
     video = render_latents(view, latents, run, req.fps, req.output_size)

@@ -1,5 +1,5 @@
 """What the use cases return, typed: each result with the fields it has, and how it was made
-(``TransferHow``, ``LatentHow``), for the doors to show and ``wording`` to say."""
+(``TransferHow``, ``LatentHow``, ``EditHow``), for the doors to show and ``wording`` to say."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -89,4 +89,29 @@ class LatentAnimation:
     tuning: Tuning | None = None
 
 
-Result = Animation | Transferred | LatentAnimation  # what a use case returns
+@dataclass
+class EditHow:
+    """How a video was edited."""
+    video: str  # the clip, as its door names it
+    frames: int  # the clip's (and the output's)
+    fps: float
+    start: float  # s: the span's start (a timeline: its first cue's)
+    end: float  # s: the span's end (a timeline: the clip's)
+    moved: int  # frames in which the face moved
+    size: int  # px the face was rendered at: the size it fills in the frame
+    blend: str  # change or face
+    jitter: tuple[float, float]  # the crop's shake (px/frame²), as detected and as steadied
+
+
+@dataclass
+class Edited:
+    video: Path
+    direction: Direction  # the motion (a timeline's: from the first frame to the last)
+    how: EditHow
+    latents: torch.Tensor  # W+ [M, L, D]: the moved frames' faces as filmed (before the motion)
+    notes: list[str] = field(default_factory=list)
+    identity: Identity | None = None  # not measured for a clip
+    tuning: Tuning | None = None  # fidelity faithful: tuned to a few of its frames
+
+
+Result = Animation | Transferred | LatentAnimation | Edited  # what a use case returns

@@ -17,18 +17,24 @@ from stylegan2.paths import RenderPath
 
 from ..media.align import AlignedFace, align_face
 from ..nets.encoders import preprocess
-from ..fields import FIELDS
 from ..nets.identity import MEASURE_RES, Identity, measure
 from ..media.images import ImageSource
 from ..nets.models import Models
-from ..media.paste import PasteBack
+from ..media.paste import PasteBack, render_size
 from ..precision import DEFAULT, Precision
 from ..media.preview import PREVIEW_SIZE, from_images, positions, show, spread
 from ..media.render import render_frames, write_video
+from ..requests.checks import ensure_checked
 from ..requests.request import Animate, Transfer
 from .results import Inversion
 from ..run import QUIET, Run
 from ..nets.tuning import STOP_LPIPS, TUNE_RES, Tuning, steps_for, tune_generator
+
+
+def ready(models: Models, req, run: Run):
+    """The request checked (where no door did) and the run's precision resolved for it."""
+    req = ensure_checked(req, models.shape)
+    return req, run.on(models.plan.resolve, req.dtype)
 
 
 def invert(models: Models, image: ImageSource, name: str | None = None,
@@ -120,13 +126,6 @@ def render_onto(models: Models, aligned: AlignedFace, latents: torch.Tensor,
         notes += paste.notes + [f"the moving face was put back into the photo, so the video is "
                                 f"{w}×{h}; {why}; paste_back off gives a {asked} px square"]
     return video, notes
-
-
-def render_size(side: int, asked: int) -> int:
-    """The size a face pasted back ``side`` px across is rendered at: the smallest output size
-    that holds it (more pixels would be scaled away), at most ``asked``."""
-    fits = [s for s in FIELDS["output_size"].choices if s >= side]
-    return min(min(fits, default=asked), asked)
 
 
 @torch.no_grad()

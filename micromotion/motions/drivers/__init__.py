@@ -12,7 +12,7 @@ from ...errors import OptionError
 from ...naming import missing
 from . import clip, latents, photos
 from .base import Driven, Driver, own
-from .offsets import MotionOffsets, motion_offsets, select_layers, smooth
+from .offsets import MotionOffsets, motion_offsets, select_layers
 
 DRIVERS: tuple[Driver, ...] = (
     clip.DRIVER,
@@ -21,7 +21,7 @@ DRIVERS: tuple[Driver, ...] = (
 )
 
 __all__ = ["DRIVERS", "Driver", "Driven", "MotionOffsets", "driver_of", "motion_offsets",
-           "own", "select_layers", "smooth"]
+           "own", "select_layers"]
 
 
 def driver_of(req) -> Driver:

@@ -21,7 +21,7 @@ from ...precision import FP32, Precision
 from ...run import Run
 from ..anchors import TrackedFaces, track_faces, video_anchors
 from .base import Driven, Driver
-from .offsets import smooth
+from ...media.smooth import smooth
 
 
 @dataclass

@@ -10,7 +10,7 @@ from ...media.render import check_int
 from ...nets.models import Models
 from ...run import Run
 from .base import Driven, Driver
-from .offsets import smooth
+from ...media.smooth import smooth
 
 
 def _check(req, shape: tuple[int, int] | None = None) -> None:

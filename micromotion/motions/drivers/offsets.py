@@ -1,6 +1,6 @@
 """A driver's motion as offsets — the math every transfer shares, whatever its driver.
 
-The driver's frames are inverted into W+ and smoothed over time (``smooth``: a zero-phase
+The driver's frames are inverted into W+ and smoothed over time (``media.smooth``: a zero-phase
 Gaussian, so the inversion's frame-to-frame jitter does not show and nothing lags). Their
 offsets from a neutral frame are projected, layer by layer, onto the low-rank subspace robust
 PCA finds in them (rank q): the motion lives there, the inversion's noise mostly does not. The
@@ -10,18 +10,15 @@ frame.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
 
 from ...errors import OptionError
-from ...fields import FIELDS
 from ...latents.direction import low_rank
 from ...latents.interpolate import check_layers
 from ...media.render import check_int, check_number
 
-SMOOTH_SIGMA = 1.0  # frames: removes the inversion's jitter, keeps a blink (≈ 5 frames at 30 fps)
 ENERGY = 0.9  # the default layers hold this share of the projected motion energy
 SUBSPACE_FRAMES = 48  # robust PCA sees at most this many evenly spaced frames (its cost grows fast)
 
@@ -33,21 +30,6 @@ class MotionOffsets:
     energy: list[float]  # [L]: each layer's share of the projected motion energy
     rank: int
     neutral: int
-
-
-def smooth(latents: torch.Tensor, sigma: float = SMOOTH_SIGMA) -> torch.Tensor:
-    """A zero-phase Gaussian filter over time: ``[T, ...]`` → ``[T, ...]``, σ in frames, the
-    kernel cut at ±3σ, the first and last frames repeated past the ends; σ = 0 changes nothing."""
-    FIELDS["smoothing"].check(sigma)
-    if sigma == 0 or len(latents) < 2:
-        return latents
-    r = math.ceil(3 * sigma)
-    k = torch.exp(-torch.arange(-r, r + 1, dtype=torch.float64) ** 2 / (2 * sigma ** 2))
-    k = (k / k.sum()).to(latents.dtype)
-    padded = torch.cat([latents[:1].expand(r, *latents.shape[1:]), latents,
-                        latents[-1:].expand(r, *latents.shape[1:])])
-    t = len(latents)
-    return sum(k[j] * padded[j:j + t] for j in range(2 * r + 1))
 
 
 def motion_offsets(latents: torch.Tensor, neutral: int = 0, rank: int = 4,

@@ -43,9 +43,10 @@ class Encoder(Protocol):
 
     def invert(self, images: torch.Tensor, iterations: int | None = None,
                progress: Callable[[int, int], None] | None = None,
-               precision: Precision = FP32) -> torch.Tensor:
+               precision: Precision = FP32, start: torch.Tensor | None = None) -> torch.Tensor:
         """``preprocess``'s ``[N, 3, S, S]`` → W+ ``[N, n_latent, style_dim]`` (float32);
-        ``progress(done, total)`` per pass, ``precision`` its arithmetic (``plan``)."""
+        ``progress(done, total)`` per pass, ``precision`` its arithmetic (``plan``), ``start``
+        W+ to refine from (a warm start; an encoder that does not refine ignores it)."""
 
     def encode(self, x: torch.Tensor, precision: Precision = FP32) -> torch.Tensor:
         """One pass on ``probe()``'s kind of input → W+ offsets: what the plan times."""

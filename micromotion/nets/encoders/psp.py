@@ -152,11 +152,14 @@ class PSPFamily:
     @torch.no_grad()
     def invert(self, images: torch.Tensor, iterations: int | None = None,
                progress: Callable[[int, int], None] | None = None,
-               precision: Precision = FP32) -> torch.Tensor:
+               precision: Precision = FP32, start: torch.Tensor | None = None) -> torch.Tensor:
         """images ``[N, 3, S, S]`` in [-1, 1] (S = ``input_size``, 256) → W+ ``[N, 18, 512]``.
 
-        ReStyle types refine ``iterations`` times (default 5) from the average face; the
-        single-pass types ignore ``iterations`` apart from checking it. ``precision``: the
+        ReStyle types refine ``iterations`` times (default 5) from the average face, or from
+        ``start`` W+ ``[N, 18, 512]`` (a clip's previous frame: a warm start, so a frame near
+        its neighbour needs fewer refinements; from a start of k refinements, n more equal
+        k + n from the average face); the single-pass types ignore ``iterations`` and
+        ``start`` apart from checking them. ``precision``: the
         encoder's arithmetic and the intermediate decodes' render path (``plan.Plan.resolve``;
         bf16 where verified is about twice as fast on a CPU, with W+ within a small fraction
         of the encoder's own error, ``bench/invert.py``)."""
@@ -165,14 +168,22 @@ class PSPFamily:
         n_iter = self.iterations if iterations is None else iterations
         if not isinstance(n_iter, int) or not 1 <= n_iter <= 20:
             raise ValueError(f"iterations must be an integer from 1 to 20, got {iterations!r}")
+        if start is not None and tuple(start.shape) != (len(images), *self.latent_avg.shape):
+            raise ValueError(f"start must be W+ [{len(images)}, "
+                             f"{', '.join(map(str, self.latent_avg.shape))}], got "
+                             f"{list(start.shape)}")
         if not self.iterative:
             codes = self.encode(images, precision)
             out = codes + self.latent_avg if self.add_latent_avg else codes
             if progress:
                 progress(1, 1)
             return out
-        codes = self.latent_avg.expand(images.shape[0], -1, -1)
-        y = self.avg_image.expand(images.shape[0], -1, -1, -1)
+        if start is None:
+            codes = self.latent_avg.expand(images.shape[0], -1, -1)
+            y = self.avg_image.expand(images.shape[0], -1, -1, -1)
+        else:
+            codes = start.to(images)
+            y = self.decode(codes, precision)
         for k in range(n_iter):
             codes = codes + self.encode(torch.cat([images, y], 1), precision)
             if k + 1 < n_iter:  # the last decode would only make a picture: skip it

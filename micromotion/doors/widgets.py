@@ -1,0 +1,129 @@
+"""The page's building blocks, from the request table (``fields.FIELDS``): a field's widget
+(``widget``, ``upload``), a tab's group of them (``section``), the status line, the output
+column, the button with its Stop and how a click serves a request (``click``), a tab's
+examples. ``app.py`` lays the tabs out with them.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import gradio as gr
+
+from ..fields import FIELDS, page_group
+from .page import GLIMPSES, Page, endpoint
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"  # the page's example files
+# a new run clears the errors left on the page: one current error at a time, not a stack
+CLEAR_ERRORS = "() => document.querySelectorAll('.toast-close').forEach(b => b.click())"
+# after a result, bring the visible tab's video into view (on a phone it is far below)
+SHOW_RESULT = ("() => setTimeout(() => [...document.querySelectorAll('video')]"
+               ".find(v => v.offsetParent)?.scrollIntoView({behavior: 'smooth', "
+               "block: 'nearest'}), 300)")
+
+
+def widget(name: str, use: str | None = None, **overrides) -> gr.components.Component:
+    """The page's widget for a field of the request table, its help in the words of the tab's
+    ``use`` (``overrides``: other props; ``component``, a choice's other widget)."""
+    f = FIELDS[name]
+    if f.type is Path:
+        return upload(f, overrides.get("label"))
+    props = dict(label=f.label, info=f.help_for(use), value=f.default) | overrides
+    if f.type is bool:
+        return gr.Checkbox(**props)
+    if f.choices is not None:
+        make = props.pop("component", gr.Dropdown)
+        return make(choices=list(props.pop("choices", f.choices)), **props)
+    if f.type in (int, float) and f.hi - f.lo <= 300:
+        step = 1 if f.type is int else (0.05 if f.hi <= 1 else 0.1)
+        return gr.Slider(f.lo, f.hi, step=step, **props)
+    if f.type in (int, float):
+        return gr.Number(precision=0 if f.type is int else None, minimum=f.lo, maximum=f.hi,
+                         **props)
+    return gr.Textbox(**props)
+
+
+def upload(f, label: str | None = None) -> gr.components.Component:
+    """The upload for a file field, by what it ``accept``s: a photo, a clip or any file."""
+    label = label or f.label
+    if f.accept == "image":
+        return gr.Image(type="filepath", label=label, sources=["upload"], height=260)
+    if f.accept == "video":
+        return gr.Video(label=label, sources=["upload"], height=200)
+    return gr.File(label=label, type="filepath", height=90)
+
+
+def section(w: dict, use: str, group: str, made: dict[str, Callable] | None = None,
+            **looks: dict) -> None:
+    """Into ``w``, the widgets the table puts in ``group`` of the tab for ``use``, in the
+    table's order: each its field's ``widget`` with the props ``looks[name]``, or what
+    ``made[name]()`` makes where the tab shows the field its own way."""
+    for f in page_group(use, group):
+        made_here = (made or {}).get(f.name)
+        w[f.name] = made_here() if made_here else widget(f.name, use, **looks.get(f.name, {}))
+
+
+def status() -> gr.Markdown:
+    """The line under the button: what is happening, how long is left, or what went wrong."""
+    return gr.Markdown("First a preview shows, then the video.", elem_classes="status")
+
+
+def output_column(extra: Callable[[], dict] | None = None) -> dict:
+    """The right-hand column: preview, the video, how it was made (and ``extra``)."""
+    out = {"preview": gr.Gallery(label=GLIMPSES["frames"], columns=3,
+                                 height=180, object_fit="contain"),
+           "video": gr.Video(label="Video", autoplay=True, loop=True, height=360),
+           "info": gr.Markdown()}
+    if extra is not None:
+        out.update(extra())
+    return out
+
+
+def buttons(label: str) -> tuple[gr.Button, gr.Button]:
+    """The tab's button, and a Stop beside it that shows while the work runs."""
+    with gr.Row():
+        go = gr.Button(label, variant="primary", scale=3)
+        stop = gr.Button("Stop", variant="stop", visible=False, scale=1)
+    return go, stop
+
+
+def click(button: gr.Button, stop: gr.Button, line: gr.Markdown, inputs: dict, outputs: dict,
+          handle, api_name: str) -> None:
+    """``button`` serves the tab's request (API ``api_name``), disabled while it runs; Stop
+    cancels it, which ends the work at its next step (``Page.stream``)."""
+    names = list(inputs)
+    outputs = {"status": line, **outputs}
+    quick = dict(api_name=False, queue=False, show_progress="hidden")
+    button.click(None, None, None, js=CLEAR_ERRORS, **quick)
+    busy = button.click(_busy, None, [button, stop], **quick)
+    run = busy.then(endpoint(names, lambda v, n: handle(v, n, outputs), EXAMPLES),
+                    list(inputs.values()),
+                    list(outputs.values()), api_name=api_name, concurrency_limit=1,
+                    preprocess=False, show_progress="hidden")
+    run.then(_idle, None, [button, stop], **quick)
+    # Gradio 6's page runs no .then() after an error (only .failure()): without this the
+    # button stayed disabled after a user's mistake
+    run.failure(_idle, None, [button, stop], **quick)
+    run.success(None, None, None, js=SHOW_RESULT, **quick)
+    stop.click(lambda: _idle() + ("Stopped.",), None, [button, stop, line], cancels=[run],
+               **quick)
+
+
+def _busy() -> tuple[dict, dict]:
+    return gr.update(interactive=False), gr.update(visible=True)
+
+
+def _idle() -> tuple[dict, dict]:
+    return gr.update(interactive=True), gr.update(visible=False)
+
+
+def examples(page: Page, w: dict, names: list[str], rows: list[list], request: Callable,
+             **props) -> gr.Examples:
+    """The tab's examples table (``rows`` of the widgets ``names``), each also a request —
+    the other widgets at their first values — for the page to make at start-up."""
+    for row in rows:
+        v = {k: c.value for k, c in w.items()} | dict(zip(names, row))
+        files = {k: Path(v[k]).name for k in names if k in FIELDS and FIELDS[k].type is Path
+                 and v[k]}
+        page.example_requests.append(request(v, files))
+    return gr.Examples(rows, inputs=[w[k] for k in names], **props)

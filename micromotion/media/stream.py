@@ -1,0 +1,127 @@
+"""A clip edited in place: its size, rate, frame count and sound from its header (and a bounded
+count), every frame read in order — a stretch of them at a time, never the clip whole in
+memory — and the edited video given the clip's own sound back.
+
+    clip = footage("me.mp4", "me.mp4")        # refused here if too long (most_frames) or large
+    for frame in frames(clip, 30, 90): ...                  # uint8 [H, W, 3], frames 30-89
+    notes = with_sound(Path("edited.mp4"), clip, Path("out.mp4"))
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from . import ffmpeg
+from ..errors import VideoError
+from ..fields import FIELDS, MAX_EDIT_FRAMES
+from .video import READ_SIDE, header, probe
+
+MP4_AUDIO = ("aac", "mp3", "ac3", "eac3", "alac", "opus", "flac")  # copied into an mp4 as is
+
+
+@dataclass(frozen=True)
+class Footage:
+    """A clip to edit, as read: ``width`` × ``height`` (its own, or scaled to at most
+    ``READ_SIDE`` a side, even for H.264), ``n_frames`` at ``fps``."""
+    path: Path
+    name: str
+    fmt: str  # its demuxer (``ffmpeg.demuxer``): ffmpeg opens it with that alone
+    width: int
+    height: int
+    fps: float
+    n_frames: int
+    seconds: float
+    audio: str | None  # the codec of its sound, if it has any
+    own_size: tuple[int, int]  # its frames' own size
+
+    @property
+    def scaled(self) -> bool:
+        return self.own_size != (self.width, self.height)
+
+
+def most_frames() -> int:
+    """The most frames a clip to edit may have: ``MICROMOTION_EDIT_FRAMES`` where the operator
+    set it, else ``MAX_EDIT_FRAMES``."""
+    value = os.environ.get("MICROMOTION_EDIT_FRAMES", "").strip()
+    return int(value) if value.isdigit() and int(value) > 1 else MAX_EDIT_FRAMES
+
+
+def footage(path: str | os.PathLike, name: str, max_frames: int | None = None) -> Footage:
+    """The clip at ``path`` (called ``name``), checked before any frame is decoded: a video
+    (``video.header``) of at most ``max_frames`` frames (None: ``most_frames()``) — said from
+    its header's length and rate where it gives them, else from a bounded count
+    (``video.probe``)."""
+    max_frames = max_frames or most_frames()
+    head = header(path, name, float("inf"))
+    if head.seconds is not None and head.rate and head.seconds * head.rate > max_frames + 1:
+        raise _too_many(name, round(head.seconds * head.rate), head.seconds, max_frames)
+    n_frames, seconds = probe(path, name, max_seconds=max(60.0, max_frames / 5))
+    if n_frames > max_frames:
+        raise _too_many(name, n_frames, seconds, max_frames)
+    scale = min(1.0, READ_SIDE / max(head.width, head.height))
+    w, h = (max(2, round(side * scale / 2) * 2) for side in (head.width, head.height))
+    fps = head.rate or n_frames / max(seconds, 1e-9)
+    if fps > FIELDS["fps"].hi + 0.5:
+        raise VideoError(f"{name} runs at {fps:.3g} fps; videos of at most "
+                         f"{FIELDS['fps'].hi} fps are edited (the rate is kept): convert it "
+                         f"to 30 or 60 fps first")
+    return Footage(Path(path), name, ffmpeg.demuxer(path, name), w, h, fps, n_frames, seconds,
+                   head.audio, (head.width, head.height))
+
+
+def _too_many(name: str, n: int, seconds: float, most: int) -> VideoError:
+    return VideoError(f"{name} has {n:,} frames ({seconds:.1f} s); at most {most:,} frames are "
+                      f"edited at once here: trim it, or edit it in parts")
+
+
+def frames(clip: Footage, start: int = 0, stop: int | None = None) -> Iterator[np.ndarray]:
+    """Frames ``start`` to ``stop`` (exclusive; None: the last) of the clip, in order, each
+    ``uint8 [height, width, 3]``; ffmpeg decodes no further than ``stop`` and stops when the
+    reading does (a cancel is looked at between frames)."""
+    import imageio_ffmpeg
+
+    stop = clip.n_frames if stop is None else min(stop, clip.n_frames)
+    if start >= stop:
+        return
+    reader = imageio_ffmpeg.read_frames(
+        str(clip.path), input_params=ffmpeg.input_options(clip.fmt), output_params=[
+            "-vf", f"select={ffmpeg.select(list(range(start, stop)))},"
+                   f"scale={clip.width}:{clip.height}", "-fps_mode", "passthrough"])
+    shape = (clip.height, clip.width, 3)
+    try:
+        next(reader)  # its meta data
+        for k, buf in enumerate(reader):
+            if k >= stop - start:
+                break
+            yield np.frombuffer(buf, np.uint8).reshape(shape)
+            ffmpeg.poll()
+    finally:
+        reader.close()
+
+
+def with_sound(video: Path, clip: Footage, out: Path) -> list[str]:
+    """``video`` (an mp4 without sound) → ``out`` with the clip's sound: copied as it is where
+    an mp4 holds its codec, else made AAC (said in the notes); a clip without sound: ``video``
+    moved to ``out``."""
+    if clip.audio is None:
+        shutil.move(video, out)
+        return []
+    copy = clip.audio in MP4_AUDIO
+    status, _ = ffmpeg.run([
+        "-y", *ffmpeg.input_args(video, "mov"), *ffmpeg.input_args(clip.path, clip.fmt),
+        "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy",
+        *(["-c:a", "copy"] if copy else ["-c:a", "aac", "-b:a", "192k"]),
+        "-movflags", "+faststart", "-f", "mp4", str(out)], timeout=300)
+    if status != 0:
+        out.unlink(missing_ok=True)
+        shutil.move(video, out)
+        return [f"the sound of {clip.name} ({clip.audio}) could not be put in the mp4, so the "
+                f"video has none"]
+    video.unlink(missing_ok=True)
+    return [] if copy else [f"the sound of {clip.name} ({clip.audio}) was made AAC, which an "
+                            f"mp4 holds"]

@@ -1,0 +1,135 @@
+"""One face followed through a clip, its crop held steady over time (STIT's lesson: a crop that
+shakes with the detector makes the edit shake).
+
+The first frame showing a face takes the most prominent one (the largest of the confident
+faces); each later frame looks for it first in a window around its last box — small, so fast,
+and a second person walking in is not picked up — then in the whole frame. Each frame's FFHQ
+quad is held as its centre and its half-side vector (size and angle in one), both smoothed over
+time by a zero-phase Gaussian; a frame where the face is lost takes the quad between its
+neighbours' and is marked, so the edit leaves it alone.
+
+    track = follow(frames)                 # .quads [T, 4, 2] steadied, .found [T]
+    crop = warp_quad(frame, track.quads[t], 256)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+import numpy as np
+import torch
+from PIL import Image
+
+from .align import Box, detect_faces, ffhq_quad, landmarks_at, same_kind
+from .smooth import smooth
+
+STEADY_SECONDS = 0.05  # the crop's smoothing σ: 1.5 frames at 30 fps — the detector's jitter
+# goes, a head's turn (a few tenths of a second) stays
+WINDOW_FACE = 120  # px: the face's width in the window searched near its last box
+Face = tuple[Box, float]
+
+
+@dataclass
+class Track:
+    """One face through a clip's frames: quads ``[T, 4, 2]`` (TL, BL, BR, TR, frame pixels)."""
+    quads: np.ndarray  # steadied: what the edit crops and pastes through
+    raw: np.ndarray  # as detected, NaN where the face was lost
+    found: np.ndarray  # bool [T]: the face was found in that frame
+    people: int  # the most faces like the tracked one seen in one frame (itself included)
+
+    @property
+    def lost(self) -> list[int]:
+        """The frames where the face was not found."""
+        return np.flatnonzero(~self.found).tolist()
+
+
+def follow(frames: Iterable[np.ndarray | Image.Image], fps: float = 30.0,
+           progress: Callable[[int], None] | None = None) -> Track:
+    """The most prominent face followed through ``frames`` (RGB, in time order), its quads
+    steadied over ``STEADY_SECONDS`` at ``fps``; ``progress(frames done)`` after each."""
+    raw, box, people = [], None, 0
+    for k, frame in enumerate(frames):
+        img = frame if isinstance(frame, Image.Image) else Image.fromarray(frame)
+        found = _near(img, box) if box is not None else None
+        if found is None:
+            found, seen = _anywhere(img, box)
+            people = max(people, seen)
+        if found is None:
+            raw.append(np.full((4, 2), np.nan))
+        else:
+            box = found
+            raw.append(ffhq_quad(landmarks_at(img, box)))
+        if progress:
+            progress(k + 1)
+    raw = np.stack(raw) if raw else np.zeros((0, 4, 2))
+    found = ~np.isnan(raw[:, 0, 0])
+    return Track(steady(raw, found, STEADY_SECONDS * fps), raw, found, max(people, 1))
+
+
+def _anywhere(img: Image.Image, last: Box | None) -> tuple[Box | None, int]:
+    """The face in the whole frame: nearest ``last`` where there is one, else the most
+    prominent; and how many faces like it the frame shows."""
+    faces = detect_faces(img)
+    if not faces:
+        return None, 0
+    if last is None:
+        chosen = prominent(faces)
+    else:
+        chosen = min(faces, key=lambda f: np.hypot(*(_centre(f[0]) - _centre(last))))
+    return chosen[0], sum(same_kind(f, chosen) for f in faces)
+
+
+def prominent(faces: list[Face]) -> Face:
+    """The largest face among the confident ones (at least half the best score): the person
+    the picture is of, not a small face in the background nor a faint false find."""
+    best = max(score for _, score in faces)
+    return max((f for f in faces if f[1] >= 0.5 * best),
+               key=lambda f: (f[0][2] - f[0][0]) * (f[0][3] - f[0][1]))
+
+
+def _near(img: Image.Image, last: Box) -> Box | None:
+    """The face in a window three times its last box, shrunk so the face is about
+    ``WINDOW_FACE`` px (the detector's own size, no enlarging needed); None if not there."""
+    side = max(last[2] - last[0], last[3] - last[1], 1)
+    window = (max(last[0] - side, 0), max(last[1] - side, 0),
+              min(last[2] + side, img.width), min(last[3] + side, img.height))
+    if window[2] - window[0] < 16 or window[3] - window[1] < 16:
+        return None
+    crop = img.crop(window)
+    scale = min(1.0, WINDOW_FACE / side)
+    faces = detect_faces(crop, upsample=0 if side * scale >= 90 else 1,
+                         max_side=max(16, round(max(crop.size) * scale)))
+    if not faces:
+        return None
+    box, _ = min(faces, key=lambda f: np.hypot(*(_centre(f[0]) + window[:2] - _centre(last))))
+    return (box[0] + window[0], box[1] + window[1], box[2] + window[0], box[3] + window[1])
+
+
+def _centre(box: Box) -> np.ndarray:
+    return np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2])
+
+
+def steady(raw: np.ndarray, found: np.ndarray, sigma: float) -> np.ndarray:
+    """Quads ``[T, 4, 2]`` steadied: each as centre and half-side vector (the quad is
+    ``c ∓ x ∓ y`` with y ⟂ x, so the vector holds its size and angle), those filled in
+    between the frames where the face was found and smoothed with a Gaussian of ``sigma``
+    frames; rebuilt as quads."""
+    if not found.any():
+        return raw.copy()
+    centre = raw.mean(1)
+    half = (raw[:, 2] + raw[:, 3] - raw[:, 0] - raw[:, 1]) / 4
+    t, kept = np.arange(len(raw)), np.flatnonzero(found)
+    params = np.stack([np.interp(t, kept, p[kept]) for p in
+                       (centre[:, 0], centre[:, 1], half[:, 0], half[:, 1])], 1)
+    params = smooth(torch.from_numpy(params), min(sigma, 30.0)).numpy() if sigma > 0 else params
+    c, x = params[:, :2], params[:, 2:]
+    y = x[:, ::-1] * [-1, 1]
+    return np.stack([c - x - y, c - x + y, c + x + y, c + x - y], 1)
+
+
+def jitter(quads: np.ndarray) -> float:
+    """How much a crop shakes: the RMS of its centre's second difference over time (px per
+    frame²; a steady pan or zoom has none)."""
+    c = quads.mean(1)
+    c = c[~np.isnan(c[:, 0])]
+    return float(np.sqrt((np.diff(c, 2, axis=0) ** 2).sum(1).mean())) if len(c) > 2 else 0.0
