@@ -180,10 +180,7 @@ class Predictor(BasePredictor):
             # paths; without frames it is the one line "ErrorClass: sentence"
             sys.tracebacklimit = 0
             raise
-        for note in result.notes:
-            print(f"note: {note}", flush=True)
-        print(f"made with {wording.describe(result)}", flush=True)
-        print(wording.plainly(result), flush=True)
+        print(wording.said(result), flush=True)
         return Path(result.video)
 
 

@@ -96,6 +96,32 @@ def main() -> None:
               f"(checks, the plan, writing the sound)")
         if args.weights:
             warm_error(models, frames)
+        blends(models, path, frames, Path(tmp))
+
+
+def blends(models: Models, path: Path, given: list[np.ndarray], tmp: Path) -> None:
+    """Each blend over the middle of the clip: how much the face jumps at the span's first
+    moved frame (the mean change from the frame before, in the face's box, beyond the clip's
+    own change there), and how near the face stays to the filmed one where the motion is
+    weakest (PSNR in the box at that first moved frame)."""
+    from conftest import read_back
+    from micromotion.latents.span import edit_weights
+    from micromotion.media.paste import PasteBack
+    n = len(given)
+    span = f"{n / 3 / 30:.2f}-{2 * n / 3 / 30:.2f}"
+    for blend in ("change", "face"):
+        r = serve(Edit(str(path), "smile", span=span, blend=blend), models,
+                  tmp / f"{blend}.mp4")
+        out = read_back(r.video)[1].astype(np.float64)
+        first = int(np.flatnonzero(edit_weights(n, 30.0, span) > 0)[0])  # the first moved
+        quad = follow([given[first]], 30.0).quads[0]
+        mask = PasteBack(given[first], quad).photo_mask > 0.5
+        own = np.abs(given[first].astype(float) - given[first - 1])[mask].mean()
+        jump = np.abs(out[first] - out[first - 1])[mask].mean() - own
+        mse = ((out[first] - given[first]) ** 2)[mask].mean()
+        print(f"blend {blend}: at the span's first moved frame the face jumps {jump:.1f} "
+              f"levels of 255 beyond the clip's own change; PSNR to the filmed face "
+              f"{10 * np.log10(255 ** 2 / max(mse, 1e-9)):.1f} dB")
 
 
 if __name__ == "__main__":

@@ -261,22 +261,13 @@ def main(argv: list[str] | None = None) -> int:
             path = target(name, args.folder)
             print(f"{'present' if path.is_file() else 'missing':8} {name:26} {path}")
         return 0
-    from tqdm import tqdm
-    bars: dict[str, tqdm] = {}
-
-    def progress(name: str, done: int, total: int | None) -> None:
-        bar = bars.get(name) or bars.setdefault(
-            name, tqdm(total=total, desc=name, unit="B", unit_scale=True, initial=done))
-        bar.update(done - bar.n)
-
+    from .progress import shown
     try:
-        paths = ensure(args.names or SERVED_NAMES, args.folder, progress=progress)
+        with shown("B") as progress:
+            paths = ensure(args.names or SERVED_NAMES, args.folder, progress=progress)
     except WeightsMissingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    finally:
-        for bar in bars.values():
-            bar.close()
     for path in paths.values():
         print(path)
     return 0

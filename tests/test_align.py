@@ -60,6 +60,22 @@ def test_two_people_are_noted(astronaut):
     assert a.people == 2 and "most confident" in a.notes[-1]
 
 
+def test_a_small_face_and_a_black_and_white_photo_are_said(astronaut):
+    small = astronaut.resize((300, 300))  # the face about 100 px across
+    a = align.align_face(small, 256, name="small.jpg")
+    assert any(n.startswith("the face in small.jpg is ") and "enlarged to 256 px" in n
+               for n in a.notes), a.notes
+    assert not align.align_face(astronaut, 256).notes  # 173 px: enough
+    from micromotion.media.paste import PasteBack
+    gray = astronaut.convert("L").convert("RGB")
+    paste = PasteBack(gray, align.align_face(gray, 256).quad)
+    noise = np.random.default_rng(0).integers(0, 256, (1, 256, 256, 3), dtype=np.uint8)
+    out = paste(noise)[0].astype(int)
+    assert (out[..., 0] == out[..., 1]).all() and (out[..., 1] == out[..., 2]).all()
+    assert "the photo is black and white" in paste.notes[-1]
+    assert not PasteBack(astronaut, align.align_face(astronaut, 256).quad).gray
+
+
 def test_output_size_1024(astronaut):
     a = align.align_face(astronaut, 1024)
     assert a.image.size == (1024, 1024)

@@ -1,4 +1,5 @@
 """The command line door, run as a user runs it."""
+import re
 import subprocess
 import sys
 
@@ -16,6 +17,9 @@ def run(*args):
 def test_sample_synthetic_writes_images(tmp_path):
     r = run("sample", "--synthetic", "--seeds", "0,2", "--size", "64", "--out", str(tmp_path))
     assert r.returncode == 0, r.stderr
+    # stderr is not a terminal here: plain lines, each stage's last with its own time
+    assert "\r" not in r.stderr and "\x1b" not in r.stderr
+    assert re.search(r"^render: 2/2 \(\d+\.\d s\)$", r.stderr, re.M), r.stderr
     files = sorted(tmp_path.glob("*.png"))
     assert [f.name for f in files] == ["synthetic0000.png", "synthetic0002.png"]
     a, b = (np.asarray(Image.open(f)) for f in files)

@@ -186,8 +186,14 @@ def test_cli_edit(reference, clip, tmp_path):
         "error: span 3-4 starts after the video ends (it is 1.6 s long)")
 
 
-def test_read_frames_stops_where_asked(clip):
+def test_read_frames_stops_where_asked_and_upright(clip, tmp_path):
     path, given = clip
     f = footage(path, "pan.mp4")
     got = list(read_frames(f, 5, 9))
     assert len(got) == 4 and psnr(got[0], given[5]) > 30
+    turned = tmp_path / "phone.mp4"  # stored sideways, shown upright: as phones film
+    subprocess.run([ffmpeg.exe(), "-y", "-v", "error", "-display_rotation", "90", "-i",
+                    str(path), "-c", "copy", str(turned)], check=True)
+    f = footage(turned, "phone.mp4")
+    assert (f.width, f.height) == (240, 320) and next(read_frames(f)).shape == (320, 240, 3)
+    assert psnr(next(read_frames(f)), np.rot90(given[0])) > 30

@@ -56,8 +56,8 @@ def test_under_a_pretend_avx2_cpu_auto_is_fp32_and_bf16_one_sentence(fresh_plan,
         r = serving.serve(Animate(astronaut, "smile", frames=2, output_size=64,
                                   paste_back="off"), fresh_plan, tmp_path / "a.mp4")
         assert read_back(r.video)[1].shape == (2, 64, 64, 3)
-        assert r.notes[0].startswith("precision auto: rendering on ")
-        assert "fp32" in r.notes[0] and "bf16 not used: oneDNN has no bf16" in r.notes[0]
+        assert r.details[0].startswith("precision auto: rendering on ")  # the expert's
+        assert "fp32" in r.details[0] and "bf16 not used: oneDNN has no bf16" in r.details[0]
         with pytest.raises(PrecisionError, match=r"^dtype bf16 cannot run right or at speed on "
                                                  r"this machine \(.*AVX2.*\); use dtype auto "
                                                  r"or fp32$"):

@@ -6,14 +6,12 @@ stderr; the written file's path to stdout."""
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import sys
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from tqdm import tqdm
 
 import stylegan2
 
@@ -22,6 +20,7 @@ from ..fields import FIELDS, KINDS, cli_options
 from ..requests.checks import check_animate, check_request
 from ..motions import request_motions
 from ..requests.request import Animate, Edit, LatentVideo, Transfer, file_name
+from ..progress import shown
 from ..run import Run
 from ..latents.samples import parse_seeds, render_seeds
 from .. import weights
@@ -153,42 +152,19 @@ def _load(args):
               "patterns, not faces", file=sys.stderr)
         models = Models.synthetic(args.weights, fetch=not args.no_fetch)
     else:
-        with _bars("B") as progress:
+        with shown("B") as progress:
             models = Models.load(args.weights, args.encoder, fetch=not args.no_fetch,
                                  progress=progress)
     return models
-
-
-@contextlib.contextmanager
-def _bars(unit: str = "step"):
-    """A ``progress(stage, done, total)`` callback drawing one tqdm bar per stage (per file,
-    with ``unit="B"``)."""
-    bars: dict[str, tqdm] = {}
-
-    def progress(stage: str, done: int, total: int | None) -> None:
-        bar = bars.get(stage)
-        if bar is None or bar.total != total:
-            bar = bars[stage] = tqdm(total=total, desc=stage, unit=unit,
-                                     unit_scale=unit == "B", initial=done)
-        bar.update(done - bar.n)
-
-    try:
-        yield progress
-    finally:
-        for bar in bars.values():
-            bar.close()
 
 
 def _serve(req, args, out: Path, gif=None):
     """Load the models (the request is checked already), serve, say the notes and how."""
     from . import serving, wording
     models = _load(args)
-    with _bars() as progress:
+    with shown() as progress:
         result = serving.serve(req, models, out, progress=progress, gif=gif)
-    for note in result.notes:
-        print(f"note: {note}", file=sys.stderr)
-    print(f"made with {wording.describe(result)}", file=sys.stderr)
-    print(wording.plainly(result), file=sys.stderr)
+    print(wording.said(result), file=sys.stderr)
     print(result.video)
     return result
 
@@ -241,7 +217,7 @@ def _direction(args) -> int:
     models = _load(args)
     precision = models.plan.resolve(req.dtype)
     print(f"note: {precision.note}", file=sys.stderr)
-    with _bars() as progress:
+    with shown() as progress:
         d, images = motion.make(models, Run(progress=progress, precision=precision))
     _save_direction(d, images, args.out)
     return 0
@@ -275,9 +251,9 @@ def _sample(args) -> int:
         raise OptionError(f"--size must be a power of two from 4 to {gen.size}, got {args.size}")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    with tqdm(total=len(seeds), desc="rendering", unit="face") as bar:
+    with shown("face") as progress:
         images = render_seeds(gen, seeds, args.truncation, args.size,
-                              progress=lambda i, n: bar.update(1))
+                              progress=lambda i, n: progress("render", i, n))
     for seed, img in zip(seeds, images):
         path = out / f"{label}{seed:04d}.png"
         Image.fromarray(img).save(path)

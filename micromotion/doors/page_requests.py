@@ -75,13 +75,13 @@ def glimpse(g: Glimpse | None) -> dict:
 
 
 def info(result: Result) -> str:
-    """What the video shows in plain words, then (folded) how it was made and what was
-    chosen for the user, as Markdown."""
+    """What the video shows in plain words and what was chosen for the user, then (folded,
+    "Details") how it was made and the paths it ran on, as Markdown."""
     notes = "".join(f"\n- {n}" for n in result.notes)
-    details = f"**Made with** {wording.describe(result)}." + (
-        f"\n\n**Chosen for you:**{notes}" if notes else "")
-    return (f"{wording.plainly(result)}\n\n<details><summary>How it was made</summary>\n\n"
-            f"{details}\n\n</details>")
+    details = "".join(f"\n- {d}" for d in result.details)
+    chosen = f"\n\n**Chosen for you:**{notes}" if notes else ""
+    return (f"{wording.plainly(result)}{chosen}\n\n<details><summary>Details</summary>\n\n"
+            f"**Made with** {wording.describe(result)}.\n{details}\n\n</details>")
 
 
 def animate_request(v: dict, names: dict) -> Animate:

@@ -108,7 +108,8 @@ def serve(req, models: Models, out: str | os.PathLike, **context) -> Result:
             result = _use_case(req, models, run)
         finally:
             memory.release_freed()
-    result.notes[:0] = [run.precision.note, *req.notes]
+    result.notes[:0] = req.notes  # what the door set aside, then what the work chose
+    result.details.insert(0, run.precision.note)  # the paths it ran on: for the expert
     return result
 
 

@@ -72,6 +72,13 @@ def plainly(result: Result) -> str:
     return f"{shows} {_alike(result.identity, tuned=result.tuning is not None)}"
 
 
+def said(result: Result) -> str:
+    """A result as a log says it, a person's words first: what the video shows, what was
+    chosen for the user (``note: …``), then how it was made and the paths it ran on."""
+    return "\n".join([plainly(result), *(f"note: {n}" for n in result.notes),
+                      f"made with {describe(result)}", *(f"note: {d}" for d in result.details)])
+
+
 def _alike(identity: Identity, tuned: bool) -> str:
     """The identity's figures in words; below ``LOOK_ALIKE`` a warning, and what helps."""
     frames = ", ".join(f"{c:.2f}" for c in identity.frames)

@@ -144,8 +144,8 @@ def load_direction(path: str | os.PathLike, n_latent: int | None = None,
 
 
 MAX_FILE_BYTES = 16 << 20  # a direction is 36 kB; with its meta data well under a MB
-_MADE = ("make one with python -m micromotion direction, or torch.save a float tensor "
-         "[1, 18, 512] as the published directions are")
+_MADE = ("use a file made by this product — the page's \"The direction, to use again\", or "
+         "python -m micromotion direction — or one of the published directions")
 
 
 def called(kind: str, name: str) -> str:

@@ -208,6 +208,11 @@ def align_face(image: ImageSource, size: int = 256, transform_size: int | None =
     if det["people"] > 1 and near is None:
         notes.append(f"{det['people']} faces found in {loaded.name}; took face "
                      f"#{det['face_index'] + 1} (the most confident, box {det['box']})")
+    side = float(np.hypot(*(quad[3] - quad[0])))
+    if side < size / 2:
+        notes.append(f"the face in {loaded.name} is {side:.0f} px across; it was enlarged to "
+                     f"{size} px, so its fine detail is the generator's guess (a larger photo "
+                     f"of the face keeps more of it)")
     aligned = warp_quad(loaded.image, quad, size, transform_size)
     return AlignedFace(aligned, quad, lm, det["face_index"], det["n_faces"], det["score"],
                        det["box"], notes, loaded.image, det["people"])

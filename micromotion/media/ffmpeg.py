@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import logging
 import os
 import re
 import subprocess
@@ -23,6 +24,9 @@ from typing import Callable
 from ..errors import VideoError
 
 READ = "mp4, mov, webm, mkv, avi, mpg, ts or gif"  # the containers read, in words
+# imageio-ffmpeg warns whenever frames are read at another size than stored: ours on purpose
+# (a large clip read smaller, a phone's sideways video read upright), not a user's concern
+logging.getLogger("imageio_ffmpeg").setLevel(logging.ERROR)
 POLL = 0.2  # seconds between looks at a cancel while ffmpeg runs
 Poll = Callable[[], None]  # raises to cancel
 _POLL: contextvars.ContextVar[Poll | None] = contextvars.ContextVar("poll", default=None)

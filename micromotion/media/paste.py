@@ -71,6 +71,10 @@ class PasteBack:
         self._box = (lo[1], hi[1], lo[0], hi[0])  # y0, y1, x0, x1: the quad's bounds
         self._mask: np.ndarray | None = None
         self.notes = [] if scale == 1 else [f"the photo was scaled to {w}×{h} for the video"]
+        self.gray = bool(np.ptp(self.photo[::4, ::4].astype(np.int16), axis=-1).max() <= 2)
+        if self.gray:
+            self.notes.append("the photo is black and white, so the moving face was made black "
+                              "and white to match it (the generator draws faces in colour)")
 
     def _affine(self, size: int) -> tuple[float, ...]:
         """PIL AFFINE coefficients: a point of the box (``_box``) → point of the ``size``
@@ -85,6 +89,8 @@ class PasteBack:
         y0, y1, x0, x1 = self._box
         if square.mode != "F" and self.side < square.width:  # shrink first: a bilinear warp
             square = square.resize((self.side, self.side), Image.LANCZOS)  # alone would alias
+        if square.mode == "RGB" and self.gray:
+            square = square.convert("L").convert("RGB")
         return np.asarray(square.transform((max(x1 - x0, 1), max(y1 - y0, 1)), Image.AFFINE,
                                            self._affine(square.width), Image.BILINEAR))
 

@@ -94,7 +94,8 @@ def read_frames(path: str | os.PathLike, fps: float | None = None,
 
 @dataclass(frozen=True)
 class Header:
-    """What a clip's container says of its first video stream, read without decoding."""
+    """What a clip's container says of its first video stream, read without decoding; its
+    size as it shows (a video stored sideways with a rotation to show it upright: turned)."""
     codec: str
     width: int
     height: int
@@ -123,8 +124,12 @@ def header(path: str | os.PathLike, name: str | None = None,
         int(length[1]) * 3600 + int(length[2]) * 60 + float(length[3])
     rate = re.search(r"Video: .*?, (\d+(?:\.\d+)?) fps", head)
     audio = re.search(r"Stream #\d+:\d+.*?: Audio: (\w+)", head)
-    out = Header(stream[1], int(stream[2]), int(stream[3]), seconds,
-                 float(rate[1]) if rate else None, audio[1] if audio else None)
+    w, h = int(stream[2]), int(stream[3])
+    turn = re.search(r"(?i)display ?matrix: rotation of (-?\d+(?:\.\d+)?)", head)
+    if turn and round(float(turn[1]) / 90) % 2:  # a phone's upright video, stored sideways:
+        w, h = h, w  # ffmpeg turns its frames upright as it reads them
+    out = Header(stream[1], w, h, seconds, float(rate[1]) if rate else None,
+                 audio[1] if audio else None)
     if max(out.width, out.height) > MAX_SIDE:
         raise VideoError(f"{name} is {out.width}×{out.height}; clips up to {MAX_SIDE} pixels a "
                          f"side are read: scale it down first")

@@ -30,6 +30,7 @@ class Animation:
     notes: list[str] = field(default_factory=list)
     identity: Identity | None = None  # how alike the photo's face stayed
     tuning: Tuning | None = None  # fidelity faithful: how the generator was tuned to the photo
+    details: list[str] = field(default_factory=list)  # for the expert: the paths it ran on
 
 
 @dataclass
@@ -54,6 +55,7 @@ class Transferred:
     notes: list[str] = field(default_factory=list)
     identity: Identity | None = None
     tuning: Tuning | None = None
+    details: list[str] = field(default_factory=list)  # for the expert: the paths it ran on
 
 
 @dataclass
@@ -87,6 +89,7 @@ class LatentAnimation:
     notes: list[str] = field(default_factory=list)
     identity: Identity | None = None  # of the first photo; none without one
     tuning: Tuning | None = None
+    details: list[str] = field(default_factory=list)  # for the expert: the paths it ran on
 
 
 @dataclass
@@ -112,6 +115,7 @@ class Edited:
     notes: list[str] = field(default_factory=list)
     identity: Identity | None = None  # not measured for a clip
     tuning: Tuning | None = None  # fidelity faithful: tuned to a few of its frames
+    details: list[str] = field(default_factory=list)  # for the expert: the paths it ran on
 
 
 Result = Animation | Transferred | LatentAnimation | Edited  # what a use case returns
