@@ -174,7 +174,8 @@ def test_errors_say_what_is_wrong_with_what_the_user_gave(page_url, photo, bad_f
 
 
 FILE_INPUTS = {"/generate": ("image", "anchor_video", "direction_file"),
-               "/transfer": ("image", "driving_video"), "/latent_video": ("image",)}
+               "/transfer": ("image", "driving_video"), "/latent_video": ("image",),
+               "/edit": ("video", "anchor_video", "direction_file")}
 
 
 def raw_call(url: str, api: str, **values) -> dict:
@@ -224,7 +225,7 @@ def test_no_file_input_reads_a_file_of_the_server(page_url, photo):
                 forms = {"no meta": {"path": path},
                          "named": {"path": path, "orig_name": "me.jpg"},
                          "meta": {"path": path, "meta": meta}, "bare": path}
-                if name.endswith("_video"):  # a video's file data is inside "video"
+                if name.endswith("video"):  # a video's file data is inside "video"
                     forms = {k: {"video": v} if k != "bare" else v for k, v in forms.items()}
                 for form, value in forms.items():
                     done = raw_call(page_url, api.strip("/"), **{name: value})

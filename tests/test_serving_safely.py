@@ -60,7 +60,7 @@ def test_no_input_reads_a_file_of_the_server(server, photo, tmp_path):
     that is not — fails in the same words, which tell nothing of the path."""
     on_server = tmp_path / "someone.jpg"
     on_server.write_bytes(b"\xff\xd8 a photo on the server")
-    for name in ("image", "anchor_video", "direction_file", "driving_video"):
+    for name in ("image", "anchor_video", "direction_file", "driving_video", "video"):
         errors = {failed(server, **{"image": photo, name: path})
                   for path in ("/etc/hostname", str(on_server), "/no/such/file.jpg")}
         assert errors == {f"Prediction failed: Prediction failed: ServerPathError: {name} must "

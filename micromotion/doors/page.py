@@ -46,6 +46,7 @@ STAGES = {"align": "Finding the face", "invert": "Inverting the photo",
           "tune": "Tuning the generator to the photo",
           "render": "Rendering the video",
           "follow the face": "Following the face through the video",
+          "write": "Writing the video's other frames",
           "invert the frames": "Inverting the video's frames"}
 # the latent tab's settings that only some kinds read: shown for those kinds alone
 

@@ -33,12 +33,12 @@ def parse_span(text: str, seconds: float) -> tuple[float, float]:
                           f"got {text[:40]!r}")
     start = float(m[1]) if m[1] else 0.0
     end = float(m[2]) if m[2] else seconds
-    if not start < end:
-        raise OptionError(f"span {text.strip()} ends before it starts: write START-END with "
-                          f"START the earlier, e.g. 2-5")
     if start >= seconds:
         raise OptionError(f"span {text.strip()} starts after the video ends (it is "
                           f"{seconds:.1f} s long)")
+    if not start < end:
+        raise OptionError(f"span {text.strip()} ends before it starts: write START-END with "
+                          f"START the earlier, e.g. 2-5")
     return start, min(end, seconds)
 
 

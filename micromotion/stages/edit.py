@@ -188,8 +188,11 @@ def _write(models: Models, clip: Footage, a: int, w: torch.Tensor, offsets: torc
                 if rows else None
             if rows and moved == 0:  # the first moved faces, as soon as they are made
                 _show_frames(run, faces[:len(rows)], [a + r for r in rows], clip)
-            moved += len(rows)
-            run.report("render", moved, total)
+            if rows:
+                moved += len(rows)
+                run.report("render", moved, total)
+            else:
+                run.report("write", start + len(chunk), clip.n_frames)  # (Stop looks here)
             yield start, chunk, rows, faces
 
     with VideoWriter(out, clip.fps) as writer:
