@@ -1,8 +1,8 @@
 """Gradio page: a face photo and a motion (a preset, words, a clip, a direction file or a
-timeline) → a video; a motion-transfer tab, your own video edited, and a latent-video tab. Its widgets are built from
-the request table (``micromotion.fields``: labels, defaults, limits, choices, help) and each
-button maps them to a request served by ``micromotion.doors.serving`` — as the Cog door and
-the CLI do. This file is the page's layout; how a click becomes a request, the work's thread
+timeline) → a video; a motion-transfer tab, your own video edited, and a latent-video tab.
+Its widgets are built from the request table (``micromotion.fields``: labels, defaults, limits,
+choices, help) and each button maps them to a request served by ``micromotion.doors.serving``
+— as the Cog door and the CLI do. This file is the page's layout; how a click becomes a request, the work's thread
 and its clock are ``micromotion.doors.page``'s and ``page_requests``'. Within seconds of a
 click the preview shows the face found, then what the work makes (a clip's faces, the text
 anchors as they form, the video's first, middle and last frames);

@@ -8,8 +8,8 @@ in Low-dimensional Latent Spaces from StyleGAN"). The front door, for Python use
 
 ``load`` / ``synthetic`` give the models, ``Animate`` / ``Transfer`` / ``LatentVideo`` /
 ``Edit`` are the four requests, ``check`` checks one whole before any model is needed
-(``serve`` checks one no door checked) and ``serve`` runs it (``Run``: a run's context, as the use cases take
-it), ``plainly`` / ``describe`` say what it made. The house lives in floors below (``media``,
+(``serve`` checks one no door checked) and ``serve`` runs it (``Run``: a run's context, as
+the use cases take it), ``plainly`` / ``describe`` say what it made. The house lives in floors below (``media``,
 ``latents``, ``nets``, ``motions``, ``requests``, ``stages``, ``doors``); the names here load
 on first use, so importing the package (as ``python -m micromotion`` does) costs nothing.
 """

@@ -146,8 +146,8 @@ _FIELDS = [
                                                   "full variety).")),
     # -- text and clip anchors (CLI) ----------------------------------------------------------
     Field("degrees", str, "no,10%,20%,30%,40%,50%,60%,70%,80%,90%,100%", "The degrees put "
-          "into the text template, comma-separated.", "Degrees", cog=False, cli=(A, D, E), chars=1000,
-          items=32),
+          "into the text template, comma-separated.", "Degrees", cog=False, cli=(A, D, E),
+          chars=1000, items=32),
     Field("steps", int, 40, "Optimisation steps per degree of the text anchors.", "Steps",
           1, 1000, cog=False, cli=(A, D, E)),
     Field("loss_res", int, 256, "Image size the CLIP and identity losses see.", "Loss size",

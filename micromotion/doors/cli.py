@@ -26,8 +26,9 @@ from ..latents.samples import parse_seeds, render_seeds
 from .. import weights
 from ..weights import synthetic_requested
 
+# each command's use → the request its options build
 REQUESTS = {"animate": Animate, "direction": Animate, "transfer": Transfer,
-            "latent": LatentVideo, "edit": Edit}  # each command's use → the request its options build
+            "latent": LatentVideo, "edit": Edit}
 
 
 def add_fields(parser: argparse.ArgumentParser, use: str) -> None:

@@ -102,8 +102,9 @@ def detect_landmarks(img: Image.Image, name: str = "the image",
     else:
         best = int(np.argmin([np.hypot(*(_centre(b) - _centre(near))) for b, _ in faces]))
     box, score = faces[best]
-    return landmarks_at(img, box), {"face_index": best, "n_faces": len(faces), "score": score, "box": box,
-                "people": sum(same_kind(f, faces[best]) for f in faces)}
+    return landmarks_at(img, box), {"face_index": best, "n_faces": len(faces), "score": score,
+                                    "box": box,
+                                    "people": sum(same_kind(f, faces[best]) for f in faces)}
 
 
 def landmarks_at(img: Image.Image, box: Box) -> np.ndarray:

@@ -146,17 +146,24 @@ def count(path: str | os.PathLike, fmt: str, max_seconds: float, max_frames: int
     return n, seconds, n <= max_frames and seconds <= max_seconds
 
 
+def runs(indices: list[int]) -> list[tuple[int, int]]:
+    """Sorted, distinct frame numbers as runs of consecutive ones: [1, 2, 3, 7] → [(1, 3),
+    (7, 7)]."""
+    out: list[list[int]] = []
+    for i in indices:
+        if out and i == out[-1][1] + 1:
+            out[-1][1] = i
+        else:
+            out.append([i, i])
+    return [(a, b) for a, b in out]
+
+
 def select(indices: list[int]) -> str:
     """ffmpeg's ``select`` expression for frames numbered ``indices`` (sorted, distinct): runs
     of consecutive numbers as ``between``, summed as a balanced tree — a flat sum of more than
     about 100 terms is past ffmpeg's expression depth ("Cannot allocate memory")."""
-    runs: list[list[int]] = []
-    for i in indices:
-        if runs and i == runs[-1][1] + 1:
-            runs[-1][1] = i
-        else:
-            runs.append([i, i])
-    terms = [f"eq(n\\,{a})" if a == b else f"between(n\\,{a}\\,{b})" for a, b in runs]
+    terms = [f"eq(n\\,{a})" if a == b else f"between(n\\,{a}\\,{b})"
+             for a, b in runs(indices)]
     return _tree(terms) if terms else "0"
 
 

@@ -57,7 +57,13 @@ def _animate() -> type:
 def _source_fields() -> list[tuple[str, str, Any]]:
     """Every motion source's own fields (``motions.SOURCES``, in its order), as a request
     built from the registry holds them."""
-    return [(n, s.types.get(n, _PYTHON[FIELDS[n].type]), _d(n)) for s in SOURCES for n in s.fields]
+    return [(n, _python_type(s.types, n), _d(n)) for s in SOURCES for n in s.fields]
+
+
+def _python_type(types: dict[str, str], name: str) -> str:
+    """A registry's field's type as the Python API takes it: its declarer's (``types``) where
+    it says one — ``driving_latents`` is Python's alone, with no ``Field`` — else the table's."""
+    return types[name] if name in types else _PYTHON[FIELDS[name].type]
 
 
 _ANIMATE = """The photo's face performs one motion, from one source (``motions.SOURCES``): a
@@ -75,8 +81,7 @@ def _transfer() -> type:
     order: ``driving_video``, ``neutral_image`` and ``driving_image``, ``driving_latents``),
     then how its motion is taken and the video made. Built from the registry, so a new
     driver's fields are the request's with no edit here."""
-    own = [(n, d.types[n] if n in d.types else _PYTHON[FIELDS[n].type], field(default=None))
-           for d in DRIVERS for n in d.fields]  # driving_latents is Python's alone: no Field
+    own = [(n, _python_type(d.types, n), field(default=None)) for d in DRIVERS for n in d.fields]
     video = [("scale", "float"), ("neutral_frame", "int"), ("side_by_side", "bool"),
              ("paste_back", "str"), ("rank", "int"), ("layers", "str | Sequence[int]"),
              ("smoothing", "float"), ("frames", "int"), ("curve", "str")]

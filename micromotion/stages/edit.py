@@ -25,6 +25,7 @@ from ..errors import NoFaceError
 from ..latents.direction import Direction
 from ..latents.span import edit_weights, parse_span
 from ..media.align import AlignedFace, warp_quad
+from ..media.ffmpeg import runs
 from ..media.paste import PasteBack, render_size
 from ..media.preview import from_images, show, spread
 from ..media.render import VideoWriter, curve_shape, overlapped, render_frames
@@ -266,12 +267,8 @@ def _notes(clip: Footage, track: Track, a: int, side: int, size: int) -> list[st
 
 def _seconds(lost: list[int], a: int, fps: float) -> str:
     """Frames (from ``a``) as runs of seconds: "2.0–2.3 s, 4.1 s"."""
-    runs: list[list[int]] = []
-    for k in lost:
-        if runs and k == runs[-1][1] + 1:
-            runs[-1][1] = k
-        else:
-            runs.append([k, k])
+    lost_runs = runs(lost)
     said = [f"{(a + s) / fps:.1f}" + ("" if s == e else f"–{(a + e) / fps:.1f}")
-            for s, e in runs[:6]]
-    return ", ".join(said) + " s" + (f" and {len(runs) - 6} more times" if len(runs) > 6 else "")
+            for s, e in lost_runs[:6]]
+    more = len(lost_runs) - 6
+    return ", ".join(said) + " s" + (f" and {more} more times" if more > 0 else "")
