@@ -108,6 +108,10 @@ class Predictor(BasePredictor):
             choices=["auto", "on", "off"],
             default="auto",
         ),
+        faces: str = Input(
+            description="Which faces move in a photo of several people: one (the most confident), all, or their numbers from the left, e.g. 1,3.",
+            default="one",
+        ),
         dtype: str = Input(
             description="Precision: auto (the fastest path verified on this machine at start-up), fp32, or bf16 (about 1 level of 255 off; refused where this machine cannot run it).",
             choices=["auto", "fp32", "bf16"],
@@ -167,9 +171,10 @@ class Predictor(BasePredictor):
             anchor_seed=anchor_seed, anchor_video=anchor_video, direction_file=direction_file,
             frames=frames, fps=fps, curve=curve, output_size=output_size,
             side_by_side=side_by_side, timeline=timeline, driving_video=driving_video, video=video,
-            span=span, paste_back=paste_back, dtype=dtype, fidelity=fidelity, mode=mode,
-            seeds=seeds, interpolation=interpolation, frames_per_segment=frames_per_segment,
-            loop=loop, source_seed=source_seed, radius=radius, truncation=truncation)
+            span=span, paste_back=paste_back, faces=faces, dtype=dtype, fidelity=fidelity,
+            mode=mode, seeds=seeds, interpolation=interpolation,
+            frames_per_segment=frames_per_segment, loop=loop, source_seed=source_seed,
+            radius=radius, truncation=truncation)
         try:
             req = cog_inputs.from_cog(inputs)
             received = [v for v in inputs.values() if isinstance(v, Path)]

@@ -24,6 +24,8 @@ MAX_EDIT_FRAMES = 600  # the most frames of a video to edit (20 s at 30 fps); an
 # another with MICROMOTION_EDIT_FRAMES (the work budget still bounds the whole request)
 MAX_CUES = 16  # a timeline's most cues
 MAX_CUE_SCALE = 40.0  # its cues' summed scale: four motions at full scale (10)
+MAX_FACES = 8  # the most faces one request moves; an operator sets another with
+# MICROMOTION_FACES
 MAX_TUNED_PHOTOS = 4  # fidelity faithful tunes to every photo at once, each a pivot of one batch
 WORK_BUDGET = 900.0  # s of work one request may cost here (``budget``), by the plan's own
 # timings of this machine: 15 minutes, as the longest documented driver (300 frames, each
@@ -102,6 +104,9 @@ _FIELDS = [
     Field("paste_back", str, "auto", "Put the moving face back into the photo (auto: when "
           "the photo is larger than the face's crop).", "Paste back into the photo",
           choices=("auto", "on", "off"), cli=(A, T), page=dict.fromkeys((A, T), "more")),
+    Field("faces", str, "one", "Which faces move in a photo of several people: one (the most "
+          "confident), all, or their numbers from the left, e.g. 1,3.", "Faces", chars=100,
+          cli=(A, T), page=dict.fromkeys((A, T), "main")),
     Field("blend", str, "change", "With video: how the moved face goes into each frame — "
           "change adds only what the motion changes to the frame's own pixels (the person's "
           "own detail kept), face puts the rendered face in (with fidelity faithful).",

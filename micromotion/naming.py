@@ -36,6 +36,12 @@ def not_used(names: Sequence[str], why: str) -> str:
     return f"{' and '.join(names)} {'was' if len(names) == 1 else 'were'} not used: {why}"
 
 
+def listed(items: Sequence) -> str:
+    """Items as a sentence names them: [1, 2, 4] → "1, 2 and 4"."""
+    said = list(map(str, items))
+    return said[0] if len(said) == 1 else f"{', '.join(said[:-1])} and {said[-1]}"
+
+
 def missing(value) -> bool:
     """Whether an input is absent: None, or an empty path."""
     return value is None or (isinstance(value, (str, os.PathLike)) and not str(value))

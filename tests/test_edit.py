@@ -77,7 +77,7 @@ def test_an_edited_clip_is_the_clip_with_its_face_moved(mm, clip, tmp_path):
     track = follow(given[moved.numpy()], FPS)
     changed = 0
     for i, k in enumerate(np.flatnonzero(moved.numpy())):
-        mask = PasteBack(given[k], track.quads[i]).photo_mask
+        mask = PasteBack(given[k], [track.quads[i]]).photo_mask
         assert psnr(out[k][mask == 0], given[k][mask == 0]) >= 35  # only the face moves
         changed += np.abs(out[k].astype(int) - given[k])[mask > 0.9].mean() > 2
     assert changed >= moved.sum() - 2  # (the eased edges move little)

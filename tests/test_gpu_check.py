@@ -63,15 +63,16 @@ def test_its_path_runs_tiny_on_the_cpu_with_landmarks_given(tmp_path):
 
 def test_given_landmarks_stand_in_for_dlib_and_are_put_back(gpu_check, tmp_path):
     from micromotion.media import align
-    real = align.detect_landmarks
+    real = align.detect_faces, align.landmarks_at
     path = tmp_path / "lm.json"
     lm = [[float(i), float(2 * i)] for i in range(68)]
-    path.write_text(json.dumps({"astronaut.jpg": {"landmarks": lm, "detection": {
-        "face_index": 0, "n_faces": 1, "score": 1.0, "box": [1, 2, 3, 4], "people": 1}}}))
+    path.write_text(json.dumps({"astronaut.jpg": {"landmarks": lm,
+                                                  "faces": [[[1, 2, 3, 4], 1.0]]}}))
     with gpu_check.given_landmarks(path):
-        got, det = align.detect_landmarks(None, "the photo")
-        assert got.shape == (68, 2) and got[5].tolist() == [5.0, 10.0] and det["box"] == (1, 2, 3, 4)
-    assert align.detect_landmarks is real
+        assert align.detect_faces(None) == [((1, 2, 3, 4), 1.0)]
+        got = align.landmarks_at(None, (1, 2, 3, 4))
+        assert got.shape == (68, 2) and got[5].tolist() == [5.0, 10.0]
+    assert (align.detect_faces, align.landmarks_at) == real
 
 
 def test_a_failing_check_is_a_row_and_the_rest_still_run(gpu_check, tmp_path, capsys):

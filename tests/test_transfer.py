@@ -216,13 +216,13 @@ def test_paste_back_keeps_the_rest_of_the_photo(mm, astronaut, tmp_path):
     assert "so it was rendered at 256 px" in r.notes[-1]
     meta, frames = read_back(r.video)
     assert frames.shape == (3, 512, 512, 3)  # the photo's size
-    p = paste.PasteBack(astronaut, r.aligned.quad)
+    p = paste.PasteBack(astronaut, [r.aligned.quad])
     outside = p.photo_mask == 0
     photo = np.asarray(astronaut).astype(int)
     for frame in frames:  # through H.264 4:2:0: about equal, not bit-exact
         assert np.abs(frame.astype(int) - photo)[outside].mean() < 2.5
     noise = np.random.default_rng(0).integers(0, 256, (2, 256, 256, 3), dtype=np.uint8)
-    pasted = p(noise)  # before the codec: exactly the photo's pixels outside the mask
+    pasted = p([noise])  # before the codec: exactly the photo's pixels outside the mask
     assert (pasted[:, outside] == np.asarray(astronaut)[outside]).all()
     inside = p.photo_mask > 0.99
     assert not (pasted[:, inside] == np.asarray(astronaut)[inside]).all()

@@ -109,9 +109,11 @@ def timed(fn: Callable[[], object], device: str) -> float:
 
 def save_landmarks(path: Path) -> None:
     from micromotion.media.images import load_image
-    lm, det = align.detect_landmarks(load_image(PHOTO).image, PHOTO.name)
+    image = load_image(PHOTO).image
+    faces = align.detect_faces(image)
+    lm = align.landmarks_at(image, faces[0][0])
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({PHOTO.name: {"landmarks": lm.tolist(), "detection": det}}))
+    path.write_text(json.dumps({PHOTO.name: {"landmarks": lm.tolist(), "faces": faces[:1]}}))
     print(f"wrote the 68 landmarks of {PHOTO.name} to {path}")
 
 
@@ -123,14 +125,15 @@ def given_landmarks(path: Path | None) -> Iterator[None]:
         yield
         return
     saved = json.loads(path.read_text())[PHOTO.name]
-    lm, det = np.array(saved["landmarks"], dtype=np.float64), saved["detection"]
-    det["box"] = tuple(det["box"])
-    real = align.detect_landmarks
-    align.detect_landmarks = lambda *args, **kwargs: (lm.copy(), dict(det))
+    lm = np.array(saved["landmarks"], dtype=np.float64)
+    faces = [(tuple(box), score) for box, score in saved["faces"]]
+    real = align.detect_faces, align.landmarks_at
+    align.detect_faces = lambda *args, **kwargs: list(faces)
+    align.landmarks_at = lambda *args, **kwargs: lm.copy()
     try:
         yield
     finally:
-        align.detect_landmarks = real
+        align.detect_faces, align.landmarks_at = real
 
 
 # -- the checks: each returns its rows ------------------------------------------------------

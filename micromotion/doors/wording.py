@@ -13,8 +13,10 @@ import torch
 
 from ..latents.direction import Direction
 from ..nets.identity import LOOK_ALIKE, Identity
-from ..stages.results import Animation, Edited, LatentAnimation, Result, Transferred
+from ..stages.results import (Animation, Edited, LatentAnimation, MovedFace, Result,
+                              Transferred)
 from ..motions import made_by
+from ..naming import listed
 from ..latents.provenance import FromLabels, Timeline
 # StyleGAN's W+ layers by what they hold (FFHQ's 18: 4² to 1024²)
 LAYER_GROUPS = (("coarse", range(0, 4), "pose and face shape"),
@@ -65,8 +67,12 @@ def _(result: Edited) -> str:
 def plainly(result: Result) -> str:
     """What the video shows, in a person's words (``describe`` has the details), e.g. "The
     face smiles; the motion is mostly in the middle layers (expression and features)", and
-    how alike the photo's face it stayed."""
-    shows = _shows(result)
+    how alike the photo's face (each face, where several moved) it stayed."""
+    faces = getattr(result, "faces", [])
+    if len(faces) > 1:
+        shows = _shows(result, f"Each of faces {listed([f.number for f in faces])}")
+        return f"{shows} {_alike_each(faces, tuned=result.tuning is not None)}"
+    shows = _shows(result, "The face")
     if result.identity is None:
         return shows
     return f"{shows} {_alike(result.identity, tuned=result.tuning is not None)}"
@@ -92,32 +98,48 @@ def _alike(identity: Identity, tuned: bool) -> str:
     return said
 
 
+def _alike_each(faces: list[MovedFace], tuned: bool) -> str:
+    """Each moved face's identity in one sentence; below ``LOOK_ALIKE`` a warning naming it."""
+    by = " by the tuned generator" if tuned else ""
+    said = ("Identity, face by face: " + ", ".join(
+        f"{f.number}: {f.identity.reconstruction:.2f}" for f in faces) +
+        f" (how alike ArcFace finds each face in the photo and the face rebuilt from it{by}; "
+        f"1: the same face).")
+    low = [f.number for f in faces if f.identity.reconstruction < LOOK_ALIKE]
+    if low:
+        said += (f" Below {LOOK_ALIKE:.2f}, face {listed(low)} shows a look-alike more than the "
+                 f"person" + ("." if tuned else "; fidelity faithful tunes the generator to "
+                                                 "them."))
+    return said
+
+
 @functools.singledispatch
-def _shows(result) -> str:
+def _shows(result, who: str) -> str:
+    """What the video shows; ``who`` moves: "The face", "Each of faces 1 and 3"."""
     raise TypeError(f"not a result: {type(result).__name__}")
 
 
 @_shows.register
-def _(result: Animation) -> str:
-    return f"The face {_does(result.direction.made)}; {_where(result.direction.vector)}."
+def _(result: Animation, who: str) -> str:
+    return f"{who} {_does(result.direction.made)}; {_where(result.direction.vector)}."
 
 
 @_shows.register
-def _(result: Transferred) -> str:
+def _(result: Transferred, who: str) -> str:
     h = result.how
-    return f"The face performs the motion of {h.driver} at its timing ({h.frames} frames at " \
+    return f"{who} performs the motion of {h.driver} at its timing ({h.frames} frames at " \
         f"{h.fps:g} fps)."
 
 
 @_shows.register
-def _(result: Edited) -> str:
+def _(result: Edited, who: str) -> str:
     h = result.how
-    return f"The face in {h.video} {_does(result.direction.made)} from {h.start:.1f} s to " \
+    return f"{who} in {h.video} {_does(result.direction.made)} from {h.start:.1f} s to " \
         f"{h.end:.1f} s; the rest of the video is as filmed."
 
 
 @_shows.register
-def _(result: LatentAnimation) -> str:
+def _(result: LatentAnimation, who: str) -> str:
     how = describe(result)
     return how[0].upper() + how[1:] + "."
 

@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image
 
 from ..errors import NoFaceError
-from .images import ImageSource, load_image
+from .images import ImageSource, LoadedImage, load_image
 
 DETECT_MAX_SIDE = 1024  # faces are found on a copy no larger than this, then mapped back
 
@@ -86,25 +86,6 @@ def detect_faces(img: Image.Image, upsample: int = 1,
     rects, scores, _ = detector.run(np.asarray(small), upsample, 0.0)
     return [(tuple(int(round(v / scale)) for v in (r.left(), r.top(), r.right(), r.bottom())),
              float(sc)) for r, sc in zip(rects, scores)]
-
-
-def detect_landmarks(img: Image.Image, name: str = "the image",
-                     near: Box | None = None) -> tuple[np.ndarray, dict]:
-    """The 68 landmarks ``[68, 2]`` (x, y pixels) of the most confident face, or of the face
-    nearest the box ``near`` (tracking through a video), and facts about the detection
-    (index, count, score, box)."""
-    faces = detect_faces(img)
-    if not faces:
-        raise NoFaceError(f"no face found in {name}; use a photo where the face is clearly "
-                          f"visible, frontal, at least ~100 px")
-    if near is None:
-        best = int(np.argmax([sc for _, sc in faces]))
-    else:
-        best = int(np.argmin([np.hypot(*(_centre(b) - _centre(near))) for b, _ in faces]))
-    box, score = faces[best]
-    return landmarks_at(img, box), {"face_index": best, "n_faces": len(faces), "score": score,
-                                    "box": box,
-                                    "people": sum(same_kind(f, faces[best]) for f in faces)}
 
 
 def landmarks_at(img: Image.Image, box: Box) -> np.ndarray:
@@ -200,23 +181,52 @@ def align_face(image: ImageSource, size: int = 256, transform_size: int | None =
     """Find the most confident face in ``image`` (or the one nearest the box ``near``) and align
     it FFHQ-style into a ``size`` square (256 for the encoders, 1024 for output). ``image`` is
     anything ``load_image`` reads."""
+    check_size(size)
+    loaded = load_image(image, name)
+    faces = found_faces(loaded)
+    if near is None:
+        best = int(np.argmax([sc for _, sc in faces]))
+    else:
+        best = int(np.argmin([np.hypot(*(_centre(b) - _centre(near))) for b, _ in faces]))
+    face = aligned_at(loaded, faces, best, size, transform_size)
+    if face.people > 1 and near is None:
+        face.notes.insert(len(loaded.notes), f"{face.people} faces found in {loaded.name}; "
+                          f"took face #{best + 1} (the most confident, box {face.box})")
+    return face
+
+
+def check_size(size: int) -> None:
     if not isinstance(size, int) or size < 8:
         raise ValueError(f"size must be an integer ≥ 8, got {size!r}")
-    loaded = load_image(image, name)
-    lm, det = detect_landmarks(loaded.image, loaded.name, near)
+
+
+def found_faces(loaded: LoadedImage) -> list[tuple[Box, float]]:
+    """Every face dlib finds in the loaded image (``detect_faces``), or a ``NoFaceError``."""
+    faces = detect_faces(loaded.image)
+    if not faces:
+        raise NoFaceError(f"no face found in {loaded.name}; use a photo where the face is "
+                          f"clearly visible, frontal, at least ~100 px")
+    return faces
+
+
+def aligned_at(loaded: LoadedImage, faces: list[tuple[Box, float]], k: int, size: int,
+               transform_size: int | None = None, what: str | None = None) -> AlignedFace:
+    """Face ``k`` of ``faces`` (``detect_faces``' of ``loaded``) aligned into a ``size``
+    square, with the photo's notes and one for a face under half that size (``what``: how
+    they name it, by default "the face in" the photo)."""
+    box, score = faces[k]
+    lm = landmarks_at(loaded.image, box)
     quad = ffhq_quad(lm)
     notes = list(loaded.notes)
-    if det["people"] > 1 and near is None:
-        notes.append(f"{det['people']} faces found in {loaded.name}; took face "
-                     f"#{det['face_index'] + 1} (the most confident, box {det['box']})")
     side = float(np.hypot(*(quad[3] - quad[0])))
     if side < size / 2:
-        notes.append(f"the face in {loaded.name} is {side:.0f} px across; it was enlarged to "
-                     f"{size} px, so its fine detail is the generator's guess (a larger photo "
-                     f"of the face keeps more of it)")
+        what = what or f"the face in {loaded.name}"
+        notes.append(f"{what} is {side:.0f} px across; it was enlarged to {size} px, so its "
+                     f"fine detail is the generator's guess (a larger photo of the face keeps "
+                     f"more of it)")
     aligned = warp_quad(loaded.image, quad, size, transform_size)
-    return AlignedFace(aligned, quad, lm, det["face_index"], det["n_faces"], det["score"],
-                       det["box"], notes, loaded.image, det["people"])
+    return AlignedFace(aligned, quad, lm, k, len(faces), score, box, notes, loaded.image,
+                       sum(same_kind(f, faces[k]) for f in faces))
 
 
 def align_track(frames: Sequence[Image.Image], size: int = 256,

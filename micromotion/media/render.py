@@ -89,6 +89,30 @@ def render_frames(generator, latents: torch.Tensor, batch_size: int = 4, size: i
             progress(min(start + batch_size, total), total)
 
 
+@torch.no_grad()
+def render_faces(generator, paths: list[torch.Tensor], sizes: list[int], batch_size: int = 4,
+                 path: RenderPath = DEFAULT,
+                 progress: Callable[[int, int], None] | None = None
+                 ) -> Iterator[list[np.ndarray]]:
+    """Several faces' W+ paths ``[T, L, D]`` (one each, of one length) → for each stretch of
+    frames, each face's ``uint8 [B, R_k, R_k, 3]``, R_k = ``sizes[k]``: the faces of one size
+    rendered in one batch (about ``batch_size`` W+ a batch, whole frames at a time)."""
+    check_int("batch_size", batch_size, 1, 64)
+    total = paths[0].shape[0]
+    groups = {size: [k for k, s in enumerate(sizes) if s == size] for size in sorted(set(sizes))}
+    step = max(1, batch_size // len(paths))
+    for start in range(0, total, step):
+        out: list[np.ndarray] = [np.empty(0)] * len(paths)
+        for size, faces in groups.items():
+            batch = torch.cat([paths[k][start:start + step] for k in faces])
+            frames = to_uint8(path.synthesis(generator, batch, noise_mode="const", max_res=size))
+            for k, part in zip(faces, np.split(frames, len(faces))):
+                out[k] = part
+        yield out
+        if progress:
+            progress(min(start + step, total), total)
+
+
 class VideoWriter:
     """H.264 yuv420p mp4 writer fed with ``uint8 [B, H, W, 3]`` batches (ffmpeg in its own
     process). ``close`` checks ffmpeg's exit: a file it could not finish (a full disk, a
@@ -182,12 +206,13 @@ def side_by_side(left: np.ndarray, frames: np.ndarray) -> np.ndarray:
     return np.concatenate([np.broadcast_to(left, (len(frames),) + left.shape), frames], axis=2)
 
 
-def write_video(batches: Iterable[np.ndarray], path: str | os.PathLike, fps: float = 30,
+def write_video(batches: Iterable, path: str | os.PathLike, fps: float = 30,
                 left: np.ndarray | None = None, gif_path: str | os.PathLike | None = None,
-                paste: Callable[[np.ndarray], np.ndarray] | None = None) -> Path:
-    """Stream frame batches into ``path`` (mp4), optionally pasted back into the photo
-    (``paste.PasteBack``), beside ``left``, and also as a GIF. Pasting and encoding a batch
-    run in a worker thread while the next batch renders (``overlapped``)."""
+                paste: Callable[[list[np.ndarray]], np.ndarray] | None = None) -> Path:
+    """Stream frame batches (``uint8 [B, H, W, 3]``; with ``paste``, each face's:
+    ``render_faces``) into ``path`` (mp4), pasted back into the photo by ``paste``
+    (``paste.PasteBack``) where given, beside ``left``, and also as a GIF. Pasting and encoding
+    a batch run in a worker thread while the next batch renders (``overlapped``)."""
     gif: list[Image.Image] = []
     with VideoWriter(path, fps) as out:
         def finish(frames: np.ndarray) -> None:

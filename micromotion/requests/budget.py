@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from ..errors import BudgetError
 from ..fields import WORK_BUDGET
+from ..media.faces import find, most_faces
 from ..media.images import image_size
 from ..latents.interpolate import frame_count
 from ..motions import distinct, request_motions
@@ -109,24 +110,37 @@ def estimate(req, plan, precision: Precision, tuning_steps: int) -> Cost | None:
     size = req.output_size
     if isinstance(req, Edit):
         return _edit(req, unit, cost, tuning_steps)
+    faces = 1
     if isinstance(req, Animate):
-        frames, photos = req.frames, 1
+        frames, photos, faces = req.frames, 1, _faces(req)
         _motions(req, unit, cost)
     elif isinstance(req, Transfer):
         drive = driver_of(req)
-        frames, photos = drive.frames(req), 1
+        frames, photos, faces = drive.frames(req), 1, _faces(req)
         for part in drive.costs(req, unit):
             cost.add(*part)
     else:
         frames, photos = frame_count(req), len(req.photos) + (not missing(req.image))
-    cost.add("inverting the photos", photos * unit.inversion)
-    cost.add(f"rendering {frames} frames at {size} px", (frames + 3) * unit.frame(size))
+    fewer = "use fewer faces, " + FEWER_FRAMES if faces > 1 else FEWER_FRAMES
+    cost.add("inverting the photos", max(photos, faces) * unit.inversion, fewer)
+    cost.add(f"rendering {frames} frames at {size} px" + (f", {faces} faces" if faces > 1 else ""),
+             (frames + 3) * faces * unit.frame(size), fewer)
     pixels = _output_pixels(req, size) * (2 if getattr(req, "side_by_side", False) else 1)
     cost.add("writing the video", frames * pixels / 1e6 * ENCODE_PER_MPX,
              "use a smaller photo, paste_back off or no side by side, or fewer frames")
     if req.fidelity == "faithful" and photos:
-        _tuning(cost, unit, tuning_steps)
+        _tuning(cost, unit, tuning_steps * faces)  # its pivots: one batch
     return cost
+
+
+def _faces(req: Animate | Transfer) -> int:
+    """How many faces the request moves: its numbers', or for ``all`` the photo's (found now,
+    as its use case will find them: ``faces.find`` keeps them)."""
+    if req.faces == "one" or missing(req.image):
+        return 1
+    if req.faces == "all":
+        return min(len(find(req.image, display_name(req, "image")).faces), most_faces())
+    return len(req.faces)
 
 
 def _tuning(cost: Cost, unit: Rates, steps: int) -> None:

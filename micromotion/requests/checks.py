@@ -16,6 +16,7 @@ from typing import Sequence
 
 from ..errors import OptionError, ServerPathError
 from ..fields import FIELDS, KINDS, MAX_CUE_SCALE, MAX_TUNED_PHOTOS, PRESETS, check
+from ..media.faces import Faces, parse_faces
 from ..media.images import load_image
 from ..latents.interpolate import check_plan
 from ..motions import SOURCES, given_sources, request_motions
@@ -68,8 +69,9 @@ def check_animate(req: Animate, need_image: bool = True,
     """``req`` checked and normalised: the timeline parsed into cues, the degrees a list
     (``need_image`` False: only its motion, as for making a direction file), a direction
     file against the generator's W+ ``shape`` (n_latent, style_dim) where given."""
-    out = dataclasses.replace(req, **_checked_fields(req, skip=("timeline", "degrees")))
+    out = dataclasses.replace(req, **_checked_fields(req, skip=("timeline", "degrees", "faces")))
     _check_motion(out, shape)
+    out.faces = _faces(out)
     if need_image:
         _photo(req, required="image is required: a photo with a face (or pick a latent-video "
                              "mode: walk, coarse, fine or circle)")
@@ -173,7 +175,7 @@ def check_transfer(req: Transfer, shape: tuple[int, int] | None = None) -> Trans
     decodes, the layers parsed; the inputs its driver does not read are said in its notes."""
     _photo(req, required="image is required: the photo whose face will move")
     drive = driver_of(req)
-    values = _checked_fields(req, skip=("fps", "layers", "scale"))
+    values = _checked_fields(req, skip=("fps", "layers", "scale", "faces"))
     values["fps"] = check("fps", req.fps, optional=True)
     values["scale"] = check("scale", req.scale, as_type=float)  # a driver's share: any number
     out = dataclasses.replace(req, **values)
@@ -183,8 +185,20 @@ def check_transfer(req: Transfer, shape: tuple[int, int] | None = None) -> Trans
     if unread:  # said, not dropped without a word
         out.notes = out.notes + [not_used(unread, why)]
     out.layers = _numbers(req.layers, "layers")
+    out.faces = _faces(out)
     out.checked = True
     return out
+
+
+def _faces(req: Animate | Transfer) -> Faces:
+    """``req.faces`` parsed (``faces.parse_faces``); several faces move in their photo, so
+    not with paste_back off."""
+    faces = parse_faces(req.faces)
+    several = faces == "all" or isinstance(faces, list) and len(faces) > 1
+    if several and req.paste_back == "off":
+        raise OptionError(f"faces {req.faces} moves the faces where they are in the photo, so "
+                          f"it needs paste_back auto or on (off gives one face's square)")
+    return faces
 
 
 @check_request.register

@@ -47,7 +47,8 @@ def _animate() -> type:
     made. Built from the registry, so a new source's fields are the request's with no edit
     here."""
     video = [("scale", "int"), ("frames", "int"), ("fps", "int"), ("curve", "str"),
-             ("side_by_side", "bool"), ("paste_back", "str"), ("rank", "int")]
+             ("side_by_side", "bool"), ("paste_back", "str"), ("rank", "int"),
+             ("faces", "str | list[int]")]
     return make_dataclass(
         "Animate", [("image", "ImageSource | None", field(default=None)), *_source_fields(),
                     *((n, t, _d(n)) for n, t in video)], bases=(Request,),
@@ -68,7 +69,9 @@ def _python_type(types: dict[str, str], name: str) -> str:
 
 _ANIMATE = """The photo's face performs one motion, from one source (``motions.SOURCES``): a
 preset (``micromotion``), words (``text_template``), a clip (``anchor_video``), a direction
-file or a ``timeline`` of cues — one of them; ``scale`` 5 is the motion's own amplitude."""
+file or a ``timeline`` of cues — one of them; ``scale`` 5 is the motion's own amplitude.
+``faces``: which faces of a photo of several move — ``"one"`` (the most confident), ``"all"``
+or their numbers from the left, ``"1,3"`` or ``[1, 3]``."""
 
 
 _PYTHON = {int: "int", float: "float", str: "str", bool: "bool",
@@ -84,7 +87,8 @@ def _transfer() -> type:
     own = [(n, _python_type(d.types, n), field(default=None)) for d in DRIVERS for n in d.fields]
     video = [("scale", "float"), ("neutral_frame", "int"), ("side_by_side", "bool"),
              ("paste_back", "str"), ("rank", "int"), ("layers", "str | Sequence[int]"),
-             ("smoothing", "float"), ("frames", "int"), ("curve", "str")]
+             ("smoothing", "float"), ("frames", "int"), ("curve", "str"),
+             ("faces", "str | list[int]")]
     return make_dataclass(
         "Transfer", [("image", "ImageSource | None", field(default=None)), *own,
                      ("fps", "int | None", field(default=None)),  # None: the driver's own
@@ -96,7 +100,7 @@ _TRANSFER = """The photo's face performs a driver's motion; the driver is one of
 ``drivers.DRIVERS``: a clip (``driving_video``, at its timing), two photos of one face
 (``neutral_image`` at rest, ``driving_image`` mid-motion, ``frames`` frames along ``curve``),
 or W+ latents ``[T, L, D]`` from Python (``driving_latents``, one frame each); ``scale`` 5 is
-the driver's own amplitude."""
+the driver's own amplitude; ``faces`` as ``Animate``'s (each chosen face performs it)."""
 Transfer = _transfer()
 
 

@@ -232,11 +232,11 @@ def _render(models: Models, moved: torch.Tensor, still: torch.Tensor, size: int,
 def _paste(frame: np.ndarray, quad: np.ndarray, faces: np.ndarray, i: int,
            blend: str) -> np.ndarray:
     """Face ``i`` of the batch blended into its frame through its quad."""
-    paste = PasteBack(frame, quad)
+    paste = PasteBack(frame, [quad])
     if blend == "change":
         n = len(faces) // 2
-        return paste.change(faces[i:i + 1], faces[n + i:n + i + 1])[0]
-    return paste(faces[i:i + 1])[0]
+        return paste.change([faces[i:i + 1]], [faces[n + i:n + i + 1]])[0]
+    return paste([faces[i:i + 1]])[0]
 
 
 def _show_frames(run: Run, faces: np.ndarray, at: list[int], clip: Footage) -> None:

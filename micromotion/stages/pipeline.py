@@ -33,53 +33,57 @@ from ..requests.request import Animate, LatentVideo, Transfer
 from .results import (Animation, CircleSteps, Inversion, LatentAnimation, LatentHow, Transferred,
                       TransferHow)
 from ..run import Run
-from .steps import (align, faithful, identity_of, invert, invert_face, ready, render_latents,
-                    render_onto, tuning_notes)
+from .steps import (chosen_faces, faithful, identity_of, invert, invert_faces, moved_faces,
+                    ready, render_latents, render_onto, tuning_notes)
 from ..motions.drivers import driver_of, motion_offsets
 
 
 def animate(models: Models, req: Animate, run: Run) -> Animation:
-    """The photo's face performing the request's motion → mp4 at ``run.out`` (and a GIF).
-    The defaults reproduce the original: 100 frames of w + i/100·5·d at 30 fps, 1024 px —
-    pasted back into the photo when it is larger than the face's crop."""
+    """The photo's chosen faces (``req.faces``: the most confident one by default) performing
+    the request's motion → mp4 at ``run.out`` (and a GIF). The defaults reproduce the
+    original: 100 frames of w + i/100·5·d at 30 fps, 1024 px — pasted back into the photo
+    when it is larger than the face's crop (several faces always are)."""
     req, run = ready(models, req, run)
-    face = align(models, req.image, display_name(req, "image"), run)
+    faces = chosen_faces(models, req, run)
     # a clip's faces found (and shown) before the photo's inversion
     once, which = distinct(request_motions(req))  # identical cues make their anchors once
     motions = [m.ready(models, run) for m in once]
-    inv = invert_face(models, face, run)
+    invs = invert_faces(models, faces, run)
     made_once = [m.make(models, run) for m in motions]
     made = [made_once[k] for k in which]
     images = [a for _, a in made_once if a is not None]
-    latents, direction = source_of(req).path(req, inv.wplus, [d for d, _ in made])
-    view, tuning = faithful(models, req.fidelity, [inv], run)
-    video, notes = render_onto(view, inv.aligned, latents, req, run)
-    return Animation(video, inv.aligned, direction, np.concatenate(images) if images else None,
-                     notes + tuning_notes(tuning), identity_of(view, inv, run.precision, latents),
-                     tuning)
+    paths = [source_of(req).path(req, inv.wplus, [d for d, _ in made]) for inv in invs]
+    direction = paths[0][1]
+    view, tuning = faithful(models, req.fidelity, invs, run)
+    video, notes = render_onto(view, faces, [p for p, _ in paths], req, run)
+    moved = moved_faces(view, invs, [p for p, _ in paths], run.precision)
+    return Animation(video, faces[0], direction, np.concatenate(images) if images else None,
+                     notes + tuning_notes(tuning), moved[0].identity, tuning, faces=moved)
 
 
 def transfer(models: Models, req: Transfer, run: Run) -> Transferred:
-    """The photo's face performs its driver's motion (``drivers.driver_of``): the driver's W+
-    offsets from its neutral frame, projected on their low-rank subspace, added to the face's
-    W+ along the driver's path (a clip's: at its timing) → mp4 at ``run.out``."""
+    """The photo's chosen faces (``req.faces``) perform their driver's motion
+    (``drivers.driver_of``): the driver's W+ offsets from its neutral frame, projected on
+    their low-rank subspace, added to each face's W+ along the driver's path (a clip's: at its
+    timing) → mp4 at ``run.out``."""
     req, run = ready(models, req, run)
     drive = driver_of(req)
-    face = align(models, req.image, display_name(req, "image"), run)  # no face: fail first
+    faces = chosen_faces(models, req, run)  # no face: fail first
     read = drive.ready(models, req, run)  # then the driver's, before any inversion
-    inv = invert_face(models, face, run)
+    invs = invert_faces(models, faces, run)
     driven = drive.make(models, req, read, run)
     run.report("direction", 0, 1)
     motion = motion_offsets(driven.latents, driven.neutral, req.rank, req.layers)
     run.report("direction", 1, 1)
-    path = drive.path(req, inv.wplus, motion.offsets)
-    view, tuning = faithful(models, req.fidelity, [inv], run)
-    video, notes = render_onto(view, inv.aligned, path, req, run, driven.fps)
-    how = TransferHow(driven.words, driven.fps, len(path), list(motion.layers),
+    paths = [drive.path(req, inv.wplus, motion.offsets) for inv in invs]
+    view, tuning = faithful(models, req.fidelity, invs, run)
+    video, notes = render_onto(view, faces, paths, req, run, driven.fps)
+    how = TransferHow(driven.words, driven.fps, len(paths[0]), list(motion.layers),
                       [round(e, 4) for e in motion.energy], motion.rank, req.smoothing)
-    return Transferred(video, inv.aligned, motion, path, how,
-                       driven.notes + notes + tuning_notes(tuning),
-                       identity_of(view, inv, run.precision, path), tuning)
+    moved = moved_faces(view, invs, paths, run.precision)
+    return Transferred(video, faces[0], motion, paths[0], how,
+                       driven.notes + notes + tuning_notes(tuning), moved[0].identity, tuning,
+                       faces=moved)
 
 
 def latent_video(models: Models, req: LatentVideo, run: Run) -> LatentAnimation:

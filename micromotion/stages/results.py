@@ -22,6 +22,15 @@ class Inversion:
 
 
 @dataclass
+class MovedFace:
+    """One face of the photo that moved: its number (from the left, as the page shows them),
+    its alignment and how alike it stayed."""
+    number: int
+    aligned: AlignedFace
+    identity: Identity | None = None
+
+
+@dataclass
 class Animation:
     video: Path
     aligned: AlignedFace
@@ -31,6 +40,8 @@ class Animation:
     identity: Identity | None = None  # how alike the photo's face stayed
     tuning: Tuning | None = None  # fidelity faithful: how the generator was tuned to the photo
     details: list[str] = field(default_factory=list)  # for the expert: the paths it ran on
+    faces: list[MovedFace] = field(default_factory=list)  # every face that moved (aligned and
+    # identity above: the first's)
 
 
 @dataclass
@@ -56,6 +67,8 @@ class Transferred:
     identity: Identity | None = None
     tuning: Tuning | None = None
     details: list[str] = field(default_factory=list)  # for the expert: the paths it ran on
+    faces: list[MovedFace] = field(default_factory=list)  # every face that moved (aligned,
+    # latents and identity above: the first's)
 
 
 @dataclass

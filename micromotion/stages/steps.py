@@ -4,7 +4,7 @@ into a video (pasted back into the photo, beside it), and measure how alike the 
 
     inv = invert(models, "photo.jpg")                  # .wplus [1, 18, 512], .aligned
     view, tuning = faithful(models, "faithful", [inv])   # a generator tuned to it, or the same
-    video, notes = render_onto(view, inv.aligned, path, req, Run("out.mp4", precision=FP32))
+    video, notes = render_onto(view, [inv.aligned], [path], req, Run("out.mp4", precision=FP32))
 """
 from __future__ import annotations
 
@@ -15,18 +15,22 @@ import torch
 
 from stylegan2.paths import RenderPath
 
-from ..media.align import AlignedFace, align_face
+from ..media.align import AlignedFace
+from ..media.faces import Faces, face_side, find, pick
 from ..nets.encoders import preprocess
 from ..nets.identity import MEASURE_RES, Identity, measure
 from ..media.images import ImageSource
+from ..errors import OptionError
+from ..fields import MAX_TUNED_PHOTOS
+from ..naming import display_name
 from ..nets.models import Models
 from ..media.paste import PasteBack, render_size
 from ..precision import DEFAULT, Precision
 from ..media.preview import PREVIEW_SIZE, from_images, positions, show, spread
-from ..media.render import render_frames, write_video
+from ..media.render import render_faces, render_frames, write_video
 from ..requests.checks import ensure_checked
 from ..requests.request import Animate, Transfer
-from .results import Inversion
+from .results import Inversion, MovedFace
 from ..run import QUIET, Run
 from ..nets.tuning import STOP_LPIPS, TUNE_RES, Tuning, steps_for, tune_generator
 
@@ -40,27 +44,47 @@ def ready(models: Models, req, run: Run):
 def invert(models: Models, image: ImageSource, name: str | None = None,
            run: Run = QUIET) -> Inversion:
     """Align the most confident face and invert it: W+ ``[1, n_latent, style_dim]``."""
-    return invert_face(models, align(models, image, name, run), run)
+    return invert_faces(models, align(models, image, name, run), run)[0]
 
 
 def align(models: Models, image: ImageSource, name: str | None = None,
-          run: Run = QUIET) -> AlignedFace:
-    """The photo's most confident face, aligned the FFHQ way at the encoder's size (a photo
-    without a face fails here, in seconds); the run's preview gets it at once."""
+          run: Run = QUIET, faces: Faces = "one") -> list[AlignedFace]:
+    """The photo's chosen faces (``faces.pick``: the most confident one by default), aligned
+    the FFHQ way at the encoder's size (a photo without a face, or without the faces asked
+    for, fails here, in seconds); the run's preview gets them at once. The first face's notes
+    say which moved and which were left alone."""
     run.report("align", 0, 1)
-    aligned = align_face(image, models.encoder.input_size, name=name)
+    group = find(image, name)
+    chosen, notes = pick(group, faces, models.encoder.input_size)
+    chosen[0].notes[len(group.photo.notes):len(group.photo.notes)] = notes
     run.report("align", 1, 1)
     if run.preview is not None:  # the resize only for a door that shows it
-        show(run.preview, "face", from_images([aligned.image]),
-             [f"the face in {name or 'the photo'}"])
-    return aligned
+        captions = [f"the face in {group.name}"] if len(chosen) == 1 else \
+            [f"face {a.face_index + 1}" for a in chosen]
+        show(run.preview, "face", from_images([a.image for a in chosen]), captions)
+    return chosen
 
 
-def invert_face(models: Models, aligned: AlignedFace, run: Run = QUIET) -> Inversion:
-    """An aligned face → its W+ ``[1, n_latent, style_dim]`` by the encoder."""
-    x = models.encoder.preprocess(aligned.image)
+def chosen_faces(models: Models, req: Animate | Transfer, run: Run = QUIET
+                 ) -> list[AlignedFace]:
+    """The request's photo's faces it chooses (``align``), within what fidelity faithful can
+    tune to at once (``MAX_TUNED_PHOTOS``): said before any inversion."""
+    faces = align(models, req.image, display_name(req, "image"), run, req.faces)
+    if req.fidelity == "faithful" and len(faces) > MAX_TUNED_PHOTOS:
+        raise OptionError(f"fidelity faithful tunes the generator to every face at once, at "
+                          f"most {MAX_TUNED_PHOTOS}; {len(faces)} faces would move: name at "
+                          f"most {MAX_TUNED_PHOTOS} (e.g. faces "
+                          f"{','.join(str(a.face_index + 1) for a in faces[:MAX_TUNED_PHOTOS])})"
+                          f" or use fidelity fast")
+    return faces
+
+
+def invert_faces(models: Models, faces: list[AlignedFace], run: Run = QUIET
+                 ) -> list[Inversion]:
+    """Aligned faces → each its W+ ``[1, n_latent, style_dim]``, by the encoder in one batch."""
+    x = models.encoder.preprocess([a.image for a in faces])
     w = models.encoder.invert(x, precision=run.precision, progress=run.steps("invert"))
-    return Inversion(w, aligned)
+    return [Inversion(w[k:k + 1], a) for k, a in enumerate(faces)]
 
 
 def faithful(models: Models, fidelity: str, inversions: list[Inversion],
@@ -91,6 +115,15 @@ def tuning_notes(tuning: Tuning | None) -> list[str]:
             f"{tuning.l2:.4f}"]
 
 
+def moved_faces(models: Models, inversions: list[Inversion], paths: list[torch.Tensor],
+                precision: Precision) -> list[MovedFace]:
+    """Each face that moved, numbered as in its photo, with how alike it stayed
+    (``identity_of``, its path ``[T, L, D]``'s frames rendered as the video is)."""
+    return [MovedFace(inv.aligned.face_index + 1, inv.aligned,
+                      identity_of(models, inv, precision, path))
+            for inv, path in zip(inversions, paths)]
+
+
 def identity_of(models: Models, inv: Inversion, precision: Precision,
                 path: torch.Tensor | None = None) -> Identity:
     """How alike ArcFace finds the aligned photo and the render of its inversion, and the
@@ -102,64 +135,101 @@ def identity_of(models: Models, inv: Inversion, precision: Precision,
                    precision.render)
 
 
-def render_onto(models: Models, aligned: AlignedFace, latents: torch.Tensor,
+def render_onto(models: Models, faces: list[AlignedFace], paths: list[torch.Tensor],
                 req: Animate | Transfer, run: Run, fps: float | None = None
                 ) -> tuple[Path, list[str]]:
-    """Render the face's path ``[T, L, D]`` to ``run.out``, pasted back into its photo and
-    beside it as ``req`` asks → (the video, the notes of what was chosen for the user)."""
-    paste = paste_for(aligned, {"auto": None, "on": True, "off": False}[req.paste_back])
+    """Render each face's path ``[T, L, D]`` (``paths[k]`` for ``faces[k]``) to ``run.out``,
+    pasted back into their photo (several faces always are) and beside it as ``req`` asks →
+    (the video, the notes of what was chosen for the user)."""
+    paste = paste_for(faces, {"auto": None, "on": True, "off": False}[req.paste_back])
+    first = faces[0]
     left = None
     if req.side_by_side:
-        left = np.asarray(aligned.photo if paste else aligned.image)
+        left = np.asarray(first.photo if paste else first.image)
     asked = min(req.output_size, models.generator.size)
-    size = asked if paste is None else render_size(paste.side, asked)
-    video = render_latents(models, latents, run, fps or req.fps, size, left, paste)
-    notes = list(aligned.notes)
-    if paste is not None:
-        h, w = paste.photo.shape[:2]
-        if left is not None:  # the photo beside it, at the same height (render.side_by_side)
-            w += round(left.shape[1] * h / left.shape[0] / 2) * 2
-        why = f"the face is {paste.side} px across there, so it was rendered at {size} px"
-        if size < asked:
-            why += (f", the smallest size that holds it ({(asked / size) ** 2:.0f}× fewer pixels "
-                    f"than {asked} px, which would be scaled away)")
-        notes += paste.notes + [f"the moving face was put back into the photo, so the video is "
-                                f"{w}×{h}; {why}; paste_back off gives a {asked} px square"]
-    return video, notes
+    notes = list(dict.fromkeys(n for face in faces for n in face.notes))  # the photo's once
+    if paste is None:
+        return render_latents(models, paths[0], run, fps or req.fps, asked, left), notes
+    sizes = [render_size(side, asked) for side in paste.sides]
+    video = render_pasted(models, paths, sizes, paste, run, fps or req.fps, left,
+                          [face.face_index + 1 for face in faces])
+    h, w = paste.photo.shape[:2]
+    if left is not None:  # the photo beside it, at the same height (render.side_by_side)
+        w += round(left.shape[1] * h / left.shape[0] / 2) * 2
+    if len(faces) == 1:
+        why = f"the face is {paste.sides[0]} px across there, so it was rendered at {sizes[0]} px"
+        if sizes[0] < asked:
+            why += (f", the smallest size that holds it ({(asked / sizes[0]) ** 2:.0f}× fewer "
+                    f"pixels than {asked} px, which would be scaled away)")
+        why += f"; paste_back off gives a {asked} px square"
+    else:
+        why = (f"the faces are {_px(paste.sides)} px across there, so they were rendered at "
+               f"{_px(sizes)} px")
+    return video, notes + paste.notes + [f"the moving face{'s were' if len(faces) > 1 else ' was'}"
+                                         f" put back into the photo, so the video is {w}×{h}; "
+                                         f"{why}"]
+
+
+def _px(sizes: list[int]) -> str:
+    return ", ".join(map(str, sizes))
 
 
 @torch.no_grad()
 def preview_frames(models: Models, latents: torch.Tensor,
                    path: RenderPath = DEFAULT) -> np.ndarray:
-    """The first, middle and last frames of a path W+ ``[T, L, D]`` → ``uint8 [≤3, S, S, 3]``,
-    S = ``PREVIEW_SIZE``: what the motion will do, in a fraction of the video's time."""
-    picked = latents[spread(len(latents))]
-    return np.concatenate(list(render_frames(models.generator, picked, 3,
+    """A few frames W+ ``[K, L, D]`` (a path's first, middle and last: ``spread``) → ``uint8
+    [K, S, S, 3]``, S = ``PREVIEW_SIZE``: what the motion will do, in a fraction of the video's
+    time."""
+    return np.concatenate(list(render_frames(models.generator, latents, 3,
                                              min(PREVIEW_SIZE, models.generator.size), path)))
 
 
-def paste_for(aligned: AlignedFace, paste_back: bool | None = None) -> PasteBack | None:
-    """The paste-back of an aligned face into its photo, or None: ``paste_back`` False, or
-    None and the photo no larger than about the face's crop (under 1.5× its area)."""
-    if paste_back is False or aligned.photo is None:
+def paste_for(faces: list[AlignedFace], paste_back: bool | None = None) -> PasteBack | None:
+    """The paste-back of aligned faces into their photo, or None: for one face, ``paste_back``
+    False, or None and the photo no larger than about the face's crop (under 1.5× its area);
+    several faces are always pasted back (the request's check refuses paste_back off)."""
+    first = faces[0]
+    if len(faces) == 1 and (paste_back is False or first.photo is None):
         return None
-    side = float(np.hypot(*(aligned.quad[3] - aligned.quad[0])))
-    if paste_back is None and aligned.photo.width * aligned.photo.height < 1.5 * side ** 2:
+    side = face_side(first)
+    if len(faces) == 1 and paste_back is None and \
+            first.photo.width * first.photo.height < 1.5 * side ** 2:
         return None
-    return PasteBack(aligned.photo, aligned.quad)
+    return PasteBack(first.photo, [face.quad for face in faces])
 
 
 def render_latents(models: Models, latents: torch.Tensor, run: Run, fps: float = 30,
                    size: int | None = None, left: np.ndarray | None = None,
-                   paste: PasteBack | None = None, batch_size: int = 4) -> Path:
+                   batch_size: int = 4) -> Path:
     """W+ ``[T, n_latent, style_dim]``, a frame each → an mp4 at ``run.out`` (and its GIF;
-    batched, at ``size`` px or the generator's, along ``run.precision.render``), pasted back
-    into the photo with ``paste``, beside ``left``. The run's preview first gets the first,
-    middle and last frames at ``PREVIEW_SIZE``."""
+    batched, at ``size`` px or the generator's, along ``run.precision.render``), beside
+    ``left``. The run's preview first gets the first, middle and last frames at
+    ``PREVIEW_SIZE``."""
     if run.preview is not None:
-        frames = preview_frames(models, latents, run.precision.render)
+        frames = preview_frames(models, latents[spread(len(latents))], run.precision.render)
         show(run.preview, "frames", frames, positions(len(latents)))
     size = None if size is None else min(size, models.generator.size)
     batches = render_frames(models.generator, latents, batch_size, size, run.precision.render,
                             run.steps("render"))
+    return write_video(batches, run.out, fps, left=left, gif_path=run.gif)
+
+
+def render_pasted(models: Models, paths: list[torch.Tensor], sizes: list[int], paste: PasteBack,
+                  run: Run, fps: float = 30, left: np.ndarray | None = None,
+                  numbers: list[int] | None = None, batch_size: int = 4) -> Path:
+    """Each face's W+ path ``[T, n_latent, style_dim]`` rendered at its size (``sizes``), the
+    faces of a frame pasted back together (``paste``) → an mp4 at ``run.out`` (and its GIF),
+    beside ``left``. The run's preview first gets the first face's first, middle and last
+    frames (one face), or each face (``numbers``: as the photo's are numbered) at the middle
+    of the video (several)."""
+    if run.preview is not None:
+        if len(paths) == 1:
+            picked, captions = paths[0][spread(len(paths[0]))], positions(len(paths[0]))
+        else:
+            picked = torch.stack([p[len(p) // 2] for p in paths[:6]])
+            captions = [f"face {k}, middle" for k in (numbers or range(1, 7))[:len(picked)]]
+        frames = preview_frames(models, picked, run.precision.render)
+        show(run.preview, "frames", frames, captions)
+    batches = render_faces(models.generator, paths, sizes, batch_size, run.precision.render,
+                           run.steps("render"))
     return write_video(batches, run.out, fps, left=left, gif_path=run.gif, paste=paste)

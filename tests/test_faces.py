@@ -1,0 +1,186 @@
+"""Every face in the picture (``faces``): a group photo made here from the astronaut twice, at
+two sizes, side by side — numbered from the left, the chosen faces moved in one pass and pasted
+back apart, the rest of the photo kept (synthetic weights)."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from conftest import read_back
+from micromotion.doors import wording
+from micromotion.doors.serving import serve
+from micromotion.errors import NoFaceError, OptionError
+from micromotion.media import faces
+from micromotion.media.paste import PasteBack
+from micromotion.requests import budget
+from micromotion.requests.checks import check_request
+from micromotion.requests.request import Animate, Transfer
+from micromotion.nets.tuning import steps_for
+
+SMALL = dict(frames=3, output_size=256)
+
+
+@pytest.fixture(scope="module")
+def group(astronaut, tmp_path_factory):
+    """1024 × 512: the astronaut at 512 px (face 1, 173 px across) and at 300 px (face 2,
+    101 px across), on grey."""
+    photo = Image.new("RGB", (1024, 512), (120, 130, 140))
+    photo.paste(astronaut, (0, 0))
+    photo.paste(astronaut.resize((300, 300), Image.LANCZOS), (600, 150))
+    path = tmp_path_factory.mktemp("group") / "group.jpg"
+    photo.save(path, quality=95)
+    return path
+
+
+def test_faces_are_numbered_from_the_left_and_shown(group):
+    found = faces.find(group)
+    assert len(found.faces) == 2
+    (b1, _), (b2, _) = found.faces
+    assert b1[2] < 300 < 600 < b2[0]  # face 1 the left one
+    shown = faces.numbered(found)
+    assert shown.size == (768, 384)
+    left, right = np.asarray(shown)[:, :380], np.asarray(shown)[:, 420:]
+    yellow = lambda a: ((a[..., 0] > 230) & (a[..., 1] > 190) & (a[..., 2] < 40)).sum()  # noqa
+    assert yellow(left) > 100 and yellow(right) > 50  # a box and a number on each face
+
+
+@pytest.mark.parametrize("given, parsed", [("one", "one"), (" ALL ", "all"), ("3, 1,3", [1, 3]),
+                                           ("", "one"), ([2, 1], [1, 2])])
+def test_faces_takes_one_all_or_numbers(given, parsed):
+    assert faces.parse_faces(given) == parsed
+
+
+@pytest.mark.parametrize("given, said", [
+    ("0", "faces must be one, all or face numbers such as 1,3"),
+    ("two", "faces must be one, all or face numbers"),
+    ("1;2", "faces must be one, all or face numbers"),
+    ("99999999999", "faces must be one, all or face numbers"),
+    ("1,2,3,4,5,6,7,8,9", "faces names 9 faces; at most 8 move in one request here"),
+    ("1," * 60, "faces is 120 characters long; it may hold at most 100"),
+    (3, "faces must be text, got 3")])
+def test_a_wrong_faces_is_one_sentence(given, said):
+    with pytest.raises(OptionError, match=said):
+        faces.parse_faces(given)
+
+
+def test_an_operator_sets_the_most_faces(group, monkeypatch):
+    monkeypatch.setenv("MICROMOTION_FACES", "1")
+    with pytest.raises(OptionError, match="faces names 2 faces; at most 1 move"):
+        faces.parse_faces("1,2")
+    chosen, notes = faces.pick(faces.find(group), "all")
+    assert [a.face_index + 1 for a in chosen] == [1]  # the largest
+    assert "at most 1 faces move in one request here: the 1 largest moved, faces 2 were " \
+           "left alone" in notes[-1]
+
+
+def test_a_face_that_is_not_there_is_said_before_any_inversion(mm, group, tmp_path,
+                                                               monkeypatch):
+    def never(*args, **kwargs):
+        raise AssertionError("inverted")
+    monkeypatch.setattr(mm.encoder, "invert", never)
+    with pytest.raises(OptionError, match=r"^faces 3 and 5: group.jpg has 2 faces, numbered 1 "
+                                          r"to 2 from left to right$"):
+        serve(Animate(str(group), "smile", faces="3,5", **SMALL), mm, tmp_path / "x.mp4")
+    with pytest.raises(OptionError, match="needs paste_back auto or on"):
+        check_request(Animate(str(group), faces="all", paste_back="off"))
+    check_request(Animate(str(group), faces="2", paste_back="off"))  # one face: its square
+
+
+def test_faces_too_small_for_the_encoder_are_left_alone(group):
+    found = faces.find(group, "group.jpg")
+    chosen, notes = faces.pick(found, "all", size=512)  # an encoder of 512 needs 128 px
+    assert [a.face_index + 1 for a in chosen] == [1]
+    assert "face 2 of group.jpg was left alone: under 128 px across, too small for the " \
+           "encoder" in notes
+    with pytest.raises(NoFaceError, match="the chosen faces of group.jpg are all under 128 px"):
+        faces.pick(found, [2], size=512)
+
+
+def test_faces_all_moves_each_face_and_keeps_the_rest(mm, group, tmp_path):
+    r = serve(Animate(str(group), "smile", faces="all", **SMALL), mm, tmp_path / "all.mp4")
+    assert [f.number for f in r.faces] == [1, 2] and r.aligned is r.faces[0].aligned
+    said = wording.plainly(r)
+    assert said.startswith("Each of faces 1 and 2 smiles;") and "Identity, face by face: 1: " \
+        in said
+    assert r.notes[0] == "2 faces in group.jpg (numbered from the left); faces 1 and 2 moved"
+    assert re.search("the faces are 17[34], 10[12] px across there, so they were rendered at "
+                     "256, 128 px", r.notes[-1])
+    photo = np.asarray(Image.open(group)).astype(int)
+    _, frames = read_back(r.video)
+    assert frames.shape == (3, 512, 1024, 3)
+    paste = PasteBack(Image.open(group), [f.aligned.quad for f in r.faces])
+    outside = paste.photo_mask == 0
+    for frame in frames:  # through H.264 4:2:0: about equal, not bit-exact
+        assert np.abs(frame.astype(int) - photo)[outside].mean() < 2.5
+    for place, share in zip(paste.places, paste.shares):
+        y0, y1, x0, x1 = place.box
+        inside = share > 0.99
+        moved = np.abs(frames[-1, y0:y1, x0:x1].astype(int) - photo[y0:y1, x0:x1])[inside]
+        assert moved.mean() > 10  # each face is the generator's now
+
+
+def test_faces_2_moves_only_the_second_face(mm, group, tmp_path):
+    r = serve(Animate(str(group), "smile", faces="2", **SMALL), mm, tmp_path / "two.mp4")
+    assert [f.number for f in r.faces] == [2]
+    assert "2 faces in group.jpg (numbered from the left); face 2 moved" in r.notes
+    photo = np.asarray(Image.open(group)).astype(int)
+    _, frames = read_back(r.video)
+    assert np.abs(frames[-1, :, :512].astype(int) - photo[:, :512]).mean() < 2.5  # face 1
+    region = np.abs(frames[-1, 150:450, 600:900].astype(int) - photo[150:450, 600:900])
+    assert region.max() > 60
+
+
+def test_close_faces_never_paint_over_one_another():
+    """Two faces whose masks overlap: each pixel's shares sum to at most 1, a face gives
+    nothing where its own mask is 0, and in the overlap the nearer face's share is larger."""
+    photo = np.zeros((200, 300, 3), np.uint8) + np.uint8([100, 128, 160])  # in colour
+    square = lambda x, y, s: np.array([[x, y], [x, y + s], [x + s, y + s], [x + s, y]], float)  # noqa
+    paste = PasteBack(photo, [square(20, 20, 150), square(120, 30, 150)])
+    total = paste.photo_mask
+    assert total.max() <= 1 + 1e-5
+    (a, b), (pa, pb) = paste.shares, paste.places
+    red = np.zeros((1, 64, 64, 3), np.uint8)
+    red[..., 0] = 255
+    blue = np.zeros((1, 64, 64, 3), np.uint8)
+    blue[..., 2] = 255
+    out = paste([red, blue])[0].astype(int)
+    ca, cb = pa.centre.astype(int), pb.centre.astype(int)
+    assert out[ca[1], ca[0], 0] > 200 and out[ca[1], ca[0], 2] < 60  # face 1's own: red
+    assert out[cb[1], cb[0], 2] > 200 and out[cb[1], cb[0], 0] < 60  # face 2's own: blue
+    mid = (ca + cb) // 2
+    near_a, near_b = out[mid[1], mid[0] - 12], out[mid[1], mid[0] + 12]
+    assert near_a[0] > near_a[2] and near_b[2] > near_b[0]  # the overlap: split by nearness
+    share_a = np.zeros(photo.shape[:2], np.float32)  # where face 2's mask is 0, face 1 alone
+    y0, y1, x0, x1 = pa.box
+    share_a[y0:y1, x0:x1] = a
+    only_a = share_a > 0
+    y0, y1, x0, x1 = pb.box
+    only_a[y0:y1, x0:x1] &= b == 0
+    alone = photo + share_a[..., None] * (np.float32([255, 0, 0]) - photo)  # as if alone
+    assert only_a.any() and np.abs(out - np.rint(alone))[only_a].max() <= 1
+
+
+def test_each_face_performs_a_transfer(mm, group, tmp_path):
+    lat = torch.randn(4, *mm.shape) * 0.05
+    r = serve(Transfer(str(group), driving_latents=lat, faces="all", **SMALL), mm,
+              tmp_path / "t.mp4")
+    assert [f.number for f in r.faces] == [1, 2]
+    assert wording.plainly(r).startswith("Each of faces 1 and 2 performs the motion of the "
+                                         "given latents")
+    assert read_back(r.video)[1].shape == (4, 512, 1024, 3)
+
+
+def test_the_budget_counts_the_faces(mm, group):
+    def cost(**how):
+        req = check_request(Animate(str(group), "smile", **SMALL, **how), mm.shape)
+        return budget.estimate(req, mm.plan, mm.plan.resolve("auto"), steps_for(mm.device))
+    one, every = cost(), cost(faces="all")
+    assert every.parts["inverting the photos"] == pytest.approx(
+        2 * one.parts["inverting the photos"])
+    assert every.parts["rendering 3 frames at 256 px, 2 faces"] == pytest.approx(
+        2 * one.parts["rendering 3 frames at 256 px"])
+    assert "use fewer faces" in every.lower["inverting the photos"]
