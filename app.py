@@ -23,8 +23,8 @@ from pathlib import Path
 import gradio as gr
 
 from micromotion.doors import serving
-from micromotion.doors.widgets import (EXAMPLES, buttons, click, examples, output_column,
-                                       section, status)
+from micromotion.doors.widgets import (EXAMPLES, buttons, click, examples, faces_choice,
+                                       found_faces, output_column, section, status)
 from micromotion.fields import KINDS, MAX_FILE_MB, page_group
 from micromotion.motions import SOURCES
 from micromotion.doors.page import Page
@@ -95,8 +95,10 @@ def motion_form(page: Page, use: str, label: str) -> tuple:
     """The left column of a tab whose motion comes from any source (``use``: animate or
     edit): its main inputs, the sources, the button ``label`` with its Stop, the status line
     and More settings → (widgets, source groups, button, stop, status)."""
-    w = {}
-    section(w, use, "main")
+    w, shown = {}, {}
+    section(w, use, "main", made={"faces": lambda: faces_choice(shown)})
+    if shown:
+        found_faces(w, shown)
     groups = motion_sources(w, use)
     button, stop = buttons(label)
     line = status()
@@ -154,8 +156,9 @@ def timeline_table() -> gr.Dataframe:
 def transfer_tab(page: Page) -> None:
     with gr.Row():
         with gr.Column(scale=5, min_width=320):
-            w = {}
-            section(w, "transfer", "main")
+            w, shown = {}, {}
+            section(w, "transfer", "main", made={"faces": lambda: faces_choice(shown)})
+            found_faces(w, shown)
             button, stop = buttons("Transfer the motion")
             line = status()
             with gr.Accordion("More settings", open=False):

@@ -601,3 +601,45 @@ def test_long_work_says_how_long_is_left(monkeypatch):
     assert clock.text("anchors", 10, 440) == \
         "Optimising the text anchors: 10 of 440 — about 21 min 30 s left"
     assert clock.text("align", 0, 1) == "Finding the face…"
+
+
+@pytest.fixture(scope="module")
+def group_photo(astronaut, tmp_path_factory) -> Path:
+    """Two people: the astronaut at 512 px and at 300 px, side by side."""
+    photo = Image.new("RGB", (1024, 512), (120, 130, 140))
+    photo.paste(astronaut, (0, 0))
+    photo.paste(astronaut.resize((300, 300)), (600, 150))
+    path = tmp_path_factory.mktemp("group") / "family.jpg"
+    photo.save(path, quality=95)
+    return path
+
+
+@pytest.mark.parametrize("width", [1400, 390])
+def test_a_group_photo_shows_its_faces_numbered_and_moves_the_chosen(browser, page_url,
+                                                                       group_photo, photo,
+                                                                       width):
+    """At once after the upload the faces show boxed and numbered, with a Faces choice (not
+    for a photo of one face); every face chosen, both move."""
+    page = open_page(browser, page_url, width=width, height=900)
+    faces = page.get_by_label("Faces", exact=True)
+    page.locator("input[type=file]").first.set_input_files(str(group_photo))
+    page.get_by_text("2 faces in family.jpg, numbered from the left").first.wait_for(
+        timeout=30_000)
+    faces.wait_for(state="visible", timeout=10_000)
+    page.screenshot(path=SHOTS / f"page-faces-{width}.png")
+    faces.click()
+    assert page.get_by_role("option", name="face 2", exact=True).is_visible()
+    page.get_by_role("option", name="every face", exact=True).click()
+    if width > 1000:
+        small_video(page)
+        page.get_by_role("button", name="Generate").click()
+        page.get_by_text("Done.").first.wait_for(timeout=300_000)
+        page.get_by_text("Each of faces 1 and 2 closes its eyes").first.wait_for()
+        page.screenshot(path=SHOTS / "page-faces-done.png", full_page=True)
+    page.close()
+    page = open_page(browser, page_url, width=width, height=900)  # a photo of one face:
+    page.locator("input[type=file]").first.set_input_files(str(photo))  # no choice
+    page.wait_for_timeout(3000)
+    assert not page.get_by_label("Faces", exact=True).is_visible()
+    assert page.get_by_text("numbered from the left").count() == 0
+    page.close()

@@ -10,7 +10,10 @@ from typing import Callable
 
 import gradio as gr
 
+from . import page_files
+from ..errors import MicromotionError
 from ..fields import FIELDS, page_group
+from ..media.faces import find, numbered
 from .page import GLIMPSES, Page, endpoint
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"  # the page's example files
@@ -61,6 +64,44 @@ def section(w: dict, use: str, group: str, made: dict[str, Callable] | None = No
     for f in page_group(use, group):
         made_here = (made or {}).get(f.name)
         w[f.name] = made_here() if made_here else widget(f.name, use, **looks.get(f.name, {}))
+
+
+def faces_choice(shown: dict) -> gr.Dropdown:
+    """The photo's faces, boxed and numbered (into ``shown["image"]``), and the Faces choice:
+    both hidden until a photo shows more than one face (``found_faces``)."""
+    shown["image"] = gr.Image(label="The faces in the photo", type="pil", interactive=False,
+                              visible=False, height=260, show_label=True)
+    f = FIELDS["faces"]
+    return gr.Dropdown(FACES_CHOICES, value=f.default, label=f.label, allow_custom_value=True,
+                       info=f"{f.help} Type numbers to choose several.", visible=False)
+
+
+FACES_CHOICES = [("the most confident face", "one"), ("every face", "all")]
+
+
+def found_faces(w: dict, shown: dict) -> None:
+    """As soon as a photo is given (an upload, an example), its faces boxed and numbered from
+    the left, and the Faces choice with each face's number, when there is more than one; a
+    photo the work would refuse shows nothing here (Generate then says why)."""
+    def found(value):
+        hidden = (gr.update(visible=False, value="one", choices=FACES_CHOICES),
+                  gr.update(visible=False, value=None))
+        try:
+            path, name = page_files.received("image", value, (page_files.upload_folder(),
+                                                              EXAMPLES))
+            group = find(path, name) if path else None
+        except MicromotionError:
+            group = None
+        if group is None or len(group.faces) < 2:
+            return hidden
+        n = len(group.faces)
+        numbers = [(f"face {k}", str(k)) for k in range(1, n + 1)]
+        return (gr.update(visible=True, value="one", choices=FACES_CHOICES + numbers),
+                gr.update(visible=True, value=numbered(group),
+                          label=f"{n} faces in {name}, numbered from the left"))
+
+    w["image"].change(found, w["image"], [w["faces"], shown["image"]], api_name=False,
+                      preprocess=False, show_progress="hidden")
 
 
 def status() -> gr.Markdown:
