@@ -219,10 +219,21 @@ def test_choices_made_for_the_user_are_said(server, astronaut, tmp_path):
     Image.fromarray(np.concatenate([np.asarray(astronaut)] * 2, axis=1)).save(pair)
     body = predict(server, image=data_url(pair, "image/jpeg"), frames=2, output_size=256)
     assert body["status"] == "succeeded", body.get("error") or body.get("logs")
-    assert "note: 2 faces found in the photo; took face #" in body["logs"]
+    assert re.search(r"note: 2 faces are in the photo; face [12] moved \(the most confident, "
+                     r"numbered from the left\); faces all moves every one", body["logs"])
     assert re.search(r"so the video is 1024×512; the face is \d+ px across there, so it was "
                      r"rendered at 256 px", body["logs"])
     assert "made with the published eyesClose direction" in body["logs"]
+    body = predict(server, image=data_url(pair, "image/jpeg"), frames=2, output_size=256,
+                   faces="all")  # both people
+    assert body["status"] == "succeeded", body.get("error") or body.get("logs")
+    assert "Each of faces 1 and 2 closes its eyes" in body["logs"]
+    assert "note: 2 faces in the photo (numbered from the left); faces 1 and 2 moved" \
+        in body["logs"]
+    assert read_back(decode_output(body, tmp_path))[1].shape == (2, 512, 1024, 3)
+    body = predict(server, image=data_url(pair, "image/jpeg"), faces="3")
+    assert body["status"] == "failed" and "Traceback" not in body["error"]
+    assert "faces 3: the photo has 2 faces, numbered 1 to 2 from left to right" in body["error"]
 
 
 @pytest.mark.parametrize("inputs", [

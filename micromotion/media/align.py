@@ -190,8 +190,9 @@ def align_face(image: ImageSource, size: int = 256, transform_size: int | None =
         best = int(np.argmin([np.hypot(*(_centre(b) - _centre(near))) for b, _ in faces]))
     face = aligned_at(loaded, faces, best, size, transform_size)
     if face.people > 1 and near is None:
+        left = 1 + sum(b[0] + b[2] < face.box[0] + face.box[2] for b, _ in faces)
         face.notes.insert(len(loaded.notes), f"{face.people} faces found in {loaded.name}; "
-                          f"took face #{best + 1} (the most confident, box {face.box})")
+                          f"took face {left} from the left (the most confident)")
     return face
 
 

@@ -110,37 +110,72 @@ def estimate(req, plan, precision: Precision, tuning_steps: int) -> Cost | None:
     size = req.output_size
     if isinstance(req, Edit):
         return _edit(req, unit, cost, tuning_steps)
-    faces = 1
+    if isinstance(req, (Animate, Transfer)):
+        return _photo(req, unit, cost, tuning_steps)
+    frames, photos = frame_count(req), len(req.photos) + (not missing(req.image))
+    cost.add("inverting the photos", photos * unit.inversion)
+    cost.add(f"rendering {frames} frames at {size} px", (frames + 3) * unit.frame(size))
+    _writing(cost, frames, size * size)
+    if req.fidelity == "faithful" and photos:
+        _tuning(cost, unit, tuning_steps)
+    return cost
+
+
+def _photo(req: Animate | Transfer, unit: Rates, cost: Cost, tuning_steps: int) -> Cost:
+    """An animation's or a transfer's work: its motion (or driver), then for each face that
+    moves an inversion and its frames at the size it renders at (``_render_sizes``); then
+    every frame pasted and encoded."""
     if isinstance(req, Animate):
-        frames, photos, faces = req.frames, 1, _faces(req)
+        frames = req.frames
         _motions(req, unit, cost)
-    elif isinstance(req, Transfer):
+    else:
         drive = driver_of(req)
-        frames, photos, faces = drive.frames(req), 1, _faces(req)
+        frames = drive.frames(req)
         for part in drive.costs(req, unit):
             cost.add(*part)
-    else:
-        frames, photos = frame_count(req), len(req.photos) + (not missing(req.image))
+    sizes = _render_sizes(req)
+    faces = len(sizes)
     fewer = "use fewer faces, " + FEWER_FRAMES if faces > 1 else FEWER_FRAMES
-    cost.add("inverting the photos", max(photos, faces) * unit.inversion, fewer)
-    cost.add(f"rendering {frames} frames at {size} px" + (f", {faces} faces" if faces > 1 else ""),
-             (frames + 3) * faces * unit.frame(size), fewer)
-    pixels = _output_pixels(req, size) * (2 if getattr(req, "side_by_side", False) else 1)
-    cost.add("writing the video", frames * pixels / 1e6 * ENCODE_PER_MPX,
-             "use a smaller photo, paste_back off or no side by side, or fewer frames")
-    if req.fidelity == "faithful" and photos:
+    cost.add("inverting the photos", faces * unit.inversion, fewer)
+    at = ", ".join(map(str, sorted(set(sizes), reverse=True)))
+    cost.add(f"rendering {frames} frames at {at} px" + (f", {faces} faces" if faces > 1 else ""),
+             (frames + 3) * sum(unit.frame(s) for s in sizes), fewer)
+    pixels = _output_pixels(req, req.output_size) * (2 if req.side_by_side else 1)
+    _writing(cost, frames, pixels)
+    if req.fidelity == "faithful":
         _tuning(cost, unit, tuning_steps * faces)  # its pivots: one batch
     return cost
 
 
-def _faces(req: Animate | Transfer) -> int:
-    """How many faces the request moves: its numbers', or for ``all`` the photo's (found now,
-    as its use case will find them: ``faces.find`` keeps them)."""
-    if req.faces == "one" or missing(req.image):
-        return 1
-    if req.faces == "all":
-        return min(len(find(req.image, display_name(req, "image")).faces), most_faces())
-    return len(req.faces)
+def _writing(cost: Cost, frames: int, pixels: int) -> None:
+    cost.add("writing the video", frames * pixels / 1e6 * ENCODE_PER_MPX,
+             "use a smaller photo, paste_back off or no side by side, or fewer frames")
+
+
+CROP_PER_BOX = 2.0  # a face's FFHQ crop is about twice its detector box across (1.93 measured)
+
+
+def _render_sizes(req: Animate | Transfer) -> list[int]:
+    """The size each face that moves renders at: pasted back, the size it fills in the photo
+    (``paste.render_size``, from the faces the photo shows: ``faces.find``, kept for the use
+    case), else ``output_size``."""
+    size = req.output_size
+    if req.paste_back == "off" and req.faces == "one":
+        return [size]
+    group = find(req.image, display_name(req, "image"))
+    boxes = [box for box, _ in group.faces]
+    if req.faces == "one":
+        chosen = [max(group.faces, key=lambda f: f[1])[0]]
+    elif req.faces == "all":
+        chosen = sorted(boxes, key=lambda b: b[0] - b[2])[:most_faces()]  # the largest
+    else:
+        chosen = [boxes[k - 1] for k in req.faces if k <= len(boxes)] or boxes[:1]
+    sides = [CROP_PER_BOX * (b[2] - b[0]) for b in chosen]
+    w, h = group.photo.image.size
+    if len(sides) == 1 and (req.paste_back == "off" or
+                            req.paste_back == "auto" and w * h < 1.5 * sides[0] ** 2):
+        return [size]  # not pasted back: the square at output_size
+    return [render_size(round(side), size) for side in sides]
 
 
 def _tuning(cost: Cost, unit: Rates, steps: int) -> None:
