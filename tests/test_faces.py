@@ -16,9 +16,10 @@ from micromotion.doors.serving import serve
 from micromotion.errors import NoFaceError, OptionError
 from micromotion.media import faces
 from micromotion.media.paste import PasteBack
+from micromotion.media.track import follow_faces
 from micromotion.requests import budget
 from micromotion.requests.checks import check_request
-from micromotion.requests.request import Animate, Transfer
+from micromotion.requests.request import Animate, Edit, Transfer
 from micromotion.nets.tuning import steps_for
 
 SMALL = dict(frames=3, output_size=256)
@@ -190,3 +191,45 @@ def test_the_budget_counts_the_faces(mm, group):
     small = cost(faces="2")  # pasted back: at the size it fills
     assert small.parts["rendering 3 frames at 128 px"] == pytest.approx(
         one.parts["rendering 3 frames at 256 px"] / 4)
+
+
+@pytest.fixture(scope="module")
+def two_clip(astronaut, tmp_path_factory):
+    """Two people side by side (the astronaut twice, 320 px each), filmed with a slow pan:
+    12 frames at 15 fps, 640 × 320, with a tone."""
+    from conftest import write_clip
+    pair = Image.new("RGB", (700, 340), (120, 130, 140))
+    pair.paste(astronaut.resize((320, 320)), (10, 10))
+    pair.paste(astronaut.resize((320, 320)), (360, 10))
+    frames = [np.asarray(pair.crop((k * 3, 5, k * 3 + 640, 325))) for k in range(12)]
+    path = tmp_path_factory.mktemp("two") / "two.mp4"
+    write_clip(path, frames, fps=15)
+    return path, frames
+
+
+def test_each_chosen_face_of_a_video_is_followed_and_moved(mm, two_clip, tmp_path):
+    """faces all: both people followed and moved in the same frames (blend face, so the
+    synthetic render shows plainly), the grey between them as filmed; faces 2 follows the
+    right-hand one; a number the span's first frame does not show is said before any
+    inversion."""
+    path, given = two_clip
+    both = follow_faces(given, 15.0, faces="all")
+    assert both.numbers == [1, 2] and both.seen == 2 and all(t.found.all() for t in both.tracks)
+    right = follow_faces(given, 15.0, faces=[2])
+    assert right.numbers == [2] and right.tracks[0].quads[:, :, 0].min() > 320
+    r = serve(Edit(str(path), "smile", faces="all", span="0.3-0.5", blend="face",
+                   output_size=64), mm, tmp_path / "both.mp4")
+    assert [f.number for f in r.faces] == [1, 2]
+    assert re.fullmatch(r"2 faces in two.mp4 at 0\.\d s \(numbered from the left\); faces 1 "
+                        r"and 2 moved", r.notes[0]), r.notes
+    assert wording.plainly(r).startswith("Each of faces 1 and 2 in two.mp4 smiles from 0.3 s")
+    _, out = read_back(r.video)
+    _, src = read_back(path)
+    assert out.shape == src.shape
+    change = [np.abs(out[k].astype(int) - src[k]).mean(-1) for k in range(len(src))]
+    moved = [k for k in range(len(src)) if change[k][45:95, 110:160].mean() > 10]
+    assert moved and all(change[k][45:95, 460:510].mean() > 10 for k in moved)  # together
+    assert max(c[:, 315:335].mean() for c in change) < 2.5  # between them: as filmed
+    with pytest.raises(OptionError, match=r"faces 3: two.mp4 at 0\.\d s has 2 faces, "
+                                          r"numbered 1 to 2 from left to right"):
+        serve(Edit(str(path), "smile", faces="3", span="0.3-0.5"), mm, tmp_path / "x.mp4")

@@ -71,6 +71,8 @@ def plainly(result: Result) -> str:
     faces = getattr(result, "faces", [])
     if len(faces) > 1:
         shows = _shows(result, f"Each of faces {listed([f.number for f in faces])}")
+        if faces[0].identity is None:
+            return shows
         return f"{shows} {_alike_each(faces, tuned=result.tuning is not None)}"
     shows = _shows(result, "The face")
     if result.identity is None:

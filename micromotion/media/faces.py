@@ -79,9 +79,26 @@ def find(image: ImageSource, name: str | None = None) -> Group:
         if key:
             _FOUND.clear()  # the last file's alone: a request's
             _FOUND[key] = found
+    return Group(loaded, people(found))
+
+
+def people(found: list[tuple[Box, float]]) -> list[tuple[Box, float]]:
+    """The confident ones of a frame's detections, numbered: from left to right by their
+    boxes' centres."""
     best = max(score for _, score in found)
-    people = [f for f in found if f[1] >= CONFIDENT * best]
-    return Group(loaded, sorted(people, key=lambda f: (f[0][0] + f[0][2], f[0][1])))
+    return sorted([f for f in found if f[1] >= CONFIDENT * best],
+                  key=lambda f: (f[0][0] + f[0][2], f[0][1]))
+
+
+def chosen(count: int, faces: Faces, name: str) -> list[int]:
+    """The numbers ``faces`` (``all`` or numbers) chooses among ``count`` faces of ``name``,
+    or an ``OptionError`` naming how many there are."""
+    numbers = list(range(1, count + 1)) if faces == "all" else faces
+    missing = [k for k in numbers if k > count]
+    if missing:
+        raise OptionError(f"faces {listed(missing)}: {name} has {_count(count)}, "
+                          f"numbered 1 to {count} from left to right")
+    return numbers
 
 
 _FOUND: dict[tuple, list[tuple[Box, float]]] = {}
@@ -111,11 +128,7 @@ def pick(group: Group, faces: Faces, size: int = 256) -> tuple[list[AlignedFace]
                               f"most confident, numbered from the left); faces all moves "
                               f"every one, or name them, e.g. faces 1,3")
         return [face], []
-    numbers = list(range(1, count + 1)) if faces == "all" else faces
-    missing = [k for k in numbers if k > count]
-    if missing:
-        raise OptionError(f"faces {listed(missing)}: {group.name} has {_count(count)}, "
-                          f"numbered 1 to {count} from left to right")
+    numbers = chosen(count, faces, group.name)
     aligned = [aligned_at(group.photo, group.faces, k - 1, size, what=f"face {k} in {group.name}")
                for k in numbers]
     return _moved(group, numbers, aligned, size, faces == "all")

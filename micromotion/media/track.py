@@ -21,6 +21,7 @@ import torch
 from PIL import Image
 
 from .align import Box, detect_faces, ffhq_quad, landmarks_at, same_kind
+from .faces import Faces, chosen, most_faces, people
 from .smooth import smooth
 
 STEADY_SECONDS = 0.05  # the crop's smoothing σ: 1.5 frames at 30 fps — the detector's jitter
@@ -47,23 +48,86 @@ def follow(frames: Iterable[np.ndarray | Image.Image], fps: float = 30.0,
            progress: Callable[[int], None] | None = None) -> Track:
     """The most prominent face followed through ``frames`` (RGB, in time order), its quads
     steadied over ``STEADY_SECONDS`` at ``fps``; ``progress(frames done)`` after each."""
-    raw, box, people = [], None, 0
+    return follow_faces(frames, fps, progress).tracks[0]
+
+
+@dataclass
+class Followed:
+    """The faces a clip's edit follows: one ``Track`` each, and their numbers (from the left)
+    among the ``seen`` faces of frame ``at``, the first that shows any."""
+    tracks: list[Track]
+    numbers: list[int]
+    seen: int
+    at: int
+
+
+def follow_faces(frames: Iterable[np.ndarray | Image.Image], fps: float = 30.0,
+                 progress: Callable[[int], None] | None = None, faces: Faces = "one",
+                 name: str = "the video", start: float = 0.0) -> Followed:
+    """The faces ``faces`` chooses in the first frame that shows any — ``one``: the most
+    prominent; ``all`` (the largest ``most_faces()``) or numbers from the left — each followed
+    through ``frames`` as ``follow`` follows one (a face lost looks again only near where it
+    was, so two people never swap). A number that frame does not show is an
+    ``OptionError`` (naming the frame by its time: ``start`` s is the first's)."""
+    raw: list[list[np.ndarray]] = []
+    boxes: list[Box] = []
+    people_seen, numbers, seen, at, count = 0, [1], 0, -1, 0
     for k, frame in enumerate(frames):
+        count = k + 1
         img = frame if isinstance(frame, Image.Image) else Image.fromarray(frame)
-        found = _near(img, box) if box is not None else None
-        if found is None:
-            found, seen = _anywhere(img, box)
-            people = max(people, seen)
-        if found is None:
-            raw.append(np.full((4, 2), np.nan))
+        now: list[Box | None] = []
+        if at < 0:
+            found = detect_faces(img)
+            if found:
+                at, lined = k, people(found)
+                picked, numbers = _choose(lined, faces, f"{name} at {start + k / fps:.1f} s")
+                boxes = now = [f[0] for f in picked]
+                seen, people_seen = len(lined), sum(same_kind(f, picked[0]) for f in found)
+                raw = [[np.full((4, 2), np.nan)] * k for _ in boxes]
         else:
-            box = found
-            raw.append(ffhq_quad(landmarks_at(img, box)))
+            now, crowd = _again(img, boxes)
+            boxes = [b if n is None else n for n, b in zip(now, boxes)]  # a lost face: its last
+            people_seen = max(people_seen, crowd)
+        for track, box in zip(raw, now):
+            track.append(np.full((4, 2), np.nan) if box is None else
+                         ffhq_quad(landmarks_at(img, box)))
         if progress:
             progress(k + 1)
-    raw = np.stack(raw) if raw else np.zeros((0, 4, 2))
-    found = ~np.isnan(raw[:, 0, 0])
-    return Track(steady(raw, found, STEADY_SECONDS * fps), raw, found, max(people, 1))
+    if at < 0:  # no face at all: one track, lost throughout
+        raw = [[np.full((4, 2), np.nan)] * count]
+    tracks = []
+    for quads in raw:
+        quads = np.stack(quads) if quads else np.zeros((0, 4, 2))
+        found = ~np.isnan(quads[:, 0, 0])
+        tracks.append(Track(steady(quads, found, STEADY_SECONDS * fps), quads, found,
+                            max(people_seen, 1)))
+    return Followed(tracks, numbers, seen, at)
+
+
+def _choose(lined: list[Face], faces: Faces, name: str) -> tuple[list[Face], list[int]]:
+    """The faces ``faces`` chooses among a frame's, numbered from the left (``lined``), and
+    their numbers."""
+    if faces == "one":
+        face = prominent(lined)
+        return [face], [lined.index(face) + 1]
+    numbers = chosen(len(lined), faces, name)
+    if faces == "all":  # the largest, in number order
+        area = lambda k: (lined[k - 1][0][2] - lined[k - 1][0][0]) ** 2  # noqa: E731
+        numbers = sorted(sorted(numbers, key=area, reverse=True)[:most_faces()])
+    return [lined[k - 1] for k in numbers], numbers
+
+
+def _again(img: Image.Image, boxes: list[Box]) -> tuple[list[Box | None], int]:
+    """Each followed face found again in the next frame near its last box — one face also
+    anywhere, nearest it — or None where it is lost; and how many faces like it the frame
+    shows, where it was searched whole."""
+    now, crowd = [], 0
+    for box in boxes:
+        found = _near(img, box)
+        if found is None and len(boxes) == 1:
+            found, crowd = _anywhere(img, box)
+        now.append(found)
+    return now, crowd
 
 
 def _anywhere(img: Image.Image, last: Box | None) -> tuple[Box | None, int]:

@@ -16,9 +16,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+import numpy as np
+from PIL import Image
+
 from ..errors import BudgetError
 from ..fields import WORK_BUDGET
-from ..media.faces import find, most_faces
+from ..media.align import detect_faces
+from ..media.faces import find, most_faces, people
 from ..media.images import image_size
 from ..latents.interpolate import frame_count
 from ..motions import distinct, request_motions
@@ -26,7 +30,7 @@ from ..motions.drivers import driver_of
 from ..naming import display_name, missing
 from ..latents.span import edit_weights
 from ..media.paste import render_size
-from ..media.stream import footage
+from ..media.stream import Footage, footage, frames
 from ..nets.encoders.warm import WARM_ITERATIONS
 from ..precision import Precision
 from .request import Animate, Edit, Transfer
@@ -188,21 +192,33 @@ def _edit(req: Edit, unit: Rates, cost: Cost, tuning_steps: int) -> Cost:
     inversion and one render (two for blend change) at the size a face of half the frame's
     height needs; then every frame decoded, pasted and encoded."""
     clip = footage(req.video, display_name(req, "video"))
-    moves = int((edit_weights(clip.n_frames, clip.fps, req.span, req.timeline) > 0).sum())
+    weights = edit_weights(clip.n_frames, clip.fps, req.span, req.timeline)
+    moves = int((weights > 0).sum())
     size = render_size(min(clip.width, clip.height) // 2, req.output_size)
     mpx = clip.width * clip.height / 1e6
-    shorter = "use a shorter span"
+    faces = _clip_faces(req, clip, int(np.flatnonzero(weights.numpy() > 0)[0]))
+    shorter = "use a shorter span" + (", or fewer faces" if faces > 1 else "")
     _motions(req, unit, cost)
-    cost.add("following the face", moves * mpx * TRACK_PER_MPX, shorter)
+    cost.add("following the face", moves * mpx * TRACK_PER_MPX * faces, shorter)
     cost.add("inverting the frames that move",
-             moves * unit.inversion * WARM_ITERATIONS / ITERATIONS, shorter)
-    cost.add(f"rendering {moves} frames at {size} px",
-             moves * unit.frame(size) * (2 if req.blend == "change" else 1), shorter)
+             faces * moves * unit.inversion * WARM_ITERATIONS / ITERATIONS, shorter)
+    cost.add(f"rendering {moves} frames at {size} px" + (f", {faces} faces" if faces > 1 else ""),
+             faces * moves * unit.frame(size) * (2 if req.blend == "change" else 1), shorter)
     cost.add("writing the video", clip.n_frames * mpx * ENCODE_PER_MPX,
              "use a shorter or smaller video")
     if req.fidelity == "faithful":
         _tuning(cost, unit, tuning_steps)
     return cost
+
+
+def _clip_faces(req: Edit, clip: Footage, first: int) -> int:
+    """How many faces an edit moves: one, its numbers, or for ``all`` those its first moving
+    frame shows (at most ``most_faces()``)."""
+    if req.faces != "all":
+        return 1 if req.faces == "one" else len(req.faces)
+    frame = next(frames(clip, first, first + 1), None)
+    found = detect_faces(Image.fromarray(frame)) if frame is not None else []
+    return max(1, min(len(people(found)) if found else 1, most_faces()))
 
 
 def _motions(req: Animate, unit: Rates, cost: Cost) -> None:

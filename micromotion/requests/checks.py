@@ -101,7 +101,9 @@ def check_edit(req: Edit, shape: tuple[int, int] | None = None) -> Edit:
     an animation's; ``frames`` and ``fps`` set to the clip's."""
     if missing(req.video):
         raise OptionError("video is required: a video with a face (mp4, mov, webm …) to edit")
-    out = dataclasses.replace(req, **_checked_fields(req, skip=("timeline", "degrees", "span")))
+    out = dataclasses.replace(req, **_checked_fields(req, skip=("timeline", "degrees", "span",
+                                                                "faces")))
+    out.faces = parse_faces(req.faces)
     clip = footage(req.video, display_name(req, "video"))
     out.frames, out.fps = clip.n_frames, clip.fps
     parse_span(req.span, clip.seconds)

@@ -107,7 +107,8 @@ Transfer = _transfer()
 def _edit() -> type:
     """``Edit``: the clip, then every motion source's own fields (as ``Animate``), then when
     and how the face moves; ``frames`` and ``fps`` are the clip's, set by its check."""
-    how = [("scale", "int"), ("span", "str"), ("blend", "str"), ("rank", "int")]
+    how = [("scale", "int"), ("span", "str"), ("blend", "str"), ("rank", "int"),
+           ("faces", "str | list[int]")]
     clip = [("frames", "int", field(default=0, init=False)),
             ("fps", "float", field(default=0.0, init=False))]
     return make_dataclass(
@@ -119,7 +120,8 @@ def _edit() -> type:
 _EDIT = """A video edited in place: the face in ``video`` performs one motion, from any source an
 animation takes (``motions.SOURCES``), over ``span`` (seconds, ``START-END``; empty: the whole
 clip; a timeline's cues say their own parts of the clip), eased in and out; the rest of the
-clip, its frames where the face is lost and its sound are kept."""
+clip, its frames where the face is lost and its sound are kept; ``faces`` as ``Animate``'s,
+numbered in the span's first frame that shows any (each chosen face followed through it)."""
 Edit = _edit()
 
 

@@ -21,37 +21,38 @@ import numpy as np
 import torch
 from PIL import Image
 
-from ..errors import NoFaceError
+from ..errors import NoFaceError, OptionError
 from ..latents.direction import Direction
 from ..latents.span import edit_weights, parse_span
 from ..media.align import AlignedFace, warp_quad
 from ..media.ffmpeg import runs
-from ..media.paste import PasteBack, render_size
+from ..media.paste import render_size
 from ..media.preview import from_images, show, spread
-from ..media.render import VideoWriter, curve_shape, overlapped, render_frames
+from ..media.render import curve_shape
 from ..media.smooth import SMOOTH_SIGMA, smooth
 from ..media.stream import Footage, footage, frames, with_sound
-from ..media.track import Track, follow, jitter
+from ..media.track import Followed, Track, follow_faces, jitter
 from ..media.video import pick_indices
 from ..fields import MAX_TUNED_PHOTOS
 from ..motions import distinct, request_motions, source_of
-from ..naming import display_name
+from ..naming import display_name, listed
 from ..nets.encoders.warm import invert_in_order
 from ..nets.models import Models
 from ..requests.request import Edit
 from ..run import Run
-from .results import EditHow, Edited, Inversion
+from .edit_write import Moving, write_edit
+from .results import EditHow, Edited, Inversion, MovedFace
 from .steps import faithful, ready, tuning_notes
 
 LOST_EASE = 0.25  # s: the motion fades out over this long before a frame where the face is lost
 STRETCH = 1.25  # a moving face may be enlarged this much from its render: a frame shows for a
 # thirtieth of a second, and a face 257–320 px across renders at 256, a quarter of 512's pixels
-CHUNK = 8  # frames written a batch; the moving ones among them render together
 
 
 def edit(models: Models, req: Edit, run: Run) -> Edited:
-    """The clip ``req.video`` with its face performing the request's motion over its span →
-    mp4 at ``run.out``, its sound kept."""
+    """The clip ``req.video`` with its chosen faces (``req.faces``: the most prominent one by
+    default) performing the request's motion over its span → mp4 at ``run.out``, its sound
+    kept."""
     req, run = ready(models, req, run)
     name = display_name(req, "video")
     clip = footage(req.video, name)
@@ -60,19 +61,22 @@ def edit(models: Models, req: Edit, run: Run) -> Edited:
     a, b = int(moving[0]), int(moving[-1]) + 1
     once, which = distinct(request_motions(req))  # a clip's faces found before the video's
     motions = [m.ready(models, run) for m in once]
-    track, glimpse = _follow(clip, a, b, run)
-    _show_faces(run, glimpse, track, a, clip, models.encoder.input_size)
-    w, pivots = _invert(models, clip, a, b, track, run)
+    followed, glimpse = _follow(clip, a, b, req, run)
+    _show_faces(run, glimpse, followed, a, clip, models.encoder.input_size)
+    tracks = followed.tracks
+    each = [_invert(models, clip, a, b, t, run, max(1, MAX_TUNED_PHOTOS // len(tracks)),
+                    (k * (b - a), len(tracks) * (b - a))) for k, t in enumerate(tracks)]
     made_once = [m.make(models, run) for m in motions]
-    offsets, direction = _offsets(req, [made_once[k] for k in which], weights[a:b], w, track,
-                                  clip.fps, a)
-    view, tuning = faithful(models, req.fidelity, pivots, run)
-    sides = np.hypot(*(track.quads[:, 3] - track.quads[:, 0]).T)
-    size = render_size(int(np.ceil(sides.max())), min(req.output_size, view.generator.size),
-                       STRETCH)
+    made = [made_once[k] for k in which]
+    paths = [_offsets(req, made, weights[a:b], w, t, clip.fps, a) for (w, _), t in
+             zip(each, tracks)]
+    view, tuning = faithful(models, req.fidelity, [p for _, ps in each for p in ps], run)
+    asked = min(req.output_size, view.generator.size)
+    faces = [Moving(n, t, w, offsets, render_size(_side(t), asked, STRETCH)) for n, t, (w, _),
+             (offsets, _) in zip(followed.numbers, tracks, each, paths)]
     silent = run.out.with_name(run.out.stem + ".silent.mp4")
     try:
-        moved = _write(view, clip, a, w, offsets, track, size, req.blend, silent, run)
+        moved = write_edit(view, clip, a, faces, req.blend, silent, run)
         notes = with_sound(silent, clip, run.out)
     except BaseException:  # stopped or failed: no half-made video is left
         run.out.unlink(missing_ok=True)
@@ -81,15 +85,23 @@ def edit(models: Models, req: Edit, run: Run) -> Edited:
         silent.unlink(missing_ok=True)
     start, end = (a / clip.fps, clip.seconds) if req.timeline else \
         parse_span(req.span, clip.seconds)
-    how = EditHow(name, clip.n_frames, clip.fps, start, end, moved, size, req.blend,
-                  (jitter(track.raw), jitter(track.quads)))
-    return Edited(run.out, direction, how, w, _notes(clip, track, a, int(sides.max()), size) +
-                  notes + tuning_notes(tuning), tuning=tuning)
+    how = EditHow(name, clip.n_frames, clip.fps, start, end, moved,
+                  max(f.size for f in faces), req.blend,
+                  (jitter(tracks[0].raw), jitter(tracks[0].quads)))
+    return Edited(run.out, paths[0][1], how, each[0][0],
+                  _notes(clip, req, followed, a, faces) + notes + tuning_notes(tuning),
+                  tuning=tuning, faces=[MovedFace(f.number, None) for f in faces])
 
 
-def _follow(clip: Footage, a: int, b: int, run: Run) -> tuple[Track, dict[int, np.ndarray]]:
-    """The face followed through frames a..b, and the first, middle and last of them kept for
-    the preview."""
+def _side(track: Track) -> int:
+    """The most px across the face's crop is in the clip's frames."""
+    return int(np.ceil(np.nanmax(np.hypot(*(track.quads[:, 3] - track.quads[:, 0]).T))))
+
+
+def _follow(clip: Footage, a: int, b: int, req: Edit, run: Run
+            ) -> tuple[Followed, dict[int, np.ndarray]]:
+    """The chosen faces followed through frames a..b, and the first, middle and last of them
+    kept for the preview; fidelity faithful's limit said before any inversion."""
     glimpse: dict[int, np.ndarray] = {}
     keep = set(spread(b - a))
 
@@ -99,30 +111,44 @@ def _follow(clip: Footage, a: int, b: int, run: Run) -> tuple[Track, dict[int, n
                 glimpse[k] = frame
             yield frame
 
-    track = follow(kept(), clip.fps, lambda k: run.report("follow the face", k, b - a))
-    if not track.found.any():
+    followed = follow_faces(kept(), clip.fps, lambda k: run.report("follow the face", k, b - a),
+                            req.faces, clip.name, a / clip.fps)
+    if followed.at < 0:
         raise NoFaceError(f"no face found in {clip.name} from {a / clip.fps:.1f} s to "
                           f"{b / clip.fps:.1f} s; use a video where one face is in view")
-    return track, glimpse
+    if req.fidelity == "faithful" and len(followed.tracks) > MAX_TUNED_PHOTOS:
+        raise OptionError(f"fidelity faithful tunes the generator to every face at once, at "
+                          f"most {MAX_TUNED_PHOTOS}; {len(followed.tracks)} faces would move: "
+                          f"name at most {MAX_TUNED_PHOTOS} or use fidelity fast")
+    return followed, glimpse
 
 
-def _show_faces(run: Run, glimpse: dict[int, np.ndarray], track: Track, a: int,
+def _show_faces(run: Run, glimpse: dict[int, np.ndarray], followed: Followed, a: int,
                 clip: Footage, size: int) -> None:
-    """The tracked face's first, middle and last crops, before any inversion."""
+    """Each followed face's first, middle and last crops (several faces: the first frame's
+    of each), before any inversion."""
     if run.preview is None:
         return
-    crops = [warp_quad(Image.fromarray(f), track.quads[k], size) for k, f in glimpse.items()]
-    show(run.preview, "face", from_images(crops),
-         [f"the face in {clip.name} at {(a + k) / clip.fps:.1f} s" for k in glimpse])
+    tracks = followed.tracks
+    if len(tracks) == 1:
+        crops = [warp_quad(Image.fromarray(f), tracks[0].quads[k], size)
+                 for k, f in glimpse.items()]
+        captions = [f"the face in {clip.name} at {(a + k) / clip.fps:.1f} s" for k in glimpse]
+    else:
+        k, frame = next(iter(glimpse.items()))
+        crops = [warp_quad(Image.fromarray(frame), t.quads[k], size) for t in tracks]
+        captions = [f"face {n} at {(a + k) / clip.fps:.1f} s" for n in followed.numbers]
+    show(run.preview, "face", from_images(crops), captions)
 
 
-def _invert(models: Models, clip: Footage, a: int, b: int, track: Track, run: Run
-            ) -> tuple[torch.Tensor, list[Inversion]]:
-    """W+ ``[b - a, L, D]`` of the faces through the steadied quads, warm and in order; a
+def _invert(models: Models, clip: Footage, a: int, b: int, track: Track, run: Run,
+            pivots: int, part: tuple[int, int]) -> tuple[torch.Tensor, list[Inversion]]:
+    """W+ ``[b - a, L, D]`` of one face through its steadied quads, warm and in order; a
     frame where the face is lost holds its nearest found frame's; then smoothed over time.
-    Also a few of them spread over the frames as the pivots fidelity faithful tunes to."""
+    Also ``pivots`` of them spread over the frames, for fidelity faithful to tune to.
+    ``part``: (done before, all): where its frames stand in the progress of every face's."""
     size, n = models.encoder.input_size, b - a
-    pivots_at = set(pick_indices(n, MAX_TUNED_PHOTOS)) & set(np.flatnonzero(track.found))
+    pivots_at = set(pick_indices(n, pivots)) & set(np.flatnonzero(track.found))
     crops: dict[int, Image.Image] = {}
 
     def faces():
@@ -133,7 +159,8 @@ def _invert(models: Models, clip: Footage, a: int, b: int, track: Track, run: Ru
             yield crop
 
     w = invert_in_order(models.encoder, faces(), precision=run.precision,
-                        progress=lambda k: run.report("invert the frames", k, n))
+                        progress=lambda k: run.report("invert the frames", part[0] + k,
+                                                      part[1]))
     found = torch.from_numpy(np.flatnonzero(track.found))
     nearest = (torch.arange(n)[:, None] - found[None]).abs().argmin(1)
     w = smooth(w[found[nearest]], SMOOTH_SIGMA)
@@ -172,96 +199,33 @@ def _presence(found: np.ndarray, fps: float) -> torch.Tensor:
     return curve_shape(torch.from_numpy(away / LOST_EASE).clamp(0, 1), "ease").float()
 
 
-def _write(models: Models, clip: Footage, a: int, w: torch.Tensor, offsets: torch.Tensor,
-           track: Track, size: int, blend: str, out, run: Run) -> int:
-    """Every frame of the clip to ``out`` (no sound), ``CHUNK`` at a time: frames a.. with an
-    offset rendered and blended in, the rest as read — a chunk pasted and encoded in a worker
-    thread while the next renders (``render.overlapped``). Returns how many moved."""
-    moves = (offsets.flatten(1).abs().amax(1) > 0).tolist()
-    total = sum(moves)
-
-    def rendered():
-        moved = 0
-        for start, chunk in _chunks(frames(clip), CHUNK):
-            rows = [k - a for k in range(start, start + len(chunk))
-                    if 0 <= k - a < len(moves) and moves[k - a]]
-            faces = _render(models, w[rows] + offsets[rows], w[rows], size, blend, run) \
-                if rows else None
-            if rows and moved == 0:  # the first moved faces, as soon as they are made
-                _show_frames(run, faces[:len(rows)], [a + r for r in rows], clip)
-            if rows:
-                moved += len(rows)
-                run.report("render", moved, total)
-            else:
-                run.report("write", start + len(chunk), clip.n_frames)  # (Stop looks here)
-            yield start, chunk, rows, faces
-
-    with VideoWriter(out, clip.fps) as writer:
-        def finish(item) -> None:
-            start, chunk, rows, faces = item
-            for i, row in enumerate(rows):
-                k = a + row - start
-                chunk[k] = _paste(chunk[k], track.quads[row], faces, i, blend)
-            writer.write(np.stack(chunk))
-
-        overlapped(rendered(), finish)
-    return total
-
-
-def _chunks(items, n: int):
-    """(index of the first, a list of up to ``n`` items) in turn."""
-    chunk, start = [], 0
-    for k, item in enumerate(items):
-        chunk.append(item)
-        if len(chunk) == n:
-            yield start, chunk
-            chunk, start = [], k + 1
-    if chunk:
-        yield start, chunk
-
-
-def _render(models: Models, moved: torch.Tensor, still: torch.Tensor, size: int, blend: str,
-            run: Run) -> np.ndarray:
-    """The faces W+ ``moved`` (and, for blend change, ``still`` after them: the same faces
-    unmoved) → ``uint8 [B, S, S, 3]``, one batch."""
-    latents = torch.cat([moved, still]) if blend == "change" else moved
-    return next(render_frames(models.generator, latents, len(latents), size,
-                              run.precision.render))
-
-
-def _paste(frame: np.ndarray, quad: np.ndarray, faces: np.ndarray, i: int,
-           blend: str) -> np.ndarray:
-    """Face ``i`` of the batch blended into its frame through its quad."""
-    paste = PasteBack(frame, [quad])
-    if blend == "change":
-        n = len(faces) // 2
-        return paste.change([faces[i:i + 1]], [faces[n + i:n + i + 1]])[0]
-    return paste([faces[i:i + 1]])[0]
-
-
-def _show_frames(run: Run, faces: np.ndarray, at: list[int], clip: Footage) -> None:
-    """The first moved faces as they come (``frames``): what the edit will look like."""
-    if run.preview is not None:
-        picked = spread(len(at))
-        show(run.preview, "frames", from_images([Image.fromarray(faces[k]) for k in picked]),
-             [f"{clip.name} at {at[k] / clip.fps:.1f} s" for k in picked])
-
-
-def _notes(clip: Footage, track: Track, a: int, side: int, size: int) -> list[str]:
-    """What was chosen for the user: the size it was edited at, the face among several, the
-    seconds where the face was lost, the render's size."""
+def _notes(clip: Footage, req: Edit, followed: Followed, a: int, faces: list[Moving]
+           ) -> list[str]:
+    """What was chosen for the user: the size it was edited at, the faces among several, the
+    seconds where a face was lost, the render's size."""
     notes = []
     if clip.scaled:
         notes.append(f"{clip.name} is {clip.own_size[0]}×{clip.own_size[1]}; it was edited "
                      f"at {clip.width}×{clip.height}")
-    if track.people > 1:
-        notes.append(f"{track.people} faces are in {clip.name}; the most prominent (the "
-                     f"largest) was edited")
-    if track.lost:
-        notes.append(f"the face was not found at {_seconds(track.lost, a, clip.fps)}, so those "
-                     f"frames are as filmed")
-    notes.append(f"the face is at most {side} px across in the frame, so it was rendered at "
-                 f"{size} px")
+    if req.faces != "one":
+        numbers = [f.number for f in faces]
+        notes.append(f"{followed.seen} face{'s' * (followed.seen > 1)} in {clip.name} at "
+                     f"{(a + followed.at) / clip.fps:.1f} s (numbered from the left); "
+                     f"face{'s' * (len(numbers) > 1)} {listed(numbers)} moved")
+    elif followed.tracks[0].people > 1:
+        notes.append(f"{followed.tracks[0].people} faces are in {clip.name}; the most "
+                     f"prominent (the largest) was edited")
+    one = len(faces) == 1
+    for f in faces:
+        if f.track.lost:
+            notes.append(f"{'the face' if one else f'face {f.number}'} was not found at "
+                         f"{_seconds(f.track.lost, a, clip.fps)}, so "
+                         f"{'those frames are' if one else 'it is'} as filmed there")
+    sides, sizes = [_side(f.track) for f in faces], [f.size for f in faces]
+    notes.append(f"the face is at most {sides[0]} px across in the frame, so it was rendered "
+                 f"at {sizes[0]} px" if one else
+                 f"the faces are at most {', '.join(map(str, sides))} px across in the frame, "
+                 f"so they were rendered at {', '.join(map(str, sizes))} px")
     return notes
 
 

@@ -23,10 +23,10 @@ class Inversion:
 
 @dataclass
 class MovedFace:
-    """One face of the photo that moved: its number (from the left, as the page shows them),
-    its alignment and how alike it stayed."""
+    """One face of the photo (or clip) that moved: its number (from the left, as the page
+    shows them), its alignment and how alike it stayed (a clip's: neither)."""
     number: int
-    aligned: AlignedFace
+    aligned: AlignedFace | None
     identity: Identity | None = None
 
 
@@ -129,6 +129,8 @@ class Edited:
     identity: Identity | None = None  # not measured for a clip
     tuning: Tuning | None = None  # fidelity faithful: tuned to a few of its frames
     details: list[str] = field(default_factory=list)  # for the expert: the paths it ran on
+    faces: list[MovedFace] = field(default_factory=list)  # the faces that moved (latents
+    # above: the first's)
 
 
 Result = Animation | Transferred | LatentAnimation | Edited  # what a use case returns

@@ -1,0 +1,125 @@
+"""The video edit's last pass: every frame of the clip written, in order — a frame where a face
+moves with that face rendered at the size it fills and blended in (several faces of one frame
+pasted back together, each within its own mask), the rest as read.
+
+    moved = write_edit(models, clip, a, faces, "change", Path("silent.mp4"), run)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from ..media.paste import PasteBack
+from ..media.preview import from_images, show, spread
+from ..media.render import VideoWriter, overlapped, render_frames
+from ..media.stream import Footage, frames
+from ..media.track import Track
+from ..nets.models import Models
+from ..run import Run
+
+CHUNK = 8  # frames written a batch; the moving faces among them render together
+
+
+@dataclass
+class Moving:
+    """One face the edit moves: its number (from the left), its track through frames a..b,
+    its W+ ``[b - a, L, D]`` as filmed, the motion's offsets there (0 where it does not move)
+    and the size it renders at."""
+    number: int
+    track: Track
+    w: torch.Tensor
+    offsets: torch.Tensor
+    size: int
+
+    @property
+    def moves(self) -> np.ndarray:
+        """bool ``[b - a]``: the frames where it moves."""
+        return (self.offsets.flatten(1).abs().amax(1) > 0).numpy()
+
+
+def write_edit(models: Models, clip: Footage, a: int, faces: list[Moving], blend: str,
+               out: Path, run: Run) -> int:
+    """Every frame of the clip to ``out`` (no sound), ``CHUNK`` at a time: in frames a.. each
+    face with an offset rendered and blended in, the rest as read — a chunk pasted and encoded
+    in a worker thread while the next renders (``render.overlapped``). Returns how many frames
+    moved."""
+    moves = [f.moves for f in faces]
+    total = sum(int(m.sum()) for m in moves)
+
+    def rendered():
+        done = 0
+        for start, chunk in _chunks(frames(clip), CHUNK):
+            made = []  # each face's rows in the chunk and their renders (moved, still)
+            for face, move in zip(faces, moves):
+                rows = [k - a for k in range(start, start + len(chunk))
+                        if 0 <= k - a < len(move) and move[k - a]]
+                made.append((rows, _render(models, face, rows, blend, run) if rows else None))
+            count = sum(len(rows) for rows, _ in made)
+            if count and done == 0:  # the first moved faces, as soon as they are made
+                rows, renders = next(m for m in made if m[0])
+                _show_frames(run, renders[0], [a + r for r in rows], clip)
+            done += count
+            if count:
+                run.report("render", done, total)
+            else:
+                run.report("write", start + len(chunk), clip.n_frames)  # (Stop looks here)
+            yield start, chunk, made
+
+    with VideoWriter(out, clip.fps) as writer:
+        def finish(item) -> None:
+            start, chunk, made = item
+            for k in range(len(chunk)):
+                row = start + k - a
+                here = [(face, rows.index(row), renders) for face, (rows, renders)
+                        in zip(faces, made) if row in rows]
+                if here:
+                    chunk[k] = _paste(chunk[k], row, here, blend)
+            writer.write(np.stack(chunk))
+
+        overlapped(rendered(), finish)
+    return int(np.any(np.stack(moves), axis=0).sum())
+
+
+def _chunks(items, n: int):
+    """(index of the first, a list of up to ``n`` items) in turn."""
+    chunk, start = [], 0
+    for k, item in enumerate(items):
+        chunk.append(item)
+        if len(chunk) == n:
+            yield start, chunk
+            chunk, start = [], k + 1
+    if chunk:
+        yield start, chunk
+
+
+def _render(models: Models, face: Moving, rows: list[int], blend: str,
+            run: Run) -> tuple[np.ndarray, np.ndarray | None]:
+    """The face at ``rows`` moved → ``uint8 [B, S, S, 3]``, and for blend change the same
+    unmoved, rendered in one batch."""
+    moved, still = face.w[rows] + face.offsets[rows], face.w[rows]
+    latents = torch.cat([moved, still]) if blend == "change" else moved
+    out = next(render_frames(models.generator, latents, len(latents), face.size,
+                             run.precision.render))
+    return (out[:len(rows)], out[len(rows):]) if blend == "change" else (out, None)
+
+
+def _paste(frame: np.ndarray, row: int, here: list, blend: str) -> np.ndarray:
+    """The faces moving in one frame (``here``: each face, its place in its batch and its
+    renders) blended into it together, each through its quad."""
+    paste = PasteBack(frame, [face.track.quads[row] for face, _, _ in here])
+    moved = [renders[0][i:i + 1] for _, i, renders in here]
+    if blend == "change":
+        return paste.change(moved, [renders[1][i:i + 1] for _, i, renders in here])[0]
+    return paste(moved)[0]
+
+
+def _show_frames(run: Run, faces: np.ndarray, at: list[int], clip: Footage) -> None:
+    """The first moved faces as they come (``frames``): what the edit will look like."""
+    if run.preview is not None:
+        picked = spread(len(at))
+        show(run.preview, "frames", from_images([Image.fromarray(faces[k]) for k in picked]),
+             [f"{clip.name} at {at[k] / clip.fps:.1f} s" for k in picked])
