@@ -106,9 +106,12 @@ _FIELDS = [
           choices=("auto", "on", "off"), cli=(A, T), page=dict.fromkeys((A, T), "more")),
     Field("faces", str, "one", "Which faces move in a photo of several people: one (the most "
           "confident), all, or their numbers from the left, e.g. 1,3.", "Faces", chars=100,
-          cli=(A, T, E), page={A: "main", T: "main", E: "more"}, words={
+          cli=(A, T, E, L), page={A: "main", T: "main", E: "more"}, kinds=("coarse", "fine"),
+          words={
               E: "Which faces move in a video of several people: one (the most prominent), "
-                 "all, or their numbers from the left in the span's first frame, e.g. 1,3."}),
+                 "all, or their numbers from the left in the span's first frame, e.g. 1,3.",
+              L: "Coarse and fine style mixing of a photo of several people: which faces are "
+                 "mixed — one, all, or their numbers from the left, e.g. 1,3."}),
     Field("blend", str, "change", "With video: how the moved face goes into each frame — "
           "change adds only what the motion changes to the frame's own pixels (the person's "
           "own detail kept), face puts the rendered face in (with fidelity faithful).",

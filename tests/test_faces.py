@@ -19,7 +19,7 @@ from micromotion.media.paste import PasteBack
 from micromotion.media.track import follow_faces
 from micromotion.requests import budget
 from micromotion.requests.checks import check_request
-from micromotion.requests.request import Animate, Edit, Transfer
+from micromotion.requests.request import Animate, Edit, LatentVideo, Transfer
 from micromotion.nets.tuning import steps_for
 
 SMALL = dict(frames=3, output_size=256)
@@ -233,3 +233,15 @@ def test_each_chosen_face_of_a_video_is_followed_and_moved(mm, two_clip, tmp_pat
     with pytest.raises(OptionError, match=r"faces 3: two.mp4 at 0\.\d s has 2 faces, "
                                           r"numbered 1 to 2 from left to right"):
         serve(Edit(str(path), "smile", faces="3", span="0.3-0.5"), mm, tmp_path / "x.mp4")
+
+
+def test_style_mixing_through_each_face_of_a_photo(mm, group, tmp_path):
+    r = serve(LatentVideo("coarse", image=str(group), seeds="1,2", frames_per_segment=2,
+                          faces="all", output_size=256), mm, tmp_path / "mix.mp4")
+    assert [f.number for f in r.faces] == [1, 2] and len(r.aligned) == 2
+    assert read_back(r.video)[1].shape == (3, 512, 1024, 3)  # pasted back into the photo
+    assert wording.plainly(r).startswith("Coarse style mixing through seeds 1, 2")
+    lone = check_request(LatentVideo("coarse", seeds="1,2", faces="all"))
+    assert lone.faces == "one" and "faces was not used: the style mixing has no photo" \
+        in lone.notes
+    assert check_request(LatentVideo("walk", image=str(group), faces="all")).faces == "one"

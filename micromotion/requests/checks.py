@@ -214,7 +214,13 @@ def check_latent(req: LatentVideo, n_latent: int = 18) -> LatentVideo:
     if req.mode not in KINDS:
         raise OptionError(f"mode must be one of {', '.join(KINDS)} for a latent video, got "
                           f"{req.mode!r}")
-    out = dataclasses.replace(req, **_checked_fields(req, skip=("mode", "seeds", "layers")))
+    out = dataclasses.replace(req, **_checked_fields(req, skip=("mode", "seeds", "layers",
+                                                                "faces")))
+    out.faces = parse_faces(req.faces)
+    if out.faces != "one" and (req.mode not in FIELDS["faces"].kinds or missing(req.image)):
+        if req.mode in FIELDS["faces"].kinds:  # (another kind's settings go unread, as ever)
+            out.notes = out.notes + [not_used(["faces"], "the style mixing has no photo")]
+        out.faces = "one"
     seeds = _numbers(req.seeds, "seeds") or []
     out.seeds = [check("source_seed", s, what="seed") for s in seeds]
     layers = _numbers(req.layers, "layers")

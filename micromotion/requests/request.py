@@ -144,6 +144,7 @@ class LatentVideo(Request):
     fps: int = _d("fps")
     layers: str | Sequence[int] = _d("layers")
     measure_res: int = _d("measure_res")
+    faces: str | list[int] = _d("faces")  # coarse or fine through a photo: which of its faces
 
 
 def file_name(req: Animate | Transfer | LatentVideo | Edit) -> str:

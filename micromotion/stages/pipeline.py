@@ -55,7 +55,8 @@ def animate(models: Models, req: Animate, run: Run) -> Animation:
     paths = [source_of(req).path(req, inv.wplus, [d for d, _ in made]) for inv in invs]
     direction = paths[0][1]
     view, tuning = faithful(models, req.fidelity, invs, run)
-    video, notes = render_onto(view, faces, [p for p, _ in paths], req, run)
+    video, notes = render_onto(view, faces, [p for p, _ in paths], run, req.fps,
+                               req.output_size, req.paste_back, req.side_by_side)
     moved = moved_faces(view, invs, [p for p, _ in paths], run.precision)
     return Animation(video, faces[0], direction, np.concatenate(images) if images else None,
                      notes + tuning_notes(tuning), moved[0].identity, tuning, faces=moved)
@@ -77,7 +78,8 @@ def transfer(models: Models, req: Transfer, run: Run) -> Transferred:
     run.report("direction", 1, 1)
     paths = [drive.path(req, inv.wplus, motion.offsets) for inv in invs]
     view, tuning = faithful(models, req.fidelity, invs, run)
-    video, notes = render_onto(view, faces, paths, req, run, driven.fps)
+    video, notes = render_onto(view, faces, paths, run, driven.fps or req.fps, req.output_size,
+                               req.paste_back, req.side_by_side)
     how = TransferHow(driven.words, driven.fps, len(paths[0]), list(motion.layers),
                       [round(e, 4) for e in motion.energy], motion.rank, req.smoothing)
     moved = moved_faces(view, invs, paths, run.precision)
@@ -87,8 +89,11 @@ def transfer(models: Models, req: Transfer, run: Run) -> Transferred:
 
 
 def latent_video(models: Models, req: LatentVideo, run: Run) -> LatentAnimation:
-    """A latent video (walk, style mixing or circle) → mp4 at ``run.out``."""
+    """A latent video (walk, style mixing or circle) → mp4 at ``run.out``; style mixing
+    through several faces of a photo (``req.faces``) is each of them mixed, pasted back."""
     req, run = ready(models, req, run)
+    if req.faces != "one":
+        return _mixed_faces(models, req, run)
     latents, how, inversions = _latent_path(models, req, run)
     view, tuning = faithful(models, req.fidelity, inversions, run)
     video = render_latents(view, latents, run, req.fps, req.output_size)
@@ -99,6 +104,24 @@ def latent_video(models: Models, req: LatentVideo, run: Run) -> LatentAnimation:
     identity = identity_of(view, inversions[0], run.precision) if inversions else None
     return LatentAnimation(video, latents, how, [inv.aligned for inv in inversions], notes,
                            identity, tuning)
+
+
+def _mixed_faces(models: Models, req: LatentVideo, run: Run) -> LatentAnimation:
+    """Coarse or fine style mixing through each chosen face of the photo: its own layers held
+    outside ``req.layers``, the seeds' walk in them, the faces pasted back together."""
+    faces = chosen_faces(models, req, run)
+    invs = invert_faces(models, faces, run)
+    keys = [invert(models, p, display_name(req, "photos", p), run).wplus[0] for p in req.photos]
+    walk = walk_path(models.generator, keys, req.seeds, req.interpolation,
+                     req.frames_per_segment, req.loop, req.truncation)
+    paths = [mix_layers(inv.wplus[0], walk, req.layers) for inv in invs]
+    view, tuning = faithful(models, req.fidelity, invs, run)
+    video, notes = render_onto(view, faces, paths, run, req.fps, req.output_size, "on")
+    how = LatentHow(req.mode, list(map(int, req.seeds)), len(keys), req.truncation, req.layers,
+                    len(walk), req.interpolation)
+    moved = moved_faces(view, invs, paths, run.precision)
+    return LatentAnimation(video, paths[0], how, faces, notes + tuning_notes(tuning),
+                           moved[0].identity, tuning, faces=moved)
 
 
 @torch.no_grad()

@@ -103,6 +103,8 @@ class LatentAnimation:
     identity: Identity | None = None  # of the first photo; none without one
     tuning: Tuning | None = None
     details: list[str] = field(default_factory=list)  # for the expert: the paths it ran on
+    faces: list[MovedFace] = field(default_factory=list)  # style mixing through several faces
+    # of a photo: each (latents, identity above: the first's)
 
 
 @dataclass

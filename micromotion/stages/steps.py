@@ -4,7 +4,7 @@ into a video (pasted back into the photo, beside it), and measure how alike the 
 
     inv = invert(models, "photo.jpg")                  # .wplus [1, 18, 512], .aligned
     view, tuning = faithful(models, "faithful", [inv])   # a generator tuned to it, or the same
-    video, notes = render_onto(view, [inv.aligned], [path], req, Run("out.mp4", precision=FP32))
+    video, notes = render_onto(view, [inv.aligned], [path], Run("out.mp4"), 30, 1024)
 """
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ from ..precision import DEFAULT, Precision
 from ..media.preview import PREVIEW_SIZE, from_images, positions, show, spread
 from ..media.render import render_faces, render_frames, write_video
 from ..requests.checks import ensure_checked
-from ..requests.request import Animate, Transfer
+from ..requests.request import Animate, LatentVideo, Transfer
 from .results import Inversion, MovedFace
 from ..run import QUIET, Run
 from ..nets.tuning import STOP_LPIPS, TUNE_RES, Tuning, steps_for, tune_generator
@@ -65,7 +65,7 @@ def align(models: Models, image: ImageSource, name: str | None = None,
     return chosen
 
 
-def chosen_faces(models: Models, req: Animate | Transfer, run: Run = QUIET
+def chosen_faces(models: Models, req: Animate | Transfer | LatentVideo, run: Run = QUIET
                  ) -> list[AlignedFace]:
     """The request's photo's faces it chooses (``align``), within what fidelity faithful can
     tune to at once (``MAX_TUNED_PHOTOS``): said before any inversion."""
@@ -135,23 +135,24 @@ def identity_of(models: Models, inv: Inversion, precision: Precision,
                    precision.render)
 
 
-def render_onto(models: Models, faces: list[AlignedFace], paths: list[torch.Tensor],
-                req: Animate | Transfer, run: Run, fps: float | None = None
+def render_onto(models: Models, faces: list[AlignedFace], paths: list[torch.Tensor], run: Run,
+                fps: float, size: int, paste_back: str = "auto", side_by_side: bool = False
                 ) -> tuple[Path, list[str]]:
-    """Render each face's path ``[T, L, D]`` (``paths[k]`` for ``faces[k]``) to ``run.out``,
-    pasted back into their photo (several faces always are) and beside it as ``req`` asks →
+    """Render each face's path ``[T, L, D]`` (``paths[k]`` for ``faces[k]``) to ``run.out``
+    at ``fps``, at ``size`` px at most, pasted back into their photo as ``paste_back`` says
+    (auto, on, off; several faces always are), the photo beside it for ``side_by_side`` →
     (the video, the notes of what was chosen for the user)."""
-    paste = paste_for(faces, {"auto": None, "on": True, "off": False}[req.paste_back])
+    paste = paste_for(faces, {"auto": None, "on": True, "off": False}[paste_back])
     first = faces[0]
     left = None
-    if req.side_by_side:
+    if side_by_side:
         left = np.asarray(first.photo if paste else first.image)
-    asked = min(req.output_size, models.generator.size)
+    asked = min(size, models.generator.size)
     notes = list(dict.fromkeys(n for face in faces for n in face.notes))  # the photo's once
     if paste is None:
-        return render_latents(models, paths[0], run, fps or req.fps, asked, left), notes
+        return render_latents(models, paths[0], run, fps, asked, left), notes
     sizes = [render_size(side, asked) for side in paste.sides]
-    video = render_pasted(models, paths, sizes, paste, run, fps or req.fps, left,
+    video = render_pasted(models, paths, sizes, paste, run, fps, left,
                           [face.face_index + 1 for face in faces])
     h, w = paste.photo.shape[:2]
     if left is not None:  # the photo beside it, at the same height (render.side_by_side)
