@@ -35,7 +35,7 @@ def test_its_path_runs_tiny_on_the_cpu_with_landmarks_given(tmp_path):
     r = run("--save-landmarks", str(saved))
     assert r.returncode == 0, r.stderr
     face = json.loads(saved.read_text())["astronaut.jpg"]
-    assert len(face["landmarks"]) == 68 and len(face["detection"]["box"]) == 4
+    assert len(face["landmarks"]) == 68 and len(face["faces"][0][0]) == 4
 
     table = tmp_path / "out" / "gpu-check.md"
     # one frame a batch and the whole run's time to do it (a 2-core CPU takes minutes)
@@ -48,6 +48,7 @@ def test_its_path_runs_tiny_on_the_cpu_with_landmarks_given(tmp_path):
                 "| generator alone, 1024 px, batch 1, fused fp32 |",
                 "| 1024 px frame on the CPU (fused) against the reference on the CPU, fp32 |",
                 "| ReStyle-pSp inversion (5 iterations), fp32 |",
+                "| four faces, inverted and 2 frames each at 256 px, fp32 |",
                 "| text anchors, 11 degrees × 1 steps, auto (",
                 "| pivotal tuning (fidelity faithful), 1 steps at 256 px, fp32 |",
                 "| path at load: render, ref fp32 |", "| path at load: render, fused bf16 |"):

@@ -262,6 +262,32 @@ def edit_rows(models: Models, device: str, frames: int = 32) -> list[Row]:
     return rows
 
 
+def faces_rows(models: Models, device: str, frames: int = 100) -> list[Row]:
+    """Every face in the picture, on the device: four faces inverted in one batch and their
+    100 frames rendered at 256 px (``render.render_faces``), against one face's. Finding and
+    pasting them is the CPU's, beside it."""
+    from PIL import Image
+    from micromotion.media.render import render_faces
+    face = Image.open(PHOTO).convert("RGB").resize((256, 256))
+    d = torch.randn(models.generator.n_latent, models.generator.style_dim,
+                    generator=torch.Generator().manual_seed(2)) * 0.05
+    t = torch.linspace(0, 1, frames)[:, None, None].to(models.device)
+    rows = []
+    for precision in filter(None, (resolved(models, a) for a in ASKED)):
+        def work(n: int) -> None:
+            x = models.encoder.preprocess([face.rotate(3 * k) for k in range(n)])
+            w = models.encoder.invert(x, precision=precision)
+            paths = [w[k] + t * d.to(w) for k in range(n)]
+            for _ in render_faces(models.generator, paths, [256] * n, 16, precision.render):
+                pass
+        work(4)  # warm
+        one, four = timed(lambda: work(1), device), timed(lambda: work(4), device)
+        rows.append((f"four faces, inverted and {frames} frames each at 256 px, "
+                     f"{precision.asked}", f"{four:.2f} s, {four / one:.2f}× one face's "
+                     f"{one:.2f} s", "≤ 2.5× one face"))
+    return rows
+
+
 def inversion_rows(models: Models, device: str) -> list[Row]:
     x = torch.rand(1, 3, 256, 256, generator=torch.Generator().manual_seed(0)) * 2 - 1
     rows = []
@@ -371,6 +397,7 @@ def main(argv: list[str] | None = None) -> int:
         ("video", lambda: video_rows(models, args.device, args.frames, args.landmarks)),
         ("inversion", lambda: inversion_rows(models, args.device)),
         ("video edit", lambda: edit_rows(models, args.device)),
+        ("four faces", lambda: faces_rows(models, args.device, args.frames)),
         ("text anchors", lambda: anchors_rows(models, args.device, args.steps)),
         ("pivotal tuning", lambda: tuning_rows(models, args.device, args.tune_steps)),
     ] + ([("cold boot", setup_rows)] if args.device == "cuda" else [])

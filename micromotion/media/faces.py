@@ -37,11 +37,12 @@ def most_faces() -> int:
 
 
 def parse_faces(text: str | Faces) -> Faces:
-    """``faces`` as a request gives it → ``"one"``, ``"all"`` or its numbers (sorted, each
-    once, at most ``most_faces()``), or an ``OptionError`` saying what it takes."""
-    if isinstance(text, list):
+    """``faces`` as a request gives it → ``"one"`` (also for nothing given), ``"all"`` or its
+    numbers (sorted, each once, at most ``most_faces()``), or an ``OptionError`` saying what
+    it takes."""
+    if isinstance(text, (list, tuple)):
         text = ",".join(map(str, text))
-    text = FIELDS["faces"].check(text).strip().lower() or "one"
+    text = (FIELDS["faces"].check(text, optional=True) or "").strip().lower() or "one"
     if text in ("one", "all"):
         return text
     parts = [p.strip() for p in text.split(",")]
@@ -115,9 +116,11 @@ def _file_key(image: ImageSource) -> tuple | None:
     return os.path.realpath(image), stat.st_size, stat.st_mtime_ns
 
 
-def pick(group: Group, faces: Faces, size: int = 256) -> tuple[list[AlignedFace], list[str]]:
+def pick(group: Group, faces: Faces, size: int = 256, hint: bool = False
+         ) -> tuple[list[AlignedFace], list[str]]:
     """The faces ``faces`` chooses, aligned into ``size`` squares (the encoder's), in number
-    order, and the notes that say which moved and which were left alone, and why."""
+    order, and the notes that say which moved and which were left alone, and why (``hint``:
+    for one face of several, how to move the others)."""
     check_size(size)
     count = len(group.faces)
     if faces == "one":
@@ -125,12 +128,13 @@ def pick(group: Group, faces: Faces, size: int = 256) -> tuple[list[AlignedFace]
         face = aligned_at(group.photo, group.faces, k, size)
         if count > 1:
             face.notes.append(f"{count} faces are in {group.name}; face {k + 1} moved (the "
-                              f"most confident, numbered from the left); faces all moves "
-                              f"every one, or name them, e.g. faces 1,3")
+                              f"most confident, numbered from the left)" +
+                              ("; faces all moves every one, or name them, e.g. faces 1,3"
+                               if hint else ""))
         return [face], []
     numbers = chosen(count, faces, group.name)
-    aligned = [aligned_at(group.photo, group.faces, k - 1, size, what=f"face {k} in {group.name}")
-               for k in numbers]
+    aligned = [aligned_at(group.photo, group.faces, k - 1, size,
+                          what=f"face {k} in {group.name}") for k in numbers]
     return _moved(group, numbers, aligned, size, faces == "all")
 
 

@@ -48,14 +48,14 @@ def invert(models: Models, image: ImageSource, name: str | None = None,
 
 
 def align(models: Models, image: ImageSource, name: str | None = None,
-          run: Run = QUIET, faces: Faces = "one") -> list[AlignedFace]:
+          run: Run = QUIET, faces: Faces = "one", hint: bool = False) -> list[AlignedFace]:
     """The photo's chosen faces (``faces.pick``: the most confident one by default), aligned
     the FFHQ way at the encoder's size (a photo without a face, or without the faces asked
     for, fails here, in seconds); the run's preview gets them at once. The first face's notes
-    say which moved and which were left alone."""
+    say which moved and which were left alone (``hint``: how to move the others)."""
     run.report("align", 0, 1)
     group = find(image, name)
-    chosen, notes = pick(group, faces, models.encoder.input_size)
+    chosen, notes = pick(group, faces, models.encoder.input_size, hint)
     chosen[0].notes[len(group.photo.notes):len(group.photo.notes)] = notes
     run.report("align", 1, 1)
     if run.preview is not None:  # the resize only for a door that shows it
@@ -69,7 +69,7 @@ def chosen_faces(models: Models, req: Animate | Transfer | LatentVideo, run: Run
                  ) -> list[AlignedFace]:
     """The request's photo's faces it chooses (``align``), within what fidelity faithful can
     tune to at once (``MAX_TUNED_PHOTOS``): said before any inversion."""
-    faces = align(models, req.image, display_name(req, "image"), run, req.faces)
+    faces = align(models, req.image, display_name(req, "image"), run, req.faces, hint=True)
     if req.fidelity == "faithful" and len(faces) > MAX_TUNED_PHOTOS:
         raise OptionError(f"fidelity faithful tunes the generator to every face at once, at "
                           f"most {MAX_TUNED_PHOTOS}; {len(faces)} faces would move: name at "
