@@ -97,8 +97,9 @@ def chosen(count: int, faces: Faces, name: str) -> list[int]:
     numbers = list(range(1, count + 1)) if faces == "all" else faces
     missing = [k for k in numbers if k > count]
     if missing:
-        raise OptionError(f"faces {listed(missing)}: {name} has {_count(count)}, "
-                          f"numbered 1 to {count} from left to right")
+        raise OptionError(f"faces {listed(missing)}: {name} has " + (
+            f"{count} faces, numbered 1 to {count} from left to right" if count > 1 else
+            "only 1 face"))
     return numbers
 
 
