@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
-from ..errors import BudgetError
+from ..errors import BudgetError, MicromotionError
 from ..fields import WORK_BUDGET
 from ..media.align import detect_faces
 from ..media.faces import find, most_faces, people
@@ -162,11 +162,14 @@ CROP_PER_BOX = 2.0  # a face's FFHQ crop is about twice its detector box across 
 def _render_sizes(req: Animate | Transfer) -> list[int]:
     """The size each face that moves renders at: pasted back, the size it fills in the photo
     (``paste.render_size``, from the faces the photo shows: ``faces.find``, kept for the use
-    case), else ``output_size``."""
+    case), else — or where it shows none — ``output_size``."""
     size = req.output_size
     if req.paste_back == "off" and req.faces == "one":
         return [size]
-    group = find(req.image, display_name(req, "image"))
+    try:
+        group = find(req.image, display_name(req, "image"))
+    except MicromotionError:  # no face: its use case says so, in its own stage
+        return [size]
     boxes = [box for box, _ in group.faces]
     if req.faces == "one":
         chosen = [max(group.faces, key=lambda f: f[1])[0]]
