@@ -157,7 +157,7 @@ def _moved(group: Group, numbers: list[int], aligned: list[AlignedFace], size: i
                           f"photo of them")
     most = most_faces()
     if every and len(kept) > most:
-        kept = sorted(sorted(kept, key=lambda f: -f[2])[:most])
+        kept = [kept[i] for i in largest([side for _, _, side in kept])]
         rest = sorted(set(numbers) - set(small) - {k for k, _, _ in kept})
         notes.append(f"at most {most} faces move in one request here: the {most} largest "
                      f"moved, faces {listed(rest)} were left alone")
@@ -165,6 +165,12 @@ def _moved(group: Group, numbers: list[int], aligned: list[AlignedFace], size: i
     notes.insert(0, f"{_count(len(group.faces))} in {group.name} (numbered from the left); "
                     f"{'face' if len(moved) == 1 else 'faces'} {listed(moved)} moved")
     return [a for _, a, _ in kept], notes
+
+
+def largest(sizes: list[float]) -> list[int]:
+    """The indices of the ``most_faces()`` largest ``sizes``, in their own order: which faces
+    ``all`` moves where there are more."""
+    return sorted(sorted(range(len(sizes)), key=lambda i: -sizes[i])[:most_faces()])
 
 
 def face_side(face: AlignedFace) -> float:

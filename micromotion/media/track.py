@@ -21,7 +21,7 @@ import torch
 from PIL import Image
 
 from .align import Box, detect_faces, ffhq_quad, landmarks_at, same_kind
-from .faces import Faces, chosen, most_faces, people
+from .faces import Faces, chosen, largest, people
 from .smooth import smooth
 
 STEADY_SECONDS = 0.05  # the crop's smoothing σ: 1.5 frames at 30 fps — the detector's jitter
@@ -112,8 +112,8 @@ def _choose(lined: list[Face], faces: Faces, name: str) -> tuple[list[Face], lis
         return [face], [lined.index(face) + 1]
     numbers = chosen(len(lined), faces, name)
     if faces == "all":  # the largest, in number order
-        area = lambda k: (lined[k - 1][0][2] - lined[k - 1][0][0]) ** 2  # noqa: E731
-        numbers = sorted(sorted(numbers, key=area, reverse=True)[:most_faces()])
+        numbers = [numbers[i] for i in largest([lined[k - 1][0][2] - lined[k - 1][0][0]
+                                                for k in numbers])]
     return [lined[k - 1] for k in numbers], numbers
 
 

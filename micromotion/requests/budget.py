@@ -22,7 +22,7 @@ from PIL import Image
 from ..errors import BudgetError, MicromotionError
 from ..fields import WORK_BUDGET
 from ..media.align import detect_faces
-from ..media.faces import find, most_faces, people
+from ..media.faces import find, largest, most_faces, people
 from ..media.images import image_size
 from ..latents.interpolate import frame_count
 from ..motions import distinct, request_motions
@@ -174,7 +174,7 @@ def _render_sizes(req: Animate | Transfer) -> list[int]:
     if req.faces == "one":
         chosen = [max(group.faces, key=lambda f: f[1])[0]]
     elif req.faces == "all":
-        chosen = sorted(boxes, key=lambda b: b[0] - b[2])[:most_faces()]  # the largest
+        chosen = [boxes[i] for i in largest([b[2] - b[0] for b in boxes])]
     else:
         chosen = [boxes[k - 1] for k in req.faces if k <= len(boxes)] or boxes[:1]
     sides = [CROP_PER_BOX * (b[2] - b[0]) for b in chosen]
