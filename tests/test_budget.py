@@ -3,8 +3,11 @@ any slow stage, refused over the budget with the settings to lower, and identica
 their anchors once."""
 import time
 
+import numpy as np
 import pytest
 import torch
+
+from conftest import write_clip
 
 from micromotion.requests import budget
 from micromotion.doors import serving
@@ -13,6 +16,7 @@ from micromotion.errors import BudgetError
 from micromotion.motions import Preset, TextMotion
 from micromotion.requests.request import Animate, LatentVideo, Transfer
 from micromotion.nets.tuning import steps_for
+from micromotion.nets.encoders.warm import WARM_BATCH, WARM_ITERATIONS
 
 SMILES = "; ".join(f"text:a person with {{degree}} smile {k}:1" for k in range(16))
 
@@ -82,6 +86,17 @@ def test_the_estimate_adds_what_the_request_asks(mm, photos):
     walk = cost(mm, LatentVideo("walk", seeds="1-4", frames_per_segment=10))
     assert "rendering 31 frames at 1024 px" in walk.parts
     assert "inverting the photos" not in walk.parts
+
+
+def test_a_driver_costs_its_frames_inverted_warm(mm, photos, tmp_path):
+    """The longest documented driver (300 frames) costs its first batch's full inversions and a
+    warm refinement for each later frame, as ``warm.invert_in_order`` does them."""
+    clip = write_clip(tmp_path / "drive.mp4", np.full((300, 32, 32, 3), 128, np.uint8), fps=30)
+    req = Transfer(str(photos / "astronaut.jpg"), str(clip), output_size=256, paste_back="off")
+    unit = budget.rates(mm.plan, mm.plan.resolve(req.dtype))
+    cold = WARM_BATCH["cpu"]
+    assert cost(mm, req).parts["inverting the driving clip's frames"] == pytest.approx(
+        (cold + (300 - cold) * WARM_ITERATIONS / budget.ITERATIONS) * unit.inversion)
 
 
 def test_identical_cues_make_their_anchors_once(mm, photos, monkeypatch, tmp_path):

@@ -10,6 +10,7 @@ from PIL import Image
 from conftest import read_back, write_clip
 from micromotion.media import paste
 from micromotion.media.smooth import smooth
+from micromotion.nets.encoders.warm import WARM_BATCH, WARM_ITERATIONS
 from micromotion.latents import timeline
 from micromotion.motions.drivers import offsets as driving  # the fixture below is called driver
 from micromotion.errors import NoFaceError, OptionError, VideoError
@@ -119,6 +120,22 @@ def test_a_driver_read_faster_than_it_runs_is_inverted_once_per_frame(mm, astron
     assert [s for s in stages if s[0] == "clip inversion"][-1] == ("clip inversion", 10, 10)
     # unsmoothed, a repeated frame moves the target exactly as its twin does
     assert torch.equal(r.latents[0], r.latents[1]) and torch.equal(r.latents[2], r.latents[3])
+
+
+def test_a_driver_is_inverted_warm_in_time_order(mm, astronaut, driver, tmp_path, monkeypatch):
+    """Its first batch from the average face, every later frame refined once from the frame a
+    batch before it, as an edit's frames are: a driver's encoder work is a fifth of five
+    refinements a frame."""
+    calls, invert = [], mm.encoder.invert
+
+    def counted(x, iterations=None, **kw):
+        calls.append((len(x), iterations, kw.get("start") is not None))
+        return invert(x, iterations, **kw)
+
+    monkeypatch.setattr(mm.encoder, "invert", counted)
+    transfer(mm, Transfer(astronaut, driver, **SMALL), Run(tmp_path / "t.mp4"))
+    batch, clip = WARM_BATCH["cpu"], [c for c in calls if c != (1, None, False)]  # not the photo
+    assert clip == [(batch, None, False)] + [(batch, WARM_ITERATIONS, True)] * (10 // batch - 1)
 
 
 def test_transfer_from_a_driving_photo_and_its_neutral(mm, astronaut, tmp_path):

@@ -31,7 +31,7 @@ from ..naming import display_name, missing
 from ..latents.span import edit_weights
 from ..media.paste import render_size
 from ..media.stream import Footage, footage, frames
-from ..nets.encoders.warm import WARM_ITERATIONS
+from ..nets.encoders.warm import WARM_BATCH, WARM_ITERATIONS
 from ..precision import Precision
 from .request import Animate, Edit, Transfer
 
@@ -64,6 +64,12 @@ class Rates:
     @property
     def inversion(self) -> float:
         return ITERATIONS * (self.encoder + self.frame(256))
+
+    def in_order(self, frames: int) -> float:
+        """A clip's ``frames`` inverted warm, in time order (``warm.invert_in_order``): the
+        first batch from the average face, each later frame from a neighbour's W+."""
+        cold = min(frames, WARM_BATCH["cpu"])
+        return (cold + (frames - cold) * WARM_ITERATIONS / ITERATIONS) * self.inversion
 
 
 FEWER_FRAMES = "use fewer frames or a smaller output_size"
@@ -204,7 +210,7 @@ def _edit(req: Edit, unit: Rates, cost: Cost, tuning_steps: int) -> Cost:
     _motions(req, unit, cost)
     cost.add("following the face", moves * mpx * TRACK_PER_MPX * faces, shorter)
     cost.add("inverting the frames that move",
-             faces * moves * unit.inversion * WARM_ITERATIONS / ITERATIONS, shorter)
+             faces * unit.in_order(moves), shorter)
     cost.add(f"rendering {moves} frames at {size} px" + (f", {faces} faces" if faces > 1 else ""),
              faces * moves * unit.frame(size) * (2 if req.blend == "change" else 1), shorter)
     cost.add("writing the video", clip.n_frames * mpx * ENCODE_PER_MPX,

@@ -1,6 +1,7 @@
 """A clip of one face moving drives the transfer at its timing: each of its frames (read at
-``fps``, None: its own rate) tracked, inverted once, smoothed over time; the photo's face makes
-one output frame for each."""
+``fps``, None: its own rate) tracked, inverted once — warm, in time order, as an edited clip's
+frames are (``warm.invert_in_order``) — and smoothed over time; the photo's face makes one
+output frame for each."""
 from __future__ import annotations
 
 import dataclasses
@@ -16,10 +17,11 @@ from ...media.render import check_int
 from ...media.video import Clip, header, probe, read_frames
 from ...naming import display_name
 from ...nets.encoders import Encoder
+from ...nets.encoders.warm import invert_in_order
 from ...nets.models import Models
 from ...precision import FP32, Precision
 from ...run import Run
-from ..anchors import TrackedFaces, track_faces, video_anchors
+from ..anchors import TrackedFaces, track_faces
 from .base import Driven, Driver
 from ...media.smooth import smooth
 
@@ -61,11 +63,18 @@ def driver_latents(encoder: Encoder, driver: DriverFaces, precision: Precision =
                    progress: Callable[[str, int, int], None] | None = None
                    ) -> tuple[torch.Tensor, list[str]]:
     """W+ ``[T, L, D]`` of every frame of the driving clip (``driver_faces``), each distinct
-    frame inverted once; a frame without the face holds the nearest frame that has one."""
-    a = video_anchors(encoder, driver.faces, precision=precision, progress=progress)
-    kept = torch.tensor(a.times, dtype=torch.float64)
+    frame inverted once, warm from the frame before it (a driver is a clip's neighbouring
+    frames, as an edit's are: five refinements from the average face for each made a 300-frame
+    driver cost four times its render); a frame without the face holds the nearest frame that
+    has one."""
+    tracked = driver.faces
+    total = len(tracked.faces)
+    latents = invert_in_order(
+        encoder, [f.image for f in tracked.faces], precision=precision,
+        progress=(lambda done: progress("clip inversion", done, total)) if progress else None)
+    kept = torch.tensor(tracked.times, dtype=torch.float64)
     nearest = [int((kept - driver.times[k]).abs().argmin()) for k in driver.slot]
-    return a.latents[nearest], a.notes
+    return latents[nearest], list(tracked.notes)
 
 
 def _check(req, shape=None) -> None:
@@ -103,7 +112,7 @@ DRIVER = Driver(
     "clip", "a clip (driving_video)", "a clip of one face moving", ("driving_video",),
     frames=_frames, ready=_ready, make=_make, check=_check,
     costs=lambda req, unit: [("inverting the driving clip's frames",
-                              _frames(req) * unit.inversion,
+                              unit.in_order(_frames(req)),
                               "use a shorter driving clip or a lower fps")],
     types={"driving_video": "str | os.PathLike | None"},
     ignores=(("frames", "curve"), "a driving clip gives its own"))
