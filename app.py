@@ -23,8 +23,8 @@ from pathlib import Path
 import gradio as gr
 
 from micromotion.doors import serving
-from micromotion.doors.widgets import (EXAMPLES, buttons, click, examples, faces_choice,
-                                       found_faces, output_column, section, status)
+from micromotion.doors.widgets import (EXAMPLES, buttons, click, examples, expected,
+                                       faces_choice, found_faces, output_column, section)
 from micromotion.fields import KINDS, MAX_FILE_MB, page_group
 from micromotion.motions import SOURCES
 from micromotion.doors.page import Page
@@ -38,8 +38,11 @@ TIMELINE_HEADERS = ["motion", "scale", "start %", "end %", "curve"]
 TIMELINE_EXAMPLE = [["smile", 5, 0, 40, "ease"], ["headsTurn", 3, 40, 100, "linear"]]
 KIND_ONLY = {f.name: f.kinds for f in page_group("latent", "more") if f.kinds}
 BRIEF = dict(info=None)  # a widget whose label says enough
-# on a phone the examples' table fits its column: tighter cells, smaller thumbnails, words wrap
+# the preview as tall as its images (Gradio holds a gallery at 450 px or more); on a phone the
+# examples' table fits its column: tighter cells, smaller thumbnails, words wrap
 CSS = """.status p { margin: 0; }
+.preview .grid-wrap { min-height: 0 !important; max-height: none !important;
+  height: auto !important; }
 @media (max-width: 520px) {
   [id^="examples-"] th, [id^="examples-"] td { padding: 4px !important; font-size: 12px;
     white-space: normal !important; }
@@ -75,7 +78,7 @@ def build(page: Page) -> gr.Blocks:
 def micromotion_tab(page: Page) -> None:
     with gr.Row():
         with gr.Column(scale=5, min_width=320):
-            w, groups, button, stop, line = motion_form(page, "animate", "Generate")
+            w, groups, button, stop, cost = motion_form(page, "animate", "Generate")
             examples(page, w, ["image", "source", "micromotion", "scale"],
                      [[ASTRONAUT, "preset", "smile", 5], [VAN_GOGH, "preset", "aging", 4],
                       [ASTRONAUT, "timeline", "smile", 5]], animate_request,
@@ -88,23 +91,23 @@ def micromotion_tab(page: Page) -> None:
                 "direction": gr.File(label="The direction, to use again (as a direction file)",
                                      visible=False, height=90)})
     switch_sources(w, groups)
-    click(button, stop, line, w, outputs, lambda v, n, o: animate(page, v, n, o), "generate")
+    expected(page, w, cost, animate_request)
+    click(button, stop, w, outputs, lambda v, n, o: animate(page, v, n, o), "generate")
 
 
 def motion_form(page: Page, use: str, label: str) -> tuple:
     """The left column of a tab whose motion comes from any source (``use``: animate or
-    edit): its main inputs, the sources, the button ``label`` with its Stop, the status line
-    and More settings → (widgets, source groups, button, stop, status)."""
+    edit): its main inputs, the sources, the button ``label`` with its Stop and the cost line,
+    and More settings → (widgets, source groups, button, stop, cost line)."""
     w, shown = {}, {}
     section(w, use, "main", made={"faces": lambda: faces_choice(shown)})
     if shown:
         found_faces(w, shown)
     groups = motion_sources(w, use)
-    button, stop = buttons(label)
-    line = status()
+    button, stop, cost = buttons(label)
     with gr.Accordion("More settings", open=False):
         section(w, use, "more", fidelity=page.fidelity(use))
-    return w, groups, button, stop, line
+    return w, groups, button, stop, cost
 
 
 def motion_sources(w: dict, use: str) -> dict:
@@ -135,7 +138,7 @@ def switch_sources(w: dict, groups: dict) -> None:
 def edit_tab(page: Page) -> None:
     with gr.Row():
         with gr.Column(scale=5, min_width=320):
-            w, groups, button, stop, line = motion_form(page, "edit", "Edit the video")
+            w, groups, button, stop, cost = motion_form(page, "edit", "Edit the video")
             gr.Markdown("The face in your video makes the motion over the seconds you choose, "
                         "easing in and out; the rest of the video and its sound stay as they "
                         "were. Every frame that moves is inverted: on a CPU, about a second or "
@@ -143,7 +146,8 @@ def edit_tab(page: Page) -> None:
         with gr.Column(scale=6, min_width=320):
             outputs = output_column()
     switch_sources(w, groups)
-    click(button, stop, line, w, outputs, video_only(page, edit_request), "edit")
+    expected(page, w, cost, edit_request)
+    click(button, stop, w, outputs, video_only(page, edit_request), "edit")
 
 
 def timeline_table() -> gr.Dataframe:
@@ -159,8 +163,7 @@ def transfer_tab(page: Page) -> None:
             w, shown = {}, {}
             section(w, "transfer", "main", made={"faces": lambda: faces_choice(shown)})
             found_faces(w, shown)
-            button, stop = buttons("Transfer the motion")
-            line = status()
+            button, stop, cost = buttons("Transfer the motion")
             with gr.Accordion("More settings", open=False):
                 w["keep_fps"] = gr.Checkbox(True, label="Keep the driver's frame rate")
                 section(w, "transfer", "more", fidelity=page.fidelity("transfer"))
@@ -173,7 +176,8 @@ def transfer_tab(page: Page) -> None:
                         "moves the layers that carry it.")
         with gr.Column(scale=6, min_width=320):
             outputs = output_column()
-    click(button, stop, line, w, outputs, video_only(page, transfer_request), "transfer")
+    expected(page, w, cost, transfer_request)
+    click(button, stop, w, outputs, video_only(page, transfer_request), "transfer")
 
 
 def latent_tab(page: Page) -> None:
@@ -184,8 +188,7 @@ def latent_tab(page: Page) -> None:
                     mode=dict(component=gr.Radio, choices=KINDS, value="walk",
                               info="a walk through seeds, coarse or fine style mixing, or an "
                                    "equal-step circle"))
-            button, stop = buttons("Make the video")
-            line = status()
+            button, stop, cost = buttons("Make the video")
             with gr.Accordion("More settings", open=False):
                 section(w, "latent", "more", fidelity=page.fidelity("latent"),
                         **{name: dict(visible="walk" in kinds) for name, kinds in KIND_ONLY.items()})
@@ -199,7 +202,8 @@ def latent_tab(page: Page) -> None:
     w["mode"].change(lambda mode: [gr.update(visible=mode in kinds) for kinds in
                                    KIND_ONLY.values()], w["mode"], shown, api_name=False,
                      show_progress="hidden")
-    click(button, stop, line, w, outputs, video_only(page, latent_request), "latent_video")
+    expected(page, w, cost, latent_request)
+    click(button, stop, w, outputs, video_only(page, latent_request), "latent_video")
 
 
 def main() -> None:

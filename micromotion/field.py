@@ -38,6 +38,13 @@ class Field:
     chars: int | None = None  # text: the most characters (bounded before anything parses it)
     items: int | None = None  # a list in text (seeds, cues, degrees): the most entries
     words: dict[str, str] = field(default_factory=dict)  # use → its own help, where it differs
+    page_default: Any = None  # the page's first value, where it differs from ``default``
+    named: dict = field(default_factory=dict)  # a choice → the page's words for it
+
+    @property
+    def on_page(self) -> Any:
+        """The value the page's widget starts at (and its API takes when none is sent)."""
+        return self.default if self.page_default is None else self.page_default
 
     @property
     def doors(self) -> tuple[str, ...]:

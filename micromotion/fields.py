@@ -83,7 +83,11 @@ _FIELDS = [
     Field("output_size", int, 1024, "Size in pixels the face is rendered at; when pasted "
           "back the video has the photo's size instead.", "Size",
           choices=(1024, 512, 256, 128, 64), unit="px", cli=(A, T, L, E),
-          page=dict.fromkeys((A, T, L, E), "more"), words={
+          page=dict.fromkeys((A, T, L, E), "more"),
+          # the page starts at 512: a 1024 px photo's first video in seconds on a 2-core CPU,
+          # not minutes; full size is one choice away (Replicate keeps its 1024)
+          page_default=512, named={1024: "1024 · full size", 512: "512 · the page's default",
+                                   256: "256 · a fast preview"}, words={
               E: "The most pixels the face is rendered at: it is rendered at the size it "
                  "fills in the video's frames, up to this."}),
     Field("side_by_side", bool, False, "Put the photo beside the motion.", "Side by side",

@@ -2,6 +2,7 @@
 gradio_client, and in a real headless Chromium (Debian's, through Playwright's driver) at a
 desktop and a phone width. Screenshots go to outputs/ for a person to look at."""
 import functools
+import re
 import os
 import socket
 import subprocess
@@ -139,7 +140,6 @@ def test_the_readme_client_example_runs_as_written(page_url, photo, monkeypatch,
     """The README's gradio_client block against this page (its photo.jpg the astronaut; 4
     frames, and the size given as the string view_api shows): the arguments it leaves out
     take the page's defaults."""
-    import re
     block = re.search(r"```python\n(from gradio_client.*?)```", (ROOT / "README.md").read_text(),
                       re.S).group(1)
     block = block.replace("http://127.0.0.1:7860/", page_url).replace("frames=100", "frames=4")
@@ -349,7 +349,7 @@ def small_video(page, frames="4", size="256"):
     box.fill(frames)
     box.press("Enter")
     page.get_by_label("Size", exact=True).first.click()
-    page.get_by_role("option", name=size, exact=True).click()
+    page.get_by_role("option", name=re.compile(rf"^{size}\b")).click()  # "256 · a fast preview"
 
 
 def test_the_main_path_is_in_the_first_view(browser, page_url):
@@ -361,6 +361,31 @@ def test_the_main_path_is_in_the_first_view(browser, page_url):
         assert box and box["y"] + box["height"] <= 1000, box
     page.screenshot(path=SHOTS / "page-1400x1000.png")
     page.close()
+
+
+def test_the_cost_shows_before_generate_and_follows_the_settings(browser, page_url, photo):
+    """Before any click, under the button: about how long the request as set takes on this
+    machine (the plan's own timings) and what most of it is; more frames, more time."""
+    page = open_page(browser, page_url)
+    said = "() => document.querySelector('.cost')?.innerText.startsWith('About') && " \
+           "document.querySelector('.cost').innerText"
+    page.locator("input[type=file]").first.set_input_files(str(photo))
+    first = page.wait_for_function(said, timeout=30_000).json_value()
+    assert re.fullmatch(r"About (\d+ min )?\d+ s on this machine, most of it [a-z].*\.",
+                        first), first
+    page.get_by_text("More settings").first.click()
+    box = page.get_by_label("number input for Frames", exact=True)
+    box.fill("300")
+    box.press("Enter")
+    page.wait_for_function(f"() => ({said})() && ({said})() !== {first!r}", timeout=30_000)
+    assert _seconds(page.locator(".cost").first.inner_text()) > _seconds(first)
+    page.screenshot(path=SHOTS / "page-cost.png")
+    page.close()
+
+
+def _seconds(said: str) -> int:
+    minutes, seconds = re.match(r"About (?:(\d+) min )?(\d+) s", said).groups()
+    return 60 * int(minutes or 0) + int(seconds)
 
 
 def test_one_motion_source_at_a_time(browser, page_url):
@@ -394,6 +419,42 @@ def test_a_preview_before_the_video(browser, page_url, photo):
                            "v => v.readyState >= 1 && v.duration > 0)", timeout=60_000)
     assert previewed and page.get_by_text("the published eyesClose direction").count() >= 1
     page.screenshot(path=SHOTS / "page-done.png", full_page=True)
+    page.close()
+
+
+# the visible tab's preview: each image's rendered box, how it fits its cell, the status line's
+PREVIEW_BOXES = """() => {
+  const g = [...document.querySelectorAll('.preview')].find(e => e.offsetParent);
+  const line = [...document.querySelectorAll('.status-line')].find(e => e.offsetParent);
+  const box = e => { const r = e.getBoundingClientRect();
+                     return [r.left, r.top, r.right, r.bottom]; };
+  return {images: [...g.querySelectorAll('img')].filter(i => i.offsetParent).map(i => (
+            {box: box(i), fit: getComputedStyle(i).objectFit})),
+          scrolls: [...g.querySelectorAll('*')].some(e => e.scrollHeight > e.clientHeight + 2
+            && ['auto', 'scroll'].includes(getComputedStyle(e).overflowY)),
+          line: box(line), view: [innerWidth, innerHeight]};
+}"""
+
+
+@pytest.mark.parametrize("width,height", [(1400, 1000), (390, 844)])
+def test_the_preview_is_whole_and_in_view(browser, page_url, photo, width, height):
+    """When the preview is ready, its three frames are whole (contained, not cropped, nothing
+    scrolled away) and in view beside the status line, at a desktop's size and a phone's."""
+    page = open_page(browser, page_url, width=width, height=height)
+    page.locator("input[type=file]").first.set_input_files(str(photo))
+    small_video(page, frames="100")
+    page.get_by_role("button", name="Generate").click()
+    page.get_by_text("Preview ready").first.wait_for(timeout=240_000)
+    page.wait_for_timeout(1000)  # the phone's smooth scroll
+    seen = page.evaluate(PREVIEW_BOXES)
+    page.screenshot(path=SHOTS / f"page-preview-{width}.png")
+    w, h = seen["view"]
+    assert len(seen["images"]) == 3 and not seen["scrolls"], seen
+    for shown in seen["images"] + [{"box": seen["line"], "fit": "contain"}]:
+        left, top, right, bottom = shown["box"]
+        assert shown["fit"] == "contain" and 0 <= left and right <= w and 0 <= top and \
+            bottom <= h, seen
+    page.get_by_text("Done.").first.wait_for(timeout=240_000)
     page.close()
 
 

@@ -127,3 +127,22 @@ def test_an_operator_sets_the_budget(mm, photos, monkeypatch, tmp_path):
     assert serving.serve(req, mm, tmp_path / "b.mp4").video.exists()
     monkeypatch.delenv("MICROMOTION_WORK_BUDGET")
     assert budget.work_budget("cpu") == 900 and budget.work_budget("cuda") == 0
+
+
+def test_the_page_says_the_cost_before_the_work(mm, photos, monkeypatch):
+    """The line beside the page's button: about how long the request as set takes here and
+    what most of it is; over the budget, what to lower; a mistake is left to the button."""
+    pytest.importorskip("gradio")
+    from micromotion.doors.page import Page
+    from micromotion.errors import MicromotionError
+    monkeypatch.delenv("MICROMOTION_WORK_BUDGET", raising=False)
+    page, photo = Page(mm), str(photos / "astronaut.jpg")
+    said = page.expected(Animate(image=photo, frames=20, output_size=256, paste_back="off"))
+    assert said.startswith("About ") and " on this machine, most of it " in said, said
+    monkeypatch.setenv("MICROMOTION_WORK_BUDGET", "1")
+    said = page.expected(Animate(image=photo, frames=20, output_size=256, paste_back="off"))
+    assert said.endswith("more than the 1 s one request may take: use fewer frames or a "
+                         "smaller output_size."), said
+    with pytest.raises(MicromotionError):
+        page.expected(Animate(image=photo, frames=9999))
+

@@ -138,7 +138,7 @@ def test_page_widgets_come_from_the_table():
             elif f.lo is not None:
                 assert (w.minimum, w.maximum) == (f.lo, f.hi), (api, name)
             if name not in ("text_template", "mode"):  # the page shows an example template
-                assert w.value == f.default, (api, name)
+                assert w.value == f.on_page, (api, name)
     assert {n for n, f in FIELDS.items() if "page" in f.doors} <= seen
     for api, use in {"generate": "animate", "transfer": "transfer", "latent_video": "latent",
                      "edit": "edit"}.items():

@@ -22,11 +22,14 @@ import gradio as gr
 import stylegan2
 
 from . import page_files, serving
-from ..errors import MicromotionError, ServerPathError
+from ..errors import MicromotionError
 from .examples import Examples
 from ..fields import FIELDS
 from ..nets.models import Models
 from ..media.preview import Glimpse
+from ..nets.tuning import steps_for
+from ..requests.budget import estimate, work_budget
+from ..requests.checks import check_request
 from ..requests.request import file_name
 
 # the preview's label for each glimpse of the work (``micromotion.media.preview.SHOWS``)
@@ -66,6 +69,27 @@ class Page:
         took = "" if self.tuning_seconds is None else \
             f" Here faithful adds about {_duration(self.tuning_seconds)}."
         return dict(info=FIELDS["fidelity"].help_for(use) + took)
+
+    def expected(self, req) -> str:
+        """What ``req`` would cost here, for the line beside its button: made already (an
+        example), or about how long and what most of it is (``budget.estimate``, from the
+        plan's timings of this machine), or over the work budget with what to lower; "" on a
+        GPU, where the plan's small probes overstate the work. A request with a mistake
+        raises its ``MicromotionError`` (Generate says it)."""
+        if self.examples.get(req) is not None:
+            return "Made already: it shows at once."
+        if self.models.device.type != "cpu":
+            return ""
+        req = check_request(req, self.models.shape)
+        cost = estimate(req, self.models.plan, self.models.plan.resolve(req.dtype),
+                        steps_for(self.models.device))
+        if cost is None:
+            return ""
+        most, worst = work_budget(), max(cost.parts, key=cost.parts.get)
+        if most and cost.seconds > most:
+            return (f"About {_duration(cost.seconds)} on this machine, more than the "
+                    f"{_duration(most)} one request may take: {cost.lower[worst]}.")
+        return f"About {_duration(cost.seconds)} on this machine, most of it {worst}."
 
     def warm(self, start: bool = True) -> None:
         """Make the examples' results in the background (``start``; paused while anyone is
@@ -202,16 +226,11 @@ def endpoint(names: list[str], handle: Callable[[dict, dict], Iterator],
     Gradio's uploads or the page's ``examples`` folder (``page_files``), never a path a client
     names."""
     def fn(*args):
-        values, names_of = {}, {}
-        for name, value in zip(names, args):
-            if name in FIELDS and FIELDS[name].type is Path:
-                try:
-                    value, names_of[name] = page_files.received(
-                        name, value, (page_files.upload_folder(), examples))
-                except ServerPathError as exc:
-                    raise user_error(str(exc), type(exc).__name__) from None
-            values[name] = _number(name, value)
-        yield from handle(values, {k: v for k, v in names_of.items() if v})
+        try:
+            values, names_of = received_values(names, args, examples)
+            yield from handle(values, names_of)
+        except MicromotionError as exc:  # the tab's own checks, a path that was not sent
+            raise user_error(str(exc), type(exc).__name__) from None
 
     # every parameter optional for API clients: a widget's value is its default, an empty
     # one's None (a missing photo then gets the page's own sentence, as in the form)
@@ -219,6 +238,19 @@ def endpoint(names: list[str], handle: Callable[[dict, dict], Iterator],
         [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None)
          for n in names])
     return fn
+
+
+def received_values(names: list[str], args: tuple, examples: Path) -> tuple[dict, dict]:
+    """The raw values of the widgets ``names`` → (values by field, the names files were
+    uploaded with): a file only from Gradio's uploads or ``examples`` (``page_files``: a
+    ``ServerPathError`` otherwise), a numeric choice as its number."""
+    values, names_of = {}, {}
+    for name, value in zip(names, args):
+        if name in FIELDS and FIELDS[name].type is Path:
+            value, names_of[name] = page_files.received(
+                name, value, (page_files.upload_folder(), examples))
+        values[name] = _number(name, value)
+    return values, {k: v for k, v in names_of.items() if v}
 
 
 def _number(name: str, value):

@@ -12,9 +12,10 @@ import gradio as gr
 
 from . import wording
 from ..latents.direction import save_direction
+from ..errors import OptionError
 from ..fields import FIELDS
 from ..motions import SOURCES
-from .page import GLIMPSES, Page, user_error
+from .page import GLIMPSES, Page
 from ..media.preview import Glimpse
 from ..requests.request import Animate, Edit, LatentVideo, Transfer
 from ..stages.results import Result
@@ -32,11 +33,11 @@ def timeline_text(table) -> str:
         try:
             start, end = (round(float(p)) for p in (start or 0, end if str(end).strip() else 100))
         except ValueError:
-            raise user_error(f"row {k + 1} of the timeline: start and end are percent of the "
+            raise OptionError(f"row {k + 1} of the timeline: start and end are percent of the "
                              f"video (numbers from 0 to 100)") from None
         cues.append(f"{str(motion).strip()}:{scale or 5}:{start}%-{end}%:{curve or 'linear'}")
     if not cues:
-        raise user_error("The timeline is empty: give each row a motion (e.g. smile).")
+        raise OptionError("The timeline is empty: give each row a motion (e.g. smile).")
     return "; ".join(cues)
 
 
@@ -88,7 +89,7 @@ def animate_request(v: dict, names: dict) -> Animate:
     """The Micromotion tab's widget values → its request: the chosen source's widgets (a
     file it needs uploaded), every other source's at their defaults."""
     if v["image"] is None:
-        raise user_error("Upload a photo with a face first, or pick an example below it.")
+        raise OptionError("Upload a photo with a face first, or pick an example below it.")
     return Animate(**_source(v), names=names, server_files=False)
 
 
@@ -96,7 +97,7 @@ def edit_request(v: dict, names: dict) -> Edit:
     """The Your video tab's widget values → its request, its motion as the Micromotion
     tab's."""
     if not v["video"]:
-        raise user_error("Upload a video with a face first (mp4, mov, webm …).")
+        raise OptionError("Upload a video with a face first (mp4, mov, webm …).")
     return Edit(**_source(v), names=names, server_files=False)
 
 
@@ -113,7 +114,7 @@ def _source(v: dict) -> dict:
         needs = FIELDS[source.fields[0]]
         if source.key == chosen and needs.type is Path and not v[needs.name]:
             what = needs.role.removeprefix("the ")
-            raise user_error(f"Upload {'an' if what[0] in 'aeiou' else 'a'} {what}, or pick "
+            raise OptionError(f"Upload {'an' if what[0] in 'aeiou' else 'a'} {what}, or pick "
                              f"another source.")
     return v
 
@@ -152,7 +153,7 @@ def keep_direction(r) -> Path:
 def transfer_request(v: dict, names: dict) -> Transfer:
     """The Motion transfer tab's widget values → its request."""
     if v["image"] is None or not v["driving_video"]:
-        raise user_error("Upload the photo whose face will move and a clip of the driving face "
+        raise OptionError("Upload the photo whose face will move and a clip of the driving face "
                          "(or pick an example).")
     if v.pop("keep_fps"):
         v["fps"] = None

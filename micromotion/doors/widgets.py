@@ -14,11 +14,19 @@ from . import page_files
 from ..errors import MicromotionError
 from ..fields import FIELDS, page_group
 from ..media.faces import find, numbered
-from .page import GLIMPSES, Page, endpoint
+from .page import GLIMPSES, Page, endpoint, received_values
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"  # the page's example files
 # a new run clears the errors left on the page: one current error at a time, not a stack
 CLEAR_ERRORS = "() => document.querySelectorAll('.toast-close').forEach(b => b.click())"
+# once clicked, bring the visible tab's status line and the preview under it into view where
+# they are not (on a phone they stand below the form, its settings and examples)
+SHOW_PREVIEW = """() => {
+  const line = [...document.querySelectorAll('.status-line')].find(e => e.offsetParent);
+  const r = line?.getBoundingClientRect();
+  if (r && (r.top < 0 || r.bottom + 200 > innerHeight))
+    line.scrollIntoView({behavior: 'smooth', block: 'start'});
+}"""
 # after a result, bring the visible tab's video into view (on a phone it is far below)
 SHOW_RESULT = ("() => setTimeout(() => [...document.querySelectorAll('video')]"
                ".find(v => v.offsetParent)?.scrollIntoView({behavior: 'smooth', "
@@ -31,12 +39,13 @@ def widget(name: str, use: str | None = None, **overrides) -> gr.components.Comp
     f = FIELDS[name]
     if f.type is Path:
         return upload(f, overrides.get("label"))
-    props = dict(label=f.label, info=f.help_for(use), value=f.default) | overrides
+    props = dict(label=f.label, info=f.help_for(use), value=f.on_page) | overrides
     if f.type is bool:
         return gr.Checkbox(**props)
     if f.choices is not None:
         make = props.pop("component", gr.Dropdown)
-        return make(choices=list(props.pop("choices", f.choices)), **props)
+        choices = props.pop("choices", f.choices)
+        return make(choices=[(f.named[c], c) if c in f.named else c for c in choices], **props)
     if f.type in (int, float) and f.hi - f.lo <= 300:
         step = 1 if f.type is int else (0.05 if f.hi <= 1 else 0.1)
         return gr.Slider(f.lo, f.hi, step=step, **props)
@@ -106,13 +115,18 @@ def found_faces(w: dict, shown: dict) -> None:
 
 def status() -> gr.Markdown:
     """The line under the button: what is happening, how long is left, or what went wrong."""
-    return gr.Markdown("First a preview shows, then the video.", elem_classes="status")
+    return gr.Markdown("First a preview shows, then the video.",
+                       elem_classes=["status", "status-line"])
 
 
 def output_column(extra: Callable[[], dict] | None = None) -> dict:
-    """The right-hand column: preview, the video, how it was made (and ``extra``)."""
-    out = {"preview": gr.Gallery(label=GLIMPSES["frames"], columns=3,
-                                 height=180, object_fit="contain"),
+    """The right-hand column: the status line and under it the preview — the whole of each
+    image in view, never cropped nor scrolled — then the video, how it was made (and
+    ``extra``)."""
+    out = {"status": status(),
+           "preview": gr.Gallery(label=GLIMPSES["frames"], columns=3, height="auto",
+                                 object_fit="contain", fit_columns=False,
+                                 elem_classes="preview"),
            "video": gr.Video(label="Video", autoplay=True, loop=True, height=360),
            "info": gr.Markdown()}
     if extra is not None:
@@ -120,22 +134,40 @@ def output_column(extra: Callable[[], dict] | None = None) -> dict:
     return out
 
 
-def buttons(label: str) -> tuple[gr.Button, gr.Button]:
-    """The tab's button, and a Stop beside it that shows while the work runs."""
+def buttons(label: str) -> tuple[gr.Button, gr.Button, gr.Markdown]:
+    """The tab's button, a Stop beside it that shows while the work runs, and under them the
+    line saying what the request as set would cost here (``expected``)."""
     with gr.Row():
         go = gr.Button(label, variant="primary", scale=3)
         stop = gr.Button("Stop", variant="stop", visible=False, scale=1)
-    return go, stop
+    return go, stop, gr.Markdown("", elem_classes=["status", "cost"])
 
 
-def click(button: gr.Button, stop: gr.Button, line: gr.Markdown, inputs: dict, outputs: dict,
-          handle, api_name: str) -> None:
+def expected(page: Page, w: dict, line: gr.Markdown, request: Callable) -> None:
+    """Whenever a setting of the tab ``w`` changes, ``line`` says what its request
+    (``request(values, file names)``) would cost here (``Page.expected``) — before anyone
+    clicks; nothing while the request could not be made (its button then says why)."""
+    names = list(w)
+
+    def fn(*args):
+        try:
+            return page.expected(request(*received_values(names, args, EXAMPLES)))
+        except MicromotionError:
+            return ""
+
+    gr.on([c.change for c in w.values()], fn, list(w.values()), line, api_name=False,
+          preprocess=False, show_progress="hidden", trigger_mode="always_last")
+
+
+def click(button: gr.Button, stop: gr.Button, inputs: dict, outputs: dict, handle,
+          api_name: str) -> None:
     """``button`` serves the tab's request (API ``api_name``), disabled while it runs; Stop
-    cancels it, which ends the work at its next step (``Page.stream``)."""
-    names = list(inputs)
-    outputs = {"status": line, **outputs}
+    cancels it, which ends the work at its next step (``Page.stream``). The click brings the
+    status line and the preview under it into view where they are not."""
+    names, line = list(inputs), outputs["status"]
     quick = dict(api_name=False, queue=False, show_progress="hidden")
     button.click(None, None, None, js=CLEAR_ERRORS, **quick)
+    button.click(None, None, None, js=SHOW_PREVIEW, **quick)
     busy = button.click(_busy, None, [button, stop], **quick)
     run = busy.then(endpoint(names, lambda v, n: handle(v, n, outputs), EXAMPLES),
                     list(inputs.values()),
