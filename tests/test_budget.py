@@ -1,6 +1,7 @@
 """The work one request may cost: estimated from the plan's own timings of this machine before
 any slow stage, refused over the budget with the settings to lower, and identical cues making
 their anchors once."""
+import re
 import time
 
 import numpy as np
@@ -146,3 +147,13 @@ def test_the_page_says_the_cost_before_the_work(mm, photos, monkeypatch):
     with pytest.raises(MicromotionError):
         page.expected(Animate(image=photo, frames=9999))
 
+
+
+def test_warming_the_examples_says_what_it_costs(mm, photos):
+    """The page's log, as it starts making its examples: how much work that is here."""
+    pytest.importorskip("gradio")
+    from micromotion.doors.examples import Examples
+    photo = str(photos / "astronaut.jpg")
+    work = Examples(mm, [Animate(image=photo, frames=20, output_size=256, paste_back="off"),
+                         Animate(image=photo, frames=9999)])._work()  # the second: its turn
+    assert re.fullmatch(r" \(about \d+ min of work on this machine\)", work), work

@@ -102,8 +102,13 @@ def test_faces_too_small_for_the_encoder_are_left_alone(group):
 
 
 def test_faces_all_moves_each_face_and_keeps_the_rest(mm, group, tmp_path):
-    r = serve(Animate(str(group), "smile", faces="all", **SMALL), mm, tmp_path / "all.mp4")
+    glimpses = []
+    r = serve(Animate(str(group), "smile", faces="all", **SMALL), mm, tmp_path / "all.mp4",
+              preview=glimpses.append)
     assert [f.number for f in r.faces] == [1, 2] and r.aligned is r.faces[0].aligned
+    last = glimpses[-1]  # each face at the middle, said so: not "first, middle and last"
+    assert last.what == "faces" and last.rendered and last.captions == ("face 1, middle",
+                                                                        "face 2, middle")
     said = wording.plainly(r)
     assert said.startswith("Each of faces 1 and 2 smiles;") and "Identity, face by face: 1: " \
         in said

@@ -27,6 +27,7 @@ from ..fields import FIELDS
 from ..nets.models import Models
 from ..media.preview import Glimpse
 from ..stages.results import Result
+from ..requests.budget import expected
 from ..requests.request import file_name
 from .serving import serve
 
@@ -129,6 +130,20 @@ class Examples:
                 self._users -= 1
                 self._idle.notify_all()
 
+    def _work(self) -> str:
+        """What making the examples costs here, as the work budget estimates it, in words to
+        follow "making the examples" (`` (about N min of work on this machine)``); "" where it
+        cannot say."""
+        seconds = 0.0
+        for req in self.requests:
+            try:
+                cost = expected(req, self.models)
+            except MicromotionError:  # said when its turn comes
+                continue
+            seconds += cost.seconds if cost else 0.0
+        return f" (about {max(1, round(seconds / 60))} min of work on this machine)" \
+            if seconds else ""
+
     def _wait_while_in_use(self, *step) -> None:
         with self._idle:
             while self._users:
@@ -136,6 +151,10 @@ class Examples:
 
     def _warm(self) -> None:
         started = time.monotonic()
+        self._wait_while_in_use()  # its estimate, too, waits for the people served
+        n = len(self.requests)
+        self.log(f"making {n} example{'s' * (n != 1)} in the background{self._work()}, "
+                 f"paused whenever someone is served (MICROMOTION_WARM_EXAMPLES=0: none)")
         for k, req in enumerate(self.requests):
             self._wait_while_in_use()
             if request_key(req) in self._made:  # a person asked it first
@@ -148,7 +167,7 @@ class Examples:
             except MicromotionError as exc:
                 self.log(f"example {k + 1} of {len(self.requests)} not made: {exc}")
                 continue
-            frames = [g for g in shown if g.what == "frames"]
+            frames = [g for g in shown if g.rendered]
             self._made.setdefault(request_key(req), Made(result, frames[-1] if frames else None))
             self.log(f"example {k + 1} of {len(self.requests)} ready "
                      f"({time.monotonic() - started:.0f} s since start-up)")

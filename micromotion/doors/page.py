@@ -27,9 +27,7 @@ from .examples import Examples
 from ..fields import FIELDS
 from ..nets.models import Models
 from ..media.preview import Glimpse
-from ..nets.tuning import steps_for
-from ..requests.budget import estimate, work_budget
-from ..requests.checks import check_request
+from ..requests.budget import expected, work_budget
 from ..requests.request import file_name
 
 # the preview's label for each glimpse of the work (``micromotion.media.preview.SHOWS``)
@@ -37,7 +35,8 @@ GLIMPSES = {"face": "Preview: the face found in the photo",
             "clip": "Preview: the face in the clip (its first, middle and last frames)",
             "driver": "Preview: the driver's face (the clip's first, middle and last frames)",
             "anchors": "Preview: the text anchors as they form, one per degree",
-            "frames": "Preview: first, middle and last frames"}
+            "frames": "Preview: first, middle and last frames",
+            "faces": "Preview: each face at the middle of the video"}
 
 
 STAGES = {"align": "Finding the face", "invert": "Inverting the photo",
@@ -78,11 +77,7 @@ class Page:
         raises its ``MicromotionError`` (Generate says it)."""
         if self.examples.get(req) is not None:
             return "Made already: it shows at once."
-        if self.models.device.type != "cpu":
-            return ""
-        req = check_request(req, self.models.shape)
-        cost = estimate(req, self.models.plan, self.models.plan.resolve(req.dtype),
-                        steps_for(self.models.device))
+        cost = expected(req, self.models)
         if cost is None:
             return ""
         most, worst = work_budget(), max(cost.parts, key=cost.parts.get)
@@ -121,7 +116,7 @@ class Page:
             events.put(("progress", step))
 
         def preview(g: Glimpse):
-            shown[:] = [g] if g.what == "frames" else shown
+            shown[:] = [g] if g.rendered else shown
             events.put(("preview", g))
 
         def work():

@@ -56,7 +56,7 @@ def results(page: Page, req, outputs: dict, finish: Callable) -> Iterator[dict]:
             if kind == "status":
                 yield {outputs["status"]: f"Preview ready — {value}" if ready else value}
             elif kind == "preview":
-                shown, ready = value, value.what == "frames"
+                shown, ready = value, value.rendered
                 yield {outputs["preview"]: glimpse(value)} | (
                     {outputs["status"]: "Preview ready — rendering the video…"} if ready else {})
             else:

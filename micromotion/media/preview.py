@@ -19,7 +19,8 @@ from .render import to_uint8
 
 PREVIEW_SIZE = 256
 # what a glimpse shows, in the order a request can show them
-SHOWS = ("face", "clip", "driver", "anchors", "frames")
+SHOWS = ("face", "clip", "driver", "anchors", "frames", "faces")  # "faces": several, each at
+# the video's middle
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,11 @@ class Glimpse:
     frames: np.ndarray  # uint8 [K, S, S, 3], S ≤ PREVIEW_SIZE
     captions: tuple[str, ...]  # one per frame
     final: bool = True  # False while the frames still change (anchors mid-optimisation)
+
+    @property
+    def rendered(self) -> bool:
+        """Whether it shows the video's own frames, as they will be: the preview is ready."""
+        return self.what in ("frames", "faces")
 
 
 Preview = Callable[[Glimpse], None]

@@ -32,7 +32,9 @@ from ..latents.span import edit_weights
 from ..media.paste import render_size
 from ..media.stream import Footage, footage, frames
 from ..nets.encoders.warm import WARM_BATCH, WARM_ITERATIONS
+from ..nets.tuning import steps_for
 from ..precision import Precision
+from .checks import ensure_checked
 from .request import Animate, Edit, Transfer
 
 ITERATIONS = 5  # ReStyle's refinements of one inversion: an encoder pass and a 256 px decode each
@@ -129,6 +131,16 @@ def estimate(req, plan, precision: Precision, tuning_steps: int) -> Cost | None:
     if req.fidelity == "faithful" and photos:
         _tuning(cost, unit, tuning_steps)
     return cost
+
+
+def expected(req, models) -> Cost | None:
+    """What ``req`` would cost on the machine ``models`` run on: checked, at the precision it
+    resolves to there; None on a GPU (``work_budget``: the plan's probes overstate the work
+    there) or where the plan is untimed. A mistake raises its ``MicromotionError``."""
+    if models.device.type != "cpu":
+        return None
+    req = ensure_checked(req, models.shape)
+    return estimate(req, models.plan, models.plan.resolve(req.dtype), steps_for(models.device))
 
 
 def _photo(req: Animate | Transfer, unit: Rates, cost: Cost, tuning_steps: int) -> Cost:

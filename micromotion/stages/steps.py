@@ -230,7 +230,7 @@ def render_pasted(models: Models, paths: list[torch.Tensor], sizes: list[int], p
             picked = torch.stack([p[len(p) // 2] for p in paths[:6]])
             captions = [f"face {k}, middle" for k in (numbers or range(1, 7))[:len(picked)]]
         frames = preview_frames(models, picked, run.precision.render)
-        show(run.preview, "frames", frames, captions)
+        show(run.preview, "frames" if len(paths) == 1 else "faces", frames, captions)
     batches = render_faces(models.generator, paths, sizes, batch_size, run.precision.render,
                            run.steps("render"))
     return write_video(batches, run.out, fps, left=left, gif_path=run.gif, paste=paste)
