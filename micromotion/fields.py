@@ -29,7 +29,7 @@ MAX_FACES = 8  # the most faces one request moves; an operator sets another with
 MAX_TUNED_PHOTOS = 4  # fidelity faithful tunes to every photo at once, each a pivot of one batch
 WORK_BUDGET = 900.0  # s of work one request may cost here (``budget``), by the plan's own
 # timings of this machine: 15 minutes, as the longest documented driver (300 frames inverted
-# warm, rendered at 1024 px: about 9 min estimated on a 2-core AMD EPYC, Zen 3, AVX2) must pass
+# warm, rendered at 1024 px: about 6 min estimated on a 2-core AMD EPYC, Zen 3, AVX2) must pass
 # on every CPU CI runs on; MICROMOTION_WORK_BUDGET sets another (0: no bound)
 MAX_FILE_MB = 200  # a file input's most bytes (MB): a minute of 4K phone video; the page's
 # uploads and Cog's received files alike

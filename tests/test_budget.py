@@ -58,8 +58,9 @@ def test_the_worst_request_is_refused_before_any_slow_work(mm, photos, monkeypat
 
 def test_the_estimate_adds_what_the_request_asks(mm, photos):
     """Each part grows with what it counts: frames × pixels, photos and clip frames to invert,
-    text-anchor steps (identical cues once), tuning steps; the photo's size counts when the
-    face is pasted back into it, twice side by side."""
+    text-anchor steps (identical cues once), tuning steps; the video's size counts — the
+    photo's (at most 2160 px a side) when the face is pasted back into it, twice side by
+    side — and a frame's cost grows with its pixels beyond a fixed part."""
     photo = str(photos / "astronaut.jpg")
     base = cost(mm, Animate(image=photo, frames=20, output_size=256, paste_back="off"))
     assert set(base.parts) == {"inverting the photos", "rendering 20 frames at 256 px",
@@ -71,8 +72,11 @@ def test_the_estimate_adds_what_the_request_asks(mm, photos):
     wide = cost(mm, Animate(image=str(photos / "big.jpg"), frames=20, output_size=256,
                             side_by_side=True))
     assert big.parts["writing the video"] == pytest.approx(
-        base.parts["writing the video"] * 4000 ** 2 / 256 ** 2)
+        base.parts["writing the video"] * 2160 ** 2 / 256 ** 2)  # the video: at most 2160
     assert wide.parts["writing the video"] == pytest.approx(2 * big.parts["writing the video"])
+    unit = budget.rates(mm.plan, mm.plan.resolve("auto"))
+    assert unit.frame(1024) == pytest.approx(unit.frame128 * (2 / 3 + 64 / 3))
+    assert unit.frame(64) == unit.frame128
     one = cost(mm, Animate(image=photo, timeline="text:a person with {degree} smile:5"))
     same = cost(mm, Animate(image=photo, timeline="; ".join(
         ["text:a person with {degree} smile:1"] * 16)))

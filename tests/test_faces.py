@@ -187,15 +187,16 @@ def test_the_budget_counts_the_faces(mm, group):
     one, every = cost(faces="1"), cost(faces="all")
     assert every.parts["inverting the photos"] == pytest.approx(
         2 * one.parts["inverting the photos"])
-    # each at the size it fills: face 1 at 256 px, face 2 (101 px across) at 128 — a quarter
+    # each at the size it fills: face 1 at 256 px, face 2 (101 px across) at 128 — half the
+    # time (a quarter of the pixels, and the part every size costs alike: budget.frame)
     assert every.parts["rendering 3 frames at 256, 128 px, 2 faces"] == pytest.approx(
-        1.25 * one.parts["rendering 3 frames at 256 px"])
+        1.5 * one.parts["rendering 3 frames at 256 px"])
     assert "use fewer faces" in every.lower["inverting the photos"]
     off = cost(faces="2", paste_back="off")  # its square, at output_size
     assert off.parts["rendering 3 frames at 256 px"] == one.parts["rendering 3 frames at 256 px"]
     small = cost(faces="2")  # pasted back: at the size it fills
     assert small.parts["rendering 3 frames at 128 px"] == pytest.approx(
-        one.parts["rendering 3 frames at 256 px"] / 4)
+        one.parts["rendering 3 frames at 256 px"] / 2)
 
 
 @pytest.fixture(scope="module")

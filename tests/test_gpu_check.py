@@ -48,6 +48,7 @@ def test_its_path_runs_tiny_on_the_cpu_with_landmarks_given(tmp_path):
                 "| generator alone, 1024 px, batch 1, fused fp32 |",
                 "| 1024 px frame on the CPU (fused) against the reference on the CPU, fp32 |",
                 "| ReStyle-pSp inversion (5 iterations), fp32 |",
+                "| video edit, a frame's inversion (warm) and two 256 px renders, fp32 |",
                 "| four faces, inverted and 2 frames each at 256 px, fp32 |",
                 "| text anchors, 11 degrees × 1 steps, auto (",
                 "| pivotal tuning (fidelity faithful), 1 steps at 256 px, fp32 |",

@@ -396,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
         ("generator alone", lambda: synthesis_rows(models, args.device, args.batch)),
         ("video", lambda: video_rows(models, args.device, args.frames, args.landmarks)),
         ("inversion", lambda: inversion_rows(models, args.device)),
-        ("video edit", lambda: edit_rows(models, args.device)),
+        ("video edit", lambda: edit_rows(models, args.device, min(args.frames, 32))),
         ("four faces", lambda: faces_rows(models, args.device, args.frames)),
         ("text anchors", lambda: anchors_rows(models, args.device, args.steps)),
         ("pivotal tuning", lambda: tuning_rows(models, args.device, args.tune_steps)),

@@ -98,6 +98,13 @@ class Place:
         return (1 / (d2 + 1e-6)).astype(np.float32)
 
 
+def video_size(width: int, height: int) -> tuple[int, int]:
+    """The size of the video pasted into a ``width`` × ``height`` photo: scaled down to
+    ``MAX_SIDE``, rounded down to even numbers (H.264's 4:2:0 colour needs them)."""
+    scale = min(1.0, MAX_SIDE / max(width, height))
+    return int(width * scale) // 2 * 2, int(height * scale) // 2 * 2
+
+
 class PasteBack:
     """Blends aligned frames of one or more faces into ``photo``: for face k, through its quad
     ``quads[k]``, ``uint8 [B, S_k, S_k, 3]`` → ``uint8 [B, H, W, 3]``, H × W the photo's size
@@ -109,7 +116,7 @@ class PasteBack:
                  feather: float = FEATHER):
         photo = Image.fromarray(photo) if isinstance(photo, np.ndarray) else photo.convert("RGB")
         scale = min(1.0, MAX_SIDE / max(photo.size))
-        w, h = (int(photo.width * scale) // 2 * 2, int(photo.height * scale) // 2 * 2)
+        w, h = video_size(*photo.size)
         if (w, h) != photo.size:
             photo = photo.resize((round(photo.width * scale), round(photo.height * scale)),
                                  Image.LANCZOS).crop((0, 0, w, h))

@@ -23,13 +23,12 @@ from ..errors import BudgetError, MicromotionError
 from ..fields import WORK_BUDGET
 from ..media.align import detect_faces
 from ..media.faces import find, largest, most_faces, people
-from ..media.images import image_size
 from ..latents.interpolate import frame_count
 from ..motions import distinct, request_motions
 from ..motions.drivers import driver_of
 from ..naming import display_name, missing
 from ..latents.span import edit_weights
-from ..media.paste import render_size
+from ..media.paste import render_size, video_size
 from ..media.stream import Footage, footage, frames
 from ..nets.encoders.warm import WARM_BATCH, WARM_ITERATIONS
 from ..nets.tuning import steps_for
@@ -44,6 +43,9 @@ ENCODE_PER_MPX = 0.06  # s to paste and encode a megapixel of output video (libx
 # Xeon (full-size synthetic weights): a gradient 7 ms, one degree's step at a 256 px loss
 # 0.11 s (four degrees a batch), a tuning step at 256 px 4.3 s
 ANCHOR_STEP = 16  # at a 256 px loss; in proportion to the loss size
+FIXED_SHARE = 2 / 3  # of a 128 px frame's time, what every size costs alike (its layers up
+# to 128 px, the mapping, the modulation): fitted to 128–1024 px frames on a 2-core AMD EPYC,
+# 0.71 in bf16 (Zen 4) and 0.62 in fp32 (told AVX2): a 1024 px frame 19–25 times a 128 px one
 TUNE_STEP = 600
 
 
@@ -55,9 +57,9 @@ class Rates:
     grad32: float  # one 32 px anchor gradient (render and back)
 
     def frame(self, size: int) -> float:
-        """One frame at ``size`` px: the cost grows with the pixels (measured: a 1024 px frame
-        is about 64 times a 128 px one)."""
-        return self.frame128 * max(1.0, (size / 128) ** 2)
+        """One frame at ``size`` px: a fixed part (``FIXED_SHARE``), the rest growing with the
+        pixels (within 6 % of 256, 512 and 1024 px frames measured)."""
+        return self.frame128 * (FIXED_SHARE + (1 - FIXED_SHARE) * max(1.0, (size / 128) ** 2))
 
     def anchor_step(self, loss_res: int) -> float:
         """One degree's text-anchor step at a ``loss_res`` px loss."""
@@ -155,15 +157,14 @@ def _photo(req: Animate | Transfer, unit: Rates, cost: Cost, tuning_steps: int) 
         frames = drive.frames(req)
         for part in drive.costs(req, unit):
             cost.add(*part)
-    sizes = _render_sizes(req)
+    sizes, pixels = _render_sizes(req)
     faces = len(sizes)
     fewer = "use fewer faces, " + FEWER_FRAMES if faces > 1 else FEWER_FRAMES
     cost.add("inverting the photos", faces * unit.inversion, fewer)
     at = ", ".join(map(str, sorted(set(sizes), reverse=True)))
     cost.add(f"rendering {frames} frames at {at} px" + (f", {faces} faces" if faces > 1 else ""),
              (frames + 3) * sum(unit.frame(s) for s in sizes), fewer)
-    pixels = _output_pixels(req, req.output_size) * (2 if req.side_by_side else 1)
-    _writing(cost, frames, pixels)
+    _writing(cost, frames, pixels * (2 if req.side_by_side else 1))
     if req.fidelity == "faithful":
         _tuning(cost, unit, tuning_steps * faces)  # its pivots: one batch
     return cost
@@ -177,17 +178,19 @@ def _writing(cost: Cost, frames: int, pixels: int) -> None:
 CROP_PER_BOX = 2.0  # a face's FFHQ crop is about twice its detector box across (1.93 measured)
 
 
-def _render_sizes(req: Animate | Transfer) -> list[int]:
-    """The size each face that moves renders at: pasted back, the size it fills in the photo
-    (``paste.render_size``, from the faces the photo shows: ``faces.find``, kept for the use
-    case), else — or where it shows none — ``output_size``."""
+def _render_sizes(req: Animate | Transfer) -> tuple[list[int], int]:
+    """The size each face that moves renders at, and the video's pixels a frame: pasted back,
+    each face at the size it fills in the photo (``paste.render_size``, from the faces the
+    photo shows: ``faces.find``, kept for the use case) in a video of the photo's size
+    (``paste.video_size``); else — or where it shows none — ``output_size``, square."""
     size = req.output_size
+    square = [size], size * size
     if req.paste_back == "off" and req.faces == "one":
-        return [size]
+        return square
     try:
         group = find(req.image, display_name(req, "image"))
     except MicromotionError:  # no face: its use case says so, in its own stage
-        return [size]
+        return square
     boxes = [box for box, _ in group.faces]
     if req.faces == "one":
         chosen = [max(group.faces, key=lambda f: f[1])[0]]
@@ -199,8 +202,9 @@ def _render_sizes(req: Animate | Transfer) -> list[int]:
     w, h = group.photo.image.size
     if len(sides) == 1 and (req.paste_back == "off" or
                             req.paste_back == "auto" and w * h < 1.5 * sides[0] ** 2):
-        return [size]  # not pasted back: the square at output_size
-    return [render_size(round(side), size) for side in sides]
+        return square  # not pasted back
+    width, height = video_size(w, h)
+    return [render_size(round(side), size) for side in sides], width * height
 
 
 def _tuning(cost: Cost, unit: Rates, steps: int) -> None:
@@ -247,15 +251,6 @@ def _motions(req: Animate, unit: Rates, cost: Cost) -> None:
     for m in distinct(request_motions(req))[0]:
         for what, seconds, lower in m.costs(unit):
             cost.add(what, seconds, lower)
-
-
-def _output_pixels(req, size: int) -> int:
-    """The output video's pixels a frame: the photo's when the face is pasted back into it."""
-    photo = getattr(req, "image", None)
-    if missing(photo) or getattr(req, "paste_back", "off") == "off":
-        return size * size
-    w, h = image_size(photo)
-    return max(size * size, w * h)
 
 
 def check_budget(req, plan, precision: Precision, tuning_steps: int, device: str = "cpu"
