@@ -39,10 +39,12 @@ from .request import Animate, Edit, Transfer
 ITERATIONS = 5  # ReStyle's refinements of one inversion: an encoder pass and a 256 px decode each
 ENCODE_PER_MPX = 0.06  # s to paste and encode a megapixel of output video (libx264; 0.035
 # measured on a 2-core Xeon, AVX-512: doubled for an AVX2 CPU and the paste)
-# the text anchors' and the tuning's steps in 32 px anchor gradients, as measured on a 2-core
-# Xeon (full-size synthetic weights): a gradient 7 ms, one degree's step at a 256 px loss
-# 0.11 s (four degrees a batch), a tuning step at 256 px 4.3 s
-ANCHOR_STEP = 16  # at a 256 px loss; in proportion to the loss size
+# the text anchors' and the tuning's steps in 32 px anchor gradients (full-size synthetic
+# weights): on a 2-core Xeon a gradient 7 ms, one degree's step at a 256 px loss 0.11 s (four
+# degrees a batch), a tuning step at 256 px 4.3 s; on a 2-core AMD EPYC (Zen 4) the same 7 ms
+# gradient but 0.26 s a degree's step (CLIP and ArcFace, which the probe leaves out, cost more
+# there): the larger is kept, so the page never promises less than a CPU takes
+ANCHOR_STEP = 36  # at a 256 px loss; in proportion to the loss size
 FIXED_SHARE = 2 / 3  # of a 128 px frame's time, what every size costs alike (its layers up
 # to 128 px, the mapping, the modulation): fitted to 128–1024 px frames on a 2-core AMD EPYC,
 # 0.71 in bf16 (Zen 4) and 0.62 in fp32 (told AVX2): a 1024 px frame 19–25 times a 128 px one
