@@ -30,6 +30,7 @@ _DOOR = {
     "LatentVideo": ("requests.request", "LatentVideo"),
     "Edit": ("requests.request", "Edit"),
     "check": ("requests.checks", "check_request"),
+    "expected": ("requests.budget", "expected"),
     "serve": ("doors.serving", "serve"),
     "Run": ("run", "Run"),
     "plainly": ("doors.wording", "plainly"),
