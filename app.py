@@ -100,7 +100,7 @@ def motion_form(page: Page, use: str, label: str) -> tuple:
     edit): its main inputs, the sources, the button ``label`` with its Stop and the cost line,
     and More settings → (widgets, source groups, button, stop, cost line)."""
     w, shown = {}, {}
-    section(w, use, "main", made={"faces": lambda: faces_choice(shown)})
+    section(w, use, "main", made={"faces": lambda: faces_choice(shown, use)})
     if shown:
         found_faces(w, shown)
     groups = motion_sources(w, use)
@@ -161,7 +161,8 @@ def transfer_tab(page: Page) -> None:
     with gr.Row():
         with gr.Column(scale=5, min_width=320):
             w, shown = {}, {}
-            section(w, "transfer", "main", made={"faces": lambda: faces_choice(shown)})
+            section(w, "transfer", "main",
+                    made={"faces": lambda: faces_choice(shown, "transfer")})
             found_faces(w, shown)
             button, stop, cost = buttons("Transfer the motion")
             with gr.Accordion("More settings", open=False):

@@ -110,7 +110,7 @@ _FIELDS = [
           choices=("auto", "on", "off"), cli=(A, T), page=dict.fromkeys((A, T), "more")),
     Field("faces", str, "one", "Which faces move in a photo of several people: one (the most "
           "confident), all, or their numbers from the left, e.g. 1,3.", "Faces", chars=100,
-          cli=(A, T, E, L), page={A: "main", T: "main", E: "more"}, kinds=("coarse", "fine"),
+          cli=(A, T, E, L), page={A: "main", T: "main", E: "main"}, kinds=("coarse", "fine"),
           words={
               E: "Which faces move in a video of several people: one (the most prominent), "
                  "all, or their numbers from the left in the span's first frame, e.g. 1,3.",

@@ -83,3 +83,26 @@ def write_clip(path, frames, fps: float = 10):
         writer.send(np.ascontiguousarray(f, np.uint8).tobytes())
     writer.close()
     return path
+
+
+@pytest.fixture(scope="session")
+def two_clip(astronaut, tmp_path_factory):
+    """Two people side by side (the astronaut twice, 320 px each), filmed with a slow pan:
+    12 frames at 15 fps, 640 × 320."""
+    import numpy as np
+    from PIL import Image
+    pair = Image.new("RGB", (700, 340), (120, 130, 140))
+    pair.paste(astronaut.resize((320, 320)), (10, 10))
+    pair.paste(astronaut.resize((320, 320)), (360, 10))
+    frames = [np.asarray(pair.crop((k * 3, 5, k * 3 + 640, 325))) for k in range(12)]
+    path = tmp_path_factory.mktemp("two") / "two.mp4"
+    write_clip(path, frames, fps=15)
+    return path, frames
+
+
+@pytest.fixture(scope="session")
+def clip_of_nobody(tmp_path_factory):
+    """A second of grey at 10 fps: a video with no face."""
+    import numpy as np
+    frames = [np.full((120, 160, 3), 120 + k, np.uint8) for k in range(10)]
+    return write_clip(tmp_path_factory.mktemp("nobody") / "grey.mp4", frames)

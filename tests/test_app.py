@@ -594,6 +594,40 @@ def test_your_video_is_edited_over_its_span_with_its_sound(browser, page_url):
     assert frames.shape == given.shape and meta["fps"] == given_meta["fps"]
 
 
+def test_your_video_shows_its_faces_numbered(browser, page_url, two_clip):
+    """A video of two people: at once after the upload its faces show boxed and numbered as
+    the edit numbers them (the span's first frame), with the Faces choice; a span moved on
+    names its new first frame; a video of one face shows no choice."""
+    page = open_page(browser, page_url)
+    page.get_by_role("tab", name="Your video").click()
+    page.get_by_role("button", name="Edit the video").wait_for()
+    panel = page.locator("[role=tabpanel]").locator("visible=true")
+    faces = panel.get_by_label("Faces", exact=True)
+    panel.locator("input[type=file]").first.set_input_files(str(two_clip[0]))
+    page.get_by_text("2 faces in two.mp4 at 0.0 s, numbered from the left").first.wait_for(
+        timeout=30_000)
+    faces.wait_for(state="visible", timeout=10_000)
+    faces.click()
+    assert page.get_by_role("option", name="face 2", exact=True).is_visible()
+    page.get_by_role("option", name="face 2", exact=True).click()
+    span = panel.get_by_label("Span")
+    span.fill("0.4-0.7")
+    span.press("Tab")
+    page.get_by_text(re.compile(r"2 faces in two.mp4 at 0\.[4-6] s, numbered from the left")
+                     ).first.wait_for(timeout=30_000)  # the first frame the span moves
+    assert faces.input_value() == "face 2"  # the choice kept
+    page.screenshot(path=SHOTS / "page-your-video-faces.png")
+    page.close()
+    page = open_page(browser, page_url)  # a video of one face: no choice
+    page.get_by_role("tab", name="Your video").click()
+    panel = page.locator("[role=tabpanel]").locator("visible=true")
+    panel.locator("input[type=file]").first.set_input_files(str(DRIVE))
+    page.wait_for_timeout(5000)
+    assert not panel.get_by_label("Faces", exact=True).is_visible()
+    assert page.get_by_text("numbered from the left").count() == 0
+    page.close()
+
+
 def test_the_latent_tab_shows_only_the_kinds_settings(browser, page_url):
     page = open_page(browser, page_url)
     page.get_by_role("tab", name="Latent videos").click()

@@ -20,6 +20,7 @@ from micromotion.media.paste import PasteBack
 from micromotion.media.stream import frames as read_frames
 from micromotion.media.stream import footage
 from micromotion.media.track import follow, jitter
+from micromotion.nets.encoders.warm import invert_in_order
 from micromotion.requests import budget
 from micromotion.requests.checks import check_request
 from micromotion.requests.request import Edit, file_name
@@ -111,6 +112,32 @@ def test_warm_starting_is_restyles_own_refinement(mm, astronaut):
     torch.testing.assert_close(mm.encoder.invert(x, 1, start=two), mm.encoder.invert(x, 3))
     with pytest.raises(ValueError, match=r"start must be W\+ \[1, 18, 512\]"):
         mm.encoder.invert(x, 1, start=torch.zeros(2, 18, 512))
+
+
+def test_several_faces_are_inverted_in_the_same_passes_each_warm_from_its_own(mm, astronaut):
+    """Two people's faces through five frames, interleaved frame by frame, go through the
+    encoder together — three passes, not six — and each face's W+ is what its own chain alone
+    gives."""
+    one = [astronaut.rotate(3 * t).resize((256, 256)) for t in range(5)]
+    other = [astronaut.transpose(0).rotate(-2 * t).resize((256, 256)) for t in range(5)]
+    calls = []
+    invert = mm.encoder.invert
+
+    def counted(x, *args, **kwargs):
+        calls.append(len(x))
+        return invert(x, *args, **kwargs)
+
+    mm.encoder.invert = counted
+    try:
+        done = []
+        both = invert_in_order(mm.encoder, [f for pair in zip(one, other) for f in pair],
+                               batch=2, per_frame=2, progress=done.append)
+        assert calls == [4, 4, 2] and done == [2, 4, 5]
+        alone = [invert_in_order(mm.encoder, faces, batch=2) for faces in (one, other)]
+    finally:
+        mm.encoder.invert = invert
+    torch.testing.assert_close(both.reshape(5, 2, 18, 512), torch.stack(alone, 1),
+                               atol=1e-4, rtol=1e-4)
 
 
 @pytest.mark.parametrize("text,seconds,words", [

@@ -13,12 +13,13 @@ from PIL import Image
 from conftest import read_back
 from micromotion.doors import wording
 from micromotion.doors.serving import serve
-from micromotion.errors import NoFaceError, OptionError
+from micromotion.errors import NoFaceError, OptionError, VideoError
 from micromotion.media import faces
 from micromotion.media.paste import PasteBack
 from micromotion.media.track import follow_faces
 from micromotion.requests import budget
 from micromotion.requests.checks import check_request
+from micromotion.stages.edit import clip_faces
 from micromotion.requests.request import Animate, Edit, LatentVideo, Transfer
 from micromotion.nets.tuning import steps_for
 
@@ -199,20 +200,6 @@ def test_the_budget_counts_the_faces(mm, group):
         one.parts["rendering 3 frames at 256 px"] / 2)
 
 
-@pytest.fixture(scope="module")
-def two_clip(astronaut, tmp_path_factory):
-    """Two people side by side (the astronaut twice, 320 px each), filmed with a slow pan:
-    12 frames at 15 fps, 640 × 320, with a tone."""
-    from conftest import write_clip
-    pair = Image.new("RGB", (700, 340), (120, 130, 140))
-    pair.paste(astronaut.resize((320, 320)), (10, 10))
-    pair.paste(astronaut.resize((320, 320)), (360, 10))
-    frames = [np.asarray(pair.crop((k * 3, 5, k * 3 + 640, 325))) for k in range(12)]
-    path = tmp_path_factory.mktemp("two") / "two.mp4"
-    write_clip(path, frames, fps=15)
-    return path, frames
-
-
 def test_each_chosen_face_of_a_video_is_followed_and_moved(mm, two_clip, tmp_path):
     """faces all: both people followed and moved in the same frames (blend face, so the
     synthetic render shows plainly), the grey between them as filmed; faces 2 follows the
@@ -239,6 +226,22 @@ def test_each_chosen_face_of_a_video_is_followed_and_moved(mm, two_clip, tmp_pat
     with pytest.raises(OptionError, match=r"faces 3: two.mp4 at 0\.\d s has 2 faces, "
                                           r"numbered 1 to 2 from left to right"):
         serve(Edit(str(path), "smile", faces="3", span="0.3-0.5"), mm, tmp_path / "x.mp4")
+
+
+def test_a_video_shows_the_faces_an_edit_numbers(two_clip, clip_of_nobody, tmp_path):
+    """What the page boxes and numbers after a video's upload: the faces of the span's first
+    frame, named by its time; nothing for a clip without a face; a file that is no video is
+    the edit's own sentence."""
+    path, _ = two_clip
+    group = clip_faces(str(path), "two.mp4")
+    assert group.name == "two.mp4 at 0.0 s" and len(group.faces) == 2
+    assert group.faces[0][0][0] < 320 < group.faces[1][0][0]  # numbered from the left
+    assert clip_faces(str(path), "two.mp4", "0.3-0.5").name == "two.mp4 at 0.3 s"
+    assert clip_faces(str(clip_of_nobody), "grey.mp4") is None
+    fake = tmp_path / "fake.mp4"
+    fake.write_bytes(b"not a video at all")
+    with pytest.raises(VideoError):
+        clip_faces(str(fake), "fake.mp4")
 
 
 def test_style_mixing_through_each_face_of_a_photo(mm, group, tmp_path):

@@ -13,7 +13,8 @@ import gradio as gr
 from . import page_files
 from ..errors import MicromotionError
 from ..fields import FIELDS, page_group
-from ..media.faces import find, numbered
+from ..media.faces import Group, find, numbered
+from ..stages.edit import clip_faces
 from .page import GLIMPSES, Page, endpoint, received_values
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"  # the page's example files
@@ -75,42 +76,66 @@ def section(w: dict, use: str, group: str, made: dict[str, Callable] | None = No
         w[f.name] = made_here() if made_here else widget(f.name, use, **looks.get(f.name, {}))
 
 
-def faces_choice(shown: dict) -> gr.Dropdown:
-    """The photo's faces, boxed and numbered (into ``shown["image"]``), and the Faces choice:
-    both hidden until a photo shows more than one face (``found_faces``)."""
-    shown["image"] = gr.Image(label="The faces in the photo", type="pil", interactive=False,
+def faces_choice(shown: dict, use: str) -> gr.Dropdown:
+    """The faces in the tab's photo or video, boxed and numbered (into ``shown["image"]``),
+    and the Faces choice: both hidden until more than one face shows (``found_faces``)."""
+    what = "video" if use == "edit" else "photo"
+    shown["image"] = gr.Image(label=f"The faces in the {what}", type="pil", interactive=False,
                               visible=False, height=260, show_label=True)
     f = FIELDS["faces"]
     return gr.Dropdown(FACES_CHOICES, value=f.default, label=f.label, allow_custom_value=True,
-                       info=f"{f.help} Type numbers to choose several.", visible=False)
+                       info=f"{f.help_for(use)} Type numbers to choose several.",
+                       visible=False)
 
 
 FACES_CHOICES = [("the most confident face", "one"), ("every face", "all")]
 
 
+def _photo_faces(image) -> Group | None:
+    """The faces of the photo given (an upload, an example)."""
+    path, name = page_files.received("image", image, (page_files.upload_folder(), EXAMPLES))
+    return find(path, name) if path else None
+
+
+def _clip_faces(video, span) -> Group | None:
+    """The faces of the video given, in its span's first frame showing any (as an edit
+    numbers them)."""
+    path, name = page_files.received("video", video, (page_files.upload_folder(),))
+    return clip_faces(path, name, span or "") if path else None
+
+
+# what a tab numbers faces in: its file input (and what else says where) → how they are found
+FACES_IN = {"image": (("image",), _photo_faces), "video": (("video", "span"), _clip_faces)}
+
+
 def found_faces(w: dict, shown: dict) -> None:
-    """As soon as a photo is given (an upload, an example), its faces boxed and numbered from
-    the left, and the Faces choice with each face's number, when there is more than one; a
-    photo the work would refuse shows nothing here (Generate then says why)."""
-    def found(value):
+    """As soon as a photo or video is given (or the span changes), its faces boxed and
+    numbered from the left, and the Faces choice with each face's number, when there is more
+    than one; a file the work would refuse shows nothing here (the button then says why)."""
+    names, look = next(v for k, v in FACES_IN.items() if k in w)
+
+    def found(*values):
+        *values, chosen = values
         hidden = (gr.update(visible=False, value="one", choices=FACES_CHOICES),
                   gr.update(visible=False, value=None))
         try:
-            path, name = page_files.received("image", value, (page_files.upload_folder(),
-                                                              EXAMPLES))
-            group = find(path, name) if path else None
+            group = look(*values)
         except MicromotionError:
             group = None
         if group is None or len(group.faces) < 2:
             return hidden
         n = len(group.faces)
         numbers = [(f"face {k}", str(k)) for k in range(1, n + 1)]
-        return (gr.update(visible=True, value="one", choices=FACES_CHOICES + numbers),
+        choices = FACES_CHOICES + numbers
+        kept = chosen if chosen in [v for _, v in choices] else "one"  # the span moved on
+        return (gr.update(visible=True, value=kept, choices=choices),
                 gr.update(visible=True, value=numbered(group),
-                          label=f"{n} faces in {name}, numbered from the left"))
+                          label=f"{n} faces in {group.name}, numbered from the left"))
 
-    w["image"].change(found, w["image"], [w["faces"], shown["image"]], api_name=False,
-                      preprocess=False, show_progress="hidden")
+    given = [w[n] for n in names]
+    triggers = [given[0].change] + [e for t in given[1:] for e in (t.submit, t.blur)]
+    gr.on(triggers, found, given + [w["faces"]], [w["faces"], shown["image"]], api_name=False,
+          preprocess=False, show_progress="hidden")
 
 
 def status() -> gr.Markdown:

@@ -21,7 +21,8 @@ import torch
 from PIL import Image
 
 from .align import Box, detect_faces, ffhq_quad, landmarks_at, same_kind
-from .faces import Faces, chosen, largest, people
+from .faces import Faces, Group, chosen, largest, people
+from .images import load_image
 from .smooth import smooth
 
 STEADY_SECONDS = 0.05  # the crop's smoothing σ: 1.5 frames at 30 fps — the detector's jitter
@@ -102,6 +103,18 @@ def follow_faces(frames: Iterable[np.ndarray | Image.Image], fps: float = 30.0,
         tracks.append(Track(steady(quads, found, STEADY_SECONDS * fps), quads, found,
                             max(people_seen, 1)))
     return Followed(tracks, numbers, seen, at)
+
+
+def first_faces(frames: Iterable[np.ndarray], name: str = "the video"
+                ) -> tuple[int, Group] | None:
+    """The first of ``frames`` (RGB, in time order) that shows any face → its index and its
+    faces numbered from the left, as ``follow_faces`` numbers them; None where none does."""
+    for k, frame in enumerate(frames):
+        img = Image.fromarray(frame)
+        found = detect_faces(img)
+        if found:
+            return k, Group(load_image(img, name), people(found))
+    return None
 
 
 def _choose(lined: list[Face], faces: Faces, name: str) -> tuple[list[Face], list[int]]:

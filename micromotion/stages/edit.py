@@ -17,6 +17,8 @@ error; ``face`` puts the render itself in (with fidelity faithful for the likene
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import torch
 from PIL import Image
@@ -31,7 +33,8 @@ from ..media.preview import from_images, show, spread
 from ..media.render import curve_shape
 from ..media.smooth import SMOOTH_SIGMA, smooth
 from ..media.stream import Footage, footage, frames, with_sound
-from ..media.track import Followed, Track, follow_faces, jitter
+from ..media.faces import Group
+from ..media.track import Followed, Track, first_faces, follow_faces, jitter
 from ..media.video import pick_indices
 from ..fields import MAX_TUNED_PHOTOS
 from ..motions import distinct, request_motions, source_of
@@ -44,6 +47,8 @@ from .edit_write import Moving, write_edit
 from .results import EditHow, Edited, Inversion, MovedFace
 from .steps import faithful, ready, tuning_notes
 
+LOOK_SECONDS = 1.0  # the page looks this far into the span for the faces it numbers (a face
+# detection a frame: a second of frames is a few seconds' wait)
 LOST_EASE = 0.25  # s: the motion fades out over this long before a frame where the face is lost
 STRETCH = 1.25  # a moving face may be enlarged this much from its render: a frame shows for a
 # thirtieth of a second, and a face 257–320 px across renders at 256, a quarter of 512's pixels
@@ -57,15 +62,13 @@ def edit(models: Models, req: Edit, run: Run) -> Edited:
     name = display_name(req, "video")
     clip = footage(req.video, name)
     weights = edit_weights(clip.n_frames, clip.fps, req.span, req.timeline)
-    moving = torch.nonzero(weights > 0).flatten()
-    a, b = int(moving[0]), int(moving[-1]) + 1
+    a, b = _moving(weights)
     once, which = distinct(request_motions(req))  # a clip's faces found before the video's
     motions = [m.ready(models, run) for m in once]
     followed, glimpse = _follow(clip, a, b, req, run)
     _show_faces(run, glimpse, followed, a, clip, models.encoder.input_size)
     tracks = followed.tracks
-    each = [_invert(models, clip, a, b, t, run, max(1, MAX_TUNED_PHOTOS // len(tracks)),
-                    (k * (b - a), len(tracks) * (b - a))) for k, t in enumerate(tracks)]
+    each = _invert(models, clip, a, b, tracks, run, max(1, MAX_TUNED_PHOTOS // len(tracks)))
     made_once = [m.make(models, run) for m in motions]
     made = [made_once[k] for k in which]
     paths = [_offsets(req, made, weights[a:b], w, t, clip.fps, a) for (w, _), t in
@@ -91,6 +94,25 @@ def edit(models: Models, req: Edit, run: Run) -> Edited:
     return Edited(run.out, paths[0][1], how, each[0][0],
                   _notes(clip, req, followed, a, faces) + notes + tuning_notes(tuning),
                   tuning=tuning, faces=[MovedFace(f.number, None) for f in faces])
+
+
+def clip_faces(video: str, name: str, span: str = "") -> Group | None:
+    """The faces an edit of ``video`` over ``span`` numbers — those of the span's first frame
+    showing any, within its first ``LOOK_SECONDS`` — or None where none shows there: what the
+    page boxes and numbers at once after an upload. The clip is checked as an edit checks it."""
+    clip = footage(video, name)
+    a, b = _moving(edit_weights(clip.n_frames, clip.fps, span))
+    found = first_faces(frames(clip, a, min(b, a + max(1, round(LOOK_SECONDS * clip.fps)))))
+    if found is None:
+        return None
+    k, group = found
+    return Group(replace(group.photo, name=f"{name} at {(a + k) / clip.fps:.1f} s"), group.faces)
+
+
+def _moving(weights: torch.Tensor) -> tuple[int, int]:
+    """The first and one past the last frame whose weight is not 0."""
+    moving = torch.nonzero(weights > 0).flatten()
+    return int(moving[0]), int(moving[-1]) + 1
 
 
 def _side(track: Track) -> int:
@@ -141,30 +163,38 @@ def _show_faces(run: Run, glimpse: dict[int, np.ndarray], followed: Followed, a:
     show(run.preview, "face", from_images(crops), captions)
 
 
-def _invert(models: Models, clip: Footage, a: int, b: int, track: Track, run: Run,
-            pivots: int, part: tuple[int, int]) -> tuple[torch.Tensor, list[Inversion]]:
-    """W+ ``[b - a, L, D]`` of one face through its steadied quads, warm and in order; a
-    frame where the face is lost holds its nearest found frame's; then smoothed over time.
-    Also ``pivots`` of them spread over the frames, for fidelity faithful to tune to.
-    ``part``: (done before, all): where its frames stand in the progress of every face's."""
-    size, n = models.encoder.input_size, b - a
-    pivots_at = set(pick_indices(n, pivots)) & set(np.flatnonzero(track.found))
-    crops: dict[int, Image.Image] = {}
+def _invert(models: Models, clip: Footage, a: int, b: int, tracks: list[Track], run: Run,
+            pivots: int) -> list[tuple[torch.Tensor, list[Inversion]]]:
+    """Each face's W+ ``[b - a, L, D]`` through its steadied quads — every face of a frame
+    in the same encoder passes, each warm from its own, the clip decoded once; a frame where
+    a face is lost holds its nearest found frame's; then smoothed over time. Also ``pivots``
+    of them a face, spread over the frames, for fidelity faithful to tune to."""
+    size, n, k = models.encoder.input_size, b - a, len(tracks)
+    pivots_at = [set(pick_indices(n, pivots)) & set(np.flatnonzero(t.found)) for t in tracks]
+    crops: list[dict[int, Image.Image]] = [{} for _ in tracks]
 
     def faces():
-        for k, frame in enumerate(frames(clip, a, b)):
-            crop = warp_quad(Image.fromarray(frame), track.quads[k], size)
-            if k in pivots_at:
-                crops[k] = crop
-            yield crop
+        for t, frame in enumerate(frames(clip, a, b)):
+            image = Image.fromarray(frame)
+            for face, track in enumerate(tracks):
+                crop = warp_quad(image, track.quads[t], size)
+                if t in pivots_at[face]:
+                    crops[face][t] = crop
+                yield crop
 
-    w = invert_in_order(models.encoder, faces(), precision=run.precision,
-                        progress=lambda k: run.report("invert the frames", part[0] + k,
-                                                      part[1]))
+    w = invert_in_order(models.encoder, faces(), precision=run.precision, per_frame=k,
+                        progress=lambda t: run.report("invert the frames", t, n))
+    w = w.reshape(n, k, *w.shape[1:])
+    return [_held(w[:, face], track, crops[face]) for face, track in enumerate(tracks)]
+
+
+def _held(w: torch.Tensor, track: Track, crops: dict[int, Image.Image]
+          ) -> tuple[torch.Tensor, list[Inversion]]:
+    """One face's W+ ``[T, L, D]`` held where it is lost and smoothed, and its pivots."""
     found = torch.from_numpy(np.flatnonzero(track.found))
-    nearest = (torch.arange(n)[:, None] - found[None]).abs().argmin(1)
+    nearest = (torch.arange(len(w))[:, None] - found[None]).abs().argmin(1)
     w = smooth(w[found[nearest]], SMOOTH_SIGMA)
-    return w, [Inversion(w[k:k + 1], _aligned(crop, track.quads[k])) for k, crop in crops.items()]
+    return w, [Inversion(w[t:t + 1], _aligned(crop, track.quads[t])) for t, crop in crops.items()]
 
 
 def _aligned(crop: Image.Image, quad: np.ndarray) -> AlignedFace:

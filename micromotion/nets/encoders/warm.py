@@ -26,11 +26,13 @@ WARM_BATCH = {"cpu": 2, "cuda": 8}  # frames a pass: frame t starts from frame t
 
 def invert_in_order(encoder: Encoder, faces: Iterable[Image.Image], batch: int | None = None,
                     iterations: int = WARM_ITERATIONS, precision: Precision = FP32,
-                    progress: Callable[[int], None] | None = None) -> torch.Tensor:
+                    progress: Callable[[int], None] | None = None, per_frame: int = 1
+                    ) -> torch.Tensor:
     """Aligned faces in time order → W+ ``[T, n_latent, style_dim]``, warm-started as above
-    (``batch`` None: ``WARM_BATCH`` for the encoder's device); ``progress(frames done)`` after
-    each batch."""
-    batch = batch or WARM_BATCH.get(encoder.device.type, WARM_BATCH["cuda"])
+    (``batch`` frames a pass; None: ``WARM_BATCH`` for the encoder's device); ``progress(frames
+    done)`` after each batch. ``per_frame`` faces a frame (several people, in the same order
+    in every frame: ``T`` counts faces) go in the same passes, each warm from its own."""
+    batch = (batch or WARM_BATCH.get(encoder.device.type, WARM_BATCH["cuda"])) * per_frame
     out: list[torch.Tensor] = []
     pending: list[Image.Image] = []
 
@@ -41,7 +43,7 @@ def invert_in_order(encoder: Encoder, faces: Iterable[Image.Image], batch: int |
                                   precision=precision, start=start))
         pending.clear()
         if progress:
-            progress(sum(map(len, out)))
+            progress(sum(map(len, out)) // per_frame)
 
     for face in faces:
         pending.append(face)
