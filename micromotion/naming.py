@@ -52,3 +52,14 @@ def given(value) -> bool:
     if isinstance(value, str):
         return bool(value.strip())
     return value is not None and not (isinstance(value, (list, tuple)) and not value)
+
+
+def duration(seconds: float) -> str:
+    """A duration in words, as precise as is worth saying: "45 s", "1 min 5 s", "22 min"."""
+    seconds = max(1, round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds >= 600:
+        return f"{round(seconds / 60)} min"
+    minutes, seconds = divmod(seconds, 60)
+    return f"{minutes} min {seconds} s" if seconds else f"{minutes} min"

@@ -694,7 +694,7 @@ def test_long_work_says_how_long_is_left(monkeypatch):
     now[0] += 30  # 30 s for the first 10 steps
     assert clock.due("anchors", 10, 440)
     assert clock.text("anchors", 10, 440) == \
-        "Optimising the text anchors: 10 of 440 — about 21 min 30 s left"
+        "Optimising the text anchors: 10 of 440 — about 22 min left"
     assert clock.text("align", 0, 1) == "Finding the face…"
 
 

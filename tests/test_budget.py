@@ -126,7 +126,7 @@ def test_an_operator_sets_the_budget(mm, photos, monkeypatch, tmp_path):
     has none unless set (its small probes overstate the work)."""
     req = Animate(image=str(photos / "astronaut.jpg"), frames=4, output_size=64)
     monkeypatch.setenv("MICROMOTION_WORK_BUDGET", "0.01")
-    with pytest.raises(BudgetError, match="more than the 0 s one request may take"):
+    with pytest.raises(BudgetError, match="more than the 1 s one request may take"):
         serving.serve(req, mm, tmp_path / "a.mp4")
     monkeypatch.setenv("MICROMOTION_WORK_BUDGET", "0")
     assert serving.serve(req, mm, tmp_path / "b.mp4").video.exists()
@@ -146,8 +146,9 @@ def test_the_page_says_the_cost_before_the_work(mm, photos, monkeypatch):
     assert said.startswith("About ") and " on this machine, most of it " in said, said
     monkeypatch.setenv("MICROMOTION_WORK_BUDGET", "1")
     said = page.expected(Animate(image=photo, frames=20, output_size=256, paste_back="off"))
-    assert said.endswith("more than the 1 s one request may take: use fewer frames or a "
-                         "smaller output_size."), said
+    assert said.startswith("This request would take about ") and \
+        "more than the 1 s one request may take; most of it is " in said and \
+        said.endswith(": use fewer frames or a smaller output_size."), said
     with pytest.raises(MicromotionError):
         page.expected(Animate(image=photo, frames=9999))
 
@@ -160,4 +161,14 @@ def test_warming_the_examples_says_what_it_costs(mm, photos):
     photo = str(photos / "astronaut.jpg")
     work = Examples(mm, [Animate(image=photo, frames=20, output_size=256, paste_back="off"),
                          Animate(image=photo, frames=9999)])._work()  # the second: its turn
-    assert re.fullmatch(r" \(about \d+ min of work on this machine\)", work), work
+    assert re.fullmatch(r" \(about (\d+ min )?(\d+ s )?of work on this machine\)", work), work
+
+
+@pytest.mark.parametrize("seconds,said", [(0.2, "1 s"), (44.6, "45 s"), (60, "1 min"),
+                                          (65, "1 min 5 s"), (599, "9 min 59 s"),
+                                          (1290, "22 min")])
+def test_a_duration_is_said_as_precisely_as_is_worth(seconds, said):
+    """One way to say how long, on the page's line, in its progress and in the budget's
+    sentence."""
+    from micromotion.naming import duration
+    assert duration(seconds) == said

@@ -25,6 +25,7 @@ from typing import Callable, Hashable, Iterator, Sequence
 from ..errors import MicromotionError
 from ..fields import FIELDS
 from ..nets.models import Models
+from ..naming import duration
 from ..media.preview import Glimpse
 from ..stages.results import Result
 from ..requests.budget import expected
@@ -132,7 +133,7 @@ class Examples:
 
     def _work(self) -> str:
         """What making the examples costs here, as the work budget estimates it, in words to
-        follow "making the examples" (`` (about N min of work on this machine)``); "" where it
+        follow "making the examples" (`` (about 1 min 30 s of work on this machine)``); "" where it
         cannot say."""
         seconds = 0.0
         for req in self.requests:
@@ -141,8 +142,7 @@ class Examples:
             except MicromotionError:  # said when its turn comes
                 continue
             seconds += cost.seconds if cost else 0.0
-        return f" (about {max(1, round(seconds / 60))} min of work on this machine)" \
-            if seconds else ""
+        return f" (about {duration(seconds)} of work on this machine)" if seconds else ""
 
     def _wait_while_in_use(self, *step) -> None:
         with self._idle:

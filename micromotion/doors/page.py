@@ -27,7 +27,8 @@ from .examples import Examples
 from ..fields import FIELDS
 from ..nets.models import Models
 from ..media.preview import Glimpse
-from ..requests.budget import expected, work_budget
+from ..naming import duration
+from ..requests.budget import expected, over_budget, work_budget
 from ..requests.request import file_name
 
 # the preview's label for each glimpse of the work (``micromotion.media.preview.SHOWS``)
@@ -66,7 +67,7 @@ class Page:
         """The fidelity widget's look on the tab for ``use``: how long faithful takes on this
         machine, said beside the choice before anyone makes it."""
         took = "" if self.tuning_seconds is None else \
-            f" Here faithful adds about {_duration(self.tuning_seconds)}."
+            f" Here faithful adds about {duration(self.tuning_seconds)}."
         return dict(info=FIELDS["fidelity"].help_for(use) + took)
 
     def expected(self, req) -> str:
@@ -80,11 +81,12 @@ class Page:
         cost = expected(req, self.models)
         if cost is None:
             return ""
-        most, worst = work_budget(), max(cost.parts, key=cost.parts.get)
+        most = work_budget()
         if most and cost.seconds > most:
-            return (f"About {_duration(cost.seconds)} on this machine, more than the "
-                    f"{_duration(most)} one request may take: {cost.lower[worst]}.")
-        return f"About {_duration(cost.seconds)} on this machine, most of it {worst}."
+            said = over_budget(cost, most)
+            return f"{said[0].upper()}{said[1:]}."
+        return (f"About {duration(cost.seconds)} on this machine, most of it "
+                f"{max(cost.parts, key=cost.parts.get)}.")
 
     def warm(self, start: bool = True) -> None:
         """Make the examples' results in the background (``start``; paused while anyone is
@@ -186,13 +188,8 @@ class Clock:
             return f"{name}…"
         elapsed = time.monotonic() - self.started[stage]
         left = elapsed / done * (total - done) if done else None
-        eta = f" — about {_duration(left)} left" if left and elapsed > 2 else ""
+        eta = f" — about {duration(left)} left" if left and elapsed > 2 else ""
         return f"{name}: {done} of {total}{eta}"
-
-
-def _duration(seconds: float) -> str:
-    seconds = max(1, round(seconds))
-    return f"{seconds // 60} min {seconds % 60} s" if seconds >= 60 else f"{seconds} s"
 
 
 def page_error(exc: BaseException) -> gr.Error:

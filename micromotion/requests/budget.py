@@ -17,19 +17,18 @@ import os
 from dataclasses import dataclass, field
 
 import numpy as np
-from PIL import Image
 
 from ..errors import BudgetError, MicromotionError
 from ..fields import WORK_BUDGET
-from ..media.align import detect_faces
-from ..media.faces import find, largest, most_faces, people
+from ..media.faces import find, largest, most_faces
 from ..latents.interpolate import frame_count
 from ..motions import distinct, request_motions
 from ..motions.drivers import driver_of
-from ..naming import display_name, missing
+from ..naming import display_name, duration, missing
 from ..latents.span import edit_weights
 from ..media.paste import render_size, video_size
 from ..media.stream import Footage, footage, frames
+from ..media.track import first_faces
 from ..nets.encoders.warm import WARM_BATCH, WARM_ITERATIONS
 from ..nets.tuning import steps_for
 from ..precision import Precision
@@ -243,9 +242,8 @@ def _clip_faces(req: Edit, clip: Footage, first: int) -> int:
     frame shows (at most ``most_faces()``)."""
     if req.faces != "all":
         return 1 if req.faces == "one" else len(req.faces)
-    frame = next(frames(clip, first, first + 1), None)
-    found = detect_faces(Image.fromarray(frame)) if frame is not None else []
-    return max(1, min(len(people(found)) if found else 1, most_faces()))
+    found = first_faces(frames(clip, first, first + 1))
+    return max(1, min(len(found[1].faces) if found else 1, most_faces()))
 
 
 def _motions(req: Animate, unit: Rates, cost: Cost) -> None:
@@ -265,12 +263,14 @@ def check_budget(req, plan, precision: Precision, tuning_steps: int, device: str
     cost = estimate(req, plan, precision, tuning_steps)
     if cost is None or cost.seconds <= most:
         return cost
+    raise BudgetError(over_budget(cost, most))
+
+
+def over_budget(cost: Cost, most: float) -> str:
+    """What a request of ``cost``, over the ``most`` seconds one may take, is told: about how
+    long, what costs most, what to lower."""
     worst = sorted(cost.parts.items(), key=lambda kv: -kv[1])[:2]
-    said = " and ".join(f"{what} (about {_minutes(s)})" for what, s in worst)
-    raise BudgetError(f"this request would take about {_minutes(cost.seconds)} here, more than "
-                      f"the {_minutes(most)} one request may take; most of it is {said}: "
-                      f"{cost.lower[worst[0][0]]}")
-
-
-def _minutes(seconds: float) -> str:
-    return f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
+    said = " and ".join(f"{what} (about {duration(s)})" for what, s in worst)
+    return (f"this request would take about {duration(cost.seconds)} here, more than the "
+            f"{duration(most)} one request may take; most of it is {said}: "
+            f"{cost.lower[worst[0][0]]}")
