@@ -20,7 +20,10 @@ from micromotion.media.paste import PasteBack
 from micromotion.media.stream import frames as read_frames
 from micromotion.media.stream import footage
 from micromotion.media.track import follow, jitter
+from micromotion.media.align import warp_quad
+from micromotion.nets.encoders import preprocess
 from micromotion.nets.encoders.warm import invert_in_order
+from micromotion.nets.identity import similarity
 from micromotion.requests import budget
 from micromotion.requests.checks import check_request
 from micromotion.requests.request import Edit, file_name
@@ -86,6 +89,16 @@ def test_an_edited_clip_is_the_clip_with_its_face_moved(mm, clip, tmp_path):
     said = wording.plainly(r)
     assert said.startswith("The face in pan.mp4 smiles from 0.6 s to 1.0 s"), said
     assert "blend change" in wording.describe(r)
+    # how alike the face stayed: as filmed and as edited at the first, middle and last moved
+    # frames — ArcFace on the crops of the frames as read and as written (up to the codec)
+    at, n = np.flatnonzero(moved.numpy()), int(moved.sum())
+    crops = [preprocess([warp_quad(Image.fromarray(v[at[i]]), track.quads[i], 256)
+                         for i in (0, n // 2, n - 1)], 256) for v in (given, out)]
+    again = similarity(mm.arcface(), *crops)
+    assert len(r.identity.frames) == 3 and r.faces[0].identity == r.identity
+    assert np.allclose(r.identity.frames, again.numpy(), atol=0.05), (r.identity, again)
+    assert "Identity as filmed and as edited, at the first, middle and last moved frames: " \
+        in said and "rebuilt" not in said, said
     assert any("rendered at 64 px" in n for n in r.notes)
 
 

@@ -215,7 +215,12 @@ def test_each_chosen_face_of_a_video_is_followed_and_moved(mm, two_clip, tmp_pat
     assert [f.number for f in r.faces] == [1, 2]
     assert re.fullmatch(r"2 faces in two.mp4 at 0\.\d s \(numbered from the left\); faces 1 "
                         r"and 2 moved", r.notes[0]), r.notes
-    assert wording.plainly(r).startswith("Each of faces 1 and 2 in two.mp4 smiles from 0.3 s")
+    said = wording.plainly(r)
+    assert said.startswith("Each of faces 1 and 2 in two.mp4 smiles from 0.3 s"), said
+    assert all(len(f.identity.frames) == 3 for f in r.faces)  # each face, filmed and edited
+    assert re.search(r"Identity as filmed and as edited, face by face \(the least of its "
+                     r"first, middle and last moved frames\): 1: -?\d\.\d\d, 2: -?\d\.\d\d",
+                     said), said
     _, out = read_back(r.video)
     _, src = read_back(path)
     assert out.shape == src.shape

@@ -69,15 +69,10 @@ def plainly(result: Result) -> str:
     face smiles; the motion is mostly in the middle layers (expression and features)", and
     how alike the photo's face (each face, where several moved) it stayed."""
     faces = getattr(result, "faces", [])
-    if len(faces) > 1:
-        shows = _shows(result, f"Each of faces {listed([f.number for f in faces])}")
-        if faces[0].identity is None:
-            return shows
-        return f"{shows} {_alike_each(faces, tuned=result.tuning is not None)}"
-    shows = _shows(result, "The face")
-    if result.identity is None:
-        return shows
-    return f"{shows} {_alike(result.identity, tuned=result.tuning is not None)}"
+    shows = _shows(result, f"Each of faces {listed([f.number for f in faces])}"
+                   if len(faces) > 1 else "The face")
+    alike = _alike_of(result)
+    return f"{shows} {alike}" if alike else shows
 
 
 def said(result: Result) -> str:
@@ -85,6 +80,44 @@ def said(result: Result) -> str:
     chosen for the user (``note: …``), then how it was made and the paths it ran on."""
     return "\n".join([plainly(result), *(f"note: {n}" for n in result.notes),
                       f"made with {describe(result)}", *(f"note: {d}" for d in result.details)])
+
+
+@functools.singledispatch
+def _alike_of(result) -> str:
+    """How alike the face (each face) stayed, in words; "" where it was not measured."""
+    faces, tuned = getattr(result, "faces", []), getattr(result, "tuning", None) is not None
+    if len(faces) > 1:
+        return _alike_each(faces, tuned) if faces[0].identity else ""
+    return _alike(result.identity, tuned) if result.identity else ""
+
+
+@_alike_of.register
+def _(result: Edited) -> str:
+    """A clip's faces as filmed and as edited: what the video shows (blend face puts in the
+    face rebuilt from the filmed one: its likeness is said too)."""
+    faces = [f for f in result.faces if f.identity]
+    if not faces:
+        return ""
+    rebuilt = result.how.blend == "face"
+    if len(faces) == 1:
+        i = faces[0].identity
+        said = (f"Identity as filmed and as edited, at the first, middle and last moved "
+                f"frames: {', '.join(f'{c:.2f}' for c in i.frames)} (ArcFace; 1: the same "
+                f"face)" + (f"; the face rebuilt from the filmed one {i.reconstruction:.2f}."
+                            if rebuilt else "."))
+    else:
+        said = ("Identity as filmed and as edited, face by face (the least of its first, "
+                "middle and last moved frames): " + ", ".join(
+                    f"{f.number}: {min(f.identity.frames):.2f}" for f in faces) +
+                " (ArcFace; 1: the same face).")
+    low = [f.number for f in faces if min(f.identity.frames) < LOOK_ALIKE]
+    if low:
+        who = "the edited face" if len(faces) == 1 else f"face {listed(low)}"
+        said += (f" Below {LOOK_ALIKE:.2f}, {who} looks less like the person" +
+                 ("; blend change keeps the person's own pixels where the motion does nothing, "
+                  "fidelity faithful tunes the generator to them." if rebuilt else
+                  "; a smaller scale moves less."))
+    return said
 
 
 def _alike(identity: Identity, tuned: bool) -> str:

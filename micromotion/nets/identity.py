@@ -32,11 +32,12 @@ class Identity:
 @torch.no_grad()
 def similarity(arcface: ArcFace, photo: torch.Tensor, images: torch.Tensor) -> torch.Tensor:
     """ArcFace cosines of each of ``images`` ``[K, 3, H, W]`` with ``photo`` ``[1, 3, H', W']``
-    (both FFHQ-aligned, in [-1, 1]) → ``[K]`` in [-1, 1]."""
+    — or, ``photo`` ``[K, 3, H', W']``, with its own of them, pair by pair (a clip's faces as
+    filmed and as edited) — all FFHQ-aligned, in [-1, 1] → ``[K]`` in [-1, 1]."""
     device = next(arcface.parameters()).device
     a = arcface.id_features(photo.float().to(device))
     b = arcface.id_features(images.float().to(device))
-    return (b @ a[0]).cpu()
+    return (b * a).sum(1).cpu()
 
 
 @torch.no_grad()

@@ -43,7 +43,7 @@ from ..nets.encoders.warm import invert_in_order
 from ..nets.models import Models
 from ..requests.request import Edit
 from ..run import Run
-from .edit_write import Moving, write_edit
+from .edit_write import Moving, identities, write_edit
 from .results import EditHow, Edited, Inversion, MovedFace
 from .steps import faithful, ready, tuning_notes
 
@@ -79,7 +79,7 @@ def edit(models: Models, req: Edit, run: Run) -> Edited:
              (offsets, _) in zip(followed.numbers, tracks, each, paths)]
     silent = run.out.with_name(run.out.stem + ".silent.mp4")
     try:
-        moved = write_edit(view, clip, a, faces, req.blend, silent, run)
+        written = write_edit(view, clip, a, faces, req.blend, silent, run)
         notes = with_sound(silent, clip, run.out)
     except BaseException:  # stopped or failed: no half-made video is left
         run.out.unlink(missing_ok=True)
@@ -88,12 +88,14 @@ def edit(models: Models, req: Edit, run: Run) -> Edited:
         silent.unlink(missing_ok=True)
     start, end = (a / clip.fps, clip.seconds) if req.timeline else \
         parse_span(req.span, clip.seconds)
-    how = EditHow(name, clip.n_frames, clip.fps, start, end, moved,
+    how = EditHow(name, clip.n_frames, clip.fps, start, end, written.moved,
                   max(f.size for f in faces), req.blend,
                   (jitter(tracks[0].raw), jitter(tracks[0].quads)))
+    alike = identities(view, faces, written, run.precision)
     return Edited(run.out, paths[0][1], how, each[0][0],
                   _notes(clip, req, followed, a, faces) + notes + tuning_notes(tuning),
-                  tuning=tuning, faces=[MovedFace(f.number, None) for f in faces])
+                  alike[0], tuning=tuning,
+                  faces=[MovedFace(f.number, None, i) for f, i in zip(faces, alike)])
 
 
 def clip_faces(video: str, name: str, span: str = "") -> Group | None:

@@ -2,7 +2,7 @@
 moves with that face rendered at the size it fills and blended in (several faces of one frame
 pasted back together, each within its own mask), the rest as read.
 
-    moved = write_edit(models, clip, a, faces, "change", Path("silent.mp4"), run)
+    written = write_edit(models, clip, a, faces, "change", Path("silent.mp4"), run)
 """
 from __future__ import annotations
 
@@ -13,12 +13,16 @@ import numpy as np
 import torch
 from PIL import Image
 
+from ..media.align import warp_quad
 from ..media.paste import PasteBack
 from ..media.preview import from_images, show, spread
 from ..media.render import VideoWriter, overlapped, render_frames
 from ..media.stream import Footage, frames
 from ..media.track import Track
+from ..nets.encoders import preprocess
+from ..nets.identity import MEASURE_RES, Identity, measure, similarity
 from ..nets.models import Models
+from ..precision import Precision
 from ..run import Run
 
 CHUNK = 8  # frames written a batch; the moving faces among them render together
@@ -41,14 +45,25 @@ class Moving:
         return (self.offsets.flatten(1).abs().amax(1) > 0).numpy()
 
 
+@dataclass
+class Written:
+    """What writing the edit did: how many frames moved, and each face as filmed and as
+    edited (aligned crops at ArcFace's ``MEASURE_RES``) at the first, middle and last of its moved frames
+    (``at``: their rows, from frame a)."""
+    moved: int
+    at: list[list[int]]
+    looks: list[list[tuple[Image.Image, Image.Image]]]
+
+
 def write_edit(models: Models, clip: Footage, a: int, faces: list[Moving], blend: str,
-               out: Path, run: Run) -> int:
+               out: Path, run: Run) -> Written:
     """Every frame of the clip to ``out`` (no sound), ``CHUNK`` at a time: in frames a.. each
     face with an offset rendered and blended in, the rest as read — a chunk pasted and encoded
-    in a worker thread while the next renders (``render.overlapped``). Returns how many frames
-    moved."""
+    in a worker thread while the next renders (``render.overlapped``)."""
     moves = [f.moves for f in faces]
     total = sum(int(m.sum()) for m in moves)
+    at = [np.flatnonzero(m)[spread(int(m.sum()))].tolist() if m.any() else [] for m in moves]
+    looks: list[list] = [[] for _ in faces]
 
     def rendered():
         done = 0
@@ -77,11 +92,23 @@ def write_edit(models: Models, clip: Footage, a: int, faces: list[Moving], blend
                 here = [(face, rows.index(row), renders) for face, (rows, renders)
                         in zip(faces, made) if row in rows]
                 if here:
-                    chunk[k] = _paste(chunk[k], row, here, blend)
+                    filmed = chunk[k]
+                    chunk[k] = _paste(filmed, row, here, blend)
+                    _look(faces, at, looks, row, filmed, chunk[k])
             writer.write(np.stack(chunk))
 
         overlapped(rendered(), finish)
-    return int(np.any(np.stack(moves), axis=0).sum())
+    return Written(int(np.any(np.stack(moves), axis=0).sum()), at, looks)
+
+
+def _look(faces: list[Moving], at: list[list[int]], looks: list[list], row: int,
+          filmed: np.ndarray, edited: np.ndarray) -> None:
+    """Into ``looks``, each face whose look is kept at ``row``, as filmed and as edited."""
+    for face, rows, kept in zip(faces, at, looks):
+        if row in rows:
+            quad = face.track.quads[row]
+            kept.append(tuple(warp_quad(Image.fromarray(f), quad, MEASURE_RES)
+                              for f in (filmed, edited)))
 
 
 def _chunks(items, n: int):
@@ -123,3 +150,23 @@ def _show_frames(run: Run, faces: np.ndarray, at: list[int], clip: Footage) -> N
         picked = spread(len(at))
         show(run.preview, "frames", from_images([Image.fromarray(faces[k]) for k in picked]),
              [f"{clip.name} at {at[k] / clip.fps:.1f} s" for k in picked])
+
+
+def identities(models: Models, faces: list[Moving], written: Written, precision: Precision
+               ) -> list[Identity | None]:
+    """Each face's ``Identity`` in the edit (None where it never moved): ``frames``, how alike
+    ArcFace finds it as filmed and as edited at the first, middle and last of its moved
+    frames, pair by pair (what the video shows); ``reconstruction``, the filmed face at the
+    middle one against its inversion's render (what blend face puts in)."""
+    said: list[Identity | None] = []
+    for face, rows, looks in zip(faces, written.at, written.looks):
+        if not looks:
+            said.append(None)
+            continue
+        filmed, edited = (preprocess([look[k] for look in looks], MEASURE_RES) for k in (0, 1))
+        m = len(rows) // 2
+        rebuilt = measure(models.arcface(), models.generator, filmed[m:m + 1],
+                          face.w[rows[m]:rows[m] + 1], face.w[:0], precision.render)
+        alike = similarity(models.arcface(), filmed, edited)
+        said.append(Identity(rebuilt.reconstruction, tuple(round(float(c), 4) for c in alike)))
+    return said

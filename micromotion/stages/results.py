@@ -24,7 +24,7 @@ class Inversion:
 @dataclass
 class MovedFace:
     """One face of the photo (or clip) that moved: its number (from the left, as the page
-    shows them), its alignment and how alike it stayed (a clip's: neither)."""
+    shows them), its alignment (a clip's: none) and how alike it stayed."""
     number: int
     aligned: AlignedFace | None
     identity: Identity | None = None
@@ -128,7 +128,7 @@ class Edited:
     how: EditHow
     latents: torch.Tensor  # W+ [M, L, D]: the moved frames' faces as filmed (before the motion)
     notes: list[str] = field(default_factory=list)
-    identity: Identity | None = None  # not measured for a clip
+    identity: Identity | None = None  # the first face's, as filmed and as edited (edit_write)
     tuning: Tuning | None = None  # fidelity faithful: tuned to a few of its frames
     details: list[str] = field(default_factory=list)  # for the expert: the paths it ran on
     faces: list[MovedFace] = field(default_factory=list)  # the faces that moved (latents
