@@ -233,6 +233,21 @@ def test_each_chosen_face_of_a_video_is_followed_and_moved(mm, two_clip, tmp_pat
         serve(Edit(str(path), "smile", faces="3", span="0.3-0.5"), mm, tmp_path / "x.mp4")
 
 
+def test_faces_of_a_video_too_small_for_the_encoder_are_left_alone(group):
+    """As for a photo: in a clip, a face whose crop is nowhere in it as large as the encoder
+    needs is left alone with a note; all of them too small is one sentence."""
+    frame = np.asarray(Image.open(group))
+    followed = follow_faces([frame] * 3, 15.0, faces="all")
+    kept, notes = followed.big_enough(512, "group.mp4 at 0.0 s")  # 512 needs 128 px
+    assert kept.numbers == [1] and len(kept.tracks) == 1 and kept.seen == 2
+    assert notes == ["face 2 of group.mp4 at 0.0 s was left alone: under 128 px across, too "
+                     "small for the encoder"]
+    assert followed.big_enough(256, "group.mp4") == (followed, [])
+    with pytest.raises(NoFaceError, match="the chosen faces of group.mp4 are all under 1024 px "
+                                          "across, too small to move: use a video where"):
+        followed.big_enough(4096, "group.mp4")
+
+
 def test_a_video_shows_the_faces_an_edit_numbers(two_clip, clip_of_nobody, tmp_path):
     """What the page boxes and numbers after a video's upload: the faces of the span's first
     frame, named by its time; nothing for a clip without a face; a file that is no video is

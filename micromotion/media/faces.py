@@ -146,15 +146,9 @@ def _moved(group: Group, numbers: list[int], aligned: list[AlignedFace], size: i
     side = [face_side(a) for a in aligned]
     small = [k for k, s in zip(numbers, side) if s < SMALLEST * size]
     kept = [(k, a, s) for k, a, s in zip(numbers, aligned, side) if k not in small]
-    notes = []
-    if small:
-        notes.append(f"{'faces' if len(small) > 1 else 'face'} {listed(small)} of "
-                     f"{group.name} {'were' if len(small) > 1 else 'was'} left alone: under "
-                     f"{SMALLEST * size:.0f} px across, too small for the encoder")
+    notes = [left_small(small, group.name, size)] if small else []
     if not kept:
-        raise NoFaceError(f"the chosen faces of {group.name} are all under "
-                          f"{SMALLEST * size:.0f} px across, too small to move: use a larger "
-                          f"photo of them")
+        raise all_small(group.name, size, "a larger photo of them")
     most = most_faces()
     if every and len(kept) > most:
         kept = [kept[i] for i in largest([side for _, _, side in kept])]
@@ -165,6 +159,21 @@ def _moved(group: Group, numbers: list[int], aligned: list[AlignedFace], size: i
     notes.insert(0, f"{_count(len(group.faces))} in {group.name} (numbered from the left); "
                     f"{'face' if len(moved) == 1 else 'faces'} {listed(moved)} moved")
     return [a for _, a, _ in kept], notes
+
+
+def left_small(small: list[int], name: str, size: int) -> str:
+    """The note on the faces ``small`` of ``name``, left alone: too small for an encoder of
+    ``size``."""
+    return (f"{'faces' if len(small) > 1 else 'face'} {listed(small)} of {name} "
+            f"{'were' if len(small) > 1 else 'was'} left alone: under {SMALLEST * size:.0f} "
+            f"px across, too small for the encoder")
+
+
+def all_small(name: str, size: int, instead: str) -> NoFaceError:
+    """Every chosen face of ``name`` too small for an encoder of ``size``: what to use
+    ``instead``."""
+    return NoFaceError(f"the chosen faces of {name} are all under {SMALLEST * size:.0f} px "
+                       f"across, too small to move: use {instead}")
 
 
 def largest(sizes: list[float]) -> list[int]:

@@ -21,7 +21,8 @@ import torch
 from PIL import Image
 
 from .align import Box, detect_faces, ffhq_quad, landmarks_at, same_kind
-from .faces import Faces, Group, chosen, largest, people
+from .faces import (SMALLEST, Faces, Group, all_small, chosen, largest, left_small,
+                    people)
 from .images import load_image
 from .smooth import smooth
 
@@ -44,6 +45,11 @@ class Track:
         """The frames where the face was not found."""
         return np.flatnonzero(~self.found).tolist()
 
+    @property
+    def side(self) -> int:
+        """The most px across its crop is in the clip's frames."""
+        return int(np.ceil(np.nanmax(np.hypot(*(self.quads[:, 3] - self.quads[:, 0]).T))))
+
 
 def follow(frames: Iterable[np.ndarray | Image.Image], fps: float = 30.0,
            progress: Callable[[int], None] | None = None) -> Track:
@@ -60,6 +66,18 @@ class Followed:
     numbers: list[int]
     seen: int
     at: int
+
+    def big_enough(self, size: int, name: str) -> tuple["Followed", list[str]]:
+        """Only the faces whose crop is anywhere in the clip at least ``SMALLEST`` of an
+        encoder of ``size``, and a note on the others (all too small: a ``NoFaceError``)."""
+        small = [n for n, t in zip(self.numbers, self.tracks) if t.side < SMALLEST * size]
+        if not small:
+            return self, []
+        kept = [(n, t) for n, t in zip(self.numbers, self.tracks) if n not in small]
+        if not kept:
+            raise all_small(name, size, "a video where they are larger")
+        return (Followed([t for _, t in kept], [n for n, _ in kept], self.seen, self.at),
+                [left_small(small, name, size)])
 
 
 def follow_faces(frames: Iterable[np.ndarray | Image.Image], fps: float = 30.0,

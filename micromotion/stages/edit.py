@@ -65,7 +65,7 @@ def edit(models: Models, req: Edit, run: Run) -> Edited:
     a, b = _moving(weights)
     once, which = distinct(request_motions(req))  # a clip's faces found before the video's
     motions = [m.ready(models, run) for m in once]
-    followed, glimpse = _follow(clip, a, b, req, run)
+    followed, glimpse, left = _follow(clip, a, b, req, run, models.encoder.input_size)
     _show_faces(run, glimpse, followed, a, clip, models.encoder.input_size)
     tracks = followed.tracks
     each = _invert(models, clip, a, b, tracks, run, max(1, MAX_TUNED_PHOTOS // len(tracks)))
@@ -75,7 +75,7 @@ def edit(models: Models, req: Edit, run: Run) -> Edited:
              zip(each, tracks)]
     view, tuning = faithful(models, req.fidelity, [p for _, ps in each for p in ps], run)
     asked = min(req.output_size, view.generator.size)
-    faces = [Moving(n, t, w, offsets, render_size(_side(t), asked, STRETCH)) for n, t, (w, _),
+    faces = [Moving(n, t, w, offsets, render_size(t.side, asked, STRETCH)) for n, t, (w, _),
              (offsets, _) in zip(followed.numbers, tracks, each, paths)]
     silent = run.out.with_name(run.out.stem + ".silent.mp4")
     try:
@@ -93,7 +93,7 @@ def edit(models: Models, req: Edit, run: Run) -> Edited:
                   (jitter(tracks[0].raw), jitter(tracks[0].quads)))
     alike = identities(view, faces, written, run.precision)
     return Edited(run.out, paths[0][1], how, each[0][0],
-                  _notes(clip, req, followed, a, faces) + notes + tuning_notes(tuning),
+                  _notes(clip, req, followed, a, faces, left) + notes + tuning_notes(tuning),
                   alike[0], tuning=tuning,
                   faces=[MovedFace(f.number, None, i) for f, i in zip(faces, alike)])
 
@@ -117,15 +117,11 @@ def _moving(weights: torch.Tensor) -> tuple[int, int]:
     return int(moving[0]), int(moving[-1]) + 1
 
 
-def _side(track: Track) -> int:
-    """The most px across the face's crop is in the clip's frames."""
-    return int(np.ceil(np.nanmax(np.hypot(*(track.quads[:, 3] - track.quads[:, 0]).T))))
-
-
-def _follow(clip: Footage, a: int, b: int, req: Edit, run: Run
-            ) -> tuple[Followed, dict[int, np.ndarray]]:
-    """The chosen faces followed through frames a..b, and the first, middle and last of them
-    kept for the preview; fidelity faithful's limit said before any inversion."""
+def _follow(clip: Footage, a: int, b: int, req: Edit, run: Run, size: int
+            ) -> tuple[Followed, dict[int, np.ndarray], list[str]]:
+    """The chosen faces followed through frames a..b (with numbers or all: those large enough
+    for an encoder of ``size``), the first, middle and last frames kept for the preview, and
+    the note on faces left alone; fidelity faithful's limit said before any inversion."""
     glimpse: dict[int, np.ndarray] = {}
     keep = set(spread(b - a))
 
@@ -140,11 +136,15 @@ def _follow(clip: Footage, a: int, b: int, req: Edit, run: Run
     if followed.at < 0:
         raise NoFaceError(f"no face found in {clip.name} from {a / clip.fps:.1f} s to "
                           f"{b / clip.fps:.1f} s; use a video where one face is in view")
+    left: list[str] = []
+    if req.faces != "one":
+        followed, left = followed.big_enough(size, f"{clip.name} at "
+                                                   f"{(a + followed.at) / clip.fps:.1f} s")
     if req.fidelity == "faithful" and len(followed.tracks) > MAX_TUNED_PHOTOS:
         raise OptionError(f"fidelity faithful tunes the generator to every face at once, at "
                           f"most {MAX_TUNED_PHOTOS}; {len(followed.tracks)} faces would move: "
                           f"name at most {MAX_TUNED_PHOTOS} or use fidelity fast")
-    return followed, glimpse
+    return followed, glimpse, left
 
 
 def _show_faces(run: Run, glimpse: dict[int, np.ndarray], followed: Followed, a: int,
@@ -231,10 +231,10 @@ def _presence(found: np.ndarray, fps: float) -> torch.Tensor:
     return curve_shape(torch.from_numpy(away / LOST_EASE).clamp(0, 1), "ease").float()
 
 
-def _notes(clip: Footage, req: Edit, followed: Followed, a: int, faces: list[Moving]
-           ) -> list[str]:
-    """What was chosen for the user: the size it was edited at, the faces among several, the
-    seconds where a face was lost, the render's size."""
+def _notes(clip: Footage, req: Edit, followed: Followed, a: int, faces: list[Moving],
+           left: list[str]) -> list[str]:
+    """What was chosen for the user: the size it was edited at, the faces among several (and
+    ``left``, those left alone), the seconds where a face was lost, the render's size."""
     notes = []
     if clip.scaled:
         notes.append(f"{clip.name} is {clip.own_size[0]}×{clip.own_size[1]}; it was edited "
@@ -244,6 +244,7 @@ def _notes(clip: Footage, req: Edit, followed: Followed, a: int, faces: list[Mov
         notes.append(f"{followed.seen} face{'s' * (followed.seen > 1)} in {clip.name} at "
                      f"{(a + followed.at) / clip.fps:.1f} s (numbered from the left); "
                      f"face{'s' * (len(numbers) > 1)} {listed(numbers)} moved")
+        notes += left
     elif followed.tracks[0].people > 1:
         notes.append(f"{followed.tracks[0].people} faces are in {clip.name}; the most "
                      f"prominent (the largest) was edited")
@@ -253,7 +254,7 @@ def _notes(clip: Footage, req: Edit, followed: Followed, a: int, faces: list[Mov
             notes.append(f"{'the face' if one else f'face {f.number}'} was not found at "
                          f"{_seconds(f.track.lost, a, clip.fps)}, so "
                          f"{'those frames are' if one else 'it is'} as filmed there")
-    sides, sizes = [_side(f.track) for f in faces], [f.size for f in faces]
+    sides, sizes = [f.track.side for f in faces], [f.size for f in faces]
     notes.append(f"the face is at most {sides[0]} px across in the frame, so it was rendered "
                  f"at {sizes[0]} px" if one else
                  f"the faces are at most {', '.join(map(str, sides))} px across in the frame, "
