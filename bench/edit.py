@@ -49,6 +49,32 @@ def warm_error(models: Models, frames: list[np.ndarray]) -> None:
           f"inversions are {apart.median():.4f} apart")
 
 
+def floor(models: Models, size: int) -> None:
+    """What a moved frame cannot cost less than here, by its parts, each timed alone (batch
+    2, the fastest of three, at the plan's precision): the warm refinement's decode (a 1024 px
+    render, pooled to the encoder's 256, as ReStyle decodes) and encoder pass, then blend
+    change's two renders of the face at ``size``."""
+    precision = models.plan.resolve("auto")
+    enc, gen = models.encoder, models.generator
+    w = enc.latent_avg.expand(2, -1, -1).clone()
+    x = torch.zeros(2, 6, enc.input_size, enc.input_size)
+    parts = {"decode (1024 px, pooled)": lambda: enc.decode(w, precision),
+             "encoder pass": lambda: enc.encode(x, precision),
+             f"two renders at {size} px": lambda: precision.render.synthesis(
+                 gen, torch.cat([w, w]), noise_mode="const", max_res=size)}
+    said = []
+    for what, run in parts.items():
+        run()
+        times = []
+        for _ in range(3):
+            t = time.perf_counter()
+            run()
+            times.append(time.perf_counter() - t)
+        said.append((what, min(times) / 2))
+    print(f"a moved frame's floor here: {sum(s for _, s in said):.2f} s (" +
+          ", ".join(f"{what} {s:.2f} s" for what, s in said) + ")")
+
+
 def full_size() -> Models:
     """Synthetic weights of the official sizes (a 1024 px generator with its full channels,
     pSp's IR-SE50), so the times are the official models' times; the published directions
@@ -94,6 +120,7 @@ def main() -> None:
             print(f"  {stage:>20}: {s / args.frames:.2f} s a frame")
         print(f"  {'the rest':>20}: {(total - sum(seen.values())) / args.frames:.2f} s a frame "
               f"(checks, the plan, writing the sound)")
+        floor(models, r.how.size)
         if args.weights:
             warm_error(models, frames)
         blends(models, path, frames, Path(tmp))

@@ -127,12 +127,14 @@ def test_warm_starting_is_restyles_own_refinement(mm, astronaut):
         mm.encoder.invert(x, 1, start=torch.zeros(2, 18, 512))
 
 
-def test_several_faces_are_inverted_in_the_same_passes_each_warm_from_its_own(mm, astronaut):
-    """Two people's faces through five frames, interleaved frame by frame, go through the
-    encoder together — three passes, not six — and each face's W+ is what its own chain alone
-    gives."""
-    one = [astronaut.rotate(3 * t).resize((256, 256)) for t in range(5)]
-    other = [astronaut.transpose(0).rotate(-2 * t).resize((256, 256)) for t in range(5)]
+def test_several_faces_are_inverted_in_the_same_passes_each_warm_from_its_own(mm, astronaut,
+                                                                            monkeypatch):
+    """Two people's faces through three frames, interleaved frame by frame, go through the
+    encoder together — two passes, not four — and each face's W+ is what its own chain alone
+    gives (one refinement from the average face too, for speed)."""
+    monkeypatch.setattr(mm.encoder, "iterations", 1)
+    one = [astronaut.rotate(3 * t).resize((256, 256)) for t in range(3)]
+    other = [astronaut.transpose(0).rotate(-2 * t).resize((256, 256)) for t in range(3)]
     calls = []
     invert = mm.encoder.invert
 
@@ -145,11 +147,11 @@ def test_several_faces_are_inverted_in_the_same_passes_each_warm_from_its_own(mm
         done = []
         both = invert_in_order(mm.encoder, [f for pair in zip(one, other) for f in pair],
                                batch=2, per_frame=2, progress=done.append)
-        assert calls == [4, 4, 2] and done == [2, 4, 5]
+        assert calls == [4, 2] and done == [2, 3]
         alone = [invert_in_order(mm.encoder, faces, batch=2) for faces in (one, other)]
     finally:
         mm.encoder.invert = invert
-    torch.testing.assert_close(both.reshape(5, 2, 18, 512), torch.stack(alone, 1),
+    torch.testing.assert_close(both.reshape(3, 2, 18, 512), torch.stack(alone, 1),
                                atol=1e-4, rtol=1e-4)
 
 
