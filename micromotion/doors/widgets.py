@@ -5,6 +5,7 @@ examples. ``app.py`` lays the tabs out with them.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -79,16 +80,13 @@ def section(w: dict, use: str, group: str, made: dict[str, Callable] | None = No
 def faces_choice(shown: dict, use: str) -> gr.Dropdown:
     """The faces in the tab's photo or video, boxed and numbered (into ``shown["image"]``),
     and the Faces choice: both hidden until more than one face shows (``found_faces``)."""
-    what = "video" if use == "edit" else "photo"
-    shown["image"] = gr.Image(label=f"The faces in the {what}", type="pil", interactive=False,
-                              visible=False, height=260, show_label=True)
+    shown["in"] = FACES_IN["edit" if use == "edit" else "photo"]
+    shown["image"] = gr.Image(label=f"The faces in the {shown['in'].what}", type="pil",
+                              interactive=False, visible=False, height=260, show_label=True)
     f = FIELDS["faces"]
-    return gr.Dropdown(FACES_CHOICES, value=f.default, label=f.label, allow_custom_value=True,
-                       info=f"{f.help_for(use)} Type numbers to choose several.",
-                       visible=False)
-
-
-FACES_CHOICES = [("the most confident face", "one"), ("every face", "all")]
+    return gr.Dropdown(shown["in"].choices, value=f.default, label=f.label,
+                       allow_custom_value=True, visible=False,
+                       info=f"{f.help_for(use)} Type numbers to choose several.")
 
 
 def _photo_faces(image) -> Group | None:
@@ -104,35 +102,48 @@ def _clip_faces(video, span) -> Group | None:
     return clip_faces(path, name, span or "") if path else None
 
 
-# what a tab numbers faces in: its file input (and what else says where) → how they are found
-FACES_IN = {"image": (("image",), _photo_faces), "video": (("video", "span"), _clip_faces)}
+@dataclass(frozen=True)
+class FacesIn:
+    """What a tab numbers faces in: its inputs that say which (the file first), how they are
+    found, the file in a word and what ``one`` moves there."""
+    inputs: tuple[str, ...]
+    look: Callable
+    what: str
+    one: str
+
+    @property
+    def choices(self) -> list[tuple[str, str]]:
+        return [(self.one, "one"), ("every face", "all")]
+
+
+FACES_IN = {"photo": FacesIn(("image",), _photo_faces, "photo", "the most confident face"),
+            "edit": FacesIn(("video", "span"), _clip_faces, "video", "the most prominent face")}
 
 
 def found_faces(w: dict, shown: dict) -> None:
     """As soon as a photo or video is given (or the span changes), its faces boxed and
     numbered from the left, and the Faces choice with each face's number, when there is more
     than one; a file the work would refuse shows nothing here (the button then says why)."""
-    names, look = next(v for k, v in FACES_IN.items() if k in w)
+    where = shown["in"]
 
     def found(*values):
         *values, chosen = values
-        hidden = (gr.update(visible=False, value="one", choices=FACES_CHOICES),
+        hidden = (gr.update(visible=False, value="one", choices=where.choices),
                   gr.update(visible=False, value=None))
         try:
-            group = look(*values)
+            group = where.look(*values)
         except MicromotionError:
             group = None
         if group is None or len(group.faces) < 2:
             return hidden
         n = len(group.faces)
-        numbers = [(f"face {k}", str(k)) for k in range(1, n + 1)]
-        choices = FACES_CHOICES + numbers
+        choices = where.choices + [(f"face {k}", str(k)) for k in range(1, n + 1)]
         kept = chosen if chosen in [v for _, v in choices] else "one"  # the span moved on
         return (gr.update(visible=True, value=kept, choices=choices),
                 gr.update(visible=True, value=numbered(group),
                           label=f"{n} faces in {group.name}, numbered from the left"))
 
-    given = [w[n] for n in names]
+    given = [w[n] for n in where.inputs]
     triggers = [given[0].change] + [e for t in given[1:] for e in (t.submit, t.blur)]
     gr.on(triggers, found, given + [w["faces"]], [w["faces"], shown["image"]], api_name=False,
           preprocess=False, show_progress="hidden")
