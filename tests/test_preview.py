@@ -86,8 +86,9 @@ def test_examples_are_made_while_no_one_waits_and_shown_at_once(mm, astronaut, t
     while not lines[-1:] or not lines[-1].startswith("examples ready"):
         assert time.time() < deadline, lines
         time.sleep(0.2)
-    assert re.fullmatch(r"making 1 example in the background \(about (\d+ min )?(\d+ s )?of work on this "
-                        r"machine\), paused whenever someone is served .*", lines[0]), lines
+    assert re.fullmatch(r"making 1 example in the background \(about (\d+ min )?(\d+ s )?of "
+                        r"work on this machine\), paused whenever someone is served .*",
+                        lines[0]), lines
     assert lines[1:] == ["example 1 of 1 ready" + lines[1].removeprefix("example 1 of 1 ready"),
                          "examples ready: 1 of 1"]
     made = examples.get(LatentVideo("walk", image=shutil.copy(photo, tmp_path / "b.jpg"),

@@ -123,15 +123,14 @@ def follow_faces(frames: Iterable[np.ndarray | Image.Image], fps: float = 30.0,
     return Followed(tracks, numbers, seen, at)
 
 
-def first_faces(frames: Iterable[np.ndarray], name: str = "the video"
-                ) -> tuple[int, Group] | None:
+def first_faces(frames: Iterable[np.ndarray]) -> tuple[int, Group] | None:
     """The first of ``frames`` (RGB, in time order) that shows any face → its index and its
     faces numbered from the left, as ``follow_faces`` numbers them; None where none does."""
     for k, frame in enumerate(frames):
         img = Image.fromarray(frame)
         found = detect_faces(img)
         if found:
-            return k, Group(load_image(img, name), people(found))
+            return k, Group(load_image(img, "the frame"), people(found))
     return None
 
 

@@ -48,8 +48,8 @@ class Moving:
 @dataclass
 class Written:
     """What writing the edit did: how many frames moved, and each face as filmed and as
-    edited (aligned crops at ArcFace's ``MEASURE_RES``) at the first, middle and last of its moved frames
-    (``at``: their rows, from frame a)."""
+    edited (aligned crops at ArcFace's ``MEASURE_RES``) at the first, middle and last of its
+    moved frames (``at``: their rows, from frame a)."""
     moved: int
     at: list[list[int]]
     looks: list[list[tuple[Image.Image, Image.Image]]]
