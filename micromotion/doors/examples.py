@@ -133,8 +133,8 @@ class Examples:
 
     def _work(self) -> str:
         """What making the examples costs here, as the work budget estimates it, in words to
-        follow "making the examples" (`` (about 1 min 30 s of work on this machine)``); "" where it
-        cannot say."""
+        follow "making the examples" (`` (about 1 min 30 s of work on this machine)``); ""
+        where it cannot say."""
         seconds = 0.0
         for req in self.requests:
             try:

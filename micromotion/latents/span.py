@@ -67,3 +67,10 @@ def edit_weights(n_frames: int, fps: float, span: str, cues: Sequence[Cue] = ()
         first = min(cue_range(c, n_frames)[0] for c in cues)
         return (torch.arange(n_frames) >= first).float()
     return span_weights(n_frames, fps, *parse_span(span, n_frames / fps))
+
+
+def moved_frames(weights: torch.Tensor) -> tuple[int, int]:
+    """The frames an edit moves, from its ``edit_weights``: the first whose weight is not 0
+    and one past the last."""
+    moving = torch.nonzero(weights > 0).flatten()
+    return int(moving[0]), int(moving[-1]) + 1

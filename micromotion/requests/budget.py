@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-import numpy as np
 
 from ..errors import BudgetError, MicromotionError
 from ..fields import WORK_BUDGET
@@ -25,7 +24,7 @@ from ..latents.interpolate import frame_count
 from ..motions import distinct, request_motions
 from ..motions.drivers import driver_of
 from ..naming import display_name, duration, missing
-from ..latents.span import edit_weights
+from ..latents.span import edit_weights, moved_frames
 from ..media.paste import render_size, video_size
 from ..media.stream import Footage, footage, frames
 from ..media.track import first_faces
@@ -222,7 +221,7 @@ def _edit(req: Edit, unit: Rates, cost: Cost, tuning_steps: int) -> Cost:
     moves = int((weights > 0).sum())
     size = render_size(min(clip.width, clip.height) // 2, req.output_size)
     mpx = clip.width * clip.height / 1e6
-    faces = _clip_faces(req, clip, int(np.flatnonzero(weights.numpy() > 0)[0]))
+    faces = _clip_faces(req, clip, moved_frames(weights)[0])
     shorter = "use a shorter span" + (", or fewer faces" if faces > 1 else "")
     _motions(req, unit, cost)
     cost.add("following the face", moves * mpx * TRACK_PER_MPX * faces, shorter)

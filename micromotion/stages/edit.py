@@ -25,7 +25,7 @@ from PIL import Image
 
 from ..errors import NoFaceError, OptionError
 from ..latents.direction import Direction
-from ..latents.span import edit_weights, parse_span
+from ..latents.span import edit_weights, moved_frames, parse_span
 from ..media.align import AlignedFace, warp_quad
 from ..media.ffmpeg import runs
 from ..media.paste import render_size
@@ -62,7 +62,7 @@ def edit(models: Models, req: Edit, run: Run) -> Edited:
     name = display_name(req, "video")
     clip = footage(req.video, name)
     weights = edit_weights(clip.n_frames, clip.fps, req.span, req.timeline)
-    a, b = _moving(weights)
+    a, b = moved_frames(weights)
     once, which = distinct(request_motions(req))  # a clip's faces found before the video's
     motions = [m.ready(models, run) for m in once]
     followed, glimpse, left = _follow(clip, a, b, req, run, models.encoder.input_size)
@@ -103,18 +103,12 @@ def clip_faces(video: str, name: str, span: str = "") -> Group | None:
     showing any, within its first ``LOOK_SECONDS`` — or None where none shows there: what the
     page boxes and numbers at once after an upload. The clip is checked as an edit checks it."""
     clip = footage(video, name)
-    a, b = _moving(edit_weights(clip.n_frames, clip.fps, span))
+    a, b = moved_frames(edit_weights(clip.n_frames, clip.fps, span))
     found = first_faces(frames(clip, a, min(b, a + max(1, round(LOOK_SECONDS * clip.fps)))))
     if found is None:
         return None
     k, group = found
     return Group(replace(group.photo, name=f"{name} at {(a + k) / clip.fps:.1f} s"), group.faces)
-
-
-def _moving(weights: torch.Tensor) -> tuple[int, int]:
-    """The first and one past the last frame whose weight is not 0."""
-    moving = torch.nonzero(weights > 0).flatten()
-    return int(moving[0]), int(moving[-1]) + 1
 
 
 def _follow(clip: Footage, a: int, b: int, req: Edit, run: Run, size: int
