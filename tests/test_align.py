@@ -172,3 +172,35 @@ def test_bad_arrays_and_sizes(astronaut):
         load_image(np.zeros((8, 8, 3), np.float32))
     with pytest.raises(ValueError, match="size"):
         align.align_face(astronaut, 0)
+
+
+def test_faces_found_in_several_threads_at_once_are_found_as_one_at_a_time():
+    """The page numbers a clip's faces while an edit follows another clip's face: detection
+    from three threads at once, on photos of four sizes, finds what it finds one at a time
+    (dlib's detector alone crashed the process; it runs in its own process here so that a
+    crash fails this test, not the suite)."""
+    import subprocess
+    import sys
+    script = """
+import threading
+from PIL import Image
+from skimage import data
+from micromotion.media.align import detect_faces
+base = Image.fromarray(data.astronaut())
+photos = [base.resize((s, s * 3 // 4)) for s in (320, 480, 640, 800)]
+alone = [detect_faces(p) for p in photos]
+differ = []
+def find(k):
+    for j in range(12):
+        i = (k + j) % 4
+        if detect_faces(photos[i]) != alone[i]:
+            differ.append(i)
+threads = [threading.Thread(target=find, args=(k,)) for k in range(3)]
+for t in threads: t.start()
+for t in threads: t.join()
+print(len(alone[0]), len(differ))
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["1", "0"], done.stdout

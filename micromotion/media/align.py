@@ -47,6 +47,9 @@ class _Models:
     """dlib's detector and shape predictor, loaded once per process on first use."""
     _lock = threading.Lock()
     _loaded = None
+    # dlib's detector scans with a buffer it keeps between calls: two threads detecting at
+    # once (the page numbering a clip's faces while an edit follows one) crash the process
+    detecting = threading.Lock()
 
     @classmethod
     def get(cls):
@@ -83,7 +86,8 @@ def detect_faces(img: Image.Image, upsample: int = 1,
     scale = min(1.0, max_side / max(img.size))
     small = img if scale == 1.0 else img.resize(
         (max(1, round(img.width * scale)), max(1, round(img.height * scale))), Image.BILINEAR)
-    rects, scores, _ = detector.run(np.asarray(small), upsample, 0.0)
+    with _Models.detecting:
+        rects, scores, _ = detector.run(np.asarray(small), upsample, 0.0)
     return [(tuple(int(round(v / scale)) for v in (r.left(), r.top(), r.right(), r.bottom())),
              float(sc)) for r, sc in zip(rects, scores)]
 
