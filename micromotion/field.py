@@ -49,8 +49,8 @@ class Field:
     @property
     def doors(self) -> tuple[str, ...]:
         """The doors that show it: cog, page, cli."""
-        return tuple(d for d, shown in (("cog", self.cog), ("page", self.page),
-                                        ("cli", self.cli)) if shown)
+        return tuple(d for d, on in (("cog", self.cog), ("page", self.page),
+                                     ("cli", self.cli)) if on)
 
     def help_for(self, use: str | None = None) -> str:
         """The help sentence for a door showing one use (``USES``: a CLI command, a page
@@ -88,7 +88,7 @@ class Field:
         if not ok:
             allowed = self.allowed() if kind is self.type else \
                 self.allowed().replace("an integer", "a number")
-            raise OptionError(f"{what or self.name} must be {allowed}, got {_shown(value)}")
+            raise OptionError(f"{what or self.name} must be {allowed}, got {shown(value)}")
         return value
 
 
@@ -112,7 +112,7 @@ def _coerce(kind: type, value: Any) -> tuple[bool, Any]:
     return True, value  # Path: anything a stage reads (a path, bytes, an image, an array)
 
 
-def _shown(value: Any, most: int = 60) -> str:
+def shown(value: Any, most: int = 60) -> str:
     """A wrong value as a message quotes it: its repr, cut short (a hostile input can be long)."""
     said = repr(value)
     return said if len(said) <= most else f"{said[:most]}… ({len(said):,} characters)"

@@ -175,7 +175,11 @@ def test_errors_say_what_is_wrong_with_what_the_user_gave(page_url, photo, bad_f
              ({"image": bad_files["truncated"]}, "cut.jpg could not be decoded"),
              ({"source": "video", "anchor_video": handle_file(str(bad_files["clip"]))},
               "notes.mp4 could not be read as a video"),
-             ({"source": "text", "text_template": "a smile"}, "has no {degree}")]
+             ({"source": "text", "text_template": "a smile"}, "has no {degree}"),
+             # a client of its own, not the page's choices
+             ({"source": 12345}, "source must be one of preset, text, video, file, timeline, "
+                                 "got 12345"),
+             ({"source": "text", "text_template": {"x": 1}}, "text_template must be text")]
     for fields, message in cases:
         image = fields.pop("image", photo)
         with pytest.raises(AppError) as e:
@@ -306,10 +310,13 @@ def test_clip_anchors_are_captioned_with_their_time(page_url, photo):
 
 def test_transfer_says_which_layers_move(page_url, photo):
     from gradio_client import Client, handle_file
-    status, preview, video, info = Client(page_url, verbose=False).predict(
-        image=handle_file(str(photo)), driving_video=handle_file(str(DRIVE)), scale=5,
-        neutral_frame=0, keep_fps=True, fps=30, output_size=256, side_by_side=False,
-        paste_back="auto", dtype="fp32", api_name="/transfer")
+    from gradio_client.exceptions import AppError
+    args = dict(image=handle_file(str(photo)), driving_video=handle_file(str(DRIVE)), scale=5,
+                neutral_frame=0, keep_fps=True, fps=30, output_size=256, side_by_side=False,
+                paste_back="auto", dtype="fp32", api_name="/transfer")
+    with pytest.raises(AppError, match="keep_fps must be true or false, got 'yes'"):
+        Client(page_url, verbose=False).predict(**dict(args, keep_fps="yes"))
+    status, preview, video, info = Client(page_url, verbose=False).predict(**args)
     meta, frames = read_back(video_path(video))
     assert frames.shape == (24, 512, 512, 3) and meta["fps"] == 12 and len(gallery(preview)) == 3
     assert "the motion of drive.mp4, 24 frames at 12 fps, moves W+ layers" in info

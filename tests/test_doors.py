@@ -293,6 +293,27 @@ def test_lists_and_texts_are_bounded_before_they_are_parsed(fields, words):
     assert time.perf_counter() - started < 1
 
 
+@pytest.mark.parametrize("fields, words", [
+    ({"seeds": 12345}, "seeds must look like '0-3,7' or be a list of whole numbers, got 12345"),
+    ({"seeds": [1, True]}, "got [1, True]"),
+    ({"seeds": {"path": "/etc/passwd"}}, "got {'path': '/etc/passwd'}"),
+    ({"seeds": list(range(10**6))}, "seeds give 1000000 numbers; give at most 300"),
+    ({"mode": {"x": 1}}, "mode must be one of walk, coarse, fine, circle for a latent video, "
+                         "got {'x': 1}"),
+    ({"mode": "walk" * 10_000}, "(40,002 characters)"),
+])
+def test_a_value_of_the_wrong_kind_is_said_not_raised(fields, words):
+    """A client of its own (the page's or Cog's API, Python) sends numbers, objects or huge
+    text where the table has text or a list: one sentence, never another library's error;
+    the output's file name, made before the check, is made of it all the same."""
+    from micromotion.requests.request import file_name
+    req = LatentVideo(**fields)
+    assert file_name(req).endswith(".mp4")
+    with pytest.raises(OptionError) as e:
+        check_latent(req)
+    assert words in str(e.value) and len(str(e.value)) < 200
+
+
 def test_help_is_worded_for_where_it_is_shown():
     """A field's help in a CLI command or page tab speaks of that use only; Cog's one form
     keeps the sentence that covers every use."""

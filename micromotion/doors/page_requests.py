@@ -13,6 +13,7 @@ import gradio as gr
 from . import wording
 from ..latents.direction import save_direction
 from ..errors import OptionError
+from ..field import shown
 from ..fields import FIELDS
 from ..motions import SOURCES
 from .page import GLIMPSES, Page
@@ -105,6 +106,9 @@ def _source(v: dict) -> dict:
     """The widget values with only the chosen motion source's asking anything (``source``:
     the "Motion from" choice; a file it needs uploaded), the others' at their defaults."""
     chosen = v.pop("source")
+    if chosen not in [s.key for s in SOURCES]:  # only a client of its own sends another
+        raise OptionError(f"source must be one of {', '.join(s.key for s in SOURCES)}, got "
+                          f"{shown(chosen)}")
     for source in SOURCES:
         for name in source.fields:
             if name in v and source.key != chosen:
@@ -155,7 +159,10 @@ def transfer_request(v: dict, names: dict) -> Transfer:
     if v["image"] is None or not v["driving_video"]:
         raise OptionError("Upload the photo whose face will move and a clip of the driving face "
                          "(or pick an example).")
-    if v.pop("keep_fps"):
+    keep = v.pop("keep_fps")
+    if not isinstance(keep, bool):  # only a client of its own sends another
+        raise OptionError(f"keep_fps must be true or false, got {shown(keep)}")
+    if keep:
         v["fps"] = None
     return Transfer(**v, names=names, server_files=False)
 

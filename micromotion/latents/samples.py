@@ -9,6 +9,7 @@ import torch
 from stylegan2 import Generator
 
 from ..errors import OptionError
+from ..field import shown
 from ..media.render import to_uint8
 
 
@@ -22,21 +23,16 @@ def parse_seeds(text: str, what: str = "seeds", most: int | None = None) -> list
             spans.append((int(lo), int(hi) if sep else int(lo)))
         except ValueError:
             raise OptionError(f"{what} must look like '0-3,7' (non-negative integers), "
-                              f"got {_short(text)}") from None
+                              f"got {shown(text)}") from None
         count = sum(max(0, b - a + 1) for a, b in spans)
         if most is not None and count > most:
-            raise OptionError(f"{what} {_short(text)} give more than {most} numbers; give at "
+            raise OptionError(f"{what} {shown(text)} give more than {most} numbers; give at "
                               f"most {most}")
     seeds = [n for a, b in spans for n in range(a, b + 1)]
     if not seeds:
-        raise OptionError(f"no {what} in {_short(text)}; give e.g. '0-3' or '1,5,9'")
+        raise OptionError(f"no {what} in {shown(text)}; give e.g. '0-3' or '1,5,9'")
     return seeds
 
-
-def _short(text: str, most: int = 40) -> str:
-    """A user's text quoted for a message, cut to ``most`` characters."""
-    text = str(text)
-    return repr(text) if len(text) <= most else repr(text[:most]) + "…"
 
 
 def seed_latent(gen: Generator, seed: int) -> torch.Tensor:

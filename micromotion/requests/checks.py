@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ..errors import OptionError, ServerPathError
+from ..field import shown
 from ..fields import FIELDS, KINDS, MAX_CUE_SCALE, MAX_TUNED_PHOTOS, PRESETS, check
 from ..media.faces import Faces, parse_faces
 from ..media.images import load_image
@@ -213,7 +214,7 @@ def check_latent(req: LatentVideo, n_latent: int = 18) -> LatentVideo:
     photos decoded, the walk's frame count within the limit."""
     if req.mode not in KINDS:
         raise OptionError(f"mode must be one of {', '.join(KINDS)} for a latent video, got "
-                          f"{req.mode!r}")
+                          f"{shown(req.mode)}")
     out = dataclasses.replace(req, **_checked_fields(req, skip=("mode", "seeds", "layers",
                                                                 "faces")))
     out.faces = parse_faces(req.faces)
@@ -244,8 +245,17 @@ def _(req: LatentVideo, shape: tuple[int, int] | None = None) -> LatentVideo:
 
 def _numbers(value: str | Sequence[int], what: str) -> Sequence[int] | None:
     """``"0-3,7"`` → ``[0, 1, 2, 3, 7]`` (empty text → None; within the table's length and
-    count limits); numbers stay as they are."""
+    count limits); a list of whole numbers stays as it is (within the count limit)."""
+    if value is None:
+        return None
     if not isinstance(value, str):
+        most = FIELDS[what].items
+        if isinstance(value, (list, tuple)) and most is not None and len(value) > most:
+            raise OptionError(f"{what} give {len(value)} numbers; give at most {most}")
+        if not isinstance(value, (list, tuple)) or not all(
+                isinstance(n, int) and not isinstance(n, bool) for n in value):
+            raise OptionError(f"{what} must look like '0-3,7' or be a list of whole numbers, "
+                              f"got {shown(value)}")
         return value
     check(what, value)
     return parse_seeds(value, what, FIELDS[what].items) if value.strip() else None

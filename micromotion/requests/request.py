@@ -156,9 +156,11 @@ def file_name(req: Animate | Transfer | LatentVideo | Edit) -> str:
     return f"{stem}-{word}.mp4" if stem else f"{word}.mp4"
 
 
-def _plain(name: str) -> str:
-    """A name as a file name may hold it: letters, digits, ``-`` and ``_``, at most 40."""
-    return re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-")[:40]
+def _plain(name: object) -> str:
+    """A name as a file name may hold it: letters, digits, ``-`` and ``_``, at most 40 (the
+    output is named before its request is checked: a mode sent as a number names it too, and
+    the check then says what is wrong)."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", str(name)).strip("-")[:40]
 
 
 @functools.singledispatch
