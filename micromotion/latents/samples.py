@@ -34,7 +34,6 @@ def parse_seeds(text: str, what: str = "seeds", most: int | None = None) -> list
     return seeds
 
 
-
 def seed_latent(gen: Generator, seed: int) -> torch.Tensor:
     """The z ``[1, style_dim]`` of a seed (the same on every machine), on the generator's
     device."""
