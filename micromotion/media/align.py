@@ -125,6 +125,13 @@ def ffhq_quad(lm: np.ndarray) -> np.ndarray:
     return np.stack([c - x - y, c - x + y, c + x + y, c + x - y])
 
 
+def quad_side(quad: np.ndarray) -> np.ndarray:
+    """How many px across an FFHQ quad ``[..., 4, 2]`` (TL, BL, BR, TR) is: its top edge's
+    length, ``[...]``."""
+    top = quad[..., 3, :] - quad[..., 0, :]
+    return np.hypot(top[..., 0], top[..., 1])
+
+
 def warp_quad(img: Image.Image, quad: np.ndarray, output_size: int,
               transform_size: int | None = None, enable_padding: bool = True) -> Image.Image:
     """Resample ``img`` through ``quad`` into an ``output_size`` square: shrink, crop, pad
@@ -132,7 +139,7 @@ def warp_quad(img: Image.Image, quad: np.ndarray, output_size: int,
     ``transform_size`` is larger."""
     transform_size = transform_size or output_size
     quad = quad.astype(np.float64).copy()
-    qsize = np.hypot(*(quad[3] - quad[0]))  # = 2·|x|
+    qsize = quad_side(quad)  # = 2·|x|
 
     shrink = int(np.floor(qsize / output_size * 0.5))
     if shrink > 1:
@@ -223,7 +230,7 @@ def aligned_at(loaded: LoadedImage, faces: list[tuple[Box, float]], k: int, size
     lm = landmarks_at(loaded.image, box)
     quad = ffhq_quad(lm)
     notes = list(loaded.notes)
-    side = float(np.hypot(*(quad[3] - quad[0])))
+    side = float(quad_side(quad))
     if side < size / 2:
         what = what or f"the face in {loaded.name}"
         notes.append(f"{what} is {side:.0f} px across; it was enlarged to {size} px, so its "

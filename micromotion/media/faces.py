@@ -17,7 +17,7 @@ from PIL import Image, ImageDraw
 
 from ..errors import NoFaceError, OptionError
 from ..fields import FIELDS, MAX_FACES
-from .align import AlignedFace, Box, aligned_at, check_size, found_faces
+from .align import AlignedFace, Box, aligned_at, check_size, found_faces, quad_side
 from .images import ImageSource, LoadedImage, load_image
 from ..naming import listed
 
@@ -184,7 +184,7 @@ def largest(sizes: list[float]) -> list[int]:
 
 def face_side(face: AlignedFace) -> float:
     """How many px across the face's FFHQ crop is in its photo."""
-    return float(np.hypot(*(face.quad[3] - face.quad[0])))
+    return float(quad_side(face.quad))
 
 
 def numbered(group: Group, most_side: int = 768) -> Image.Image:

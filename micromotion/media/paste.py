@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from ..fields import FIELDS
+from .align import quad_side
 
 # The face ellipse in the aligned square (fractions of S): FFHQ puts the eyes at about 0.4 S and
 # the mouth at about 0.7 S, so this covers brows, eyes, cheeks, mouth and chin, not the hair.
@@ -58,7 +59,7 @@ class Place:
 
     def __init__(self, quad: np.ndarray, width: int, height: int, feather: float):
         self.quad, self.feather = quad, feather
-        self.side = int(np.ceil(np.hypot(*(quad[3] - quad[0]))))  # the face's size
+        self.side = int(np.ceil(quad_side(quad)))  # the face's size
         self.centre = quad.mean(0)
         lo = np.clip(np.floor(quad.min(0)).astype(int) - 1, 0, [width, height])
         hi = np.clip(np.ceil(quad.max(0)).astype(int) + 1, 0, [width, height])

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .align import Box, detect_faces, ffhq_quad, landmarks_at, same_kind
+from .align import Box, detect_faces, ffhq_quad, landmarks_at, quad_side, same_kind
 from .faces import (SMALLEST, Faces, Group, all_small, chosen, largest, left_small,
                     people)
 from .images import load_image
@@ -48,7 +48,7 @@ class Track:
     @property
     def side(self) -> int:
         """The most px across its crop is in the clip's frames."""
-        return int(np.ceil(np.nanmax(np.hypot(*(self.quads[:, 3] - self.quads[:, 0]).T))))
+        return int(np.ceil(np.nanmax(quad_side(self.quads))))
 
 
 def follow(frames: Iterable[np.ndarray | Image.Image], fps: float = 30.0,
