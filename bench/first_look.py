@@ -26,7 +26,7 @@ from micromotion.doors import serving  # noqa: E402
 from micromotion.fields import FIELDS  # noqa: E402
 from micromotion.requests.budget import expected  # noqa: E402
 from micromotion.nets.models import Models  # noqa: E402
-from micromotion.requests.request import Animate, LatentVideo, Transfer, file_name  # noqa: E402
+from micromotion.requests.request import Animate, Edit, LatentVideo, Transfer, file_name  # noqa: E402
 
 PHOTO, CLIP = str(ROOT / "examples" / "astronaut.jpg"), str(ROOT / "examples" / "drive.mp4")
 SOURCES = {
@@ -36,6 +36,7 @@ SOURCES = {
     "clip": lambda photo, size: Animate(photo, anchor_video=CLIP, output_size=size),
     "transfer": lambda photo, size: Transfer(photo, CLIP, output_size=size),
     "latent": lambda photo, size: LatentVideo("walk", seeds="1-4", output_size=size),
+    "edit": lambda photo, size: Edit(CLIP, "smile", output_size=size),  # the clip, edited
 }
 
 

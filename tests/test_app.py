@@ -598,7 +598,8 @@ def test_examples_on_every_tab(browser, page_url):
 
 def test_your_video_is_edited_over_its_span_with_its_sound(browser, page_url):
     """The Your video tab: a clip uploaded, a span, the face of the clip found and shown
-    before any inversion, then the edited clip — the clip's own frame count, rate and size."""
+    before any inversion, a look at the edit where it is strongest, then the edited clip —
+    the clip's own frame count, rate and size."""
     page = open_page(browser, page_url)
     page.get_by_role("tab", name="Your video").click()
     page.get_by_role("button", name="Edit the video").wait_for()
@@ -610,6 +611,7 @@ def test_your_video_is_edited_over_its_span_with_its_sound(browser, page_url):
     page.get_by_role("button", name="Edit the video").click()
     page.get_by_text("Done.").first.wait_for(timeout=300_000)
     page.get_by_text("The face in drive.mp4 closes its eyes from 1.0 s to 1.4 s").first.wait_for()
+    assert page.get_by_text("Preview: the edit where the motion is strongest").count() >= 1
     src = panel.locator("video[src]").last.get_attribute("src")  # the first: the upload
     page.screenshot(path=SHOTS / "page-your-video.png")
     page.close()

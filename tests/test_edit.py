@@ -64,10 +64,12 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
 
 def test_an_edited_clip_is_the_clip_with_its_face_moved(mm, clip, tmp_path):
     path, _ = clip
-    previews = []
+    previews, seen = [], []
     req = Edit(str(path), "smile", span="0.6-1.0", scale=10, output_size=64)
     assert file_name(req) == "pan-smile.mp4"
-    r = serve(req, mm, tmp_path / "out.mp4", preview=previews.append)
+    r = serve(req, mm, tmp_path / "out.mp4", preview=lambda g: (previews.append(g),
+                                                                seen.append(g.what)),
+              progress=lambda stage, done, total: seen.append(stage))
     meta, out = read_back(r.video)
     _, given = read_back(path)
     assert out.shape == given.shape == (24, 240, 320, 3) and meta["fps"] == FPS
@@ -85,7 +87,21 @@ def test_an_edited_clip_is_the_clip_with_its_face_moved(mm, clip, tmp_path):
         assert psnr(out[k][mask == 0], given[k][mask == 0]) >= 35  # only the face moves
         changed += np.abs(out[k].astype(int) - given[k])[mask > 0.9].mean() > 2
     assert changed >= moved.sum() - 2  # (the eased edges move little)
-    assert [p.what for p in previews] == ["face", "frames"]  # the crops before any inversion
+    # the crops, then a look at the edit where it is strongest, before the clip is inverted
+    assert [p.what for p in previews] == ["face", "look"]
+    assert seen.index("look") < seen.index("invert the frames"), seen
+    look, weights = previews[1], edit_weights(24, FPS, "0.6-1.0")
+    k = round(float(look.captions[0].split(" at ")[1].split(" s")[0]) * FPS)
+    assert look.captions == (f"the face at {k / FPS:.1f} s, as filmed",
+                             f"the face at {k / FPS:.1f} s, as edited")
+    assert weights[k] == weights.max()  # (the preset's motion is as strong in every frame)
+    i, size = int(moved[:k].sum()), look.frames.shape[1]
+    filmed, edited = (np.asarray(warp_quad(Image.fromarray(v[k]), track.quads[i], size))
+                      for v in (given, out))
+    assert psnr(look.frames[0], filmed) >= 35  # the frame as read
+    # as the video shows it (41 dB here; the look's face inverted on its own, from the average
+    # face), and the edit shows (the filmed face is 25 dB from the edited one)
+    assert psnr(look.frames[1], edited) >= 35 > psnr(filmed, edited) + 5
     said = wording.plainly(r)
     assert said.startswith("The face in pan.mp4 smiles from 0.6 s to 1.0 s"), said
     assert "blend change" in wording.describe(r)

@@ -210,9 +210,13 @@ def test_each_chosen_face_of_a_video_is_followed_and_moved(mm, two_clip, tmp_pat
     assert both.numbers == [1, 2] and both.seen == 2 and all(t.found.all() for t in both.tracks)
     right = follow_faces(given, 15.0, faces=[2])
     assert right.numbers == [2] and right.tracks[0].quads[:, :, 0].min() > 320
+    glimpses = []
     r = serve(Edit(str(path), "smile", faces="all", span="0.3-0.5", blend="face",
-                   output_size=64), mm, tmp_path / "both.mp4")
+                   output_size=64), mm, tmp_path / "both.mp4", preview=glimpses.append)
     assert [f.number for f in r.faces] == [1, 2]
+    look = glimpses[-1]  # each face where the motion is strongest, as filmed and as edited
+    assert look.what == "look" and [c.split(" at ")[0] for c in look.captions] == [
+        "face 1", "face 1", "face 2", "face 2"] and look.captions[3].endswith(", as edited")
     assert re.fullmatch(r"2 faces in two.mp4 at 0\.\d s \(numbered from the left\); faces 1 "
                         r"and 2 moved", r.notes[0]), r.notes
     said = wording.plainly(r)

@@ -36,6 +36,7 @@ GLIMPSES = {"face": "Preview: the face found in the photo",
             "clip": "Preview: the face in the clip (its first, middle and last frames)",
             "driver": "Preview: the driver's face (the clip's first, middle and last frames)",
             "anchors": "Preview: the text anchors as they form, one per degree",
+            "look": "Preview: the edit where the motion is strongest (the rest follow)",
             "frames": "Preview: first, middle and last frames",
             "faces": "Preview: each face at the middle of the video"}
 

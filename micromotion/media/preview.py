@@ -19,8 +19,8 @@ from .render import to_uint8
 
 PREVIEW_SIZE = 256
 # what a glimpse shows, in the order a request can show them
-SHOWS = ("face", "clip", "driver", "anchors", "frames", "faces")  # "faces": several, each at
-# the video's middle
+SHOWS = ("face", "clip", "driver", "anchors", "look", "frames", "faces")  # "faces": several,
+# each at the video's middle; "look": an edit's strongest frame, as filmed and as edited
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class Glimpse:
     @property
     def rendered(self) -> bool:
         """Whether it shows the video's own frames, as they will be: the preview is ready."""
-        return self.what in ("frames", "faces")
+        return self.what in ("look", "frames", "faces")
 
 
 Preview = Callable[[Glimpse], None]

@@ -2,7 +2,9 @@
 ``video.READ_SIDE``) and sound — with its face moved over the span.
 
 The clip is read three times, never held whole: (1) the face followed through the frames that
-move, its crop steadied over time (``track.follow``); (2) those frames' faces cropped through
+move, its crop steadied over time (``track.follow``) — then, for a door that shows the work,
+a look at the edit where the motion is strongest (``edit_write.first_look``: seconds, where
+the inversion is minutes on a CPU); (2) those frames' faces cropped through
 the steadied quads and inverted in time order, each warm from the frames before it
 (``warm.invert_in_order``), the W+ smoothed over time; (3) every frame written — a moving one
 with the face rendered at the size it fills and blended in, the rest as they were — and the
@@ -43,7 +45,7 @@ from ..nets.encoders.warm import invert_in_order
 from ..nets.models import Models
 from ..requests.request import Edit
 from ..run import Run
-from .edit_write import Moving, identities, write_edit
+from .edit_write import Moving, first_look, identities, write_edit
 from .results import EditHow, Edited, Inversion, MovedFace
 from .steps import faithful, ready, tuning_notes
 
@@ -68,15 +70,16 @@ def edit(models: Models, req: Edit, run: Run) -> Edited:
     followed, glimpse, left = _follow(clip, a, b, req, run, models.encoder.input_size)
     _show_faces(run, glimpse, followed, a, clip, models.encoder.input_size)
     tracks = followed.tracks
-    each = _invert(models, clip, a, b, tracks, run, max(1, MAX_TUNED_PHOTOS // len(tracks)))
     made_once = [m.make(models, run) for m in motions]
     made = [made_once[k] for k in which]
-    paths = [_offsets(req, made, weights[a:b], w, t, clip.fps, a) for (w, _), t in
-             zip(each, tracks)]
+    paths = [_offsets(req, made, weights[a:b], t, clip.fps, a) for t in tracks]
+    asked = min(req.output_size, models.generator.size)
+    faces = [Moving(n, t, torch.zeros(0), offsets, render_size(t.side, asked, STRETCH))
+             for n, t, (offsets, _) in zip(followed.numbers, tracks, paths)]
+    first_look(models, clip, a, faces, req.blend, run)
+    each = _invert(models, clip, a, b, tracks, run, max(1, MAX_TUNED_PHOTOS // len(tracks)))
     view, tuning = faithful(models, req.fidelity, [p for _, ps in each for p in ps], run)
-    asked = min(req.output_size, view.generator.size)
-    faces = [Moving(n, t, w, offsets, render_size(t.side, asked, STRETCH)) for n, t, (w, _),
-             (offsets, _) in zip(followed.numbers, tracks, each, paths)]
+    faces = [replace(f, w=w) for f, (w, _) in zip(faces, each)]
     silent = run.out.with_name(run.out.stem + ".silent.mp4")
     try:
         written = write_edit(view, clip, a, faces, req.blend, silent, run)
@@ -198,21 +201,21 @@ def _aligned(crop: Image.Image, quad: np.ndarray) -> AlignedFace:
     return AlignedFace(crop, quad, np.zeros((68, 2)), 0, 1, 1.0, (0, 0, 0, 0))
 
 
-def _offsets(req: Edit, made: list, share: torch.Tensor, w: torch.Tensor, track: Track,
-             fps: float, a: int) -> tuple[torch.Tensor, Direction]:
-    """Each moving frame's W+ offset ``[b - a, L, D]`` and the direction followed: the span's
-    eased share of ``scale · d``, or a timeline's own path over the clip; faded out near a
-    frame where the face is lost."""
+def _offsets(req: Edit, made: list, share: torch.Tensor, track: Track, fps: float, a: int
+             ) -> tuple[torch.Tensor, Direction]:
+    """Each moving frame's W+ offset ``[b - a, L, D]`` (float32, on the CPU) and the
+    direction followed: the span's eased share ``[b - a]`` of ``scale · d``, or a timeline's
+    own path over the clip; faded out near a frame where the face is lost."""
     source = source_of(req)
     directions = [d for d, _ in made]
     if source.timed:  # its cues say when, in parts of the clip
-        zero = torch.zeros_like(w[:1])
+        zero = torch.zeros(1, *directions[0].vector.shape)
         path, direction = source.path(req, zero, directions)
-        offsets = path[a:a + len(w)].to(w)
+        offsets = path[a:a + len(share)].float().cpu()
     else:
         direction = directions[0]
-        offsets = share.to(w)[:, None, None] * req.scale * direction.vector.to(w)[None]
-    return offsets * _presence(track.found, fps).to(w)[:, None, None], direction
+        offsets = share.float()[:, None, None] * req.scale * direction.vector.float().cpu()[None]
+    return offsets * _presence(track.found, fps)[:, None, None], direction
 
 
 def _presence(found: np.ndarray, fps: float) -> torch.Tensor:

@@ -6,7 +6,7 @@ pasted back together, each within its own mask), the rest as read.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +15,7 @@ from PIL import Image
 
 from ..media.align import warp_quad
 from ..media.paste import PasteBack
-from ..media.preview import from_images, show, spread
+from ..media.preview import PREVIEW_SIZE, from_images, show, spread
 from ..media.render import VideoWriter, overlapped, render_frames
 from ..media.stream import Footage, frames
 from ..media.track import Track
@@ -31,8 +31,9 @@ CHUNK = 8  # frames written a batch; the moving faces among them render together
 @dataclass
 class Moving:
     """One face the edit moves: its number (from the left), its track through frames a..b,
-    its W+ ``[b - a, L, D]`` as filmed, the motion's offsets there (0 where it does not move)
-    and the size it renders at."""
+    its W+ ``[b - a, L, D]`` as filmed (on the encoder's device; empty until the clip is
+    inverted), the motion's offsets there (on the CPU; 0 where it does not move) and the size
+    it renders at."""
     number: int
     track: Track
     w: torch.Tensor
@@ -74,9 +75,6 @@ def write_edit(models: Models, clip: Footage, a: int, faces: list[Moving], blend
                         if 0 <= k - a < len(move) and move[k - a]]
                 made.append((rows, _render(models, face, rows, blend, run) if rows else None))
             count = sum(len(rows) for rows, _ in made)
-            if count and done == 0:  # the first moved faces, as soon as they are made
-                rows, renders = next(m for m in made if m[0])
-                _show_frames(run, renders[0], [a + r for r in rows], clip)
             done += count
             if count:
                 run.report("render", done, total)
@@ -127,7 +125,8 @@ def _render(models: Models, face: Moving, rows: list[int], blend: str,
             run: Run) -> tuple[np.ndarray, np.ndarray | None]:
     """The face at ``rows`` moved → ``uint8 [B, S, S, 3]``, and for blend change the same
     unmoved, rendered in one batch."""
-    moved, still = face.w[rows] + face.offsets[rows], face.w[rows]
+    still = face.w[rows]
+    moved = still + face.offsets[rows].to(still)
     latents = torch.cat([moved, still]) if blend == "change" else moved
     out = next(render_frames(models.generator, latents, len(latents), face.size,
                              run.precision.render))
@@ -144,12 +143,34 @@ def _paste(frame: np.ndarray, row: int, here: list, blend: str) -> np.ndarray:
     return paste(moved)[0]
 
 
-def _show_frames(run: Run, faces: np.ndarray, at: list[int], clip: Footage) -> None:
-    """The first moved faces as they come (``frames``): what the edit will look like."""
-    if run.preview is not None:
-        picked = spread(len(at))
-        show(run.preview, "frames", from_images([Image.fromarray(faces[k]) for k in picked]),
-             [f"{clip.name} at {at[k] / clip.fps:.1f} s" for k in picked])
+def first_look(models: Models, clip: Footage, a: int, faces: list[Moving], blend: str,
+               run: Run) -> None:
+    """A look at the edit in seconds, before the clip is inverted (minutes on a CPU): the
+    frame where the motion is strongest, its faces inverted on their own (from the average
+    face, as a photo is) and moved and blended in as every frame will be — shown as each face
+    there as filmed and as edited. Only for a door that shows glimpses."""
+    if run.preview is None:
+        return
+    strength = sum(f.offsets.flatten(1).norm(dim=1) for f in faces)
+    row = int(strength.argmax())
+    here = [f for f in faces if f.moves[row]]
+    if not here:
+        return
+    filmed = next(frames(clip, a + row, a + row + 1))
+    crops = [warp_quad(Image.fromarray(filmed), f.track.quads[row], models.encoder.input_size)
+             for f in here]
+    w = models.encoder.invert(models.encoder.preprocess(crops), precision=run.precision)
+    here = [replace(f, w=w[i:i + 1].expand(len(f.offsets), -1, -1)) for i, f in enumerate(here)]
+    edited = _paste(filmed, row, [(f, 0, _render(models, f, [row], blend, run)) for f in here],
+                    blend)
+    at = f"{(a + row) / clip.fps:.1f} s"
+    looks, captions = [], []
+    for f in here:
+        looks += [warp_quad(Image.fromarray(x), f.track.quads[row], PREVIEW_SIZE)
+                  for x in (filmed, edited)]
+        face = "the face" if len(faces) == 1 else f"face {f.number}"
+        captions += [f"{face} at {at}, as filmed", f"{face} at {at}, as edited"]
+    show(run.preview, "look", from_images(looks), captions)
 
 
 def identities(models: Models, faces: list[Moving], written: Written, precision: Precision
