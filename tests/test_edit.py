@@ -255,3 +255,47 @@ def test_read_frames_stops_where_asked_and_upright(clip, tmp_path):
     f = footage(turned, "phone.mp4")
     assert (f.width, f.height) == (240, 320) and next(read_frames(f)).shape == (320, 240, 3)
     assert psnr(next(read_frames(f)), np.rot90(given[0])) > 30
+
+
+HDR_OUT = {"HLG": "t=arib-std-b67", "PQ": "t=smpte2084:npl=203"}  # how a camera films each
+
+
+def hdr(clip_path, path, kind):
+    """The clip as a phone films HDR: 10-bit HEVC in BT.2020 with an HDR transfer."""
+    transfer = {"HLG": "arib-std-b67", "PQ": "smpte2084"}[kind]
+    subprocess.run([ffmpeg.exe(), "-y", "-v", "error", "-i", str(clip_path), "-vf",
+                    f"zscale=tin=bt709:min=bt709:pin=bt709:{HDR_OUT[kind]}:m=bt2020nc:p=bt2020"
+                    f":r=tv,format=yuv420p10le", "-c:v", "libx265", "-x265-params",
+                    f"colorprim=bt2020:transfer={transfer}:colormatrix=bt2020nc:log-level=error",
+                    "-c:a", "copy", str(path)], check=True)
+    return path
+
+
+@pytest.mark.parametrize("kind", ["HLG", "PQ"])
+def test_a_phones_hdr_video_is_read_as_an_sdr_screen_shows_it(clip, tmp_path, kind):
+    """A phone films HDR (HLG by default): its frames are made SDR as they are read, not
+    read as 8-bit RGB as they are stored, which washed their colours out (14 dB from the
+    SDR frames the clip was made from, against 33 dB (HLG) and 32 dB (PQ) made SDR here)."""
+    path, _ = clip
+    _, given = read_back(path)
+    made = hdr(path, tmp_path / f"{kind}.mp4", kind)
+    head = footage(made, "phone.mp4")
+    assert head.hdr == kind and footage(path, "pan.mp4").hdr is None
+    read = np.stack(list(read_frames(head)))
+    stored = read_back(made)[1]  # as ffmpeg reads it to RGB without being told
+    assert psnr(read, given) >= 28 > psnr(stored, given) + 10, (psnr(read, given),
+                                                                psnr(stored, given))
+    from micromotion.media.video import read_clip
+    first = np.asarray(read_clip(made, 2).frames[0])  # an anchor or driving clip: the same
+    assert psnr(first, given[0]) >= 28
+
+
+def test_an_hdr_video_is_edited_as_sdr_and_says_so(mm, clip, tmp_path):
+    path, _ = clip
+    _, given = read_back(path)
+    r = serve(Edit(str(hdr(path, tmp_path / "phone.mp4", "HLG")), "smile", span="0.6-1.0",
+                   output_size=64), mm, tmp_path / "out.mp4")
+    assert "phone.mp4 is HDR (HLG); it was edited as SDR, as an SDR screen shows it, so the " \
+           "video is SDR" in r.notes
+    out = read_back(r.video)[1]
+    assert out.shape == given.shape and psnr(out[0], given[0]) >= 28  # outside the span

@@ -1,5 +1,5 @@
 """A clip edited in place: its size, rate, frame count and sound from its header (and a bounded
-count), every frame read in order — a stretch of them at a time, never the clip whole in
+count), every frame read in order (an HDR clip's made SDR) — a stretch of them at a time, never the clip whole in
 memory — and the edited video given the clip's own sound back.
 
     clip = footage("me.mp4", "me.mp4")        # refused here if too long (most_frames) or large
@@ -19,7 +19,7 @@ import numpy as np
 from . import ffmpeg
 from ..errors import VideoError
 from ..fields import FIELDS, MAX_EDIT_FRAMES
-from .video import READ_SIDE, header, probe
+from .video import READ_SIDE, TO_SDR, header, probe
 
 MP4_AUDIO = ("aac", "mp3", "ac3", "eac3", "alac", "opus", "flac")  # copied into an mp4 as is
 
@@ -38,6 +38,7 @@ class Footage:
     seconds: float
     audio: str | None  # the codec of its sound, if it has any
     own_size: tuple[int, int]  # its frames' own size
+    hdr: str | None = None  # HDR's transfer ("HLG", "PQ"): its frames are read as SDR
 
     @property
     def scaled(self) -> bool:
@@ -71,7 +72,7 @@ def footage(path: str | os.PathLike, name: str, max_frames: int | None = None) -
                          f"{FIELDS['fps'].hi} fps are edited (the rate is kept): convert it "
                          f"to 30 or 60 fps first")
     return Footage(Path(path), name, ffmpeg.demuxer(path, name), w, h, fps, n_frames, seconds,
-                   head.audio, (head.width, head.height))
+                   head.audio, (head.width, head.height), head.hdr)
 
 
 def _too_many(name: str, n: int, seconds: float, most: int) -> VideoError:
@@ -91,7 +92,8 @@ def frames(clip: Footage, start: int = 0, stop: int | None = None) -> Iterator[n
     reader = imageio_ffmpeg.read_frames(
         str(clip.path), input_params=ffmpeg.input_options(clip.fmt), output_params=[
             "-vf", f"select={ffmpeg.select(list(range(start, stop)))},"
-                   f"scale={clip.width}:{clip.height}", "-fps_mode", "passthrough"])
+                   f"{TO_SDR.get(clip.hdr, '')}scale={clip.width}:{clip.height}",
+            "-fps_mode", "passthrough"])
     shape = (clip.height, clip.width, 3)
     try:
         next(reader)  # its meta data

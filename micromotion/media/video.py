@@ -102,6 +102,16 @@ class Header:
     seconds: float | None  # None where the container does not say
     rate: float | None  # frames per second, where it says
     audio: str | None = None  # the first audio stream's codec, if there is one
+    hdr: str | None = None  # an HDR video's transfer: "HLG" (phones' default) or "PQ" (HDR10)
+
+
+HDR = {"arib-std-b67": "HLG", "smpte2084": "PQ"}  # ffmpeg's names of the HDR transfers
+# an HDR clip's frames made SDR (BT.709 transfer, primaries and matrix) by zimg, as an SDR
+# screen shows them: HLG as its own design shows it on a 100-nit screen; PQ (absolute light)
+# with BT.2408's reference white, 203 nits, as SDR's white (brighter highlights clip). Read
+# as 8-bit RGB without this, a phone's HLG video comes out with its colours washed out.
+TO_SDR = {"HLG": "zscale=t=bt709:p=bt709:m=bt709:r=tv,format=yuv420p,",
+          "PQ": "zscale=t=bt709:p=bt709:m=bt709:r=tv:npl=203,format=yuv420p,"}
 
 
 def header(path: str | os.PathLike, name: str | None = None,
@@ -125,11 +135,12 @@ def header(path: str | os.PathLike, name: str | None = None,
     rate = re.search(r"Video: .*?, (\d+(?:\.\d+)?) fps", head)
     audio = re.search(r"Stream #\d+:\d+.*?: Audio: (\w+)", head)
     w, h = int(stream[2]), int(stream[3])
+    transfer = re.search(r"Video: [^\n]*?\b(" + "|".join(HDR) + r")\b", head)
     turn = re.search(r"(?i)display ?matrix: rotation of (-?\d+(?:\.\d+)?)", head)
     if turn and round(float(turn[1]) / 90) % 2:  # a phone's upright video, stored sideways:
         w, h = h, w  # ffmpeg turns its frames upright as it reads them
     out = Header(stream[1], w, h, seconds, float(rate[1]) if rate else None,
-                 audio[1] if audio else None)
+                 audio[1] if audio else None, HDR[transfer[1]] if transfer else None)
     if max(out.width, out.height) > MAX_SIDE:
         raise VideoError(f"{name} is {out.width}×{out.height}; clips up to {MAX_SIDE} pixels a "
                          f"side are read: scale it down first")
@@ -226,7 +237,8 @@ def _read_selected(path: Path, indices: list[int], name: str) -> tuple[dict, lis
         if scale < 1 else (head.width, head.height)
     options = ffmpeg.input_options(ffmpeg.demuxer(path, name))
     reader = imageio_ffmpeg.read_frames(str(path), input_params=options, output_params=[
-        "-vf", f"select={ffmpeg.select(indices)},scale={w}:{h}", "-fps_mode", "passthrough"])
+        "-vf", f"select={ffmpeg.select(indices)},{TO_SDR.get(head.hdr, '')}scale={w}:{h}",
+        "-fps_mode", "passthrough"])
     try:
         meta = next(reader)
         frames = []

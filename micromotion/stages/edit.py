@@ -236,6 +236,9 @@ def _notes(clip: Footage, req: Edit, followed: Followed, a: int, faces: list[Mov
     if clip.scaled:
         notes.append(f"{clip.name} is {clip.own_size[0]}×{clip.own_size[1]}; it was edited "
                      f"at {clip.width}×{clip.height}")
+    if clip.hdr:
+        notes.append(f"{clip.name} is HDR ({clip.hdr}); it was edited as SDR, as an SDR screen "
+                     f"shows it, so the video is SDR")
     if req.faces != "one":
         numbers = [f.number for f in faces]
         notes.append(f"{followed.seen} face{'s' * (followed.seen > 1)} in {clip.name} at "
