@@ -112,10 +112,14 @@ def main() -> None:
         models.plan.resolve("auto")  # the plan times this machine's paths once: not the edit's
         t = time.perf_counter()
         last[0] = t
-        r = serve(Edit(str(path), "smile"), models, Path(tmp) / "out.mp4", progress=progress)
+        shown: dict[str, float] = {}  # when each glimpse came, as the page shows them
+        r = serve(Edit(str(path), "smile"), models, Path(tmp) / "out.mp4", progress=progress,
+                  preview=lambda g: shown.setdefault(g.what, time.perf_counter() - t))
         total = time.perf_counter() - t
         print(f"{args.frames} frames at {size[0]}×{size[1]}, the face rendered at "
-              f"{r.how.size} px: {total:.1f} s, {total / args.frames:.2f} s a frame")
+              f"{r.how.size} px: {total:.1f} s, {total / args.frames:.2f} s a frame (with "
+              f"the page's glimpses: " + ", ".join(f"{what} at {s:.1f} s" for what, s in
+                                                   shown.items()) + ")")
         for stage, s in seen.items():
             print(f"  {stage:>20}: {s / args.frames:.2f} s a frame")
         print(f"  {'the rest':>20}: {(total - sum(seen.values())) / args.frames:.2f} s a frame "
