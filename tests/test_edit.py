@@ -260,25 +260,28 @@ def test_read_frames_stops_where_asked_and_upright(clip, tmp_path):
 HDR_OUT = {"HLG": "t=arib-std-b67", "PQ": "t=smpte2084:npl=203"}  # how a camera films each
 
 
-def hdr(clip_path, path, kind):
-    """The clip as a phone films HDR: 10-bit HEVC in BT.2020 with an HDR transfer."""
+def hdr(clip_path, path, kind, tagged=True):
+    """The clip as a phone films HDR: 10-bit HEVC in BT.2020 with an HDR transfer (not
+    ``tagged``: its primaries and matrix left unsaid, as some exports leave them)."""
     transfer = {"HLG": "arib-std-b67", "PQ": "smpte2084"}[kind]
+    tags = ":colorprim=bt2020:colormatrix=bt2020nc" if tagged else ""
+    untag = "" if tagged else ",setparams=color_primaries=unknown:colorspace=unknown"
     subprocess.run([ffmpeg.exe(), "-y", "-v", "error", "-i", str(clip_path), "-vf",
                     f"zscale=tin=bt709:min=bt709:pin=bt709:{HDR_OUT[kind]}:m=bt2020nc:p=bt2020"
-                    f":r=tv,format=yuv420p10le", "-c:v", "libx265", "-x265-params",
-                    f"colorprim=bt2020:transfer={transfer}:colormatrix=bt2020nc:log-level=error",
-                    "-c:a", "copy", str(path)], check=True)
+                    f":r=tv,format=yuv420p10le{untag}", "-c:v", "libx265", "-x265-params",
+                    f"transfer={transfer}{tags}:log-level=error", "-c:a", "copy", str(path)],
+                   check=True)
     return path
 
 
-@pytest.mark.parametrize("kind", ["HLG", "PQ"])
-def test_a_phones_hdr_video_is_read_as_an_sdr_screen_shows_it(clip, tmp_path, kind):
+@pytest.mark.parametrize("kind, tagged", [("HLG", True), ("PQ", True), ("HLG", False)])
+def test_a_phones_hdr_video_is_read_as_an_sdr_screen_shows_it(clip, tmp_path, kind, tagged):
     """A phone films HDR (HLG by default): its frames are made SDR as they are read, not
     read as 8-bit RGB as they are stored, which washed their colours out (14 dB from the
     SDR frames the clip was made from, against 33 dB (HLG) and 32 dB (PQ) made SDR here)."""
     path, _ = clip
     _, given = read_back(path)
-    made = hdr(path, tmp_path / f"{kind}.mp4", kind)
+    made = hdr(path, tmp_path / f"{kind}.mp4", kind, tagged)
     head = footage(made, "phone.mp4")
     assert head.hdr == kind and footage(path, "pan.mp4").hdr is None
     read = np.stack(list(read_frames(head)))

@@ -110,8 +110,9 @@ HDR = {"arib-std-b67": "HLG", "smpte2084": "PQ"}  # ffmpeg's names of the HDR tr
 # screen shows them: HLG as its own design shows it on a 100-nit screen; PQ (absolute light)
 # with BT.2408's reference white, 203 nits, as SDR's white (brighter highlights clip). Read
 # as 8-bit RGB without this, a phone's HLG video comes out with its colours washed out.
-TO_SDR = {"HLG": "zscale=t=bt709:p=bt709:m=bt709:r=tv,format=yuv420p,",
-          "PQ": "zscale=t=bt709:p=bt709:m=bt709:r=tv:npl=203,format=yuv420p,"}
+_SDR = "zscale=pin=bt2020:min=bt2020nc:t=bt709:p=bt709:m=bt709:r=tv"  # (HLG and PQ come in
+# BT.2020's primaries and matrix, BT.2100 says: told to zimg, which refuses untagged ones)
+TO_SDR = {"HLG": f"{_SDR},format=yuv420p,", "PQ": f"{_SDR}:npl=203,format=yuv420p,"}
 
 
 def header(path: str | os.PathLike, name: str | None = None,
