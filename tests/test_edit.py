@@ -302,3 +302,28 @@ def test_an_hdr_video_is_edited_as_sdr_and_says_so(mm, clip, tmp_path):
            "video is SDR" in r.notes
     out = read_back(r.video)[1]
     assert out.shape == given.shape and psnr(out[0], given[0]) >= 28  # outside the span
+
+
+def test_a_clip_cut_short_is_edited_as_far_as_it_decodes(mm, clip, tmp_path):
+    """A file cut short (an upload or a copy that stopped): its header counts a last frame
+    that does not decode. The edit ends where the frames do and says so — it failed on the
+    count's mismatch ("The size of tensor a (6) must match the size of tensor b (5)")."""
+    path, _ = clip
+    whole = tmp_path / "whole.mp4"  # its index first, as phones and web uploads write it
+    subprocess.run([ffmpeg.exe(), "-y", "-v", "error", "-i", str(path), "-c", "copy",
+                    "-movflags", "+faststart", str(whole)], check=True)
+    data, cut = whole.read_bytes(), tmp_path / "cut.mp4"
+    for percent in range(50, 100):
+        cut.write_bytes(data[:len(data) * percent // 100])
+        head = footage(cut, "cut.mp4")
+        decoded = sum(1 for _ in read_frames(head))
+        if decoded < head.n_frames:
+            break
+    else:
+        pytest.fail("no cut of the clip leaves a counted frame undecoded")
+    r = serve(Edit(str(cut), "smile", output_size=64), mm, tmp_path / "out.mp4")
+    assert f"the last {head.n_frames - decoded} frame(s) of cut.mp4 could not be decoded (the " \
+           f"file is cut short), so the video ends at {decoded / FPS:.1f} s" in r.notes
+    assert len(read_back(r.video)[1]) == decoded
+    r = serve(Edit(str(cut), "smile", span="0.2-0.6", output_size=64), mm, tmp_path / "o.mp4")
+    assert len(read_back(r.video)[1]) == decoded  # a span before the cut: every frame there

@@ -68,6 +68,8 @@ def edit(models: Models, req: Edit, run: Run) -> Edited:
     once, which = distinct(request_motions(req))  # a clip's faces found before the video's
     motions = [m.ready(models, run) for m in once]
     followed, glimpse, left = _follow(clip, a, b, req, run, models.encoder.input_size)
+    clip, cut = _decoded(clip, b, a + len(followed.tracks[0].found))
+    b, weights = min(b, clip.n_frames), weights[:clip.n_frames]
     _show_faces(run, glimpse, followed, a, clip, models.encoder.input_size)
     tracks = followed.tracks
     made_once = [m.make(models, run) for m in motions]
@@ -96,7 +98,8 @@ def edit(models: Models, req: Edit, run: Run) -> Edited:
                   (jitter(tracks[0].raw), jitter(tracks[0].quads)))
     alike = identities(view, faces, written, run.precision)
     return Edited(run.out, paths[0][1], how, each[0][0],
-                  _notes(clip, req, followed, a, faces, left) + notes + tuning_notes(tuning),
+                  cut + _notes(clip, req, followed, a, faces, left) + notes +
+                  tuning_notes(tuning),
                   alike[0], tuning=tuning,
                   faces=[MovedFace(f.number, None, i) for f, i in zip(faces, alike)])
 
@@ -142,6 +145,16 @@ def _follow(clip: Footage, a: int, b: int, req: Edit, run: Run, size: int
                           f"most {MAX_TUNED_PHOTOS}; {len(followed.tracks)} faces would move: "
                           f"name at most {MAX_TUNED_PHOTOS} or use fidelity fast")
     return followed, glimpse, left
+
+
+def _decoded(clip: Footage, b: int, end: int) -> tuple[Footage, list[str]]:
+    """The clip as far as its frames decode — to ``end``, where the frames up to ``b`` ran out
+    there (a file cut short, whose header counts frames that are not in it) — and a note."""
+    if end >= b:
+        return clip, []
+    return replace(clip, n_frames=end), [
+        f"the last {clip.n_frames - end} frame(s) of {clip.name} could not be decoded (the file "
+        f"is cut short), so the video ends at {end / clip.fps:.1f} s"]
 
 
 def _show_faces(run: Run, glimpse: dict[int, np.ndarray], followed: Followed, a: int,
