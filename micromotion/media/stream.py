@@ -1,6 +1,6 @@
 """A clip edited in place: its size, rate, frame count and sound from its header (and a bounded
-count), every frame read in order (an HDR clip's made SDR) — a stretch of them at a time, never the clip whole in
-memory — and the edited video given the clip's own sound back.
+count), every frame read in order (an HDR clip's made SDR) — a stretch of them at a time, never
+the clip whole in memory — and the edited video given the clip's own sound back.
 
     clip = footage("me.mp4", "me.mp4")        # refused here if too long (most_frames) or large
     for frame in frames(clip, 30, 90): ...                  # uint8 [H, W, 3], frames 30-89
