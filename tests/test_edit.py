@@ -327,3 +327,30 @@ def test_a_clip_cut_short_is_edited_as_far_as_it_decodes(mm, clip, tmp_path):
     assert len(read_back(r.video)[1]) == decoded
     r = serve(Edit(str(cut), "smile", span="0.2-0.6", output_size=64), mm, tmp_path / "o.mp4")
     assert len(read_back(r.video)[1]) == decoded  # a span before the cut: every frame there
+
+
+def test_a_faithful_edit_tunes_to_the_clips_frames(mm, clip, tmp_path, monkeypatch):
+    """fidelity faithful: the generator tuned to frames of the clip (its pivots, spread over
+    the moving frames) before they render; with blend face the face the video shows is nearer
+    the filmed one than fidelity fast's (12.7 dB against 11.9 on synthetic weights, 4 steps);
+    the look, made before the tuning, says so. (No test ran a faithful edit before.)"""
+    from micromotion.nets import tuning
+    monkeypatch.setattr(tuning, "CPU_STEPS", 4)
+    path, _ = clip
+    _, given = read_back(path)
+    looks, near = [], {}
+    for fidelity in ("fast", "faithful"):
+        r = serve(Edit(str(path), "smile", span="0.6-1.0", blend="face", fidelity=fidelity,
+                       scale=1, output_size=64), mm, tmp_path / f"{fidelity}.mp4",
+                  preview=looks.append)
+        out = read_back(r.video)[1]
+        moved = np.flatnonzero((edit_weights(24, FPS, "0.6-1.0") > 0).numpy())
+        track = follow(given[moved], FPS)
+        near[fidelity] = np.mean([psnr(*(np.asarray(warp_quad(Image.fromarray(v[k]),
+                                                               track.quads[i], 64))
+                                         for v in (out, given)))
+                                  for i, k in enumerate(moved)])
+    assert r.tuning is not None and r.tuning.steps == 4
+    assert any(n.startswith("fidelity faithful: the generator was tuned") for n in r.notes)
+    assert near["faithful"] > near["fast"], near
+    assert looks[-1].captions[1].endswith("as edited (before the tuning)")

@@ -78,7 +78,7 @@ def edit(models: Models, req: Edit, run: Run) -> Edited:
     asked = min(req.output_size, models.generator.size)
     faces = [Moving(n, t, torch.zeros(0), offsets, render_size(t.side, asked, STRETCH))
              for n, t, (offsets, _) in zip(followed.numbers, tracks, paths)]
-    first_look(models, clip, a, faces, req.blend, run)
+    first_look(models, clip, a, faces, req.blend, run, req.fidelity == "faithful")
     each = _invert(models, clip, a, b, tracks, run, max(1, MAX_TUNED_PHOTOS // len(tracks)))
     view, tuning = faithful(models, req.fidelity, [p for _, ps in each for p in ps], run)
     faces = [replace(f, w=w) for f, (w, _) in zip(faces, each)]

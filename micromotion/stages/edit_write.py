@@ -144,11 +144,12 @@ def _paste(frame: np.ndarray, row: int, here: list, blend: str) -> np.ndarray:
 
 
 def first_look(models: Models, clip: Footage, a: int, faces: list[Moving], blend: str,
-               run: Run) -> None:
+               run: Run, tuned: bool = False) -> None:
     """A look at the edit in seconds, before the clip is inverted (minutes on a CPU): the
     frame where the motion is strongest, its faces inverted on their own (from the average
     face, as a photo is) and moved and blended in as every frame will be — shown as each face
-    there as filmed and as edited. Only for a door that shows glimpses."""
+    there as filmed and as edited (``tuned``: before the generator is tuned to the clip, which
+    the captions say). Only for a door that shows glimpses."""
     if run.preview is None:
         return
     strength = sum(f.offsets.flatten(1).norm(dim=1) for f in faces)
@@ -169,7 +170,8 @@ def first_look(models: Models, clip: Footage, a: int, faces: list[Moving], blend
         looks += [warp_quad(Image.fromarray(x), f.track.quads[row], PREVIEW_SIZE)
                   for x in (filmed, edited)]
         face = "the face" if len(faces) == 1 else f"face {f.number}"
-        captions += [f"{face} at {at}, as filmed", f"{face} at {at}, as edited"]
+        captions += [f"{face} at {at}, as filmed", f"{face} at {at}, as edited" +
+                     (" (before the tuning)" if tuned else "")]
     show(run.preview, "look", from_images(looks), captions)
 
 
