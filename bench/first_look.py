@@ -26,7 +26,8 @@ from micromotion.doors import serving  # noqa: E402
 from micromotion.fields import FIELDS  # noqa: E402
 from micromotion.requests.budget import expected  # noqa: E402
 from micromotion.nets.models import Models  # noqa: E402
-from micromotion.requests.request import Animate, Edit, LatentVideo, Transfer, file_name  # noqa: E402
+from micromotion.requests.request import (Animate, Edit, LatentVideo, Transfer,  # noqa: E402
+                                         file_name)
 
 PHOTO, CLIP = str(ROOT / "examples" / "astronaut.jpg"), str(ROOT / "examples" / "drive.mp4")
 SOURCES = {

@@ -19,7 +19,7 @@ import numpy as np
 from . import ffmpeg
 from ..errors import VideoError
 from ..fields import FIELDS, MAX_EDIT_FRAMES
-from .video import READ_SIDE, TO_SDR, header, probe
+from .video import READ_SIDE, header, probe, rgb_frames
 
 MP4_AUDIO = ("aac", "mp3", "ac3", "eac3", "alac", "opus", "flac")  # copied into an mp4 as is
 
@@ -90,10 +90,8 @@ def frames(clip: Footage, start: int = 0, stop: int | None = None) -> Iterator[n
     if start >= stop:
         return
     reader = imageio_ffmpeg.read_frames(
-        str(clip.path), input_params=ffmpeg.input_options(clip.fmt), output_params=[
-            "-vf", f"select={ffmpeg.select(list(range(start, stop)))},"
-                   f"{TO_SDR.get(clip.hdr, '')}scale={clip.width}:{clip.height}",
-            "-fps_mode", "passthrough"])
+        str(clip.path), input_params=ffmpeg.input_options(clip.fmt),
+        output_params=rgb_frames(list(range(start, stop)), clip.hdr, clip.width, clip.height))
     shape = (clip.height, clip.width, 3)
     try:
         next(reader)  # its meta data

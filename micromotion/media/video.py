@@ -112,7 +112,14 @@ HDR = {"arib-std-b67": "HLG", "smpte2084": "PQ"}  # ffmpeg's names of the HDR tr
 # as 8-bit RGB without this, a phone's HLG video comes out with its colours washed out.
 _SDR = "zscale=pin=bt2020:min=bt2020nc:t=bt709:p=bt709:m=bt709:r=tv"  # (HLG and PQ come in
 # BT.2020's primaries and matrix, BT.2100 says: told to zimg, which refuses untagged ones)
-TO_SDR = {"HLG": f"{_SDR},format=yuv420p,", "PQ": f"{_SDR}:npl=203,format=yuv420p,"}
+_TO_SDR = {"HLG": f"{_SDR},format=yuv420p,", "PQ": f"{_SDR}:npl=203,format=yuv420p,"}
+
+
+def rgb_frames(indices: list[int], hdr: str | None, width: int, height: int) -> list[str]:
+    """ffmpeg's output options that give the frames numbered ``indices``, once each and in
+    order, as ``width`` × ``height`` RGB — made SDR first where ``hdr`` names its transfer."""
+    return ["-vf", f"select={ffmpeg.select(indices)},{_TO_SDR.get(hdr, '')}"
+                   f"scale={width}:{height}", "-fps_mode", "passthrough"]
 
 
 def header(path: str | os.PathLike, name: str | None = None,
@@ -237,9 +244,8 @@ def _read_selected(path: Path, indices: list[int], name: str) -> tuple[dict, lis
     w, h = (round(side * scale / 2) * 2 for side in (head.width, head.height)) \
         if scale < 1 else (head.width, head.height)
     options = ffmpeg.input_options(ffmpeg.demuxer(path, name))
-    reader = imageio_ffmpeg.read_frames(str(path), input_params=options, output_params=[
-        "-vf", f"select={ffmpeg.select(indices)},{TO_SDR.get(head.hdr, '')}scale={w}:{h}",
-        "-fps_mode", "passthrough"])
+    reader = imageio_ffmpeg.read_frames(str(path), input_params=options,
+                                        output_params=rgb_frames(indices, head.hdr, w, h))
     try:
         meta = next(reader)
         frames = []
