@@ -144,7 +144,7 @@ def blends(models: Models, path: Path, given: list[np.ndarray], tmp: Path) -> No
         r = serve(Edit(str(path), "smile", span=span, blend=blend), models,
                   tmp / f"{blend}.mp4")
         out = read_back(r.video)[1].astype(np.float64)
-        first = int(np.flatnonzero(edit_weights(n, 30.0, span) > 0)[0])  # the first moved
+        first = int(np.flatnonzero(edit_weights(np.arange(n) / 30, span) > 0)[0])  # the first moved
         quad = follow([given[first]], 30.0).quads[0]
         mask = PasteBack(given[first], [quad]).photo_mask > 0.5
         own = np.abs(given[first].astype(float) - given[first - 1])[mask].mean()

@@ -76,7 +76,7 @@ def test_an_edited_clip_is_the_clip_with_its_face_moved(mm, clip, tmp_path):
     assert meta.get("audio_codec") == "aac"  # the tone, copied
     head = footage(r.video, "out.mp4")
     assert abs(head.seconds - 24 / FPS) < 0.1
-    moved = edit_weights(24, FPS, "0.6-1.0") > 0
+    moved = edit_weights(np.arange(24) / FPS, "0.6-1.0") > 0
     assert moved.sum() == r.how.moved and (r.how.start, r.how.end) == (0.6, 1.0)
     for k in np.flatnonzero(~moved.numpy()):  # the input's own frames, up to the codec
         assert psnr(out[k], given[k]) >= 35, k
@@ -90,7 +90,7 @@ def test_an_edited_clip_is_the_clip_with_its_face_moved(mm, clip, tmp_path):
     # the crops, then a look at the edit where it is strongest, before the clip is inverted
     assert [p.what for p in previews] == ["face", "look"]
     assert seen.index("look") < seen.index("invert the frames"), seen
-    look, weights = previews[1], edit_weights(24, FPS, "0.6-1.0")
+    look, weights = previews[1], edit_weights(np.arange(24) / FPS, "0.6-1.0")
     k = round(float(look.captions[0].split(" at ")[1].split(" s")[0]) * FPS)
     assert look.captions == (f"the face at {k / FPS:.1f} s, as filmed",
                              f"the face at {k / FPS:.1f} s, as edited")
@@ -125,10 +125,10 @@ def test_the_crop_is_steadied_and_the_span_eases(clip):
     assert jitter(track.quads) < jitter(track.raw)
     centres = track.quads.mean(1)
     assert (np.diff(centres[:, 0]) < 1).all()  # the pan moves the face one way, no shake back
-    c = span_weights(60, 15.0, 1.0, 3.0)
+    c = span_weights(np.arange(60) / 15, 1.0, 3.0)
     assert c[:16].max() == 0 and c[45:].max() == 0 and c[23:38].min() == 1  # full from 0.5 s
     assert (torch.diff(c[15:23]) > 0).all()  # easing in, no jump
-    assert span_weights(30, 15.0, 0.0, 2.0)[0] == 1  # the clip's own start does not ease
+    assert span_weights(np.arange(30) / 15, 0.0, 2.0)[0] == 1  # the clip's own start does not ease
 
 
 def test_warm_starting_is_restyles_own_refinement(mm, astronaut):
@@ -344,7 +344,7 @@ def test_a_faithful_edit_tunes_to_the_clips_frames(mm, clip, tmp_path, monkeypat
                        scale=1, output_size=64), mm, tmp_path / f"{fidelity}.mp4",
                   preview=looks.append)
         out = read_back(r.video)[1]
-        moved = np.flatnonzero((edit_weights(24, FPS, "0.6-1.0") > 0).numpy())
+        moved = np.flatnonzero((edit_weights(np.arange(24) / FPS, "0.6-1.0") > 0).numpy())
         track = follow(given[moved], FPS)
         near[fidelity] = np.mean([psnr(*(np.asarray(warp_quad(Image.fromarray(v[k]),
                                                                track.quads[i], 64))

@@ -190,7 +190,7 @@ def test_a_clip_is_refused_from_its_header_before_any_frame_is_decoded(tmp_path,
         return path
     wide, long, many = (clip("wide.mp4", "4112x64", 1, 2), clip("long.mp4", "64x64", 61, 2),
                         clip("many.mp4", "64x64", 20))
-    monkeypatch.setattr(video.ffmpeg, "count", lambda *a: pytest.fail("a frame was read"))
+    monkeypatch.setattr(video.ffmpeg, "packets", lambda *a: pytest.fail("a frame was read"))
     with pytest.raises(VideoError, match="wide.mp4 is 4112×64; clips up to 4096 pixels a side"):
         video.read_clip(wide)
     with pytest.raises(VideoError, match="long.mp4 is 61 s long; .* at most 60 s"):
@@ -276,6 +276,6 @@ def test_a_stream_without_a_length_is_counted_by_a_bounded_read(tmp_path):
     def cancel():
         raise Cancelled
 
-    video._count.cache_clear()
+    video._packets.cache_clear()
     with pytest.raises(Cancelled), video.ffmpeg.cancelled_by(cancel):
         video.probe(path, max_seconds=40)

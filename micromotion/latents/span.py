@@ -3,7 +3,7 @@ the whole clip), as weights over its frames that ease in and out at the span's e
 frame jumps from the face as filmed to the face moved.
 
     start, end = parse_span("2-5", seconds=12.0)     # (2.0, 5.0)
-    c = span_weights(360, 30.0, start, end)          # [360] in [0, 1]
+    c = span_weights(torch.arange(360) / 30, start, end)   # [360] in [0, 1]
 """
 from __future__ import annotations
 
@@ -42,31 +42,40 @@ def parse_span(text: str, seconds: float) -> tuple[float, float]:
     return start, min(end, seconds)
 
 
-def span_weights(n_frames: int, fps: float, start: float, end: float,
+def span_weights(times: Sequence[float] | torch.Tensor, start: float, end: float,
                  ease: float = EASE_SECONDS) -> torch.Tensor:
-    """c(t) ``[n_frames]`` for frames at ``k / fps`` s: 0 outside [start, end], easing from 0
-    to 1 over ``ease`` s after ``start`` and back over ``ease`` s before ``end`` (at most half
-    the span each), 1 between. An edge at the clip's own start or end does not ease: the clip
-    begins (or ends) moved."""
-    t = torch.arange(n_frames, dtype=torch.float64) / fps
+    """c(t) ``[N]`` for frames showing at ``times`` ``[N]`` s: 0 outside [start, end], easing
+    from 0 to 1 over ``ease`` s after ``start`` and back over ``ease`` s before ``end`` (at
+    most half the span each), 1 between. An edge at the clip's own start or end does not ease:
+    the clip begins (or ends) moved."""
+    t = torch.as_tensor(times, dtype=torch.float64)
+    n_frames = len(t)
     ease = min(ease, (end - start) / 2)
     c = ((t >= start - 1e-9) & (t <= end + 1e-9)).double()
     if start > 0 and ease > 0:
         c = c * curve_shape(((t - start) / ease).clamp(0, 1), "ease")
-    if end < (n_frames - 1) / fps - 1e-9 and ease > 0:
+    if n_frames and end < float(t[-1]) - 1e-9 and ease > 0:
         c = c * curve_shape(((end - t) / ease).clamp(0, 1), "ease")
     return c.float()
 
 
-def edit_weights(n_frames: int, fps: float, span: str, cues: Sequence[Cue] = ()
+def edit_weights(times: Sequence[float] | torch.Tensor, span: str, cues: Sequence[Cue] = ()
                  ) -> torch.Tensor:
-    """How much of its motion each frame of an edited clip shows, ``[n_frames]`` in [0, 1]:
-    the span's eased weights (``span_weights``); with a timeline's ``cues``, 1 from the first
-    cue's start on (its cues' own path says how much)."""
+    """How much of its motion each frame of an edited clip shows, ``[N]`` in [0, 1], for
+    frames showing at ``times`` ``[N]`` s: the span's eased weights (``span_weights``); with a
+    timeline's ``cues``, 1 from the first cue's start on (its cues' own path says how much)."""
+    n_frames = len(times)
     if cues:
         first = min(cue_range(c, n_frames)[0] for c in cues)
         return (torch.arange(n_frames) >= first).float()
-    return span_weights(n_frames, fps, *parse_span(span, n_frames / fps))
+    return span_weights(times, *parse_span(span, clip_seconds(times)))
+
+
+def clip_seconds(times: Sequence[float] | torch.Tensor) -> float:
+    """How long a clip of frames showing at ``times`` lasts: its last frame shows for as long
+    as its frames do on average."""
+    n = len(times)
+    return float(times[-1]) * n / max(n - 1, 1) if n > 1 else 0.0
 
 
 def moved_frames(weights: torch.Tensor) -> tuple[int, int]:

@@ -5,7 +5,7 @@ file that names more files is refused before ffmpeg opens it, whatever it names,
 clip can name nothing else (a QuickTime reference to another file is not followed either).
 
     fmt = demuxer("clip.mp4", "clip.mp4")          # "mov", or a VideoError
-    frames, last, complete = count(path, fmt, 60.0, 18000)  # a bounded read
+    times, complete = packets(path, fmt, 60.0, 18000)  # each frame's time
     with cancelled_by(check): ...                    # every run in it stops on a cancel
 """
 from __future__ import annotations
@@ -16,6 +16,7 @@ import logging
 import os
 import re
 import subprocess
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -126,24 +127,38 @@ def _wait(proc: subprocess.Popen, deadline: float) -> str:
     return b"".join(chunks).decode(errors="replace")
 
 
-def count(path: str | os.PathLike, fmt: str, max_seconds: float, max_frames: int
-          ) -> tuple[int, float, bool]:
-    """(frames, the last one's time in seconds, complete) of the clip's first video stream,
-    its packets counted without decoding — and at most ``max_seconds`` + 1 s or
+def packets(path: str | os.PathLike, fmt: str, max_seconds: float, max_frames: int
+            ) -> tuple[list[float], bool]:
+    """(each frame's time in seconds from the first, in showing order; complete) of the clip's
+    first video stream, from its packets without decoding — at most ``max_seconds`` + 1 s or
     ``max_frames`` + 1 of them, so a stream whose header says no length costs a bounded read
-    (``complete`` False: it goes on past a bound). Unreadable: ``RuntimeError`` with ffmpeg's
-    last lines."""
-    status, err = run([*input_args(path, fmt), "-map", "0:v:0", "-c", "copy",
-                       "-t", f"{max_seconds + 1:.3f}", "-frames:v", str(max_frames + 1),
-                       "-f", "null", "-"])
-    if status != 0:
-        raise RuntimeError(err.strip()[-400:] or f"ffmpeg stopped ({status})")
-    frames = re.findall(r"frame=\s*(\d+)", err)
-    times = re.findall(r"time=\s*(\d+):(\d\d):(\d\d(?:\.\d+)?)", err)
-    n = int(frames[-1]) if frames else 0
-    seconds = int(times[-1][0]) * 3600 + int(times[-1][1]) * 60 + float(times[-1][2]) \
-        if times else 0.0
-    return n, seconds, n <= max_frames and seconds <= max_seconds
+    (``complete`` False: it goes on past a bound). A packet its container marks as not shown
+    (one before an edit list's start, as a trim without re-encoding leaves) is not a frame.
+    Unreadable: ``RuntimeError`` with ffmpeg's last lines."""
+    with tempfile.TemporaryDirectory() as folder:
+        listed = Path(folder) / "packets.crc"
+        status, err = run([*input_args(path, fmt), "-map", "0:v:0", "-c", "copy",
+                           "-t", f"{max_seconds + 1:.3f}", "-frames:v", str(max_frames + 1),
+                           "-f", "framecrc", str(listed)])
+        if status != 0:
+            raise RuntimeError(err.strip()[-400:] or f"ffmpeg stopped ({status})")
+        text = listed.read_text(errors="replace")
+    base = re.search(r"^#tb 0: (\d+)/(\d+)", text, re.M)
+    tb = int(base[1]) / int(base[2]) if base else 0.0
+    shown = [(int(dts), int(pts)) for dts, pts, flags in _PACKET.findall(text)
+             if not int(flags or "0", 16) & _DISCARD]
+    # a container that stores no showing times (avi, some program streams) shows its frames
+    # in the order it decodes them, one a tick
+    ticks = sorted(pts if all(p != _NO_TIME for _, p in shown) else dts for dts, pts in shown)
+    times = [(t - ticks[0]) * tb for t in ticks] if ticks else []
+    return times, len(times) <= max_frames and (not times or times[-1] <= max_seconds)
+
+
+# framecrc's line a packet: stream, dts, pts, duration, size, hash[, F=flags]
+_PACKET = re.compile(r"^\d+,\s*(-?\d+),\s*(-?\d+),\s*\d+,\s*\d+,\s*0x[0-9a-f]+"
+                     r"(?:,\s*F=0x([0-9A-Fa-f]+))?", re.M)
+_DISCARD = 0x4  # AV_PKT_FLAG_DISCARD
+_NO_TIME = -(1 << 63)  # AV_NOPTS_VALUE
 
 
 def runs(indices: list[int]) -> list[tuple[int, int]]:
@@ -172,6 +187,35 @@ def _tree(terms: list[str]) -> str:
         return terms[0]
     half = len(terms) // 2
     return f"({_tree(terms[:half])}+{_tree(terms[half:])})"
+
+
+TICK = 90000  # ticks a second of a video written at its frames' own times
+
+
+def shown_at(times: list[float] | tuple[float, ...]) -> str | None:
+    """ffmpeg's filters that give frame N the time ``times[N]`` (s, in ``1 / TICK`` ticks;
+    the encoder must keep them: ``-fps_mode passthrough -enc_time_base 1/TICK``), or None
+    where the frames come at a steady rate (within half a millisecond): a variable rate's
+    frames keep their own times, so the sound stays with them. Runs of frames a step apart
+    are one term each, the runs a balanced tree of ``if`` (as ``select``: ffmpeg's
+    expressions nest only so deep)."""
+    steps = [b - a for a, b in zip(times, times[1:])]
+    if not steps or max(steps) - min(steps) <= 5e-4:
+        return None
+    ticks = [round(t * TICK) for t in times]
+    starts = [0] + [k for k in range(1, len(ticks) - 1)
+                    if ticks[k + 1] - ticks[k] != ticks[k] - ticks[k - 1]]
+    terms = [(k, f"{ticks[k]}+{ticks[k + 1] - ticks[k]}*(N-{k})" if k + 1 < len(ticks)
+              else str(ticks[k])) for k in starts]
+    return f"settb=1/{TICK},setpts='{_choose(terms)}'"
+
+
+def _choose(terms: list[tuple[int, str]]) -> str:
+    """``terms`` (first frame, expression) as one expression: each from its first frame on."""
+    if len(terms) == 1:
+        return terms[0][1]
+    half = len(terms) // 2
+    return f"if(lt(N,{terms[half][0]}),{_choose(terms[:half])},{_choose(terms[half:])})"
 
 
 def without_path(text: str, path: str | os.PathLike, name: str) -> str:

@@ -16,7 +16,7 @@ import tempfile
 import threading
 from fractions import Fraction
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -115,13 +115,18 @@ def render_faces(generator, paths: list[torch.Tensor], sizes: list[int], batch_s
 
 class VideoWriter:
     """H.264 yuv420p mp4 writer fed with ``uint8 [B, H, W, 3]`` batches (ffmpeg in its own
-    process). ``close`` checks ffmpeg's exit: a file it could not finish (a full disk, a
-    killed encoder) is removed and raised as a ``ServerError``, never returned as a video."""
+    process), at ``fps`` — or, given ``times`` (s, one a frame, as a clip's were filmed), each
+    frame at its own time. ``close`` checks ffmpeg's exit: a file it could not finish (a full
+    disk, a killed encoder) is removed and raised as a ``ServerError``, never returned as a
+    video."""
 
-    def __init__(self, path: str | os.PathLike, fps: float = 30, quality: int = 8):
+    def __init__(self, path: str | os.PathLike, fps: float = 30, quality: int = 8,
+                 times: Sequence[float] | None = None):
         check_number("fps", fps, 1, FIELDS["fps"].hi)  # a clip's own rate may be fractional
         self.path, self.fps, self.quality = Path(path), fps, quality
+        self.times = None if times is None else ffmpeg.shown_at(list(times))
         self._proc: subprocess.Popen | None = None
+        self._folder: tempfile.TemporaryDirectory | None = None
         self.frames = 0
 
     def _start(self, w: int, h: int) -> None:
@@ -129,10 +134,18 @@ class VideoWriter:
         rate = Fraction(self.fps).limit_denominator()
         crf = int((1 - self.quality / 10) * 51)  # imageio-ffmpeg's quality scale, kept
         self._log_file = tempfile.TemporaryFile()  # ffmpeg's words, read if it fails
-        even = ["-vf", f"scale={w + w % 2}:{h + h % 2}"] if w % 2 or h % 2 else []  # yuv420p
+        even = f"scale={w + w % 2}:{h + h % 2}" if w % 2 or h % 2 else None  # yuv420p
+        chain = ",".join(f for f in (self.times, even) if f)
+        filters = ["-vf", chain] if chain else []
+        if self.times:  # (a script file: a long clip's times are past a command line's size)
+            self._folder = tempfile.TemporaryDirectory()
+            script = Path(self._folder.name) / "filters.txt"
+            script.write_text(chain)
+            filters = ["-/vf", str(script), "-fps_mode", "passthrough",
+                       "-enc_time_base:v", f"1/{ffmpeg.TICK}"]
         self._proc = subprocess.Popen(
             [ffmpeg.exe(), "-y", "-hide_banner", "-nostdin", "-v", "error", "-f", "rawvideo",
-             "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", str(rate), "-i", "-", *even,
+             "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", str(rate), "-i", "-", *filters,
              "-c:v", "libx264", "-pix_fmt", "yuv420p", "-crf", str(crf),
              "-movflags", "+faststart", "-f", "mp4", str(self.path)],
             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._log_file)
@@ -149,7 +162,7 @@ class VideoWriter:
 
     def close(self) -> None:
         if self._proc is None:
-            return
+            return self._tidy()
         proc, self._proc = self._proc, None
         try:
             proc.stdin.close()
@@ -159,12 +172,19 @@ class VideoWriter:
             self._proc = proc
             self._failed()
         self._log_file.close()
+        self._tidy()
+
+    def _tidy(self) -> None:
+        if self._folder is not None:
+            self._folder.cleanup()
+            self._folder = None
 
     def _failed(self) -> None:
         """ffmpeg stopped before the video was whole: its reason, in the operator's words."""
         proc, self._proc = self._proc, None
         proc.kill()
         proc.wait()
+        self._tidy()
         self._log_file.seek(0)
         said = self._log_file.read().decode(errors="replace").strip()
         self.path.unlink(missing_ok=True)

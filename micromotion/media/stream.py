@@ -19,7 +19,7 @@ import numpy as np
 from . import ffmpeg
 from ..errors import VideoError
 from ..fields import FIELDS, MAX_EDIT_FRAMES
-from .video import READ_SIDE, header, probe, rgb_frames
+from .video import READ_SIDE, frame_times, header, probe, rgb_frames
 
 MP4_AUDIO = ("aac", "mp3", "ac3", "eac3", "alac", "opus", "flac")  # copied into an mp4 as is
 
@@ -27,7 +27,8 @@ MP4_AUDIO = ("aac", "mp3", "ac3", "eac3", "alac", "opus", "flac")  # copied into
 @dataclass(frozen=True)
 class Footage:
     """A clip to edit, as read: ``width`` × ``height`` (its own, or scaled to at most
-    ``READ_SIDE`` a side, even for H.264), ``n_frames`` at ``fps``."""
+    ``READ_SIDE`` a side, even for H.264), ``n_frames`` at ``fps`` on average, frame k
+    showing at ``times[k]`` s (a phone films at a variable rate: its times are kept)."""
     path: Path
     name: str
     fmt: str  # its demuxer (``ffmpeg.demuxer``): ffmpeg opens it with that alone
@@ -38,11 +39,16 @@ class Footage:
     seconds: float
     audio: str | None  # the codec of its sound, if it has any
     own_size: tuple[int, int]  # its frames' own size
+    times: tuple[float, ...]  # when each frame shows, in seconds from the first
     hdr: str | None = None  # HDR's transfer ("HLG", "PQ"): its frames are read as SDR
 
     @property
     def scaled(self) -> bool:
         return self.own_size != (self.width, self.height)
+
+    def at(self, k: int) -> float:
+        """When frame ``k`` shows (s); one past the last: when the clip ends."""
+        return self.times[k] if k < len(self.times) else self.seconds
 
 
 def most_frames() -> int:
@@ -61,7 +67,8 @@ def footage(path: str | os.PathLike, name: str, max_frames: int | None = None) -
     head = header(path, name, float("inf"))
     if head.seconds is not None and head.rate and head.seconds * head.rate > max_frames + 1:
         raise _too_many(name, round(head.seconds * head.rate), head.seconds, max_frames)
-    n_frames, seconds = probe(path, name, max_seconds=max(60.0, max_frames / 5))
+    most_seconds = max(60.0, max_frames / 5)
+    n_frames, seconds = probe(path, name, most_seconds)
     if n_frames > max_frames:
         raise _too_many(name, n_frames, seconds, max_frames)
     scale = min(1.0, READ_SIDE / max(head.width, head.height))
@@ -72,7 +79,8 @@ def footage(path: str | os.PathLike, name: str, max_frames: int | None = None) -
                          f"{FIELDS['fps'].hi} fps are edited (the rate is kept): convert it "
                          f"to 30 or 60 fps first")
     return Footage(Path(path), name, ffmpeg.demuxer(path, name), w, h, fps, n_frames, seconds,
-                   head.audio, (head.width, head.height), head.hdr)
+                   head.audio, (head.width, head.height), frame_times(path, name, most_seconds),
+                   head.hdr)
 
 
 def _too_many(name: str, n: int, seconds: float, most: int) -> VideoError:

@@ -8,6 +8,7 @@ through Python whole. Every ffmpeg run looks for a cancel while it works.
 """
 from __future__ import annotations
 
+import bisect
 import functools
 import os
 import re
@@ -84,8 +85,10 @@ def read_frames(path: str | os.PathLike, fps: float | None = None,
     fps = fps or (own if own <= MAX_FPS else 30.0)
     count = _check_count(name, seconds, fps, max_frames)
     # the frame showing at k / fps is the last one to start by then (not the nearest by
-    # rounding, whose ties to even would repeat frames unevenly)
-    indices = [min(int(k * own / fps + 1e-6), n_frames - 1) for k in range(count)]
+    # rounding, whose ties to even would repeat frames unevenly), by the frames' own times:
+    # a phone's rate varies
+    times = _packets_of(path, name, max_seconds)[0]
+    indices = [max(bisect.bisect_right(times, k / fps + 1e-6) - 1, 0) for k in range(count)]
     clip = _clip(path, name, indices, n_frames, seconds)
     clip.fps = float(fps)  # the rate of the frames read, which is what the timing follows
     clip.indices = list(range(len(clip.frames)))  # so clip.times are k / fps
@@ -182,19 +185,16 @@ def probe(path: str | os.PathLike, name: str | None = None, max_seconds: float =
           ) -> tuple[int, float]:
     """(frame count, seconds) of a readable clip no longer than ``max_seconds``, its header
     checked first (``header``); messages call it ``name`` (default: its file name). Frames
-    are counted by a read that stops past the bounds (``ffmpeg.count``), so a stream whose
-    header gives no length costs no more than a clip at the limit (a cancel stops it:
-    ``ffmpeg.cancelled_by``)."""
+    are counted by a read of their packets that stops past the bounds (``ffmpeg.packets``),
+    so a stream whose header gives no length costs no more than a clip at the limit (a cancel
+    stops it: ``ffmpeg.cancelled_by``)."""
     path, name = Path(path), name or Path(path).name
     head = header(path, name, max_seconds)
-    stat = path.stat()
-    try:
-        n_frames, last, complete = _count(str(path.resolve()), stat.st_size, stat.st_mtime_ns,
-                                          ffmpeg.demuxer(path, name), max_seconds)
-    except _FFMPEG_ERRORS as exc:
-        raise _unreadable(name, exc, path) from exc
-    # ``last`` is the last packet's time (a frame's start): the rate gives the length
-    seconds = n_frames / head.rate if head.rate else last * n_frames / max(n_frames - 1, 1)
+    times, complete = _packets_of(path, name, max_seconds)
+    n_frames = len(times)
+    # the last frame's time is when it starts: the rate gives the length
+    seconds = n_frames / head.rate if head.rate else \
+        (times[-1] if times else 0.0) * n_frames / max(n_frames - 1, 1)
     if seconds > max_seconds or not complete:
         raise _too_long(name, seconds, max_seconds) if seconds > max_seconds else \
             VideoError(f"{name} has more than {_most_frames(max_seconds):,} frames in "
@@ -204,15 +204,33 @@ def probe(path: str | os.PathLike, name: str | None = None, max_seconds: float =
     return n_frames, seconds
 
 
+def frame_times(path: str | os.PathLike, name: str | None = None,
+                max_seconds: float = MAX_SECONDS) -> tuple[float, ...]:
+    """When each frame of the clip shows, in seconds from the first (a phone's variable rate
+    as it is), checked as ``probe`` checks it — from the same read of its packets."""
+    path, name = Path(path), name or Path(path).name
+    probe(path, name, max_seconds)
+    return tuple(_packets_of(path, name, max_seconds)[0])
+
+
+def _packets_of(path: Path, name: str, max_seconds: float) -> tuple[list[float], bool]:
+    stat = path.stat()
+    try:
+        return _packets(str(path.resolve()), stat.st_size, stat.st_mtime_ns,
+                        ffmpeg.demuxer(path, name), max_seconds)
+    except _FFMPEG_ERRORS as exc:
+        raise _unreadable(name, exc, path) from exc
+
+
 MAX_READ_RATE = 240  # frames a second a clip may have (slow-motion phones film at 240)
 
 
 @functools.lru_cache(maxsize=32)
-def _count(path: str, size: int, mtime_ns: int, fmt: str, max_seconds: float
-           ) -> tuple[int, float, bool]:
-    """``ffmpeg.count`` of the file, keyed like ``_header_text``: a request's check and its
+def _packets(path: str, size: int, mtime_ns: int, fmt: str, max_seconds: float
+             ) -> tuple[list[float], bool]:
+    """``ffmpeg.packets`` of the file, keyed like ``_header_text``: a request's check and its
     read count it once."""
-    return ffmpeg.count(path, fmt, max_seconds, _most_frames(max_seconds))
+    return ffmpeg.packets(path, fmt, max_seconds, _most_frames(max_seconds))
 
 
 def _most_frames(max_seconds: float) -> int:

@@ -217,7 +217,7 @@ def _edit(req: Edit, unit: Rates, cost: Cost, tuning_steps: int) -> Cost:
     inversion and one render (two for blend change) at the size a face of half the frame's
     height needs; then every frame decoded, pasted and encoded."""
     clip = footage(req.video, display_name(req, "video"))
-    weights = edit_weights(clip.n_frames, clip.fps, req.span, req.timeline)
+    weights = edit_weights(clip.times, req.span, req.timeline)
     moves = int((weights > 0).sum())
     size = render_size(min(clip.width, clip.height) // 2, req.output_size)
     mpx = clip.width * clip.height / 1e6

@@ -109,7 +109,7 @@ def check_edit(req: Edit, shape: tuple[int, int] | None = None) -> Edit:
     out.frames, out.fps = clip.n_frames, clip.fps
     parse_span(req.span, clip.seconds)
     _check_motion(out, shape)
-    if not (edit_weights(out.frames, out.fps, out.span, out.timeline) > 0).any():
+    if not (edit_weights(clip.times, out.span, out.timeline) > 0).any():
         raise OptionError(f"span {req.span.strip()} holds no frame of the video that would "
                           f"move (it runs at {clip.fps:.3g} fps and eases in and out): widen it")
     if out.timeline and req.span.strip():

@@ -27,7 +27,7 @@ from PIL import Image
 
 from ..errors import NoFaceError, OptionError
 from ..latents.direction import Direction
-from ..latents.span import edit_weights, moved_frames, parse_span
+from ..latents.span import clip_seconds, edit_weights, moved_frames, parse_span
 from ..media.align import AlignedFace, warp_quad
 from ..media.ffmpeg import runs
 from ..media.paste import render_size
@@ -63,7 +63,7 @@ def edit(models: Models, req: Edit, run: Run) -> Edited:
     req, run = ready(models, req, run)
     name = display_name(req, "video")
     clip = footage(req.video, name)
-    weights = edit_weights(clip.n_frames, clip.fps, req.span, req.timeline)
+    weights = edit_weights(clip.times, req.span, req.timeline)
     a, b = moved_frames(weights)
     once, which = distinct(request_motions(req))  # a clip's faces found before the video's
     motions = [m.ready(models, run) for m in once]
@@ -74,7 +74,7 @@ def edit(models: Models, req: Edit, run: Run) -> Edited:
     tracks = followed.tracks
     made_once = [m.make(models, run) for m in motions]
     made = [made_once[k] for k in which]
-    paths = [_offsets(req, made, weights[a:b], t, clip.fps, a) for t in tracks]
+    paths = [_offsets(req, made, weights[a:b], t, clip.times[a:b], a) for t in tracks]
     asked = min(req.output_size, models.generator.size)
     faces = [Moving(n, t, torch.zeros(0), offsets, render_size(t.side, asked, STRETCH))
              for n, t, (offsets, _) in zip(followed.numbers, tracks, paths)]
@@ -91,7 +91,7 @@ def edit(models: Models, req: Edit, run: Run) -> Edited:
         raise
     finally:
         silent.unlink(missing_ok=True)
-    start, end = (a / clip.fps, clip.seconds) if req.timeline else \
+    start, end = (clip.at(a), clip.seconds) if req.timeline else \
         parse_span(req.span, clip.seconds)
     how = EditHow(name, clip.n_frames, clip.fps, start, end, written.moved,
                   max(f.size for f in faces), req.blend,
@@ -109,12 +109,12 @@ def clip_faces(video: str, name: str, span: str = "") -> Group | None:
     showing any, within its first ``LOOK_SECONDS`` — or None where none shows there: what the
     page boxes and numbers at once after an upload. The clip is checked as an edit checks it."""
     clip = footage(video, name)
-    a, b = moved_frames(edit_weights(clip.n_frames, clip.fps, span))
+    a, b = moved_frames(edit_weights(clip.times, span))
     found = first_faces(frames(clip, a, min(b, a + max(1, round(LOOK_SECONDS * clip.fps)))))
     if found is None:
         return None
     k, group = found
-    return Group(replace(group.photo, name=f"{name} at {(a + k) / clip.fps:.1f} s"), group.faces)
+    return Group(replace(group.photo, name=f"{name} at {clip.at(a + k):.1f} s"), group.faces)
 
 
 def _follow(clip: Footage, a: int, b: int, req: Edit, run: Run, size: int
@@ -132,14 +132,14 @@ def _follow(clip: Footage, a: int, b: int, req: Edit, run: Run, size: int
             yield frame
 
     followed = follow_faces(kept(), clip.fps, lambda k: run.report("follow the face", k, b - a),
-                            req.faces, clip.name, a / clip.fps)
+                            req.faces, clip.name, clip.at(a))
     if followed.at < 0:
-        raise NoFaceError(f"no face found in {clip.name} from {a / clip.fps:.1f} s to "
-                          f"{b / clip.fps:.1f} s; use a video where one face is in view")
+        raise NoFaceError(f"no face found in {clip.name} from {clip.at(a):.1f} s to "
+                          f"{clip.at(b):.1f} s; use a video where one face is in view")
     left: list[str] = []
     if req.faces != "one":
         followed, left = followed.big_enough(size, f"{clip.name} at "
-                                                   f"{(a + followed.at) / clip.fps:.1f} s")
+                                                   f"{clip.at(a + followed.at):.1f} s")
     if req.fidelity == "faithful" and len(followed.tracks) > MAX_TUNED_PHOTOS:
         raise OptionError(f"fidelity faithful tunes the generator to every face at once, at "
                           f"most {MAX_TUNED_PHOTOS}; {len(followed.tracks)} faces would move: "
@@ -154,7 +154,7 @@ def _decoded(clip: Footage, b: int, end: int) -> tuple[Footage, list[str]]:
         return clip, []
     return replace(clip, n_frames=end), [
         f"the last {clip.n_frames - end} frame(s) of {clip.name} could not be decoded (the file "
-        f"is cut short), so the video ends at {end / clip.fps:.1f} s"]
+        f"is cut short), so the video ends at {clip_seconds(clip.times[:end]):.1f} s"]
 
 
 def _show_faces(run: Run, glimpse: dict[int, np.ndarray], followed: Followed, a: int,
@@ -167,11 +167,11 @@ def _show_faces(run: Run, glimpse: dict[int, np.ndarray], followed: Followed, a:
     if len(tracks) == 1:
         crops = [warp_quad(Image.fromarray(f), tracks[0].quads[k], size)
                  for k, f in glimpse.items()]
-        captions = [f"the face in {clip.name} at {(a + k) / clip.fps:.1f} s" for k in glimpse]
+        captions = [f"the face in {clip.name} at {clip.at(a + k):.1f} s" for k in glimpse]
     else:
         k, frame = next(iter(glimpse.items()))
         crops = [warp_quad(Image.fromarray(frame), t.quads[k], size) for t in tracks]
-        captions = [f"face {n} at {(a + k) / clip.fps:.1f} s" for n in followed.numbers]
+        captions = [f"face {n} at {clip.at(a + k):.1f} s" for n in followed.numbers]
     show(run.preview, "face", from_images(crops), captions)
 
 
@@ -214,11 +214,13 @@ def _aligned(crop: Image.Image, quad: np.ndarray) -> AlignedFace:
     return AlignedFace(crop, quad, np.zeros((68, 2)), 0, 1, 1.0, (0, 0, 0, 0))
 
 
-def _offsets(req: Edit, made: list, share: torch.Tensor, track: Track, fps: float, a: int
+def _offsets(req: Edit, made: list, share: torch.Tensor, track: Track,
+             times: tuple[float, ...], a: int
              ) -> tuple[torch.Tensor, Direction]:
     """Each moving frame's W+ offset ``[b - a, L, D]`` (float32, on the CPU) and the
     direction followed: the span's eased share ``[b - a]`` of ``scale · d``, or a timeline's
-    own path over the clip; faded out near a frame where the face is lost."""
+    own path over the clip; faded out near a frame where the face is lost (the moving frames
+    show at ``times`` s)."""
     source = source_of(req)
     directions = [d for d, _ in made]
     if source.timed:  # its cues say when, in parts of the clip
@@ -228,16 +230,18 @@ def _offsets(req: Edit, made: list, share: torch.Tensor, track: Track, fps: floa
     else:
         direction = directions[0]
         offsets = share.float()[:, None, None] * req.scale * direction.vector.float().cpu()[None]
-    return offsets * _presence(track.found, fps)[:, None, None], direction
+    return offsets * _presence(track.found, times)[:, None, None], direction
 
 
-def _presence(found: np.ndarray, fps: float) -> torch.Tensor:
-    """``[T]`` in [0, 1]: 0 where the face is lost, easing to 1 over ``LOST_EASE`` s away from
-    such a frame, so the edit fades rather than blinks around it."""
+def _presence(found: np.ndarray, times: tuple[float, ...]) -> torch.Tensor:
+    """``[T]`` in [0, 1] for frames showing at ``times`` s: 0 where the face is lost, easing
+    to 1 over ``LOST_EASE`` s away from such a frame, so the edit fades rather than blinks
+    around it."""
     if found.all():
         return torch.ones(len(found))
     lost = np.flatnonzero(~found)
-    away = np.abs(np.arange(len(found))[:, None] - lost[None]).min(1) / fps
+    t = np.asarray(times[:len(found)])
+    away = np.abs(t[:, None] - t[lost][None]).min(1)
     return curve_shape(torch.from_numpy(away / LOST_EASE).clamp(0, 1), "ease").float()
 
 
@@ -255,7 +259,7 @@ def _notes(clip: Footage, req: Edit, followed: Followed, a: int, faces: list[Mov
     if req.faces != "one":
         numbers = [f.number for f in faces]
         notes.append(f"{followed.seen} face{'s' * (followed.seen > 1)} in {clip.name} at "
-                     f"{(a + followed.at) / clip.fps:.1f} s (numbered from the left); "
+                     f"{clip.at(a + followed.at):.1f} s (numbered from the left); "
                      f"face{'s' * (len(numbers) > 1)} {listed(numbers)} moved")
         notes += left
     elif followed.tracks[0].people > 1:
@@ -265,7 +269,7 @@ def _notes(clip: Footage, req: Edit, followed: Followed, a: int, faces: list[Mov
     for f in faces:
         if f.track.lost:
             notes.append(f"{'the face' if one else f'face {f.number}'} was not found at "
-                         f"{_seconds(f.track.lost, a, clip.fps)}, so "
+                         f"{_seconds(f.track.lost, a, clip)}, so "
                          f"{'those frames are' if one else 'it is'} as filmed there")
     sides, sizes = [f.track.side for f in faces], [f.size for f in faces]
     notes.append(f"the face is at most {sides[0]} px across in the frame, so it was rendered "
@@ -275,10 +279,10 @@ def _notes(clip: Footage, req: Edit, followed: Followed, a: int, faces: list[Mov
     return notes
 
 
-def _seconds(lost: list[int], a: int, fps: float) -> str:
+def _seconds(lost: list[int], a: int, clip: Footage) -> str:
     """Frames (from ``a``) as runs of seconds: "2.0–2.3 s, 4.1 s"."""
     lost_runs = runs(lost)
-    said = [f"{(a + s) / fps:.1f}" + ("" if s == e else f"–{(a + e) / fps:.1f}")
+    said = [f"{clip.at(a + s):.1f}" + ("" if s == e else f"–{clip.at(a + e):.1f}")
             for s, e in lost_runs[:6]]
     more = len(lost_runs) - 6
     return ", ".join(said) + " s" + (f" and {more} more times" if more > 0 else "")

@@ -82,7 +82,7 @@ def write_edit(models: Models, clip: Footage, a: int, faces: list[Moving], blend
                 run.report("write", start + len(chunk), clip.n_frames)  # (Stop looks here)
             yield start, chunk, made
 
-    with VideoWriter(out, clip.fps) as writer:
+    with VideoWriter(out, clip.fps, times=clip.times[:clip.n_frames]) as writer:
         def finish(item) -> None:
             start, chunk, made = item
             for k in range(len(chunk)):
@@ -164,7 +164,7 @@ def first_look(models: Models, clip: Footage, a: int, faces: list[Moving], blend
     here = [replace(f, w=w[i:i + 1].expand(len(f.offsets), -1, -1)) for i, f in enumerate(here)]
     edited = _paste(filmed, row, [(f, 0, _render(models, f, [row], blend, run)) for f in here],
                     blend)
-    at = f"{(a + row) / clip.fps:.1f} s"
+    at = f"{clip.at(a + row):.1f} s"
     looks, captions = [], []
     for f in here:
         looks += [warp_quad(Image.fromarray(x), f.track.quads[row], PREVIEW_SIZE)

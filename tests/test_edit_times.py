@@ -1,0 +1,81 @@
+"""When a video's frames show (issue 32: the output is the clip itself, its sound kept): a
+phone films at a variable rate, and a clip trimmed without re-encoding keeps frames before its
+start that are never shown. The edit keeps each frame's own time and counts only the frames
+that show."""
+import subprocess
+
+import numpy as np
+import pytest
+
+from micromotion.doors.serving import serve
+from micromotion.latents.span import edit_weights
+from micromotion.media import ffmpeg, video
+from micromotion.media.stream import footage
+from micromotion.media.stream import frames as read_frames
+from micromotion.requests.request import Edit
+from test_edit import FPS, pan, psnr
+
+DROPPED = range(6, 9)  # frames a phone did not film (0.40–0.53 s): a variable rate
+
+
+@pytest.fixture(scope="module")
+def filmed(astronaut, tmp_path_factory):
+    """The pan (24 frames at 15 fps, a tone on its sound) with frames 6–8 left out, the others
+    keeping their times — as a phone's clip whose rate drops in low light."""
+    folder = tmp_path_factory.mktemp("times")
+    steady = folder / "steady.mp4"
+    pan(astronaut, steady)
+    vfr = folder / "phone.mp4"
+    subprocess.run([ffmpeg.exe(), "-y", "-v", "error", "-i", str(steady), "-vf",
+                    f"select='not(between(n,{DROPPED[0]},{DROPPED[-1]}))'", "-fps_mode", "vfr",
+                    "-c:a", "copy", str(vfr)], check=True)
+    kept = [k for k in range(24) if k not in DROPPED]
+    return steady, vfr, [k / FPS for k in kept]
+
+
+def test_a_variable_rate_keeps_each_frames_time_and_its_sound(mm, filmed, tmp_path):
+    """Each edited frame shows when it was filmed: written at the average rate (as it was),
+    the frames after the gap came 0.2 s early, ahead of their sound, and the span's seconds
+    fell on the wrong frames."""
+    _, vfr, times = filmed
+    clip = footage(vfr, "phone.mp4")
+    assert clip.n_frames == len(times) and np.allclose(clip.times, times, atol=1e-3)
+    r = serve(Edit(str(vfr), "smile", span="0.8-1.2", output_size=64), mm, tmp_path / "o.mp4")
+    out = footage(r.video, "o.mp4")
+    assert out.n_frames == len(times) and np.allclose(out.times, times, atol=1e-3), out.times
+    assert out.audio == "aac" and abs(out.seconds - clip.seconds) < 0.1
+    moved = (edit_weights(times, "0.8-1.2") > 0).numpy()
+    assert r.how.moved == moved.sum() and [t for t, m in zip(times, moved) if m][0] >= 0.8
+    given, written = (list(read_frames(c)) for c in (clip, out))
+    for k in np.flatnonzero(~moved):  # the frames outside the span: the filmed ones, in place
+        assert psnr(written[k], given[k]) >= 35, k
+
+
+def test_a_clip_trimmed_without_re_encoding_counts_the_frames_it_shows(mm, filmed, tmp_path):
+    """A trim that copies the stream (a phone's or an editor's quick trim) keeps the frames
+    from the last keyframe before its start, marked not to be shown. They were counted: the
+    edit said the file was cut short and its sound drifted."""
+    steady = filmed[0]
+    trimmed = tmp_path / "trim.mp4"
+    subprocess.run([ffmpeg.exe(), "-y", "-v", "error", "-ss", "0.5", "-i", str(steady), "-c",
+                    "copy", str(trimmed)], check=True)
+    clip = footage(trimmed, "trim.mp4")
+    shown = sum(1 for _ in read_frames(clip))
+    assert 0 < clip.n_frames == shown < 24
+    r = serve(Edit(str(trimmed), "smile", output_size=64), mm, tmp_path / "o.mp4")
+    assert not any("cut short" in n for n in r.notes), r.notes
+    assert footage(r.video, "o.mp4").n_frames == shown
+
+
+def test_a_driving_clips_frames_are_read_by_their_times(filmed):
+    """A clip whose motion is taken (a driver, anchors) at 15 fps: frame k is the one showing
+    at k / 15 s — through the gap, the last frame filmed before it (by count, the frames after
+    it came 0.2 s early)."""
+    _, vfr, times = filmed
+    clip = video.read_frames(vfr, fps=FPS)
+    assert len(clip.frames) == 24
+    shown = [np.asarray(f) for f in clip.frames]
+    filmed_frames = [np.asarray(f) for f in video.read_clip(vfr, max_frames=30).frames]
+    for k in range(24):
+        at = max(i for i, t in enumerate(times) if t <= k / FPS + 1e-6)
+        assert np.array_equal(shown[k], filmed_frames[at]), k
