@@ -79,3 +79,22 @@ def test_a_driving_clips_frames_are_read_by_their_times(filmed):
     for k in range(24):
         at = max(i for i, t in enumerate(times) if t <= k / FPS + 1e-6)
         assert np.array_equal(shown[k], filmed_frames[at]), k
+
+
+def test_a_video_that_starts_after_its_sound_still_does(mm, filmed, tmp_path):
+    """A clip whose first frame shows 0.3 s into its sound (a trim that kept the sound from
+    before its first keyframe): the edited frames start 0.3 s in as well. Written from 0 s,
+    every frame came 0.3 s ahead of its sound."""
+    steady = filmed[0]
+    late = tmp_path / "late.mp4"
+    subprocess.run([ffmpeg.exe(), "-y", "-v", "error", "-itsoffset", "0.3", "-i", str(steady),
+                    "-i", str(steady), "-map", "0:v", "-map", "1:a", "-c", "copy", str(late)],
+                   check=True)
+    clip = footage(late, "late.mp4")
+    assert clip.times[0] == pytest.approx(0.3, abs=1e-3)
+    r = serve(Edit(str(late), "smile", span="0.9-1.3", output_size=64), mm, tmp_path / "o.mp4")
+    out = footage(r.video, "o.mp4")
+    assert np.allclose(out.times, clip.times, atol=1e-3), out.times[:3]
+    assert (r.how.start, r.how.end) == (0.9, 1.3)
+    moved = (edit_weights(clip.times, "0.9-1.3") > 0).numpy()
+    assert min(t for t, m in zip(clip.times, moved) if m) >= 0.9  # seconds as a player counts

@@ -59,7 +59,7 @@ def _(result: LatentAnimation) -> str:
 def _(result: Edited) -> str:
     h = result.how
     return (f"{describe_direction(result.direction)}, in {h.video} from {h.start:.1f} s to "
-            f"{h.end:.1f} s ({h.moved} of its {h.frames} frames at {h.fps:g} fps; blend "
+            f"{h.end:.1f} s ({h.moved} of its {h.frames} frames at {h.fps:.4g} fps; blend "
             f"{h.blend}; the crop's shake {h.jitter[0]:.2f} → {h.jitter[1]:.2f} px/frame² "
             f"steadied)")
 

@@ -15,6 +15,7 @@ import torch
 from ..errors import OptionError
 from ..fields import FIELDS
 from ..media.render import curve_shape
+from ..media.video import end_time
 from .timeline import Cue, cue_range
 
 EASE_SECONDS = 0.5  # the motion eases in (and out) over this long at a span's edges
@@ -68,14 +69,7 @@ def edit_weights(times: Sequence[float] | torch.Tensor, span: str, cues: Sequenc
     if cues:
         first = min(cue_range(c, n_frames)[0] for c in cues)
         return (torch.arange(n_frames) >= first).float()
-    return span_weights(times, *parse_span(span, clip_seconds(times)))
-
-
-def clip_seconds(times: Sequence[float] | torch.Tensor) -> float:
-    """How long a clip of frames showing at ``times`` lasts: its last frame shows for as long
-    as its frames do on average."""
-    n = len(times)
-    return float(times[-1]) * n / max(n - 1, 1) if n > 1 else 0.0
+    return span_weights(times, *parse_span(span, end_time([float(t) for t in times])))
 
 
 def moved_frames(weights: torch.Tensor) -> tuple[int, int]:

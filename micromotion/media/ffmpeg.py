@@ -129,7 +129,8 @@ def _wait(proc: subprocess.Popen, deadline: float) -> str:
 
 def packets(path: str | os.PathLike, fmt: str, max_seconds: float, max_frames: int
             ) -> tuple[list[float], bool]:
-    """(each frame's time in seconds from the first, in showing order; complete) of the clip's
+    """(each frame's time in seconds, in showing order, from the file's start as ffmpeg counts
+    it — a video may start after its sound; complete) of the clip's
     first video stream, from its packets without decoding — at most ``max_seconds`` + 1 s or
     ``max_frames`` + 1 of them, so a stream whose header says no length costs a bounded read
     (``complete`` False: it goes on past a bound). A packet its container marks as not shown
@@ -150,7 +151,8 @@ def packets(path: str | os.PathLike, fmt: str, max_seconds: float, max_frames: i
     # a container that stores no showing times (avi, some program streams) shows its frames
     # in the order it decodes them, one a tick
     ticks = sorted(pts if all(p != _NO_TIME for _, p in shown) else dts for dts, pts in shown)
-    times = [(t - ticks[0]) * tb for t in ticks] if ticks else []
+    first = min(ticks[0], 0) if ticks else 0  # (no frame before the start)
+    times = [(t - first) * tb for t in ticks]
     return times, len(times) <= max_frames and (not times or times[-1] <= max_seconds)
 
 
@@ -193,16 +195,16 @@ TICK = 90000  # ticks a second of a video written at its frames' own times
 
 
 def shown_at(times: list[float] | tuple[float, ...]) -> str | None:
-    """ffmpeg's filters that give frame N the time ``times[N]`` (s, in ``1 / TICK`` ticks;
-    the encoder must keep them: ``-fps_mode passthrough -enc_time_base 1/TICK``), or None
-    where the frames come at a steady rate (within half a millisecond): a variable rate's
+    """ffmpeg's filters that give frame N the time ``times[N] - times[0]`` (s, in ``1 / TICK``
+    ticks; the encoder must keep them: ``-fps_mode passthrough -enc_time_base 1/TICK``), or
+    None where the frames come at a steady rate (within half a millisecond): a variable rate's
     frames keep their own times, so the sound stays with them. Runs of frames a step apart
     are one term each, the runs a balanced tree of ``if`` (as ``select``: ffmpeg's
     expressions nest only so deep)."""
     steps = [b - a for a, b in zip(times, times[1:])]
     if not steps or max(steps) - min(steps) <= 5e-4:
         return None
-    ticks = [round(t * TICK) for t in times]
+    ticks = [round((t - times[0]) * TICK) for t in times]
     starts = [0] + [k for k in range(1, len(ticks) - 1)
                     if ticks[k + 1] - ticks[k] != ticks[k] - ticks[k - 1]]
     terms = [(k, f"{ticks[k]}+{ticks[k + 1] - ticks[k]}*(N-{k})" if k + 1 < len(ticks)

@@ -19,7 +19,7 @@ import numpy as np
 from . import ffmpeg
 from ..errors import VideoError
 from ..fields import FIELDS, MAX_EDIT_FRAMES
-from .video import READ_SIDE, frame_times, header, probe, rgb_frames
+from .video import READ_SIDE, end_time, frame_times, header, probe, rgb_frames
 
 MP4_AUDIO = ("aac", "mp3", "ac3", "eac3", "alac", "opus", "flac")  # copied into an mp4 as is
 
@@ -39,16 +39,21 @@ class Footage:
     seconds: float
     audio: str | None  # the codec of its sound, if it has any
     own_size: tuple[int, int]  # its frames' own size
-    times: tuple[float, ...]  # when each frame shows, in seconds from the first
+    times: tuple[float, ...]  # when each frame shows, in seconds from the file's start
     hdr: str | None = None  # HDR's transfer ("HLG", "PQ"): its frames are read as SDR
 
     @property
     def scaled(self) -> bool:
         return self.own_size != (self.width, self.height)
 
+    @property
+    def end(self) -> float:
+        """When the clip ends (s, from the file's start, as a player counts)."""
+        return end_time(self.times)
+
     def at(self, k: int) -> float:
-        """When frame ``k`` shows (s); one past the last: when the clip ends."""
-        return self.times[k] if k < len(self.times) else self.seconds
+        """When frame ``k`` shows (s, from the file's start); one past the last: ``end``."""
+        return self.times[k] if k < len(self.times) else self.end
 
 
 def most_frames() -> int:
@@ -113,15 +118,18 @@ def frames(clip: Footage, start: int = 0, stop: int | None = None) -> Iterator[n
 
 
 def with_sound(video: Path, clip: Footage, out: Path) -> list[str]:
-    """``video`` (an mp4 without sound) → ``out`` with the clip's sound: copied as it is where
-    an mp4 holds its codec, else made AAC (said in the notes); a clip without sound: ``video``
-    moved to ``out``."""
+    """``video`` (an mp4 without sound, its frames from 0 s) → ``out`` with the clip's sound:
+    copied as it is where an mp4 holds its codec, else made AAC (said in the notes), the
+    frames from when the clip's first frame shows; a clip without sound: ``video`` moved to
+    ``out``."""
     if clip.audio is None:
         shutil.move(video, out)
         return []
     copy = clip.audio in MP4_AUDIO
+    # its first frame when the clip's was, after its sound's start where the clip's was
+    late = ["-itsoffset", f"{clip.times[0]:.6f}"] if clip.times[0] > 5e-4 else []
     status, _ = ffmpeg.run([
-        "-y", *ffmpeg.input_args(video, "mov"), *ffmpeg.input_args(clip.path, clip.fmt),
+        "-y", *late, *ffmpeg.input_args(video, "mov"), *ffmpeg.input_args(clip.path, clip.fmt),
         "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy",
         *(["-c:a", "copy"] if copy else ["-c:a", "aac", "-b:a", "192k"]),
         "-movflags", "+faststart", "-f", "mp4", str(out)], timeout=300)

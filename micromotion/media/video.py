@@ -88,7 +88,8 @@ def read_frames(path: str | os.PathLike, fps: float | None = None,
     # rounding, whose ties to even would repeat frames unevenly), by the frames' own times:
     # a phone's rate varies
     times = _packets_of(path, name, max_seconds)[0]
-    indices = [max(bisect.bisect_right(times, k / fps + 1e-6) - 1, 0) for k in range(count)]
+    indices = [max(bisect.bisect_right(times, times[0] + k / fps + 1e-6) - 1, 0)
+               for k in range(count)]
     clip = _clip(path, name, indices, n_frames, seconds)
     clip.fps = float(fps)  # the rate of the frames read, which is what the timing follows
     clip.indices = list(range(len(clip.frames)))  # so clip.times are k / fps
@@ -193,8 +194,7 @@ def probe(path: str | os.PathLike, name: str | None = None, max_seconds: float =
     times, complete = _packets_of(path, name, max_seconds)
     n_frames = len(times)
     # the last frame's time is when it starts: the rate gives the length
-    seconds = n_frames / head.rate if head.rate else \
-        (times[-1] if times else 0.0) * n_frames / max(n_frames - 1, 1)
+    seconds = n_frames / head.rate if head.rate else end_time(times) - (times or [0.0])[0]
     if seconds > max_seconds or not complete:
         raise _too_long(name, seconds, max_seconds) if seconds > max_seconds else \
             VideoError(f"{name} has more than {_most_frames(max_seconds):,} frames in "
@@ -206,11 +206,19 @@ def probe(path: str | os.PathLike, name: str | None = None, max_seconds: float =
 
 def frame_times(path: str | os.PathLike, name: str | None = None,
                 max_seconds: float = MAX_SECONDS) -> tuple[float, ...]:
-    """When each frame of the clip shows, in seconds from the first (a phone's variable rate
-    as it is), checked as ``probe`` checks it — from the same read of its packets."""
+    """When each frame of the clip shows (a phone's variable rate as it is), in seconds from
+    the file's start (ffmpeg's zero: its sound's too), checked as ``probe`` checks it — from
+    the same read of its packets."""
     path, name = Path(path), name or Path(path).name
     probe(path, name, max_seconds)
     return tuple(_packets_of(path, name, max_seconds)[0])
+
+
+def end_time(times: list[float] | tuple[float, ...]) -> float:
+    """When a clip of frames showing at ``times`` (s) ends: its last frame shows as long as its
+    frames do on average."""
+    n = len(times)
+    return times[-1] + (times[-1] - times[0]) / (n - 1) if n > 1 else (times or [0.0])[0]
 
 
 def _packets_of(path: Path, name: str, max_seconds: float) -> tuple[list[float], bool]:

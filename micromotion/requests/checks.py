@@ -107,7 +107,7 @@ def check_edit(req: Edit, shape: tuple[int, int] | None = None) -> Edit:
     out.faces = parse_faces(req.faces)
     clip = footage(req.video, display_name(req, "video"))
     out.frames, out.fps = clip.n_frames, clip.fps
-    parse_span(req.span, clip.seconds)
+    parse_span(req.span, clip.end)
     _check_motion(out, shape)
     if not (edit_weights(clip.times, out.span, out.timeline) > 0).any():
         raise OptionError(f"span {req.span.strip()} holds no frame of the video that would "

@@ -27,7 +27,7 @@ from PIL import Image
 
 from ..errors import NoFaceError, OptionError
 from ..latents.direction import Direction
-from ..latents.span import clip_seconds, edit_weights, moved_frames, parse_span
+from ..latents.span import edit_weights, moved_frames, parse_span
 from ..media.align import AlignedFace, warp_quad
 from ..media.ffmpeg import runs
 from ..media.paste import render_size
@@ -91,8 +91,7 @@ def edit(models: Models, req: Edit, run: Run) -> Edited:
         raise
     finally:
         silent.unlink(missing_ok=True)
-    start, end = (clip.at(a), clip.seconds) if req.timeline else \
-        parse_span(req.span, clip.seconds)
+    start, end = (clip.at(a), clip.end) if req.timeline else parse_span(req.span, clip.end)
     how = EditHow(name, clip.n_frames, clip.fps, start, end, written.moved,
                   max(f.size for f in faces), req.blend,
                   (jitter(tracks[0].raw), jitter(tracks[0].quads)))
@@ -152,9 +151,10 @@ def _decoded(clip: Footage, b: int, end: int) -> tuple[Footage, list[str]]:
     there (a file cut short, whose header counts frames that are not in it) — and a note."""
     if end >= b:
         return clip, []
-    return replace(clip, n_frames=end), [
+    decoded = replace(clip, n_frames=end, times=clip.times[:end])
+    return decoded, [
         f"the last {clip.n_frames - end} frame(s) of {clip.name} could not be decoded (the file "
-        f"is cut short), so the video ends at {clip_seconds(clip.times[:end]):.1f} s"]
+        f"is cut short), so the video ends at {decoded.end:.1f} s"]
 
 
 def _show_faces(run: Run, glimpse: dict[int, np.ndarray], followed: Followed, a: int,
