@@ -194,7 +194,7 @@ def probe(path: str | os.PathLike, name: str | None = None, max_seconds: float =
     times, complete = _packets_of(path, name, max_seconds)
     n_frames = len(times)
     # the last frame's time is when it starts: the rate gives the length
-    seconds = n_frames / head.rate if head.rate else end_time(times) - (times or [0.0])[0]
+    seconds = n_frames / head.rate if head.rate else end_time(times) - (times or (0.0,))[0]
     if seconds > max_seconds or not complete:
         raise _too_long(name, seconds, max_seconds) if seconds > max_seconds else \
             VideoError(f"{name} has more than {_most_frames(max_seconds):,} frames in "
@@ -211,7 +211,7 @@ def frame_times(path: str | os.PathLike, name: str | None = None,
     the same read of its packets."""
     path, name = Path(path), name or Path(path).name
     probe(path, name, max_seconds)
-    return tuple(_packets_of(path, name, max_seconds)[0])
+    return _packets_of(path, name, max_seconds)[0]
 
 
 def end_time(times: list[float] | tuple[float, ...]) -> float:
@@ -221,7 +221,7 @@ def end_time(times: list[float] | tuple[float, ...]) -> float:
     return times[-1] + (times[-1] - times[0]) / (n - 1) if n > 1 else (times or [0.0])[0]
 
 
-def _packets_of(path: Path, name: str, max_seconds: float) -> tuple[list[float], bool]:
+def _packets_of(path: Path, name: str, max_seconds: float) -> tuple[tuple[float, ...], bool]:
     stat = path.stat()
     try:
         return _packets(str(path.resolve()), stat.st_size, stat.st_mtime_ns,
@@ -235,10 +235,11 @@ MAX_READ_RATE = 240  # frames a second a clip may have (slow-motion phones film 
 
 @functools.lru_cache(maxsize=32)
 def _packets(path: str, size: int, mtime_ns: int, fmt: str, max_seconds: float
-             ) -> tuple[list[float], bool]:
+             ) -> tuple[tuple[float, ...], bool]:
     """``ffmpeg.packets`` of the file, keyed like ``_header_text``: a request's check and its
-    read count it once."""
-    return ffmpeg.packets(path, fmt, max_seconds, _most_frames(max_seconds))
+    read count it once (its times a tuple: every caller gets the same)."""
+    times, complete = ffmpeg.packets(path, fmt, max_seconds, _most_frames(max_seconds))
+    return tuple(times), complete
 
 
 def _most_frames(max_seconds: float) -> int:
