@@ -130,9 +130,9 @@ def _wait(proc: subprocess.Popen, deadline: float) -> str:
 def packets(path: str | os.PathLike, fmt: str, max_seconds: float, max_frames: int
             ) -> tuple[list[float], bool]:
     """(each frame's time in seconds, in showing order, from the file's start as ffmpeg counts
-    it — a video may start after its sound; complete) of the clip's
-    first video stream, from its packets without decoding — at most ``max_seconds`` + 1 s or
-    ``max_frames`` + 1 of them, so a stream whose header says no length costs a bounded read
+    it — a video may start after its sound; complete) of the clip's first video stream, from
+    its packets without decoding — at most ``max_seconds`` + 1 s or ``max_frames`` + 1 of
+    them, so a stream whose header says no length costs a bounded read
     (``complete`` False: it goes on past a bound). A packet its container marks as not shown
     (one before an edit list's start, as a trim without re-encoding leaves) is not a frame.
     Unreadable: ``RuntimeError`` with ffmpeg's last lines."""
@@ -145,7 +145,7 @@ def packets(path: str | os.PathLike, fmt: str, max_seconds: float, max_frames: i
             raise RuntimeError(err.strip()[-400:] or f"ffmpeg stopped ({status})")
         text = listed.read_text(errors="replace")
     base = re.search(r"^#tb 0: (\d+)/(\d+)", text, re.M)
-    tb = int(base[1]) / int(base[2]) if base else 0.0
+    tb = int(base[1]) / int(base[2]) if base and int(base[2]) else 0.0
     shown = [(int(dts), int(pts)) for dts, pts, flags in _PACKET.findall(text)
              if not int(flags or "0", 16) & _DISCARD]
     # a container that stores no showing times (avi, some program streams) shows its frames

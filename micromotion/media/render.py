@@ -135,12 +135,11 @@ class VideoWriter:
         crf = int((1 - self.quality / 10) * 51)  # imageio-ffmpeg's quality scale, kept
         self._log_file = tempfile.TemporaryFile()  # ffmpeg's words, read if it fails
         even = f"scale={w + w % 2}:{h + h % 2}" if w % 2 or h % 2 else None  # yuv420p
-        chain = ",".join(f for f in (self.times, even) if f)
-        filters = ["-vf", chain] if chain else []
+        filters = ["-vf", even] if even else []
         if self.times:  # (a script file: a long clip's times are past a command line's size)
             self._folder = tempfile.TemporaryDirectory()
             script = Path(self._folder.name) / "filters.txt"
-            script.write_text(chain)
+            script.write_text(",".join(f for f in (self.times, even) if f))
             filters = ["-/vf", str(script), "-fps_mode", "passthrough",
                        "-enc_time_base:v", f"1/{ffmpeg.TICK}"]
         self._proc = subprocess.Popen(
