@@ -14,7 +14,7 @@ neighbours' and is marked, so the edit leaves it alone.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 import torch
@@ -82,12 +82,13 @@ class Followed:
 
 def follow_faces(frames: Iterable[np.ndarray | Image.Image], fps: float = 30.0,
                  progress: Callable[[int], None] | None = None, faces: Faces = "one",
-                 name: str = "the video", start: float = 0.0) -> Followed:
+                 name: str = "the video", times: Sequence[float] = ()) -> Followed:
     """The faces ``faces`` chooses in the first frame that shows any — ``one``: the most
     prominent; ``all`` (the largest ``most_faces()``) or numbers from the left — each followed
     through ``frames`` as ``follow`` follows one (a face lost looks again only near where it
     was, so two people never swap). A number that frame does not show is an
-    ``OptionError`` (naming the frame by its time: ``start`` s is the first's)."""
+    ``OptionError`` naming the frame by its time (``times``: each frame's, s; none given:
+    k / ``fps``)."""
     raw: list[list[np.ndarray]] = []
     boxes: list[Box] = []
     people_seen, numbers, seen, at, count = 0, [1], 0, -1, 0
@@ -99,7 +100,8 @@ def follow_faces(frames: Iterable[np.ndarray | Image.Image], fps: float = 30.0,
             found = detect_faces(img)
             if found:
                 at, lined = k, people(found)
-                picked, numbers = _choose(lined, faces, f"{name} at {start + k / fps:.1f} s")
+                when = times[k] if k < len(times) else k / fps
+                picked, numbers = _choose(lined, faces, f"{name} at {when:.1f} s")
                 boxes = now = [f[0] for f in picked]
                 seen, people_seen = len(lined), sum(same_kind(f, picked[0]) for f in found)
                 raw = [[np.full((4, 2), np.nan)] * k for _ in boxes]

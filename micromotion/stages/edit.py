@@ -131,7 +131,7 @@ def _follow(clip: Footage, a: int, b: int, req: Edit, run: Run, size: int
             yield frame
 
     followed = follow_faces(kept(), clip.fps, lambda k: run.report("follow the face", k, b - a),
-                            req.faces, clip.name, clip.at(a))
+                            req.faces, clip.name, clip.times[a:b])
     if followed.at < 0:
         raise NoFaceError(f"no face found in {clip.name} from {clip.at(a):.1f} s to "
                           f"{clip.at(b):.1f} s; use a video where one face is in view")
