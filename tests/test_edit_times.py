@@ -99,3 +99,20 @@ def test_a_video_that_starts_after_its_sound_still_does(mm, filmed, tmp_path):
     assert (r.how.start, r.how.end) == (0.9, 1.3)
     moved = (edit_weights(clip.times, "0.9-1.3") > 0).numpy()
     assert min(t for t, m in zip(clip.times, moved) if m) >= 0.9  # seconds as a player counts
+
+
+@pytest.mark.parametrize("suffix, codec", [("avi", "mpeg4"), ("mpg", "mpeg2video"),
+                                           ("ts", "libx264"), ("mkv", "libx264"),
+                                           ("gif", "gif")])
+def test_every_container_gives_each_frame_its_time(tmp_path, suffix, codec):
+    """Frame times from the packets of each container read: avi and MPEG program streams
+    leave some frames' showing times out (their frames come a packet's usual length apart:
+    the program stream's decoding times repeat one and skip the next), the others give them;
+    every frame counted is a frame decoded."""
+    path = tmp_path / f"clip.{suffix}"
+    subprocess.run([ffmpeg.exe(), "-y", "-v", "error", "-f", "lavfi", "-i",
+                    "testsrc=s=64x48:r=10:d=3", "-c:v", codec,
+                    *(["-bf", "2"] if codec != "gif" else []), str(path)], check=True)
+    clip = footage(path, path.name)
+    assert clip.n_frames == 30 == sum(1 for _ in read_frames(clip))
+    assert np.allclose(np.diff(clip.times), 0.1, atol=2e-3) and clip.times[0] < 0.05

@@ -146,18 +146,28 @@ def packets(path: str | os.PathLike, fmt: str, max_seconds: float, max_frames: i
         text = listed.read_text(errors="replace")
     base = re.search(r"^#tb 0: (\d+)/(\d+)", text, re.M)
     tb = int(base[1]) / int(base[2]) if base and int(base[2]) else 0.0
-    shown = [(int(dts), int(pts)) for dts, pts, flags in _PACKET.findall(text)
+    shown = [(int(dts), int(pts), int(step)) for dts, pts, step, flags in _PACKET.findall(text)
              if not int(flags or "0", 16) & _DISCARD]
-    # a container that stores no showing times (avi, some program streams) shows its frames
-    # in the order it decodes them, one a tick
-    ticks = sorted(pts if all(p != _NO_TIME for _, p in shown) else dts for dts, pts in shown)
+    if all(pts != _NO_TIME for _, pts, _ in shown):
+        ticks = sorted(pts for _, pts, _ in shown)
+    else:  # a container that stores no showing time for some frames (avi, MPEG program
+        # streams) films at a steady rate: a frame each packet's usual length
+        ticks = [k * _usual_step(shown) for k in range(len(shown))]
     first = min(ticks[0], 0) if ticks else 0  # (no frame before the start)
     times = [(t - first) * tb for t in ticks]
     return times, len(times) <= max_frames and (not times or times[-1] <= max_seconds)
 
 
+def _usual_step(shown: list[tuple[int, int, int]]) -> int:
+    """The median of the packets' lengths (dts, pts, length), or of the steps between their
+    decoding times where they give no length."""
+    steps = [step for _, _, step in shown if step > 0] or \
+        [b[0] - a[0] for a, b in zip(shown, shown[1:]) if b[0] > a[0]] or [0]
+    return sorted(steps)[len(steps) // 2]
+
+
 # framecrc's line a packet: stream, dts, pts, duration, size, hash[, F=flags]
-_PACKET = re.compile(r"^\d+,\s*(-?\d+),\s*(-?\d+),\s*\d+,\s*\d+,\s*0x[0-9a-f]+"
+_PACKET = re.compile(r"^\d+,\s*(-?\d+),\s*(-?\d+),\s*(\d+),\s*\d+,\s*0x[0-9a-f]+"
                      r"(?:,\s*F=0x([0-9A-Fa-f]+))?", re.M)
 _DISCARD = 0x4  # AV_PKT_FLAG_DISCARD
 _NO_TIME = -(1 << 63)  # AV_NOPTS_VALUE
