@@ -9,7 +9,7 @@ import pytest
 
 from micromotion.doors.serving import serve
 from micromotion.latents.span import edit_weights
-from micromotion.media import ffmpeg, video
+from micromotion.media import ffmpeg, stream, video
 from micromotion.media.stream import footage
 from micromotion.media.stream import frames as read_frames
 from micromotion.requests.request import Edit
@@ -116,3 +116,32 @@ def test_every_container_gives_each_frame_its_time(tmp_path, suffix, codec):
     clip = footage(path, path.name)
     assert clip.n_frames == 30 == sum(1 for _ in read_frames(clip))
     assert np.allclose(np.diff(clip.times), 0.1, atol=2e-3) and clip.times[0] < 0.05
+
+
+CODED = {  # the ways a keyframe's neighbours are coded that a seek can miss (24 fps, 2 s)
+    "b-frames.mp4": ["-c:v", "libx264", "-g", "12", "-bf", "3"],
+    "open-gop.mov": ["-c:v", "libx265", "-tag:v", "hvc1",
+                     "-x265-params", "log-level=error:open-gop=1:keyint=12:bframes=4"],
+    "fragmented.mp4": ["-c:v", "libx264", "-g", "12", "-movflags", "+frag_keyframe+empty_moov"],
+    "open-gop.mkv": ["-c:v", "libx264", "-x264-params", "open-gop=1:keyint=10:bframes=3"],
+}
+
+
+@pytest.mark.parametrize("name", list(CODED))
+def test_a_read_from_a_late_frame_seeks_and_gives_the_same_frames(tmp_path, name, monkeypatch):
+    """A span late in a long clip is read without decoding the clip up to it (previews in
+    seconds): ffmpeg seeks to the keyframe before it. Every frame read so equals the frame
+    read from the start — also those shown just before a keyframe but coded after it
+    (B-frames, HEVC's open GOP), which a seek to the frame's own time skipped."""
+    path = tmp_path / name
+    subprocess.run([ffmpeg.exe(), "-y", "-v", "error", "-f", "lavfi", "-i",
+                    "testsrc2=s=96x64:r=24:d=2", *CODED[name], str(path)], check=True)
+    clip = footage(path, name)
+    assert clip.n_frames == 48 and clip.keys[0] == 0 and len(clip.keys) > 2, clip.keys
+    seek = [stream._seek(clip, k)[1] for k in range(48)]
+    assert seek[-1] == clip.keys[-1] > 0  # a late read starts at its keyframe, not at 0
+    with monkeypatch.context() as m:
+        m.setattr(stream, "SEEKS", ())  # read from the start
+        whole = [f.copy() for f in read_frames(clip)]
+    for k in range(1, 48):
+        assert np.array_equal(next(read_frames(clip, k, k + 1)), whole[k]), k

@@ -5,7 +5,7 @@ file that names more files is refused before ffmpeg opens it, whatever it names,
 clip can name nothing else (a QuickTime reference to another file is not followed either).
 
     fmt = demuxer("clip.mp4", "clip.mp4")          # "mov", or a VideoError
-    times, complete = packets(path, fmt, 60.0, 18000)  # each frame's time
+    read = packets(path, fmt, 60.0, 18000)       # each frame's time, its keyframes
     with cancelled_by(check): ...                    # every run in it stops on a cancel
 """
 from __future__ import annotations
@@ -19,6 +19,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -127,15 +128,23 @@ def _wait(proc: subprocess.Popen, deadline: float) -> str:
     return b"".join(chunks).decode(errors="replace")
 
 
-def packets(path: str | os.PathLike, fmt: str, max_seconds: float, max_frames: int
-            ) -> tuple[list[float], bool]:
-    """(each frame's time in seconds, in showing order, from the file's start as ffmpeg counts
-    it — a video may start after its sound; complete) of the clip's first video stream, from
-    its packets without decoding — at most ``max_seconds`` + 1 s or ``max_frames`` + 1 of
-    them, so a stream whose header says no length costs a bounded read
-    (``complete`` False: it goes on past a bound). A packet its container marks as not shown
-    (one before an edit list's start, as a trim without re-encoding leaves) is not a frame.
-    Unreadable: ``RuntimeError`` with ffmpeg's last lines."""
+@dataclass(frozen=True)
+class Packets:
+    """A clip's first video stream as its packets tell it, without decoding."""
+    times: tuple[float, ...]  # when each frame shows, in showing order (s, from the file's start)
+    keys: tuple[int, ...]  # the frames (numbered in showing order) a decoder may start at;
+    # none where the container leaves showing times out
+    complete: bool  # the read went to the stream's end, within its bounds
+
+
+def packets(path: str | os.PathLike, fmt: str, max_seconds: float, max_frames: int) -> Packets:
+    """The clip's first video stream's ``Packets``: each frame's time, as ffmpeg counts it
+    from the file's start (a video may start after its sound), and its keyframes — from its
+    packets without decoding, at most ``max_seconds`` + 1 s or ``max_frames`` + 1 of them, so
+    a stream whose header says no length costs a bounded read (not ``complete``: it goes on
+    past a bound). A packet its container marks as not shown (one before an edit list's
+    start, as a trim without re-encoding leaves) is not a frame. Unreadable:
+    ``RuntimeError`` with ffmpeg's last lines."""
     with tempfile.TemporaryDirectory() as folder:
         listed = Path(folder) / "packets.crc"
         status, err = run([*input_args(path, fmt), "-map", "0:v:0", "-c", "copy",
@@ -146,22 +155,26 @@ def packets(path: str | os.PathLike, fmt: str, max_seconds: float, max_frames: i
         text = listed.read_text(errors="replace")
     base = re.search(r"^#tb 0: (\d+)/(\d+)", text, re.M)
     tb = int(base[1]) / int(base[2]) if base and int(base[2]) else 0.0
-    shown = [(int(dts), int(pts), int(step)) for dts, pts, step, flags in _PACKET.findall(text)
-             if not int(flags or "0", 16) & _DISCARD]
-    if all(pts != _NO_TIME for _, pts, _ in shown):
-        ticks = sorted(pts for _, pts, _ in shown)
+    shown = [(int(dts), int(pts), int(step), int(flags or "1", 16))  # (no flags: a keyframe)
+             for dts, pts, step, flags in _PACKET.findall(text)]
+    shown = [p for p in shown if not p[3] & _DISCARD]
+    if all(pts != _NO_TIME for _, pts, _, _ in shown):
+        order = sorted(range(len(shown)), key=lambda i: shown[i][1])
+        ticks = [shown[i][1] for i in order]
+        keys = tuple(k for k, i in enumerate(order) if shown[i][3] & _KEY)
     else:  # a container that stores no showing time for some frames (avi, MPEG program
         # streams) films at a steady rate: a frame each packet's usual length
-        ticks = [k * _usual_step(shown) for k in range(len(shown))]
+        ticks, keys = [k * _usual_step(shown) for k in range(len(shown))], ()
     first = min(ticks[0], 0) if ticks else 0  # (no frame before the start)
-    times = [(t - first) * tb for t in ticks]
-    return times, len(times) <= max_frames and (not times or times[-1] <= max_seconds)
+    times = tuple((t - first) * tb for t in ticks)
+    return Packets(times, keys,
+                   len(times) <= max_frames and (not times or times[-1] <= max_seconds))
 
 
-def _usual_step(shown: list[tuple[int, int, int]]) -> int:
-    """The median of the packets' lengths (dts, pts, length), or of the steps between their
-    decoding times where they give no length."""
-    steps = [step for _, _, step in shown if step > 0] or \
+def _usual_step(shown: list[tuple[int, int, int, int]]) -> int:
+    """The median of the packets' lengths (dts, pts, length, flags), or of the steps between
+    their decoding times where they give no length."""
+    steps = [step for _, _, step, _ in shown if step > 0] or \
         [b[0] - a[0] for a, b in zip(shown, shown[1:]) if b[0] > a[0]] or [0]
     return sorted(steps)[len(steps) // 2]
 
@@ -169,7 +182,7 @@ def _usual_step(shown: list[tuple[int, int, int]]) -> int:
 # framecrc's line a packet: stream, dts, pts, duration, size, hash[, F=flags]
 _PACKET = re.compile(r"^\d+,\s*(-?\d+),\s*(-?\d+),\s*(\d+),\s*\d+,\s*0x[0-9a-f]+"
                      r"(?:,\s*F=0x([0-9A-Fa-f]+))?", re.M)
-_DISCARD = 0x4  # AV_PKT_FLAG_DISCARD
+_KEY, _DISCARD = 0x1, 0x4  # AV_PKT_FLAG_KEY, AV_PKT_FLAG_DISCARD
 _NO_TIME = -(1 << 63)  # AV_NOPTS_VALUE
 
 

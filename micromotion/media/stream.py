@@ -1,6 +1,7 @@
 """A clip edited in place: its size, rate, frame count and sound from its header (and a bounded
 count), every frame read in order (an HDR clip's made SDR) — a stretch of them at a time, never
-the clip whole in memory — and the edited video given the clip's own sound back.
+the clip whole in memory, a late stretch from the keyframe before it — and the edited video
+given the clip's own sound back.
 
     clip = footage("me.mp4", "me.mp4")        # refused here if too long (most_frames) or large
     for frame in frames(clip, 30, 90): ...                  # uint8 [H, W, 3], frames 30-89
@@ -19,7 +20,7 @@ import numpy as np
 from . import ffmpeg
 from ..errors import VideoError
 from ..fields import FIELDS, MAX_EDIT_FRAMES
-from .video import READ_SIDE, end_time, frame_times, header, probe, rgb_frames
+from .video import READ_SIDE, end_time, header, probe, rgb_frames, shown
 
 MP4_AUDIO = ("aac", "mp3", "ac3", "eac3", "alac", "opus", "flac")  # copied into an mp4 as is
 
@@ -40,6 +41,7 @@ class Footage:
     audio: str | None  # the codec of its sound, if it has any
     own_size: tuple[int, int]  # its frames' own size
     times: tuple[float, ...]  # when each frame shows, in seconds from the file's start
+    keys: tuple[int, ...] = ()  # the frames a decoder may start at (``ffmpeg.Packets``)
     hdr: str | None = None  # HDR's transfer ("HLG", "PQ"): its frames are read as SDR
 
     @property
@@ -83,9 +85,9 @@ def footage(path: str | os.PathLike, name: str, max_frames: int | None = None) -
         raise VideoError(f"{name} runs at {fps:.3g} fps; videos of at most "
                          f"{FIELDS['fps'].hi} fps are edited (the rate is kept): convert it "
                          f"to 30 or 60 fps first")
+    read = shown(path, name, most_seconds)
     return Footage(Path(path), name, ffmpeg.demuxer(path, name), w, h, fps, n_frames, seconds,
-                   head.audio, (head.width, head.height), frame_times(path, name, most_seconds),
-                   head.hdr)
+                   head.audio, (head.width, head.height), read.times, read.keys, head.hdr)
 
 
 def _too_many(name: str, n: int, seconds: float, most: int) -> VideoError:
@@ -102,9 +104,11 @@ def frames(clip: Footage, start: int = 0, stop: int | None = None) -> Iterator[n
     stop = clip.n_frames if stop is None else min(stop, clip.n_frames)
     if start >= stop:
         return
+    seek, first = _seek(clip, start)
     reader = imageio_ffmpeg.read_frames(
-        str(clip.path), input_params=ffmpeg.input_options(clip.fmt),
-        output_params=rgb_frames(list(range(start, stop)), clip.hdr, clip.width, clip.height))
+        str(clip.path), input_params=[*ffmpeg.input_options(clip.fmt), *seek],
+        output_params=rgb_frames(list(range(start - first, stop - first)), clip.hdr,
+                                 clip.width, clip.height))
     shape = (clip.height, clip.width, 3)
     try:
         next(reader)  # its meta data
@@ -115,6 +119,25 @@ def frames(clip: Footage, start: int = 0, stop: int | None = None) -> Iterator[n
             ffmpeg.poll()
     finally:
         reader.close()
+
+
+SEEKS = ("mov", "matroska")  # containers whose seeking lands where asked (mp4, mov, mkv,
+# webm: tested against reading from the start); an MPEG stream's or an avi's does not
+
+
+def _seek(clip: Footage, start: int) -> tuple[list[str], int]:
+    """ffmpeg's input options that begin a read at the last keyframe up to frame ``start``
+    without decoding the frames before it, and the frame the read then begins at (0 where the
+    container's seeking is not to be trusted). A keyframe, not ``start`` itself: frames shown
+    just before a keyframe may be decoded after it (B-frames, HEVC's open GOP), and a seek
+    lands on the keyframe first decoded, past them."""
+    if clip.fmt not in SEEKS:
+        return [], 0
+    times = clip.times
+    first = max((k for k in clip.keys if k <= start and (k == 0 or times[k - 1] < times[k])),
+                default=0)
+    # (between the keyframe and the frame before: a time ffmpeg's rounding cannot move past it)
+    return (["-ss", f"{(times[first - 1] + times[first]) / 2:.6f}"] if first else []), first
 
 
 def with_sound(video: Path, clip: Footage, out: Path) -> list[str]:

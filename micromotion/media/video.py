@@ -87,7 +87,7 @@ def read_frames(path: str | os.PathLike, fps: float | None = None,
     # the frame showing at k / fps is the last one to start by then (not the nearest by
     # rounding, whose ties to even would repeat frames unevenly), by the frames' own times:
     # a phone's rate varies
-    times = _packets_of(path, name, max_seconds)[0]
+    times = _packets_of(path, name, max_seconds).times
     indices = [max(bisect.bisect_right(times, times[0] + k / fps + 1e-6) - 1, 0)
                for k in range(count)]
     clip = _clip(path, name, indices, n_frames, seconds)
@@ -123,7 +123,10 @@ def rgb_frames(indices: list[int], hdr: str | None, width: int, height: int) -> 
     """ffmpeg's output options that give the frames numbered ``indices``, once each and in
     order, as ``width`` × ``height`` RGB — made SDR first where ``hdr`` names its transfer."""
     return ["-vf", f"select={ffmpeg.select(indices)},{_TO_SDR.get(hdr, '')}"
-                   f"scale={width}:{height}", "-fps_mode", "passthrough"]
+                   f"scale={width}:{height}", "-fps_mode", "passthrough",
+            # ffmpeg stops at the last frame asked, not at the file's end (a reader that
+            # closes early otherwise waits for it, or kills it, 1.5 s later)
+            "-frames:v", str(max(1, len(indices)))]
 
 
 def header(path: str | os.PathLike, name: str | None = None,
@@ -191,11 +194,11 @@ def probe(path: str | os.PathLike, name: str | None = None, max_seconds: float =
     stops it: ``ffmpeg.cancelled_by``)."""
     path, name = Path(path), name or Path(path).name
     head = header(path, name, max_seconds)
-    times, complete = _packets_of(path, name, max_seconds)
-    n_frames = len(times)
+    read = _packets_of(path, name, max_seconds)
+    times, n_frames = read.times, len(read.times)
     # the last frame's time is when it starts: the rate gives the length
     seconds = n_frames / head.rate if head.rate else end_time(times) - (times or (0.0,))[0]
-    if seconds > max_seconds or not complete:
+    if seconds > max_seconds or not read.complete:
         raise _too_long(name, seconds, max_seconds) if seconds > max_seconds else \
             VideoError(f"{name} has more than {_most_frames(max_seconds):,} frames in "
                        f"{max_seconds:.0f} s; use a clip of at most {MAX_READ_RATE} fps")
@@ -204,14 +207,14 @@ def probe(path: str | os.PathLike, name: str | None = None, max_seconds: float =
     return n_frames, seconds
 
 
-def frame_times(path: str | os.PathLike, name: str | None = None,
-                max_seconds: float = MAX_SECONDS) -> tuple[float, ...]:
+def shown(path: str | os.PathLike, name: str | None = None,
+          max_seconds: float = MAX_SECONDS) -> ffmpeg.Packets:
     """When each frame of the clip shows (a phone's variable rate as it is), in seconds from
-    the file's start (ffmpeg's zero: its sound's too), checked as ``probe`` checks it — from
-    the same read of its packets."""
+    the file's start (ffmpeg's zero: its sound's too), and its keyframes — checked as ``probe``
+    checks it, from the same read of its packets."""
     path, name = Path(path), name or Path(path).name
     probe(path, name, max_seconds)
-    return _packets_of(path, name, max_seconds)[0]
+    return _packets_of(path, name, max_seconds)
 
 
 def end_time(times: list[float] | tuple[float, ...]) -> float:
@@ -221,7 +224,7 @@ def end_time(times: list[float] | tuple[float, ...]) -> float:
     return times[-1] + (times[-1] - times[0]) / (n - 1) if n > 1 else (times or [0.0])[0]
 
 
-def _packets_of(path: Path, name: str, max_seconds: float) -> tuple[tuple[float, ...], bool]:
+def _packets_of(path: Path, name: str, max_seconds: float) -> ffmpeg.Packets:
     stat = path.stat()
     try:
         return _packets(str(path.resolve()), stat.st_size, stat.st_mtime_ns,
@@ -235,11 +238,10 @@ MAX_READ_RATE = 240  # frames a second a clip may have (slow-motion phones film 
 
 @functools.lru_cache(maxsize=32)
 def _packets(path: str, size: int, mtime_ns: int, fmt: str, max_seconds: float
-             ) -> tuple[tuple[float, ...], bool]:
+             ) -> ffmpeg.Packets:
     """``ffmpeg.packets`` of the file, keyed like ``_header_text``: a request's check and its
-    read count it once (its times a tuple: every caller gets the same)."""
-    times, complete = ffmpeg.packets(path, fmt, max_seconds, _most_frames(max_seconds))
-    return tuple(times), complete
+    read count it once (every caller gets the same)."""
+    return ffmpeg.packets(path, fmt, max_seconds, _most_frames(max_seconds))
 
 
 def _most_frames(max_seconds: float) -> int:
