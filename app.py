@@ -24,7 +24,8 @@ import gradio as gr
 
 from micromotion.doors import serving
 from micromotion.doors.widgets import (EXAMPLES, buttons, click, examples, expected,
-                                       faces_choice, found_faces, output_column, section)
+                                       Table, faces_choice, found_faces, output_column,
+                                       section)
 from micromotion.fields import KINDS, MAX_FILE_MB, page_group
 from micromotion.motions import SOURCES
 from micromotion.doors.page import Page
@@ -150,11 +151,10 @@ def edit_tab(page: Page) -> None:
     click(button, stop, w, outputs, video_only(page, edit_request), "edit")
 
 
-def timeline_table() -> gr.Dataframe:
+def timeline_table() -> Table:
     """The timeline as a table of cues (``timeline_text`` writes the field's text)."""
-    return gr.Dataframe(TIMELINE_EXAMPLE, headers=TIMELINE_HEADERS, type="array",
-                        label="Timeline (start and end in percent of the video)",
-                        interactive=True)
+    return Table(TIMELINE_EXAMPLE, headers=TIMELINE_HEADERS,
+                 label="Timeline (start and end in percent of the video)", interactive=True)
 
 
 def transfer_tab(page: Page) -> None:

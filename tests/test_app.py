@@ -291,6 +291,22 @@ def test_timeline_in_percent_follows_the_frame_count(page_url, photo):
              timeline=table([["smile", 3, 0, 50, "ease"], ["aging", 2, 50, 51, "linear"]]))
 
 
+def test_a_malformed_timeline_is_refused_in_one_sentence(page_url, photo):
+    """An API call's timeline that is no table (a string, a number, rows that are not lists,
+    cells that are not values, no data): one sentence of the page's, where Gradio's own check
+    answered a bare "Error"."""
+    from gradio_client.exceptions import AppError
+    said = set()
+    for timeline in ("smile", 3, {"data": "smile"}, {"headers": ["motion"], "data": 7},
+                     {"data": ["smile"]}, [[{"motion": "smile"}, 3, 0, 100, "ease"]],
+                     {"headers": []}):
+        with pytest.raises(AppError) as e:
+            call(page_url, photo, source="timeline", timeline=timeline)
+        said.add(str(e.value))
+    assert said == {"The timeline could not be read: it is a table whose rows each give a "
+                    "motion, scale, start %, end % and curve."}, said
+
+
 def test_clip_anchors_are_captioned_with_their_time(page_url, photo):
     from gradio_client import handle_file
     *_, info, _, anchors, direction = call(page_url, photo, source="video",

@@ -22,10 +22,17 @@ from ..requests.request import Animate, Edit, LatentVideo, Transfer
 from ..stages.results import Result
 
 
+CELLS = (str, int, float, type(None))  # what a table's cell may hold
+
+
 def timeline_text(table) -> str:
     """The timeline table's rows (motion, scale, start %, end %, curve) → cue text in
     percent of the video, so the cues follow the frame count."""
-    rows = table["data"] if isinstance(table, dict) else (table or [])
+    rows = table.get("data") if isinstance(table, dict) else [] if table is None else table
+    if not isinstance(rows, list) or not all(
+            isinstance(row, list) and all(isinstance(v, CELLS) for v in row) for row in rows):
+        raise OptionError("The timeline could not be read: it is a table whose rows each give a "
+                          "motion, scale, start %, end % and curve.")
     cues = []
     for k, row in enumerate(rows):
         motion, scale, start, end, curve = (list(row) + [""] * 5)[:5]

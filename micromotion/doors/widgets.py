@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import gradio as gr
+from gradio.data_classes import GradioRootModel
 
 from . import page_files
 from ..errors import MicromotionError
@@ -147,6 +148,22 @@ def found_faces(w: dict, shown: dict) -> None:
     triggers = [given[0].change] + [e for t in given[1:] for e in (t.submit, t.blur)]
     gr.on(triggers, found, given + [w["faces"]], [w["faces"], shown["image"]], api_name=False,
           preprocess=False, show_progress="hidden")
+
+
+class AsSent(GradioRootModel):
+    """Any JSON value, taken as it was sent."""
+    root: Any
+
+
+class Table(gr.Dataframe):
+    """A table whose value reaches the page as it was sent — ``{"headers", "data"}`` from the
+    page, anything from an API call — for the page to read in its own words
+    (``page_requests.timeline_text``): Gradio's own check refused a malformed one with a bare
+    "Error"."""
+    data_model = AsSent
+
+    def preprocess(self, payload: AsSent | None) -> Any:
+        return None if payload is None else payload.root
 
 
 def status() -> gr.Markdown:
