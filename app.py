@@ -24,7 +24,7 @@ import gradio as gr
 
 from micromotion.doors import serving
 from micromotion.doors.widgets import (EXAMPLES, buttons, click, examples, expected,
-                                       Table, faces_choice, found_faces, output_column,
+                                       as_sent, faces_choice, found_faces, output_column,
                                        section)
 from micromotion.fields import KINDS, MAX_FILE_MB, page_group
 from micromotion.motions import SOURCES
@@ -151,10 +151,11 @@ def edit_tab(page: Page) -> None:
     click(button, stop, w, outputs, video_only(page, edit_request), "edit")
 
 
-def timeline_table() -> Table:
+def timeline_table() -> gr.Dataframe:
     """The timeline as a table of cues (``timeline_text`` writes the field's text)."""
-    return Table(TIMELINE_EXAMPLE, headers=TIMELINE_HEADERS,
-                 label="Timeline (start and end in percent of the video)", interactive=True)
+    return as_sent(gr.Dataframe(TIMELINE_EXAMPLE, headers=TIMELINE_HEADERS,
+                                label="Timeline (start and end in percent of the video)",
+                                interactive=True))
 
 
 def transfer_tab(page: Page) -> None:

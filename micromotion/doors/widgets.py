@@ -155,15 +155,15 @@ class AsSent(GradioRootModel):
     root: Any
 
 
-class Table(gr.Dataframe):
-    """A table whose value reaches the page as it was sent — ``{"headers", "data"}`` from the
-    page, anything from an API call — for the page to read in its own words
+def as_sent(table: gr.Dataframe) -> gr.Dataframe:
+    """``table`` with its value reaching the page as it was sent — ``{"headers", "data"}``
+    from the page, anything from an API call — for the page to read in its own words
     (``page_requests.timeline_text``): Gradio's own check refused a malformed one with a bare
-    "Error"."""
-    data_model = AsSent
-
-    def preprocess(self, payload: AsSent | None) -> Any:
-        return None if payload is None else payload.root
+    "Error". (Set on the widget itself: for a subclass of one of its components, Gradio writes
+    a ``.pyi`` file beside the subclass's module.)"""
+    table.data_model = AsSent
+    table.preprocess = lambda payload: None if payload is None else payload.root
+    return table
 
 
 def status() -> gr.Markdown:
