@@ -145,3 +145,29 @@ def test_a_read_from_a_late_frame_seeks_and_gives_the_same_frames(tmp_path, name
         whole = [f.copy() for f in read_frames(clip)]
     for k in range(1, 48):
         assert np.array_equal(next(read_frames(clip, k, k + 1)), whole[k]), k
+
+
+def test_a_file_with_two_video_streams_is_read_from_the_one_a_player_shows(tmp_path):
+    """A second video stream (a 1 fps still before the clip, the clip marked default; a cover
+    picture after it): every read — the header, the count, the frames — takes the stream a
+    player shows. The header and count came from the first stream while ffmpeg decoded the
+    other: 4 frames of the clip at the still's size and rate."""
+    clip, still = tmp_path / "clip.mp4", tmp_path / "still.png"
+    run = [ffmpeg.exe(), "-y", "-v", "error"]
+    subprocess.run([*run, "-f", "lavfi", "-i", "testsrc2=s=96x64:r=15:d=2", "-c:v", "libx264",
+                    str(clip)], check=True)
+    subprocess.run([*run, "-f", "lavfi", "-i", "color=red:s=200x200", "-frames:v", "1",
+                    str(still)], check=True)
+    two, covered = tmp_path / "two.mp4", tmp_path / "covered.mp4"
+    subprocess.run([*run, "-loop", "1", "-i", str(still), "-i", str(clip), "-map", "0",
+                    "-map", "1", "-c:v:0", "mjpeg", "-r:v:0", "1", "-t", "2", "-c:v:1", "copy",
+                    "-disposition:v:0", "0", "-disposition:v:1", "default", str(two)], check=True)
+    subprocess.run([*run, "-i", str(clip), "-i", str(still), "-map", "0", "-map", "1",
+                    "-c:v:0", "copy", "-c:v:1", "mjpeg", "-disposition:v:1", "attached_pic",
+                    str(covered)], check=True)
+    whole = [f.copy() for f in read_frames(footage(clip, "clip.mp4"))]
+    for path in (two, covered):
+        read = footage(path, path.name)
+        assert (read.width, read.height, read.n_frames, read.fps) == (96, 64, 30, 15), path.name
+        frames = list(read_frames(read))
+        assert all(np.array_equal(a, b) for a, b in zip(frames, whole)) and len(frames) == 30

@@ -19,7 +19,7 @@ from micromotion.stages.pipeline import animate
 from micromotion.requests.request import Animate
 from micromotion.precision import FP32
 from micromotion.run import Run
-from micromotion.media import video
+from micromotion.media import header, video
 from micromotion.media.video import pick_indices, read_clip
 
 
@@ -180,7 +180,7 @@ def test_a_clip_is_refused_from_its_header_before_any_frame_is_decoded(tmp_path,
     """Frame size, length and (for a driver) frame count come from the container's header:
     such a clip is refused without ffmpeg decoding a frame (here: decoding would fail)."""
     import imageio_ffmpeg
-    from micromotion.media import video
+    from micromotion.media import header, video
 
     def clip(name: str, size: str, seconds: int, rate: int = 30) -> Path:
         path = tmp_path / name
@@ -197,10 +197,10 @@ def test_a_clip_is_refused_from_its_header_before_any_frame_is_decoded(tmp_path,
         video.read_clip(long)
     with pytest.raises(VideoError, match="many.mp4 is 20.0 s long: at 30 fps that is 600 frames"):
         video.read_frames(many)
-    assert video.header(many) == video.Header("h264", 64, 64, 20.0, 30.0)
+    assert header.header(many) == header.Header("h264", 64, 64, 20.0, 30.0)
     with pytest.raises(VideoError, match="notes.txt could not be read as a video"):
         (tmp_path / "notes.txt").write_text("hello")
-        video.header(tmp_path / "notes.txt")
+        header.header(tmp_path / "notes.txt")
 
 
 def _lavfi(path: Path, source: str, *args: str) -> Path:
@@ -231,7 +231,7 @@ def test_only_a_real_container_reaches_ffmpeg(tmp_path):
     for name, body in lists.items():
         path = tmp_path / name
         path.write_bytes(body if isinstance(body, bytes) else body.encode())
-        for read in (read_clip, video.read_frames, video.header):
+        for read in (read_clip, video.read_frames, header.header):
             with pytest.raises(VideoError) as err:
                 read(path)
             said.add(str(err.value).replace(name, "NAME"))
@@ -265,7 +265,7 @@ def test_a_stream_without_a_length_is_counted_by_a_bounded_read(tmp_path):
         subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-f", "lavfi",
                         "-i", "testsrc=s=64x64:r=30:d=30", "-c:v", "libx264", "-preset",
                         "ultrafast", "-f", "matroska", "pipe:1"], stdout=f, check=True)
-    assert video.header(path).seconds is None
+    assert header.header(path).seconds is None
     with pytest.raises(VideoError, match="live.mkv is 6 s long; .* at most 5 s"):
         video.probe(path, max_seconds=5)
     assert video.probe(path, max_seconds=40) == (900, pytest.approx(30.0))

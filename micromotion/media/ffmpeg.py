@@ -5,7 +5,7 @@ file that names more files is refused before ffmpeg opens it, whatever it names,
 clip can name nothing else (a QuickTime reference to another file is not followed either).
 
     fmt = demuxer("clip.mp4", "clip.mp4")          # "mov", or a VideoError
-    read = packets(path, fmt, 60.0, 18000)       # each frame's time, its keyframes
+    read = packets(path, fmt, "0:0", 60.0, 18000)  # each frame's time, its keyframes
     with cancelled_by(check): ...                    # every run in it stops on a cancel
 """
 from __future__ import annotations
@@ -130,24 +130,25 @@ def _wait(proc: subprocess.Popen, deadline: float) -> str:
 
 @dataclass(frozen=True)
 class Packets:
-    """A clip's first video stream as its packets tell it, without decoding."""
+    """A clip's video stream as its packets tell it, without decoding."""
     times: tuple[float, ...]  # when each frame shows, in showing order (s, from the file's start)
     keys: tuple[int, ...]  # the frames (numbered in showing order) a decoder may start at;
     # none where the container leaves showing times out
     complete: bool  # the read went to the stream's end, within its bounds
 
 
-def packets(path: str | os.PathLike, fmt: str, max_seconds: float, max_frames: int) -> Packets:
-    """The clip's first video stream's ``Packets``: each frame's time, as ffmpeg counts it
-    from the file's start (a video may start after its sound), and its keyframes — from its
-    packets without decoding, at most ``max_seconds`` + 1 s or ``max_frames`` + 1 of them, so
-    a stream whose header says no length costs a bounded read (not ``complete``: it goes on
-    past a bound). A packet its container marks as not shown (one before an edit list's
+def packets(path: str | os.PathLike, fmt: str, stream: str, max_seconds: float,
+            max_frames: int) -> Packets:
+    """The ``Packets`` of the clip's video ``stream`` (a ``-map``): each frame's time, as
+    ffmpeg counts it from the file's start (a video may start after its sound), and its
+    keyframes — from its packets without decoding, at most ``max_seconds`` + 1 s or
+    ``max_frames`` + 1 of them, so a stream whose header says no length costs a bounded read
+    (not ``complete``: it goes on past a bound). A packet its container marks as not shown (one before an edit list's
     start, as a trim without re-encoding leaves) is not a frame. Unreadable:
     ``RuntimeError`` with ffmpeg's last lines."""
     with tempfile.TemporaryDirectory() as folder:
         listed = Path(folder) / "packets.crc"
-        status, err = run([*input_args(path, fmt), "-map", "0:v:0", "-c", "copy",
+        status, err = run([*input_args(path, fmt), "-map", stream, "-c", "copy",
                            "-t", f"{max_seconds + 1:.3f}", "-frames:v", str(max_frames + 1),
                            "-f", "framecrc", str(listed)])
         if status != 0:

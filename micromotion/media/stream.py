@@ -20,7 +20,8 @@ import numpy as np
 from . import ffmpeg
 from ..errors import VideoError
 from ..fields import FIELDS, MAX_EDIT_FRAMES
-from .video import READ_SIDE, end_time, header, probe, rgb_frames, shown
+from .header import Header, header
+from .video import READ_SIDE, end_time, probe, rgb_frames, shown
 
 MP4_AUDIO = ("aac", "mp3", "ac3", "eac3", "alac", "opus", "flac")  # copied into an mp4 as is
 
@@ -41,12 +42,17 @@ class Footage:
     audio: str | None  # the codec of its sound, if it has any
     own_size: tuple[int, int]  # its frames' own size
     times: tuple[float, ...]  # when each frame shows, in seconds from the file's start
-    keys: tuple[int, ...] = ()  # the frames a decoder may start at (``ffmpeg.Packets``)
-    hdr: str | None = None  # HDR's transfer ("HLG", "PQ"): its frames are read as SDR
+    keys: tuple[int, ...]  # the frames a decoder may start at (``ffmpeg.Packets``)
+    head: Header  # its header: the video stream read, an HDR transfer
 
     @property
     def scaled(self) -> bool:
         return self.own_size != (self.width, self.height)
+
+    @property
+    def hdr(self) -> str | None:
+        """HDR's transfer ("HLG", "PQ"), if it has one: its frames are read as SDR."""
+        return self.head.hdr
 
     @property
     def end(self) -> float:
@@ -67,7 +73,7 @@ def most_frames() -> int:
 
 def footage(path: str | os.PathLike, name: str, max_frames: int | None = None) -> Footage:
     """The clip at ``path`` (called ``name``), checked before any frame is decoded: a video
-    (``video.header``) of at most ``max_frames`` frames (None: ``most_frames()``) — said from
+    (``header.header``) of at most ``max_frames`` frames (None: ``most_frames()``) — said from
     its header's length and rate where it gives them, else from a bounded count
     (``video.probe``)."""
     max_frames = max_frames or most_frames()
@@ -87,7 +93,7 @@ def footage(path: str | os.PathLike, name: str, max_frames: int | None = None) -
                          f"to 30 or 60 fps first")
     read = shown(path, name, most_seconds)
     return Footage(Path(path), name, ffmpeg.demuxer(path, name), w, h, fps, n_frames, seconds,
-                   head.audio, (head.width, head.height), read.times, read.keys, head.hdr)
+                   head.audio, (head.width, head.height), read.times, read.keys, head)
 
 
 def _too_many(name: str, n: int, seconds: float, most: int) -> VideoError:
@@ -107,7 +113,7 @@ def frames(clip: Footage, start: int = 0, stop: int | None = None) -> Iterator[n
     seek, first = _seek(clip, start)
     reader = imageio_ffmpeg.read_frames(
         str(clip.path), input_params=[*ffmpeg.input_options(clip.fmt), *seek],
-        output_params=rgb_frames(list(range(start - first, stop - first)), clip.hdr,
+        output_params=rgb_frames(clip.head, list(range(start - first, stop - first)),
                                  clip.width, clip.height))
     shape = (clip.height, clip.width, 3)
     try:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import bisect
 import functools
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,9 +20,8 @@ from PIL import Image
 from . import ffmpeg
 from ..errors import VideoError
 from ..fields import FIELDS
+from .header import MAX_SECONDS, Header, header, too_long
 
-MAX_SECONDS = 60.0  # anchors describe one motion: a minute is plenty
-MAX_SIDE = 4096  # a frame's longer side: 4K clips pass; an 8192² frame is 200 MB decoded
 READ_SIDE = 2048  # frames are read at most this large: a face's 1024 px crop fits in it
 MAX_FPS = FIELDS["fps"].hi  # the highest output rate: a faster clip is read at 30 fps
 
@@ -87,7 +85,7 @@ def read_frames(path: str | os.PathLike, fps: float | None = None,
     # the frame showing at k / fps is the last one to start by then (not the nearest by
     # rounding, whose ties to even would repeat frames unevenly), by the frames' own times:
     # a phone's rate varies
-    times = _packets_of(path, name, max_seconds).times
+    times = _packets_of(path, name, head, max_seconds).times
     indices = [max(bisect.bisect_right(times, times[0] + k / fps + 1e-6) - 1, 0)
                for k in range(count)]
     clip = _clip(path, name, indices, n_frames, seconds)
@@ -96,20 +94,6 @@ def read_frames(path: str | os.PathLike, fps: float | None = None,
     return clip
 
 
-@dataclass(frozen=True)
-class Header:
-    """What a clip's container says of its first video stream, read without decoding; its
-    size as it shows (a video stored sideways with a rotation to show it upright: turned)."""
-    codec: str
-    width: int
-    height: int
-    seconds: float | None  # None where the container does not say
-    rate: float | None  # frames per second, where it says
-    audio: str | None = None  # the first audio stream's codec, if there is one
-    hdr: str | None = None  # an HDR video's transfer: "HLG" (phones' default) or "PQ" (HDR10)
-
-
-HDR = {"arib-std-b67": "HLG", "smpte2084": "PQ"}  # ffmpeg's names of the HDR transfers
 # an HDR clip's frames made SDR (BT.709 transfer, primaries and matrix) by zimg, as an SDR
 # screen shows them: HLG as its own design shows it on a 100-nit screen; PQ (absolute light)
 # with BT.2408's reference white, 203 nits, as SDR's white (brighter highlights clip). Read
@@ -119,61 +103,15 @@ _SDR = "zscale=pin=bt2020:min=bt2020nc:t=bt709:p=bt709:m=bt709:r=tv"  # (HLG and
 _TO_SDR = {"HLG": f"{_SDR},format=yuv420p,", "PQ": f"{_SDR}:npl=203,format=yuv420p,"}
 
 
-def rgb_frames(indices: list[int], hdr: str | None, width: int, height: int) -> list[str]:
-    """ffmpeg's output options that give the frames numbered ``indices``, once each and in
-    order, as ``width`` × ``height`` RGB — made SDR first where ``hdr`` names its transfer."""
-    return ["-vf", f"select={ffmpeg.select(indices)},{_TO_SDR.get(hdr, '')}"
-                   f"scale={width}:{height}", "-fps_mode", "passthrough",
+def rgb_frames(head: Header, indices: list[int], width: int, height: int) -> list[str]:
+    """ffmpeg's output options that give the frames numbered ``indices`` of the clip's video
+    (``head``'s stream), once each and in order, as ``width`` × ``height`` RGB — made SDR first
+    where it is HDR."""
+    return ["-map", head.map, "-vf", f"select={ffmpeg.select(indices)},"
+            f"{_TO_SDR.get(head.hdr, '')}scale={width}:{height}", "-fps_mode", "passthrough",
             # ffmpeg stops at the last frame asked, not at the file's end (a reader that
             # closes early otherwise waits for it, or kills it, 1.5 s later)
             "-frames:v", str(max(1, len(indices)))]
-
-
-def header(path: str | os.PathLike, name: str | None = None,
-           max_seconds: float = MAX_SECONDS) -> Header:
-    """The clip's header (ffmpeg opening the file and reading no frame): a file that is no
-    video, or whose frames are larger than ``MAX_SIDE`` or whose length is over
-    ``max_seconds``, is refused here, before a frame is decoded."""
-    path, name = Path(path), name or Path(path).name
-    if not path.is_file():
-        raise VideoError(f"{name} does not exist")
-    stat = path.stat()
-    head = _header_text(str(path.resolve()), stat.st_size, stat.st_mtime_ns,
-                        ffmpeg.demuxer(path, name))
-    stream = re.search(r"Stream #\d+:\d+.*?: Video: (\w+).*?, (\d+)x(\d+)", head)
-    if stream is None:
-        raise VideoError(f"{name} could not be read as a video (no video stream in it); use an "
-                         f"mp4, mov, webm or avi file")
-    length = re.search(r"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)", head)
-    seconds = None if length is None else \
-        int(length[1]) * 3600 + int(length[2]) * 60 + float(length[3])
-    rate = re.search(r"Video: .*?, (\d+(?:\.\d+)?) fps", head)
-    audio = re.search(r"Stream #\d+:\d+.*?: Audio: (\w+)", head)
-    w, h = int(stream[2]), int(stream[3])
-    transfer = re.search(r"Video: [^\n]*?\b(" + "|".join(HDR) + r")\b", head)
-    turn = re.search(r"(?i)display ?matrix: rotation of (-?\d+(?:\.\d+)?)", head)
-    if turn and round(float(turn[1]) / 90) % 2:  # a phone's upright video, stored sideways:
-        w, h = h, w  # ffmpeg turns its frames upright as it reads them
-    out = Header(stream[1], w, h, seconds, float(rate[1]) if rate else None,
-                 audio[1] if audio else None, HDR[transfer[1]] if transfer else None)
-    if max(out.width, out.height) > MAX_SIDE:
-        raise VideoError(f"{name} is {out.width}×{out.height}; clips up to {MAX_SIDE} pixels a "
-                         f"side are read: scale it down first")
-    if seconds is not None and seconds > max_seconds:
-        raise _too_long(name, seconds, max_seconds)
-    return out
-
-
-@functools.lru_cache(maxsize=32)
-def _header_text(path: str, size: int, mtime_ns: int, fmt: str) -> str:
-    """ffmpeg's description of the file's streams (it reads the header, then stops: no
-    output is asked for), keyed by the file's size and time (an edited file is read anew)."""
-    return ffmpeg.run(ffmpeg.input_args(path, fmt), timeout=30)[1]
-
-
-def _too_long(name: str, seconds: float, most: float) -> VideoError:
-    return VideoError(f"{name} is {seconds:.0f} s long; clips of at most {most:.0f} s are "
-                      f"read here: trim it")
 
 
 def _check_count(name: str, seconds: float, fps: float, max_frames: int) -> int:
@@ -194,12 +132,12 @@ def probe(path: str | os.PathLike, name: str | None = None, max_seconds: float =
     stops it: ``ffmpeg.cancelled_by``)."""
     path, name = Path(path), name or Path(path).name
     head = header(path, name, max_seconds)
-    read = _packets_of(path, name, max_seconds)
+    read = _packets_of(path, name, head, max_seconds)
     times, n_frames = read.times, len(read.times)
     # the last frame's time is when it starts: the rate gives the length
     seconds = n_frames / head.rate if head.rate else end_time(times) - (times or (0.0,))[0]
     if seconds > max_seconds or not read.complete:
-        raise _too_long(name, seconds, max_seconds) if seconds > max_seconds else \
+        raise too_long(name, seconds, max_seconds) if seconds > max_seconds else \
             VideoError(f"{name} has more than {_most_frames(max_seconds):,} frames in "
                        f"{max_seconds:.0f} s; use a clip of at most {MAX_READ_RATE} fps")
     if n_frames < 2:
@@ -214,7 +152,7 @@ def shown(path: str | os.PathLike, name: str | None = None,
     checks it, from the same read of its packets."""
     path, name = Path(path), name or Path(path).name
     probe(path, name, max_seconds)
-    return _packets_of(path, name, max_seconds)
+    return _packets_of(path, name, header(path, name, max_seconds), max_seconds)
 
 
 def end_time(times: list[float] | tuple[float, ...]) -> float:
@@ -224,11 +162,11 @@ def end_time(times: list[float] | tuple[float, ...]) -> float:
     return times[-1] + (times[-1] - times[0]) / (n - 1) if n > 1 else (times or [0.0])[0]
 
 
-def _packets_of(path: Path, name: str, max_seconds: float) -> ffmpeg.Packets:
+def _packets_of(path: Path, name: str, head: Header, max_seconds: float) -> ffmpeg.Packets:
     stat = path.stat()
     try:
         return _packets(str(path.resolve()), stat.st_size, stat.st_mtime_ns,
-                        ffmpeg.demuxer(path, name), max_seconds)
+                        ffmpeg.demuxer(path, name), head.map, max_seconds)
     except _FFMPEG_ERRORS as exc:
         raise _unreadable(name, exc, path) from exc
 
@@ -237,11 +175,11 @@ MAX_READ_RATE = 240  # frames a second a clip may have (slow-motion phones film 
 
 
 @functools.lru_cache(maxsize=32)
-def _packets(path: str, size: int, mtime_ns: int, fmt: str, max_seconds: float
+def _packets(path: str, size: int, mtime_ns: int, fmt: str, stream: str, max_seconds: float
              ) -> ffmpeg.Packets:
-    """``ffmpeg.packets`` of the file, keyed like ``_header_text``: a request's check and its
-    read count it once (every caller gets the same)."""
-    return ffmpeg.packets(path, fmt, max_seconds, _most_frames(max_seconds))
+    """``ffmpeg.packets`` of the file's video ``stream``, keyed like the header's read: a
+    request's check and its read count it once (every caller gets the same)."""
+    return ffmpeg.packets(path, fmt, stream, max_seconds, _most_frames(max_seconds))
 
 
 def _most_frames(max_seconds: float) -> int:
@@ -251,39 +189,40 @@ def _most_frames(max_seconds: float) -> int:
 def _clip(path: Path, name: str, indices: list[int], n_frames: int, seconds: float) -> Clip:
     """The frames numbered ``indices`` (repeats allowed, in that order) as a ``Clip``."""
     unique = sorted(set(indices))
+    head = header(path, name, float("inf"))  # probe has checked its length
     try:
-        meta, frames = _read_selected(path, unique, name)
+        frames = _read_selected(path, head, unique, name)
     except _FFMPEG_ERRORS as exc:
         raise _unreadable(name, exc, path) from exc
     if len(frames) < 2:
         raise VideoError(f"{name} has {len(frames)} readable frame(s); a motion needs at least 2")
     by_index = dict(zip(unique, frames))
     indices = [i for i in indices if i in by_index]
-    fps = float(meta.get("fps") or _rate(n_frames, seconds))
+    fps = float(head.rate or _rate(n_frames, seconds))
     return Clip([by_index[i] for i in indices], indices, fps, n_frames, float(seconds), name)
 
 
-def _read_selected(path: Path, indices: list[int], name: str) -> tuple[dict, list[Image.Image]]:
-    """ffmpeg's own meta data and the frames numbered ``indices``, decoded to RGB at most
-    ``READ_SIDE`` pixels a side (a cancel looked at between frames)."""
+def _read_selected(path: Path, head: Header, indices: list[int], name: str
+                   ) -> list[Image.Image]:
+    """The frames numbered ``indices``, decoded to RGB at most ``READ_SIDE`` pixels a side (a
+    cancel looked at between frames)."""
     import imageio_ffmpeg
 
-    head = header(path, name, float("inf"))  # for its size: probe has checked its length
     scale = min(1.0, READ_SIDE / max(head.width, head.height))
     w, h = (round(side * scale / 2) * 2 for side in (head.width, head.height)) \
         if scale < 1 else (head.width, head.height)
     options = ffmpeg.input_options(ffmpeg.demuxer(path, name))
     reader = imageio_ffmpeg.read_frames(str(path), input_params=options,
-                                        output_params=rgb_frames(indices, head.hdr, w, h))
+                                        output_params=rgb_frames(head, indices, w, h))
     try:
-        meta = next(reader)
+        next(reader)  # its meta data
         frames = []
         for buf in reader:
             frames.append(Image.fromarray(np.frombuffer(buf, np.uint8).reshape(h, w, 3).copy()))
             ffmpeg.poll()
     finally:
         reader.close()  # ffmpeg stopped, whether the frames were all read or not
-    return meta, frames
+    return frames
 
 
 _FFMPEG_ERRORS = (RuntimeError, OSError, StopIteration, KeyError, ValueError)

@@ -14,7 +14,8 @@ from ...errors import VideoError
 from ...fields import FIELDS, MAX_FRAMES
 from ...media.preview import show_faces
 from ...media.render import check_int
-from ...media.video import Clip, header, probe, read_frames
+from ...media.header import header
+from ...media.video import Clip, probe, read_frames
 from ...naming import display_name
 from ...nets.encoders import Encoder
 from ...nets.encoders.warm import invert_in_order
