@@ -143,9 +143,9 @@ def packets(path: str | os.PathLike, fmt: str, stream: str, max_seconds: float,
     ffmpeg counts it from the file's start (a video may start after its sound), and its
     keyframes — from its packets without decoding, at most ``max_seconds`` + 1 s or
     ``max_frames`` + 1 of them, so a stream whose header says no length costs a bounded read
-    (not ``complete``: it goes on past a bound). A packet its container marks as not shown (one before an edit list's
-    start, as a trim without re-encoding leaves) is not a frame. Unreadable:
-    ``RuntimeError`` with ffmpeg's last lines."""
+    (not ``complete``: it goes on past a bound). A packet its container marks as not shown
+    (one before an edit list's start, as a trim without re-encoding leaves) is not a frame.
+    Unreadable: ``RuntimeError`` with ffmpeg's last lines."""
     with tempfile.TemporaryDirectory() as folder:
         listed = Path(folder) / "packets.crc"
         status, err = run([*input_args(path, fmt), "-map", stream, "-c", "copy",
