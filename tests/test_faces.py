@@ -200,6 +200,23 @@ def test_the_budget_counts_the_faces(mm, group):
         one.parts["rendering 3 frames at 256 px"] / 2)
 
 
+def test_the_budget_leaves_out_faces_too_small_to_move(mm, astronaut, tmp_path):
+    """A face found but too small for the encoder is left alone by the use case, so the
+    budget does not count it: faces all costs what the one face that moves costs (it counted
+    both, and could refuse a request that fits)."""
+    photo = Image.new("RGB", (1024, 512), (120, 130, 140))
+    photo.paste(astronaut, (0, 0))
+    photo.paste(astronaut.resize((180, 180), Image.LANCZOS), (700, 200))  # its crop < 64 px
+    path = tmp_path / "far.jpg"
+    photo.save(path, quality=95)
+    assert len(faces.find(path).faces) == 2
+
+    def cost(faces):
+        req = check_request(Animate(str(path), "smile", faces=faces, **SMALL), mm.shape)
+        return budget.estimate(req, mm.plan, mm.plan.resolve("auto"), steps_for(mm.device))
+    assert cost("all").parts == cost("1").parts
+
+
 def test_each_chosen_face_of_a_video_is_followed_and_moved(mm, two_clip, tmp_path):
     """faces all: both people followed and moved in the same frames (blend face, so the
     synthetic render shows plainly), the grey between them as filmed; faces 2 follows the

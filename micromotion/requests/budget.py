@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from ..errors import BudgetError, MicromotionError
 from ..fields import WORK_BUDGET
-from ..media.faces import find, largest, most_faces
+from ..media.faces import face_side, find, pick
 from ..latents.interpolate import frame_count
 from ..motions import distinct, request_motions
 from ..motions.drivers import driver_of
@@ -175,30 +175,21 @@ def _writing(cost: Cost, frames: int, pixels: int) -> None:
              "use a smaller photo, paste_back off or no side by side, or fewer frames")
 
 
-CROP_PER_BOX = 2.0  # a face's FFHQ crop is about twice its detector box across (1.93 measured)
-
-
 def _render_sizes(req: Animate | Transfer) -> tuple[list[int], int]:
     """The size each face that moves renders at, and the video's pixels a frame: pasted back,
-    each face at the size it fills in the photo (``paste.render_size``, from the faces the
-    photo shows: ``faces.find``, kept for the use case) in a video of the photo's size
-    (``paste.video_size``); else — or where it shows none — ``output_size``, square."""
+    each face that moves at the size it fills in the photo (``paste.render_size``, from the
+    faces the use case will move: ``faces.find``, kept for it, and ``faces.pick`` — so faces
+    too small to move are not counted) in a video of the photo's size (``paste.video_size``);
+    else — or where it shows none — ``output_size``, square."""
     size = req.output_size
     square = [size], size * size
     if req.paste_back == "off" and req.faces == "one":
         return square
     try:
         group = find(req.image, display_name(req, "image"))
-    except MicromotionError:  # no face: its use case says so, in its own stage
+        sides = [face_side(face) for face in pick(group, req.faces)[0]]
+    except MicromotionError:  # no face to move: its use case says so, in its own stage
         return square
-    boxes = [box for box, _ in group.faces]
-    if req.faces == "one":
-        chosen = [max(group.faces, key=lambda f: f[1])[0]]
-    elif req.faces == "all":
-        chosen = [boxes[i] for i in largest([b[2] - b[0] for b in boxes])]
-    else:
-        chosen = [boxes[k - 1] for k in req.faces if k <= len(boxes)] or boxes[:1]
-    sides = [CROP_PER_BOX * (b[2] - b[0]) for b in chosen]
     w, h = group.photo.image.size
     if len(sides) == 1 and (req.paste_back == "off" or
                             req.paste_back == "auto" and w * h < 1.5 * sides[0] ** 2):
@@ -238,11 +229,14 @@ def _edit(req: Edit, unit: Rates, cost: Cost, tuning_steps: int) -> Cost:
 
 def _clip_faces(req: Edit, clip: Footage, first: int) -> int:
     """How many faces an edit moves: one, its numbers, or for ``all`` those its first moving
-    frame shows (at most ``most_faces()``)."""
+    frame shows large enough to move (at most ``most_faces()``: ``faces.pick``)."""
     if req.faces != "all":
         return 1 if req.faces == "one" else len(req.faces)
     found = first_faces(frames(clip, first, first + 1))
-    return max(1, min(len(found[1].faces) if found else 1, most_faces()))
+    try:
+        return len(pick(found[1], "all")[0]) if found else 1
+    except MicromotionError:  # none large enough: the edit says so, in its own stage
+        return 1
 
 
 def _motions(req: Animate, unit: Rates, cost: Cost) -> None:
