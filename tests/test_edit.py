@@ -225,6 +225,8 @@ def test_an_edit_is_within_the_work_budget(mm, clip, monkeypatch):
     req = check_request(Edit(str(path), "smile", span="0-1", output_size=64), mm.shape)
     cost = budget.estimate(req, mm.plan, mm.plan.resolve("auto"), steps_for(mm.device))
     assert "inverting the frames that move" in cost.parts and "writing the video" in cost.parts
+    unit = budget.rates(mm.plan, mm.plan.resolve("auto"))
+    assert cost.parts["the look at the edit"] == pytest.approx(unit.inversion)  # one face
     monkeypatch.setenv("MICROMOTION_WORK_BUDGET", "0.001")
     with pytest.raises(BudgetError, match="this request would take about"):
         budget.check_budget(req, mm.plan, mm.plan.resolve("auto"), steps_for(mm.device))

@@ -206,7 +206,7 @@ def _tuning(cost: Cost, unit: Rates, steps: int) -> None:
 def _edit(req: Edit, unit: Rates, cost: Cost, tuning_steps: int) -> Cost:
     """An edit's work: its motion, then for each frame that moves finding the face, a warm
     inversion and one render (two for blend change) at the size a face of half the frame's
-    height needs; then every frame decoded, pasted and encoded."""
+    height needs, and the look at the edit; then every frame decoded, pasted and encoded."""
     clip = footage(req.video, display_name(req, "video"))
     weights = edit_weights(clip.times, req.span, req.timeline)
     moves = int((weights > 0).sum())
@@ -218,6 +218,8 @@ def _edit(req: Edit, unit: Rates, cost: Cost, tuning_steps: int) -> Cost:
     cost.add("following the face", moves * mpx * TRACK_PER_MPX * faces, shorter)
     cost.add("inverting the frames that move",
              faces * unit.in_order(moves), shorter)
+    cost.add("the look at the edit", faces * unit.inversion, shorter)  # (for a door that
+    # shows glimpses: its faces inverted as a photo's, before the clip's)
     cost.add(f"rendering {moves} frames at {size} px" + (f", {faces} faces" if faces > 1 else ""),
              faces * moves * unit.frame(size) * (2 if req.blend == "change" else 1), shorter)
     cost.add("writing the video", clip.n_frames * mpx * ENCODE_PER_MPX,
