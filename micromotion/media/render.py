@@ -142,10 +142,14 @@ class VideoWriter:
             script.write_text(",".join(f for f in (self.times, even) if f))
             filters = ["-/vf", str(script), "-fps_mode", "passthrough",
                        "-enc_time_base:v", f"1/{ffmpeg.TICK}"]
+        # x264's veryfast preset: 3× medium's speed at CRF 10 (a 5 s 1080p clip with film grain
+        # 12.9 s against 37.5 s on a 2-core Zen 4; a 20 s 720p edit 87 s against 100 s in all),
+        # 1–2 dB lower at 47–54 dB PSNR, files no larger: an edit of a long clip is mostly its
+        # frames outside the span, re-encoded
         self._proc = subprocess.Popen(
             [ffmpeg.exe(), "-y", "-hide_banner", "-nostdin", "-v", "error", "-f", "rawvideo",
              "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", str(rate), "-i", "-", *filters,
-             "-c:v", "libx264", "-pix_fmt", "yuv420p", "-crf", str(crf),
+             "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-crf", str(crf),
              "-movflags", "+faststart", "-f", "mp4", str(self.path)],
             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._log_file)
 
