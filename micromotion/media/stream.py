@@ -39,11 +39,19 @@ class Footage:
     fps: float
     n_frames: int
     seconds: float
-    audio: str | None  # the codec of its sound, if it has any
-    own_size: tuple[int, int]  # its frames' own size
     times: tuple[float, ...]  # when each frame shows, in seconds from the file's start
     keys: tuple[int, ...]  # the frames a decoder may start at (``ffmpeg.Packets``)
-    head: Header  # its header: the video stream read, an HDR transfer
+    head: Header  # its header: the video stream read, its own size, sound and HDR transfer
+
+    @property
+    def audio(self) -> str | None:
+        """The codec of its sound, if it has any."""
+        return self.head.audio
+
+    @property
+    def own_size(self) -> tuple[int, int]:
+        """Its frames' own size (as they show)."""
+        return self.head.width, self.head.height
 
     @property
     def scaled(self) -> bool:
@@ -93,7 +101,7 @@ def footage(path: str | os.PathLike, name: str, max_frames: int | None = None) -
                          f"to 30 or 60 fps first")
     read = shown(path, name, most_seconds)
     return Footage(Path(path), name, ffmpeg.demuxer(path, name), w, h, fps, n_frames, seconds,
-                   head.audio, (head.width, head.height), read.times, read.keys, head)
+                   read.times, read.keys, head)
 
 
 def _too_many(name: str, n: int, seconds: float, most: int) -> VideoError:
