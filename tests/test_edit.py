@@ -194,7 +194,15 @@ def test_hostile_clips_are_one_sentence_before_any_frame(clip, tmp_path, monkeyp
     sound = tmp_path / "tone.mp4"
     subprocess.run([ffmpeg.exe(), "-y", "-v", "error", "-f", "lavfi", "-i",
                     "sine=duration=1", "-c:a", "aac", str(sound)], check=True)
+    cut = tmp_path / "cut.mp4"  # its index (moov) at the end, cut off
+    cut.write_bytes(path.read_bytes()[:path.stat().st_size // 3])
+    hidden = tmp_path / "hidden.mp4"  # an edit list that shows none of its frames
+    subprocess.run([ffmpeg.exe(), "-y", "-v", "error", "-itsoffset", "-5", "-i", str(path),
+                    "-c", "copy", str(hidden)], check=True)
     for video, words in [(text, "notes.mp4 could not be read as a video"),
+                         (cut, r"cut.mp4 could not be read as a video \(it is damaged or cut "
+                               r"short\); use an mp4, mov, webm, mkv, avi, mpg, ts or gif file"),
+                         (hidden, "hidden.mp4 shows no frame; a video of at least 2 frames"),
                          (playlist, "list.mp4 could not be read as a video: only"),
                          (sound, "no video stream in it"),
                          (tmp_path / "gone.mp4", "gone.mp4 does not exist"),

@@ -53,9 +53,10 @@ def header(path: str | os.PathLike, name: str | None = None,
     head = _header_text(str(path.resolve()), stat.st_size, stat.st_mtime_ns,
                         ffmpeg.demuxer(path, name))
     shown = _shown_stream(head)
-    if shown is None:
-        raise VideoError(f"{name} could not be read as a video (no video stream in it); use an "
-                         f"mp4, mov, webm or avi file")
+    if shown is None:  # a file of sound or subtitles alone, or one ffmpeg found no stream in
+        why = "no video stream in it" if "Stream #" in head else "it is damaged or cut short"
+        raise VideoError(f"{name} could not be read as a video ({why}); use an {ffmpeg.READ} "
+                         f"file")
     stream = _VIDEO.match(shown)
     length = re.search(r"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)", head)
     seconds = None if length is None else \
