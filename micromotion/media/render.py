@@ -116,14 +116,16 @@ def render_faces(generator, paths: list[torch.Tensor], sizes: list[int], batch_s
 class VideoWriter:
     """H.264 yuv420p mp4 writer fed with ``uint8 [B, H, W, 3]`` batches (ffmpeg in its own
     process), at ``fps`` — or, given ``times`` (s, one a frame, as a clip's were filmed), each
-    frame at its own time. ``close`` checks ffmpeg's exit: a file it could not finish (a full
-    disk, a killed encoder) is removed and raised as a ``ServerError``, never returned as a
-    video."""
+    frame at its own time; given ``max_rate`` (bits a second), never above it (a clip's frames
+    re-encoded: not far above the size it came in). ``close`` checks ffmpeg's exit: a file it
+    could not finish (a full disk, a killed encoder) is removed and raised as a
+    ``ServerError``, never returned as a video."""
 
     def __init__(self, path: str | os.PathLike, fps: float = 30, quality: int = 8,
-                 times: Sequence[float] | None = None):
+                 times: Sequence[float] | None = None, max_rate: float | None = None):
         check_number("fps", fps, 1, FIELDS["fps"].hi)  # a clip's own rate may be fractional
         self.path, self.fps, self.quality = Path(path), fps, quality
+        self.max_rate = max_rate
         self.times = None if times is None else ffmpeg.shown_at(list(times))
         self._proc: subprocess.Popen | None = None
         self._folder: tempfile.TemporaryDirectory | None = None
@@ -142,6 +144,9 @@ class VideoWriter:
             script.write_text(",".join(f for f in (self.times, even) if f))
             filters = ["-/vf", str(script), "-fps_mode", "passthrough",
                        "-enc_time_base:v", f"1/{ffmpeg.TICK}"]
+        if self.max_rate:  # CRF's quality up to the cap, over x264's buffer of a second
+            cap = str(int(self.max_rate))
+            filters += ["-maxrate", cap, "-bufsize", cap]
         # x264's veryfast preset: 3× medium's speed at CRF 10 (a 5 s 1080p clip with film grain
         # 12.9 s against 37.5 s on a 2-core Zen 4; a 20 s 720p edit 87 s against 100 s in all),
         # 1–2 dB lower at 47–54 dB PSNR, files no larger: an edit of a long clip is mostly its

@@ -82,7 +82,7 @@ def write_edit(models: Models, clip: Footage, a: int, faces: list[Moving], blend
                 run.report("write", start + len(chunk), clip.n_frames)  # (Stop looks here)
             yield start, chunk, made
 
-    with VideoWriter(out, clip.fps, times=clip.times) as writer:
+    with VideoWriter(out, clip.fps, times=clip.times, max_rate=clip.max_rate) as writer:
         def finish(item) -> None:
             start, chunk, made = item
             for k in range(len(chunk)):
