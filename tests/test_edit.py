@@ -13,7 +13,8 @@ from PIL import Image
 from conftest import read_back, write_clip
 from micromotion.doors import wording
 from micromotion.doors.serving import serve
-from micromotion.errors import BudgetError, NoFaceError, OptionError, VideoError
+from micromotion.errors import (BudgetError, NoFaceError, OptionError, VideoError,
+                               WeightsMissingError)
 from micromotion.latents.span import edit_weights, parse_span, span_weights
 from micromotion.media import ffmpeg
 from micromotion.media.paste import PasteBack
@@ -226,6 +227,16 @@ def test_a_video_without_a_face_or_sound(mm, tmp_path):
     with pytest.raises(NoFaceError, match="no face found in blank.mp4 from 0.0 s to 0.5 s"):
         serve(Edit(str(blank), "smile", output_size=64), mm, tmp_path / "x.mp4")
     assert not (tmp_path / "x.mp4").exists() and not list(tmp_path.glob("*.silent.mp4"))
+
+
+def test_a_missing_direction_file_is_said_before_the_face_is_followed(clip, tmp_path):
+    from micromotion.nets.models import Models
+    bare = Models.synthetic(tmp_path)  # a weights folder without the published directions
+    seen = []
+    with pytest.raises(WeightsMissingError, match="pregen_latents/smile/d_latent"):
+        serve(Edit(str(clip[0]), "smile", output_size=64), bare, tmp_path / "x.mp4",
+              progress=lambda stage, done, total: seen.append(stage))
+    assert seen == []
 
 
 def test_an_edit_is_within_the_work_budget(mm, clip, monkeypatch):

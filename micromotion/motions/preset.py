@@ -23,6 +23,10 @@ class Preset(Motion):
     def check(self, shape: tuple[int, int] | None = None) -> None:
         check_preset(self.name)
 
+    def ready(self, models: Models, run: Run = QUIET) -> "Preset":
+        models.preset(self.name)  # its file read (fetched) now: one missing fails before the
+        return self  # faces are followed or inverted, not after
+
     def make(self, models: Models, run: Run = QUIET) -> Anchored:
         return models.preset(self.name), None
 
