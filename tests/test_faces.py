@@ -10,7 +10,7 @@ import pytest
 import torch
 from PIL import Image
 
-from conftest import read_back
+from conftest import read_back, write_clip
 from micromotion.doors import wording
 from micromotion.doors.serving import serve
 from micromotion.errors import NoFaceError, OptionError, VideoError
@@ -295,6 +295,21 @@ def test_a_video_shows_the_faces_an_edit_numbers(two_clip, clip_of_nobody, tmp_p
     fake.write_bytes(b"not a video at all")
     with pytest.raises(VideoError):
         clip_faces(str(fake), "fake.mp4")
+
+
+def test_a_wide_shot_numbers_its_small_faces_too(astronaut, tmp_path):
+    # 1920 × 1080: one person near (face about 90 px across) and four further off (about 53
+    # px, quads about 100: large enough to move), which a 1024 px copy made 28 px, unseen
+    shot = Image.new("RGB", (1920, 1080), (120, 130, 140))
+    shot.paste(astronaut, (40, 400))
+    for k in range(4):
+        shot.paste(astronaut.resize((300, 300)), (600 + 320 * k, 300))
+    frames = [np.asarray(shot)] * 3
+    path = write_clip(tmp_path / "wide.mp4", frames, fps=10)
+    assert len(clip_faces(str(path), "wide.mp4").faces) == 5
+    followed = follow_faces(frames, 10.0, faces=[2, 5])
+    assert followed.numbers == [2, 5] and followed.seen == 5
+    assert all(t.found.all() for t in followed.tracks)  # each followed in every frame
 
 
 def test_style_mixing_through_each_face_of_a_photo(mm, group, tmp_path):

@@ -24,10 +24,12 @@ from PIL import Image
 from ..errors import NoFaceError
 from .images import ImageSource, LoadedImage, load_image
 
-DETECT_MAX_SIDE = 1024  # a clip's faces are found on a copy no larger than this, mapped back
-# a photo's on a copy of at most this many pixels: a 12 MP phone photo's faces down to about 70
-# px across (a class photo's; the encoder moves faces from about 35), in about 1.3 s on 2 cores
-# (on a 1024 px copy, faces under about 160 px were missed: a group photo had "no face")
+DETECT_MAX_SIDE = 1024  # faces are found on a copy no larger than this, then mapped back —
+# but a picture's faces are numbered on a copy of at most this many pixels: a 12 MP phone
+# photo's down to about 70 px across (a class photo's; the encoder moves faces from about 35),
+# in about 1.3 s on 2 cores (on a 1024 px copy, faces under about 160 px were missed: a group
+# photo had "no face"); a clip's frames on the small copy, but its first with a face numbered
+# as a photo (one larger search a clip: 0.65 s for a 1080p frame, against 0.26)
 PHOTO_DETECT_PIXELS = 4_000_000
 
 
@@ -94,6 +96,14 @@ def detect_faces(img: Image.Image, upsample: int = 1,
         rects, scores, _ = detector.run(np.asarray(small), upsample, 0.0)
     return [(tuple(int(round(v / scale)) for v in (r.left(), r.top(), r.right(), r.bottom())),
              float(sc)) for r, sc in zip(rects, scores)]
+
+
+def detect_all_faces(img: Image.Image) -> list[tuple[Box, float]]:
+    """``detect_faces`` on a copy of at most ``PHOTO_DETECT_PIXELS``: every face of a group,
+    a class, down to about 70 px across in a 12 MP photo (what numbers a picture's faces)."""
+    w, h = img.size
+    fits = min(1.0, (PHOTO_DETECT_PIXELS / (w * h)) ** 0.5)
+    return detect_faces(img, max_side=max(DETECT_MAX_SIDE, int(max(w, h) * fits)))
 
 
 def landmarks_at(img: Image.Image, box: Box) -> np.ndarray:
@@ -217,11 +227,9 @@ def check_size(size: int) -> None:
 
 
 def found_faces(loaded: LoadedImage) -> list[tuple[Box, float]]:
-    """Every face dlib finds in the loaded photo (``detect_faces`` on a copy of at most
-    ``PHOTO_DETECT_PIXELS``), or a ``NoFaceError``."""
-    w, h = loaded.image.size
-    faces = detect_faces(loaded.image, max_side=max(
-        DETECT_MAX_SIDE, int(max(w, h) * min(1.0, (PHOTO_DETECT_PIXELS / (w * h)) ** 0.5))))
+    """Every face dlib finds in the loaded photo (``detect_all_faces``), or a
+    ``NoFaceError``."""
+    faces = detect_all_faces(loaded.image)
     if not faces:
         raise NoFaceError(f"no face found in {loaded.name}; use a photo where the face is "
                           f"clearly visible, frontal, at least ~100 px")

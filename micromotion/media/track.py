@@ -20,7 +20,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .align import Box, detect_faces, ffhq_quad, landmarks_at, quad_side, same_kind
+from .align import (Box, detect_all_faces, detect_faces, ffhq_quad, landmarks_at, quad_side,
+                    same_kind)
 from .faces import (SMALLEST, Faces, Group, all_small, chosen, largest, left_small,
                     people)
 from .images import load_image
@@ -97,7 +98,7 @@ def follow_faces(frames: Iterable[np.ndarray | Image.Image], fps: float = 30.0,
         img = frame if isinstance(frame, Image.Image) else Image.fromarray(frame)
         now: list[Box | None] = []
         if at < 0:
-            found = detect_faces(img)
+            found = _faces_to_number(img)
             if found:
                 at, lined = k, people(found)
                 when = times[k] if k < len(times) else k / fps
@@ -130,10 +131,18 @@ def first_faces(frames: Iterable[np.ndarray]) -> tuple[int, Group] | None:
     faces numbered from the left, as ``follow_faces`` numbers them; None where none does."""
     for k, frame in enumerate(frames):
         img = Image.fromarray(frame)
-        found = detect_faces(img)
+        found = _faces_to_number(img)
         if found:
             return k, Group(load_image(img, "the frame"), people(found))
     return None
+
+
+def _faces_to_number(img: Image.Image) -> list[Face]:
+    """A frame's faces, where its small copy shows any: then all of them, found as a photo's
+    are (``detect_all_faces``), so a group's small faces are numbered too — one larger search
+    a clip, not one a frame."""
+    seen = detect_faces(img)
+    return (detect_all_faces(img) or seen) if seen else seen
 
 
 def _choose(lined: list[Face], faces: Faces, name: str) -> tuple[list[Face], list[int]]:
