@@ -37,9 +37,20 @@ def not_used(names: Sequence[str], why: str) -> str:
 
 
 def listed(items: Sequence) -> str:
-    """Items as a sentence names them: [1, 2, 4] → "1, 2 and 4"."""
-    said = list(map(str, items))
+    """Items as a sentence names them: [1, 2, 4] → "1, 2 and 4"; numbers in a row, three or
+    more, as a range: [1, 2, 3, 4, 6] → "1–4 and 6" (a crowd's faces left alone)."""
+    said = _runs(items) if all(isinstance(i, int) for i in items) else list(map(str, items))
     return said[0] if len(said) == 1 else f"{', '.join(said[:-1])} and {said[-1]}"
+
+
+def _runs(numbers: Sequence[int]) -> list[str]:
+    runs: list[list[int]] = []
+    for n in numbers:
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    return [s for r in runs for s in ([f"{r[0]}–{r[-1]}"] if len(r) > 2 else map(str, r))]
 
 
 def missing(value) -> bool:

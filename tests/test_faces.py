@@ -87,8 +87,14 @@ def test_an_operator_sets_the_most_faces(group, monkeypatch):
         faces.parse_faces("1,2")
     chosen, notes = faces.pick(faces.find(group), "all")
     assert [a.face_index + 1 for a in chosen] == [1]  # the largest
-    assert "at most 1 faces move in one request here: the 1 largest moved, faces 2 were " \
-           "left alone" in notes[-1]
+    assert "at most 1 face moves in one request here: the largest moved, face 2 was left " \
+           "alone" in notes[-1]
+
+
+@pytest.mark.parametrize("numbers, said", [([2], "face 2"), ([1, 3], "faces 1 and 3"),
+                                           ([1, 2, 3, 4, 6, 9, 10], "faces 1–4, 6, 9 and 10")])
+def test_a_crowds_face_numbers_are_said_in_ranges(numbers, said):
+    assert faces._numbers(numbers) == said
 
 
 def test_a_face_that_is_not_there_is_said_before_any_inversion(mm, group, tmp_path,

@@ -153,18 +153,20 @@ def _moved(group: Group, numbers: list[int], aligned: list[AlignedFace], size: i
     if every and len(kept) > most:
         kept = [kept[i] for i in largest([side for _, _, side in kept])]
         rest = sorted(set(numbers) - set(small) - {k for k, _, _ in kept})
-        notes.append(f"at most {most} faces move in one request here: the {most} largest "
-                     f"moved, faces {listed(rest)} were left alone")
+        largest_ones = f"{most} largest" if most > 1 else "largest"
+        notes.append(f"at most {_count(most)} {'move' if most > 1 else 'moves'} in one request "
+                     f"here: the {largest_ones} moved, {_numbers(rest)} "
+                     f"{'were' if len(rest) > 1 else 'was'} left alone")
     moved = [k for k, _, _ in kept]
     notes.insert(0, f"{_count(len(group.faces))} in {group.name} (numbered from the left); "
-                    f"{'face' if len(moved) == 1 else 'faces'} {listed(moved)} moved")
+                    f"{_numbers(moved)} moved")
     return [a for _, a, _ in kept], notes
 
 
 def left_small(small: list[int], name: str, size: int) -> str:
     """The note on the faces ``small`` of ``name``, left alone: too small for an encoder of
     ``size``."""
-    return (f"{'faces' if len(small) > 1 else 'face'} {listed(small)} of {name} "
+    return (f"{_numbers(small)} of {name} "
             f"{'were' if len(small) > 1 else 'was'} left alone: under {SMALLEST * size:.0f} "
             f"px across, too small for the encoder")
 
@@ -204,6 +206,11 @@ def numbered(group: Group, most_side: int = 768) -> Image.Image:
         draw.text((x0 + line, y0 - tall - line / 2), str(k), fill=(0, 0, 0),
                   font_size=tall)
     return shown
+
+
+def _numbers(numbers: list[int]) -> str:
+    """"face 2", "faces 1–4 and 6"."""
+    return f"{'face' if len(numbers) == 1 else 'faces'} {listed(numbers)}"
 
 
 def _count(n: int) -> str:
