@@ -13,6 +13,7 @@ from micromotion.media import ffmpeg, stream, video
 from micromotion.media.stream import footage
 from micromotion.media.stream import frames as read_frames
 from micromotion.requests.request import Edit
+from conftest import write_clip
 from test_edit import FPS, pan, psnr
 
 DROPPED = range(6, 9)  # frames a phone did not film (0.40–0.53 s): a variable rate
@@ -171,3 +172,40 @@ def test_a_file_with_two_video_streams_is_read_from_the_one_a_player_shows(tmp_p
         assert (read.width, read.height, read.n_frames, read.fps) == (96, 64, 30, 15), path.name
         frames = list(read_frames(read))
         assert all(np.array_equal(a, b) for a, b in zip(frames, whole)) and len(frames) == 30
+
+
+def test_a_camcorders_interlaced_clip_is_read_as_a_player_shows_it(astronaut, tmp_path):
+    """25 interlaced frames a second woven from 50 moving ones (the top field at each even
+    instant), as a camcorder films: each frame read is that instant, deinterlaced, not two
+    instants combed together (20.5 dB from it, read as it was stored)."""
+    moving = [np.asarray(astronaut.crop((4 * k, 60, 4 * k + 320, 300))) for k in range(40)]
+    source, woven = tmp_path / "p50.mp4", tmp_path / "i25.mp4"
+    write_clip(source, moving, fps=50)
+    subprocess.run([ffmpeg.exe(), "-y", "-v", "error", "-i", str(source), "-vf",
+                    "tinterlace=mode=interleave_top,setfield=tff", "-c:v", "libx264", "-crf",
+                    "12", "-flags", "+ildct+ilme", "-x264-params", "tff=1", str(woven)],
+                   check=True)
+    clip = footage(woven, "i25.mp4")
+    assert (clip.n_frames, clip.fps) == (20, 25)
+    read = list(read_frames(clip))
+    assert len(read) == 20
+    assert min(psnr(f, moving[2 * k]) for k, f in enumerate(read) if k) >= 28  # 30.8 here
+
+
+def test_an_anamorphic_clip_is_read_as_wide_as_it_shows(mm, astronaut, tmp_path):
+    """The pan stored squeezed (240 × 240 pixels 4:3 wide, as HDV stores 1920 × 1080 in 1440 ×
+    1080): read, edited and written as it shows, 320 × 240 with square pixels — it was read
+    squeezed, and its faces with it."""
+    steady = tmp_path / "pan.mp4"
+    given = pan(astronaut, steady)
+    squeezed = tmp_path / "hdv.mp4"
+    subprocess.run([ffmpeg.exe(), "-y", "-v", "error", "-i", str(steady), "-vf",
+                    "scale=240:240,setsar=4/3", "-c:v", "libx264", "-crf", "12", "-c:a", "copy",
+                    str(squeezed)], check=True)
+    clip = footage(squeezed, "hdv.mp4")
+    assert (clip.width, clip.height) == (320, 240)
+    assert min(psnr(f, g) for f, g in zip(read_frames(clip), given)) >= 28
+    r = serve(Edit(str(squeezed), "smile", span="0.6-1.0", output_size=64), mm,
+              tmp_path / "out.mp4")
+    out = footage(r.video, "out.mp4")
+    assert (out.width, out.height, out.n_frames) == (320, 240, 24)

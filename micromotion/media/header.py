@@ -26,7 +26,8 @@ HDR = {"arib-std-b67": "HLG", "smpte2084": "PQ"}  # ffmpeg's names of the HDR tr
 @dataclass(frozen=True)
 class Header:
     """What a clip's container says of the video stream read, without decoding; its size as
-    it shows (a video stored sideways with a rotation to show it upright: turned)."""
+    it shows (a video stored sideways with a rotation to show it upright: turned; one stored
+    with pixels wider or narrower than tall: as wide as it shows)."""
     codec: str
     width: int
     height: int
@@ -65,6 +66,10 @@ def header(path: str | os.PathLike, name: str | None = None,
     rate = re.search(r", (\d+(?:\.\d+)?) fps", line)
     audio = re.search(r"Stream #\d+:\d+.*?: Audio: (\w+)", head)
     w, h = int(stream[3]), int(stream[4])
+    sar = re.findall(r"\bSAR (\d+):(\d+)", line)  # the last: the container's, where it says
+    if sar and int(sar[-1][0]) and int(sar[-1][1]) and sar[-1][0] != sar[-1][1]:
+        w = max(2, round(w * int(sar[-1][0]) / int(sar[-1][1])))  # an anamorphic frame (HDV's
+        # 1440 × 1080 showing 1920 wide, a DV's 720 × 576): read as it shows, square pixels
     transfer = re.search(r"\b(" + "|".join(HDR) + r")\b", line)
     turn = re.search(r"(?i)display ?matrix: rotation of (-?\d+(?:\.\d+)?)", shown)
     if turn and round(float(turn[1]) / 90) % 2:  # a phone's upright video, stored sideways:

@@ -103,11 +103,18 @@ _SDR = "zscale=pin=bt2020:min=bt2020nc:t=bt709:p=bt709:m=bt709:r=tv"  # (HLG and
 _TO_SDR = {"HLG": f"{_SDR},format=yuv420p,", "PQ": f"{_SDR}:npl=203,format=yuv420p,"}
 
 
+# a camcorder's interlaced frames (AVCHD, HDV, DV: two fields of different instants woven into
+# one frame) shown as a player shows them, one frame each, not combed wherever anything moves;
+# a progressive frame passes untouched (frames flagged interlaced alone: a DV's header says
+# nothing of its fields)
+_WOVEN = "bwdif=mode=send_frame:parity=auto:deint=interlaced,"
+
+
 def rgb_frames(head: Header, indices: list[int], width: int, height: int) -> list[str]:
     """ffmpeg's output options that give the frames numbered ``indices`` of the clip's video
-    (``head``'s stream), once each and in order, as ``width`` × ``height`` RGB — made SDR first
-    where it is HDR."""
-    return ["-map", head.map, "-vf", f"select={ffmpeg.select(indices)},"
+    (``head``'s stream), once each and in order, as ``width`` × ``height`` RGB — deinterlaced
+    where they are interlaced, made SDR where they are HDR."""
+    return ["-map", head.map, "-vf", f"{_WOVEN}select={ffmpeg.select(indices)},"
             f"{_TO_SDR.get(head.hdr, '')}scale={width}:{height}", "-fps_mode", "passthrough",
             # ffmpeg stops at the last frame asked, not at the file's end (a reader that
             # closes early otherwise waits for it, or kills it, 1.5 s later)
