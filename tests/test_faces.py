@@ -91,6 +91,14 @@ def test_an_operator_sets_the_most_faces(group, monkeypatch):
            "alone" in notes[-1]
 
 
+def test_a_crowd_of_alike_faces_moves_from_the_left(monkeypatch):
+    monkeypatch.setenv("MICROMOTION_FACES", "3")
+    assert faces.largest([100, 101, 99.5, 100.2, 100.1]) == [0, 1, 2]  # alike: the first
+    assert faces.largest([100, 101, 99.5, 130, 100.1]) == [0, 1, 3]  # the larger, then alike
+    assert faces.largest([100, 200, 90, 300]) == [0, 1, 3]
+    assert faces.largest([5, 4]) == [0, 1]
+
+
 @pytest.mark.parametrize("numbers, said", [([2], "face 2"), ([1, 3], "faces 1 and 3"),
                                            ([1, 2, 3, 4, 6, 9, 10], "faces 1–4, 6, 9 and 10")])
 def test_a_crowds_face_numbers_are_said_in_ranges(numbers, said):
