@@ -202,7 +202,8 @@ def test_hostile_clips_are_one_sentence_before_any_frame(clip, tmp_path, monkeyp
                     "-c", "copy", str(hidden)], check=True)
     for video, words in [(text, "notes.mp4 could not be read as a video"),
                          (cut, r"cut.mp4 could not be read as a video \(it is damaged or cut "
-                               r"short\); use an mp4, mov, webm, mkv, avi, mpg, ts or gif file"),
+                               r"short\); use an mp4, mov, webm, mkv, avi, mpg, ts, mts or gif "
+                               r"file"),
                          (hidden, "hidden.mp4 shows no frame; a video of at least 2 frames"),
                          (playlist, "list.mp4 could not be read as a video: only"),
                          (sound, "no video stream in it"),

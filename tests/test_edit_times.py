@@ -103,7 +103,8 @@ def test_a_video_that_starts_after_its_sound_still_does(mm, filmed, tmp_path):
 
 
 @pytest.mark.parametrize("suffix, codec", [("avi", "mpeg4"), ("mpg", "mpeg2video"),
-                                           ("ts", "libx264"), ("mkv", "libx264"),
+                                           ("ts", "libx264"), ("m2ts", "libx264"),
+                                           ("mkv", "libx264"),
                                            ("gif", "gif")])
 def test_every_container_gives_each_frame_its_time(tmp_path, suffix, codec):
     """Frame times from the packets of each container read: avi and MPEG program streams

@@ -86,8 +86,8 @@ def test_a_clip_is_only_a_clip(server, photo, tmp_path):
             errors.add(failed(server, timeout=3, image=photo,
                               **{name: upload(tmp_path / file, "video/mp4")}))
         assert errors == {f"Prediction failed: Prediction failed: VideoError: the {role} could "
-                          f"not be read as a video: only mp4, mov, webm, mkv, avi, mpg, ts or gif "
-                          f"files are read (not playlists, lists of files or image "
+                          f"not be read as a video: only mp4, mov, webm, mkv, avi, mpg, ts, "
+                          f"mts or gif files are read (not playlists, lists of files or image "
                           f"sequences)"}, errors
 
 

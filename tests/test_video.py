@@ -235,11 +235,12 @@ def test_only_a_real_container_reaches_ffmpeg(tmp_path):
             with pytest.raises(VideoError) as err:
                 read(path)
             said.add(str(err.value).replace(name, "NAME"))
-    assert said == {"NAME could not be read as a video: only mp4, mov, webm, mkv, avi, mpg, ts "
-                    "or gif files are read (not playlists, lists of files or image sequences)"}
+    assert said == {"NAME could not be read as a video: only mp4, mov, webm, mkv, avi, mpg, ts, "
+                    "mts or gif files are read (not playlists, lists of files or image "
+                    "sequences)"}
     assert read_clip(real).n_frames == 20  # real clips still read, whatever they are called
-    for name, fmt in (("cam.mts", "mpegts"), ("old.mpg", "mpeg"), ("web.webm", "matroska"),
-                      ("clip.avi", "avi"), ("named.m3u8", "mp4")):
+    for name, fmt in (("cam.mts", "mpegts"), ("avchd.m2ts", "mpegts"), ("old.mpg", "mpeg"),
+                      ("web.webm", "matroska"), ("clip.avi", "avi"), ("named.m3u8", "mp4")):
         made = _lavfi(tmp_path / name, "testsrc=s=64x64:r=10:d=2", "-f", fmt)
         assert read_clip(made).n_frames == 20, name
 

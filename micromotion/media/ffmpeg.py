@@ -25,7 +25,7 @@ from typing import Callable
 
 from ..errors import VideoError
 
-READ = "mp4, mov, webm, mkv, avi, mpg, ts or gif"  # the containers read, in words
+READ = "mp4, mov, webm, mkv, avi, mpg, ts, mts or gif"  # the containers read, in words
 # imageio-ffmpeg warns whenever frames are read at another size than stored: ours on purpose
 # (a large clip read smaller, a phone's sideways video read upright), not a user's concern
 logging.getLogger("imageio_ffmpeg").setLevel(logging.ERROR)
@@ -64,7 +64,7 @@ def demuxer(path: str | os.PathLike, name: str) -> str:
     .mts) or ``gif`` — containers that hold their streams and name no other file; anything else
     is a ``VideoError`` naming the file as ``name``, the same sentence whatever it holds."""
     with open(path, "rb") as f:
-        head = f.read(3 * 188 + 1)
+        head = f.read(3 * 192 + 1)
     if head[4:8] in (b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"pnot"):
         return "mov"
     if head[:4] == b"\x1a\x45\xdf\xa3":
@@ -77,6 +77,8 @@ def demuxer(path: str | os.PathLike, name: str) -> str:
         return "mpeg"
     if len(head) > 376 and head[0] == head[188] == head[376] == 0x47:  # TS sync bytes
         return "mpegts"
+    if len(head) > 388 and head[4] == head[196] == head[388] == 0x47:  # (a camcorder's AVCHD
+        return "mpegts"  # .MTS, .m2ts: each packet after a 4-byte time, which ffmpeg reads)
     raise VideoError(f"{name} could not be read as a video: only {READ} files are read (not "
                      f"playlists, lists of files or image sequences)")
 
