@@ -148,7 +148,7 @@ def probe(path: str | os.PathLike, name: str | None = None, max_seconds: float =
             VideoError(f"{name} has more than {_most_frames(max_seconds):,} frames in "
                        f"{max_seconds:.0f} s; use a clip of at most {MAX_READ_RATE} fps")
     if n_frames < 2:
-        raise too_few(name, n_frames)
+        raise _too_few(name, n_frames)
     return n_frames, seconds
 
 
@@ -202,7 +202,7 @@ def _clip(path: Path, name: str, indices: list[int], n_frames: int, seconds: flo
     except _FFMPEG_ERRORS as exc:
         raise _unreadable(name, exc, path) from exc
     if len(frames) < 2:
-        raise too_few(name, len(frames))
+        raise _too_few(name, len(frames))
     by_index = dict(zip(unique, frames))
     indices = [i for i in indices if i in by_index]
     fps = float(head.rate or _rate(n_frames, seconds))
@@ -245,7 +245,7 @@ def _unreadable(name: str, exc: BaseException, path: Path) -> VideoError:
                       f"file")
 
 
-def too_few(name: str, n_frames: int) -> VideoError:
+def _too_few(name: str, n_frames: int) -> VideoError:
     """A clip that shows fewer than the two frames any use of a clip needs (an edit list can
     hide every frame a file holds)."""
     return VideoError(f"{name} shows {('no frame', 'one frame')[n_frames]}; a video of at least "
