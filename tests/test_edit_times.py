@@ -210,3 +210,21 @@ def test_an_anamorphic_clip_is_read_as_wide_as_it_shows(mm, astronaut, tmp_path)
               tmp_path / "out.mp4")
     out = footage(r.video, "out.mp4")
     assert (out.width, out.height, out.n_frames) == (320, 240, 24)
+
+
+def test_a_clip_with_two_sound_tracks_keeps_the_first_and_says_so(tmp_path):
+    """A camera's clip with a second sound track (a commentary, a second microphone): the first,
+    the one a player plays, is put back, and the notes say there were two."""
+    silent, two = tmp_path / "silent.mp4", tmp_path / "two.mp4"
+    run = [ffmpeg.exe(), "-y", "-v", "error"]
+    subprocess.run([*run, "-f", "lavfi", "-i", "testsrc2=s=96x64:r=15:d=1", "-c:v", "libx264",
+                    str(silent)], check=True)
+    subprocess.run([*run, "-i", str(silent), "-f", "lavfi", "-i", "sine=frequency=440:d=1",
+                    "-f", "lavfi", "-i", "sine=frequency=880:d=1", "-map", "0:v", "-map", "1",
+                    "-map", "2", "-c:v", "copy", "-c:a", "aac", str(two)], check=True)
+    clip = footage(two, "two.mp4")
+    assert (clip.audio, clip.head.sounds) == ("aac", 2)
+    notes = stream.with_sound(silent, clip, tmp_path / "out.mp4")
+    assert notes == ["two.mp4 has 2 sound tracks: the first was kept, as a player plays it"]
+    kept = footage(tmp_path / "out.mp4", "out.mp4").head
+    assert (kept.audio, kept.sounds) == ("aac", 1)

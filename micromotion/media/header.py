@@ -36,6 +36,7 @@ class Header:
     audio: str | None = None  # the first audio stream's codec, if there is one
     hdr: str | None = None  # an HDR video's transfer: "HLG" (phones' default) or "PQ" (HDR10)
     stream: int = 0  # the video stream's number in the file
+    sounds: int = 0  # how many audio streams it has (the first is the one kept)
 
     @property
     def map(self) -> str:
@@ -64,7 +65,7 @@ def header(path: str | os.PathLike, name: str | None = None,
         int(length[1]) * 3600 + int(length[2]) * 60 + float(length[3])
     line = shown.split("\n")[0]
     rate = re.search(r", (\d+(?:\.\d+)?) fps", line)
-    audio = re.search(r"Stream #\d+:\d+.*?: Audio: (\w+)", head)
+    sounds = re.findall(r"Stream #\d+:\d+[^\n]*?: Audio: (\w+)", head)
     w, h = int(stream[3]), int(stream[4])
     sar = re.findall(r"\bSAR (\d+):(\d+)", line)  # the last: the container's, where it says
     if sar and int(sar[-1][0]) and int(sar[-1][1]) and sar[-1][0] != sar[-1][1]:
@@ -75,8 +76,8 @@ def header(path: str | os.PathLike, name: str | None = None,
     if turn and round(float(turn[1]) / 90) % 2:  # a phone's upright video, stored sideways:
         w, h = h, w  # ffmpeg turns its frames upright as it reads them
     out = Header(stream[2], w, h, seconds, float(rate[1]) if rate else None,
-                 audio[1] if audio else None, HDR[transfer[1]] if transfer else None,
-                 int(stream[1]))
+                 sounds[0] if sounds else None, HDR[transfer[1]] if transfer else None,
+                 int(stream[1]), len(sounds))
     if max(out.width, out.height) > MAX_SIDE:
         raise VideoError(f"{name} is {out.width}×{out.height}; clips up to {MAX_SIDE} pixels a "
                          f"side are read: scale it down first")

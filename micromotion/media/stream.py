@@ -193,5 +193,7 @@ def with_sound(video: Path, clip: Footage, out: Path) -> list[str]:
         return [f"the sound of {clip.name} ({clip.audio}) could not be put in the mp4, so the "
                 f"video has none"]
     video.unlink(missing_ok=True)
-    return [] if copy else [f"the sound of {clip.name} ({clip.audio}) was made AAC, which an "
-                            f"mp4 holds"]
+    others = [f"{clip.name} has {clip.head.sounds} sound tracks: the first was kept, as a "
+              f"player plays it"] if clip.head.sounds > 1 else []
+    return others + ([] if copy else [f"the sound of {clip.name} ({clip.audio}) was made AAC, "
+                                      f"which an mp4 holds"])
