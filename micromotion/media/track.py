@@ -20,8 +20,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .align import (Box, detect_all_faces, detect_faces, ffhq_quad, landmarks_at, quad_side,
-                    same_kind)
+from .align import (DETECT_MAX_SIDE, Box, detect_all_faces, detect_faces, ffhq_quad,
+                    landmarks_at, quad_side, same_kind)
 from .faces import (SMALLEST, Faces, Group, all_small, chosen, largest, left_small,
                     people)
 from .images import load_image
@@ -142,7 +142,9 @@ def _faces_to_number(img: Image.Image) -> list[Face]:
     are (``detect_all_faces``), so a group's small faces are numbered too — one larger search
     a clip, not one a frame."""
     seen = detect_faces(img)
-    return (detect_all_faces(img) or seen) if seen else seen
+    if not seen or max(img.size) <= DETECT_MAX_SIDE:  # (the small copy was the frame itself)
+        return seen
+    return detect_all_faces(img) or seen
 
 
 def _choose(lined: list[Face], faces: Faces, name: str) -> tuple[list[Face], list[int]]:
