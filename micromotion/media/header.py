@@ -68,9 +68,9 @@ def header(path: str | os.PathLike, name: str | None = None,
     sounds = re.findall(r"Stream #\d+:\d+[^\n]*?: Audio: (\w+)", head)
     w, h = int(stream[3]), int(stream[4])
     sar = re.findall(r"\bSAR (\d+):(\d+)", line)  # the last: the container's, where it says
-    if sar and int(sar[-1][0]) and int(sar[-1][1]) and sar[-1][0] != sar[-1][1]:
-        w = max(2, round(w * int(sar[-1][0]) / int(sar[-1][1])))  # an anamorphic frame (HDV's
-        # 1440 × 1080 showing 1920 wide, a DV's 720 × 576): read as it shows, square pixels
+    across, tall = map(int, sar[-1]) if sar else (1, 1)
+    if across and tall and across != tall:  # an anamorphic frame (HDV's 1440 × 1080 showing
+        w = max(2, round(w * across / tall))  # 1920 wide, a DV's 720 × 576): as it shows
     transfer = re.search(r"\b(" + "|".join(HDR) + r")\b", line)
     turn = re.search(r"(?i)display ?matrix: rotation of (-?\d+(?:\.\d+)?)", shown)
     if turn and round(float(turn[1]) / 90) % 2:  # a phone's upright video, stored sideways:
