@@ -158,9 +158,13 @@ def _moved(group: Group, numbers: list[int], aligned: list[AlignedFace], size: i
                      f"here: the {largest_ones} moved, {_numbers(rest)} "
                      f"{'were' if len(rest) > 1 else 'was'} left alone")
     moved = [k for k, _, _ in kept]
-    notes.insert(0, f"{_count(len(group.faces))} in {group.name} (numbered from the left); "
-                    f"{_numbers(moved)} moved")
+    notes.insert(0, moved_note(len(group.faces), group.name, moved))
     return [a for _, a, _ in kept], notes
+
+
+def moved_note(count: int, name: str, moved: list[int]) -> str:
+    """The note on which of the ``count`` faces of ``name`` (a photo, a clip's frame) moved."""
+    return f"{_count(count)} in {name} (numbered from the left); {_numbers(moved)} moved"
 
 
 def left_small(small: list[int], name: str, size: int) -> str:

@@ -35,12 +35,12 @@ from ..media.preview import from_images, show, spread
 from ..media.render import curve_shape
 from ..media.smooth import SMOOTH_SIGMA, smooth
 from ..media.stream import Footage, footage, frames, with_sound
-from ..media.faces import Group
+from ..media.faces import Group, moved_note
 from ..media.track import Followed, Track, first_faces, follow_faces, jitter
 from ..media.video import pick_indices
 from ..fields import MAX_TUNED_PHOTOS
 from ..motions import distinct, request_motions, source_of
-from ..naming import display_name, listed
+from ..naming import display_name
 from ..nets.encoders.warm import invert_in_order
 from ..nets.models import Models
 from ..requests.request import Edit
@@ -257,10 +257,8 @@ def _notes(clip: Footage, req: Edit, followed: Followed, a: int, faces: list[Mov
         notes.append(f"{clip.name} is HDR ({clip.hdr}); it was edited as SDR, as an SDR screen "
                      f"shows it, so the video is SDR")
     if req.faces != "one":
-        numbers = [f.number for f in faces]
-        notes.append(f"{followed.seen} face{'s' * (followed.seen > 1)} in {clip.name} at "
-                     f"{clip.at(a + followed.at):.1f} s (numbered from the left); "
-                     f"face{'s' * (len(numbers) > 1)} {listed(numbers)} moved")
+        where = f"{clip.name} at {clip.at(a + followed.at):.1f} s"
+        notes.append(moved_note(followed.seen, where, [f.number for f in faces]))
         notes += left
     elif followed.tracks[0].people > 1:
         notes.append(f"{followed.tracks[0].people} faces are in {clip.name}; the most "
