@@ -21,7 +21,9 @@ from micromotion.requests import budget
 from micromotion.requests.checks import check_request
 from micromotion.stages.edit import clip_faces
 from micromotion.requests.request import Animate, Edit, LatentVideo, Transfer
+from micromotion.nets.identity import LOOK_ALIKE, Identity
 from micromotion.nets.tuning import steps_for
+from micromotion.stages.results import MovedFace
 
 SMALL = dict(frames=3, output_size=256)
 
@@ -102,7 +104,13 @@ def test_a_crowd_of_alike_faces_moves_from_the_left(monkeypatch):
 @pytest.mark.parametrize("numbers, said", [([2], "face 2"), ([1, 3], "faces 1 and 3"),
                                            ([1, 2, 3, 4, 6, 9, 10], "faces 1–4, 6, 9 and 10")])
 def test_a_crowds_face_numbers_are_said_in_ranges(numbers, said):
-    assert faces._numbers(numbers) == said
+    assert faces.named(numbers) == said
+
+
+@pytest.mark.parametrize("low, said", [([2], "face 2 shows"), ([1, 2, 3], "faces 1–3 show")])
+def test_the_faces_that_look_less_alike_agree_with_their_verb(low, said):
+    moved = [MovedFace(k, None, Identity(0.2 if k in low else 0.9, ())) for k in range(1, 5)]
+    assert f"Below {LOOK_ALIKE:.2f}, {said} a look-alike" in wording._alike_each(moved, tuned=False)
 
 
 def test_a_face_that_is_not_there_is_said_before_any_inversion(mm, group, tmp_path,

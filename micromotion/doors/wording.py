@@ -16,6 +16,7 @@ from ..nets.identity import LOOK_ALIKE, Identity
 from ..stages.results import (Animation, Edited, LatentAnimation, MovedFace, Result,
                               Transferred)
 from ..motions import made_by
+from ..media.faces import named
 from ..naming import listed
 from ..latents.provenance import FromLabels, Timeline
 # StyleGAN's W+ layers by what they hold (FFHQ's 18: 4² to 1024²)
@@ -112,8 +113,8 @@ def _(result: Edited) -> str:
                 " (ArcFace; 1: the same face).")
     low = [f.number for f in faces if min(f.identity.frames) < LOOK_ALIKE]
     if low:
-        who = "the edited face" if len(faces) == 1 else f"face {listed(low)}"
-        said += (f" Below {LOOK_ALIKE:.2f}, {who} looks less like the person" +
+        who = "the edited face looks" if len(faces) == 1 else f"{named(low)} {_verb(low, 'look')}"
+        said += (f" Below {LOOK_ALIKE:.2f}, {who} less like the person" +
                  ("; blend change keeps the person's own pixels where the motion does nothing, "
                   "fidelity faithful tunes the generator to them." if rebuilt else
                   "; a smaller scale moves less."))
@@ -133,6 +134,11 @@ def _alike(identity: Identity, tuned: bool) -> str:
     return said
 
 
+def _verb(numbers: list[int], verb: str) -> str:
+    """The verb agreeing with the faces named: "face 2 shows", "faces 1–3 show"."""
+    return f"{verb}s" if len(numbers) == 1 else verb
+
+
 def _alike_each(faces: list[MovedFace], tuned: bool) -> str:
     """Each moved face's identity in one sentence; below ``LOOK_ALIKE`` a warning naming it."""
     by = " by the tuned generator" if tuned else ""
@@ -142,8 +148,8 @@ def _alike_each(faces: list[MovedFace], tuned: bool) -> str:
         f"1: the same face).")
     low = [f.number for f in faces if f.identity.reconstruction < LOOK_ALIKE]
     if low:
-        said += (f" Below {LOOK_ALIKE:.2f}, face {listed(low)} shows a look-alike more than the "
-                 f"person" + ("." if tuned else "; fidelity faithful tunes the generator to "
+        said += (f" Below {LOOK_ALIKE:.2f}, {named(low)} {_verb(low, 'show')} a look-alike more "
+                 f"than the person" + ("." if tuned else "; fidelity faithful tunes the generator to "
                                                  "them."))
     return said
 

@@ -155,7 +155,7 @@ def _moved(group: Group, numbers: list[int], aligned: list[AlignedFace], size: i
         rest = sorted(set(numbers) - set(small) - {k for k, _, _ in kept})
         largest_ones = f"{most} largest" if most > 1 else "largest"
         notes.append(f"at most {_count(most)} {'move' if most > 1 else 'moves'} in one request "
-                     f"here: the {largest_ones} moved, {_numbers(rest)} "
+                     f"here: the {largest_ones} moved, {named(rest)} "
                      f"{'were' if len(rest) > 1 else 'was'} left alone")
     moved = [k for k, _, _ in kept]
     notes.insert(0, moved_note(len(group.faces), group.name, moved))
@@ -164,13 +164,13 @@ def _moved(group: Group, numbers: list[int], aligned: list[AlignedFace], size: i
 
 def moved_note(count: int, name: str, moved: list[int]) -> str:
     """The note on which of the ``count`` faces of ``name`` (a photo, a clip's frame) moved."""
-    return f"{_count(count)} in {name} (numbered from the left); {_numbers(moved)} moved"
+    return f"{_count(count)} in {name} (numbered from the left); {named(moved)} moved"
 
 
 def left_small(small: list[int], name: str, size: int) -> str:
     """The note on the faces ``small`` of ``name``, left alone: too small for an encoder of
     ``size``."""
-    return (f"{_numbers(small)} of {name} "
+    return (f"{named(small)} of {name} "
             f"{'were' if len(small) > 1 else 'was'} left alone: under {SMALLEST * size:.0f} "
             f"px across, too small for the encoder")
 
@@ -223,7 +223,7 @@ def numbered(group: Group, most_side: int = 768) -> Image.Image:
     return shown
 
 
-def _numbers(numbers: list[int]) -> str:
+def named(numbers: list[int]) -> str:
     """"face 2", "faces 1–4 and 6"."""
     return f"{'face' if len(numbers) == 1 else 'faces'} {listed(numbers)}"
 
