@@ -108,6 +108,21 @@ def test_large_photo_is_detected_on_a_downscaled_copy(astronaut, aligned):
     assert np.abs(a.quad * 512 / 2400 - aligned.quad).max() < 4.0
 
 
+def test_landmarks_read_from_the_faces_part_are_the_whole_photos(astronaut):
+    """The predictor is handed a face's part of the photo, not all of it: the same landmarks,
+    to the pixel — a face found, moved boxes, and boxes over the photo's edges."""
+    import dlib
+    photo = Image.new("RGB", (1400, 900), (90, 100, 110))
+    photo.paste(astronaut, (880, 380))  # a face near the right and bottom edges
+    whole = np.asarray(photo)
+    (x0, y0, x1, y1), _ = align.detect_faces(photo)[0]
+    boxes = [(x0, y0, x1, y1), (x0 - 40, y0 + 30, x1 + 70, y1 + 90), (x0 + 300, y0 + 250,
+             x1 + 420, y1 + 300), (-30, -20, 80, 90), (1300, 800, 1460, 950)]
+    for box in boxes:
+        shape = align._Models.get()[1](whole, dlib.rectangle(*box))
+        assert align.landmarks_at(photo, box).tolist() == [[p.x, p.y] for p in shape.parts()]
+
+
 def test_blank_image_has_no_face():
     with pytest.raises(NoFaceError, match="no face found in the image; use a photo"):
         align.align_face(Image.new("RGB", (400, 300), (128, 128, 128)))

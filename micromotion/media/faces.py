@@ -17,7 +17,8 @@ from PIL import Image, ImageDraw
 
 from ..errors import NoFaceError, OptionError
 from ..fields import FIELDS, MAX_FACES
-from .align import AlignedFace, Box, aligned_at, check_size, found_faces, quad_side
+from .align import (AlignedFace, Box, aligned_at, check_size, crop_side, found_faces,
+                    quad_side)
 from .images import ImageSource, LoadedImage, load_image
 from ..naming import listed
 
@@ -134,32 +135,34 @@ def pick(group: Group, faces: Faces, size: int = 256, hint: bool = False
                                if hint else ""))
         return [face], []
     numbers = chosen(count, faces, group.name)
-    aligned = [aligned_at(group.photo, group.faces, k - 1, size,
-                          what=f"face {k} in {group.name}") for k in numbers]
-    return _moved(group, numbers, aligned, size, faces == "all")
+    # each face's size from its landmarks alone: only the faces that move are warped (a
+    # crowd's sixty, each a pass over the whole photo, took seconds)
+    sides = [crop_side(group.photo.image, group.faces[k - 1][0]) for k in numbers]
+    moved, notes = _moved(group, numbers, sides, size, faces == "all")
+    return [aligned_at(group.photo, group.faces, k - 1, size, what=f"face {k} in {group.name}")
+            for k in moved], notes
 
 
-def _moved(group: Group, numbers: list[int], aligned: list[AlignedFace], size: int,
-           every: bool) -> tuple[list[AlignedFace], list[str]]:
-    """The faces big enough to move (the largest ``most_faces()`` of them for ``all``) and the
-    notes on those left alone."""
-    side = [face_side(a) for a in aligned]
-    small = [k for k, s in zip(numbers, side) if s < SMALLEST * size]
-    kept = [(k, a, s) for k, a, s in zip(numbers, aligned, side) if k not in small]
+def _moved(group: Group, numbers: list[int], sides: list[float], size: int, every: bool
+           ) -> tuple[list[int], list[str]]:
+    """Of the faces ``numbers`` (their crops ``sides`` px across), those big enough to move
+    (the largest ``most_faces()`` of them for ``all``), and the notes on those left alone."""
+    small = [k for k, s in zip(numbers, sides) if s < SMALLEST * size]
+    kept = [(k, s) for k, s in zip(numbers, sides) if k not in small]
     notes = [left_small(small, group.name, size)] if small else []
     if not kept:
         raise all_small(group.name, size, "a larger photo of them")
     most = most_faces()
     if every and len(kept) > most:
-        kept = [kept[i] for i in largest([side for _, _, side in kept])]
-        rest = sorted(set(numbers) - set(small) - {k for k, _, _ in kept})
+        kept = [kept[i] for i in largest([side for _, side in kept])]
+        rest = sorted(set(numbers) - set(small) - {k for k, _ in kept})
         largest_ones = f"{most} largest" if most > 1 else "largest"
         notes.append(f"at most {_count(most)} {'move' if most > 1 else 'moves'} in one request "
                      f"here: the {largest_ones} moved, {named(rest)} "
                      f"{'were' if len(rest) > 1 else 'was'} left alone")
-    moved = [k for k, _, _ in kept]
+    moved = [k for k, _ in kept]
     notes.insert(0, moved_note(len(group.faces), group.name, moved))
-    return [a for _, a, _ in kept], notes
+    return moved, notes
 
 
 def moved_note(count: int, name: str, moved: list[int]) -> str:
