@@ -14,7 +14,8 @@ from conftest import read_back, write_clip
 from micromotion.doors import wording
 from micromotion.doors.serving import serve
 from micromotion.errors import NoFaceError, OptionError, VideoError
-from micromotion.media import faces
+from micromotion.media import align, faces, track
+from micromotion.media.stream import footage, frames as clip_frames
 from micromotion.media.paste import PasteBack
 from micromotion.media.track import follow_faces
 from micromotion.requests import budget
@@ -319,7 +320,7 @@ def test_a_video_shows_the_faces_an_edit_numbers(two_clip, clip_of_nobody, tmp_p
         clip_faces(str(fake), "fake.mp4")
 
 
-def test_a_wide_shot_numbers_its_small_faces_too(astronaut, tmp_path):
+def test_a_wide_shot_numbers_its_small_faces_too(astronaut, tmp_path, monkeypatch):
     # 1920 × 1080: one person near (face about 90 px across) and four further off (about 53
     # px, quads about 100: large enough to move), which a 1024 px copy made 28 px, unseen
     shot = Image.new("RGB", (1920, 1080), (120, 130, 140))
@@ -328,10 +329,32 @@ def test_a_wide_shot_numbers_its_small_faces_too(astronaut, tmp_path):
         shot.paste(astronaut.resize((300, 300)), (600 + 320 * k, 300))
     frames = [np.asarray(shot)] * 3
     path = write_clip(tmp_path / "wide.mp4", frames, fps=10)
+    searched, search = [], track.detect_all_faces
+    monkeypatch.setattr(track, "detect_all_faces", lambda img: searched.append(1) or search(img))
     assert len(clip_faces(str(path), "wide.mp4").faces) == 5
-    followed = follow_faces(frames, 10.0, faces=[2, 5])
+    # the page's preview, the budget and the edit number the same frame: searched once
+    clip = footage(str(path), "wide.mp4")
+    assert budget._clip_faces(Edit(str(path), "smile", faces="all"), clip, 0) == 5
+    followed = follow_faces(clip_frames(clip, 0, 3), 10.0, faces=[2, 5])
+    assert len(searched) == 1
     assert followed.numbers == [2, 5] and followed.seen == 5
     assert all(t.found.all() for t in followed.tracks)  # each followed in every frame
+    assert follow_faces(frames, 10.0, faces=[2, 5]).numbers == [2, 5]  # other pixels: anew
+    assert len(searched) == 2
+
+
+def test_a_4k_shots_faces_are_found_though_its_small_copy_shows_none(astronaut, tmp_path):
+    # 3840 px wide, four faces about 90 px across: 24 px on the small copy, which finds none
+    shot = Image.new("RGB", (3840, 1080), (120, 130, 140))
+    for k in range(4):
+        shot.paste(astronaut, (200 + 900 * k, 300))
+    frames = [np.asarray(shot)] * 3
+    assert not align.detect_faces(shot)
+    path = write_clip(tmp_path / "4k.mp4", frames, fps=10)
+    assert len(clip_faces(str(path), "4k.mp4").faces) == 4
+    followed = follow_faces(frames, 10.0, faces="all")
+    assert followed.numbers == [1, 2, 3, 4] and followed.at == 0
+    assert all(t.found.all() for t in followed.tracks)
 
 
 def test_style_mixing_through_each_face_of_a_photo(mm, group, tmp_path):

@@ -13,6 +13,7 @@ neighbours' and is marked, so the edit leaves it alone.
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
 
@@ -98,7 +99,7 @@ def follow_faces(frames: Iterable[np.ndarray | Image.Image], fps: float = 30.0,
         img = frame if isinstance(frame, Image.Image) else Image.fromarray(frame)
         now: list[Box | None] = []
         if at < 0:
-            found = _faces_to_number(img)
+            found = _faces_to_number(img, k == 0)
             if found:
                 at, lined = k, people(found)
                 when = times[k] if k < len(times) else k / fps
@@ -131,20 +132,31 @@ def first_faces(frames: Iterable[np.ndarray]) -> tuple[int, Group] | None:
     faces numbered from the left, as ``follow_faces`` numbers them; None where none does."""
     for k, frame in enumerate(frames):
         img = Image.fromarray(frame)
-        found = _faces_to_number(img)
+        found = _faces_to_number(img, k == 0)
         if found:
             return k, Group(load_image(img, "the frame"), people(found))
     return None
 
 
-def _faces_to_number(img: Image.Image) -> list[Face]:
-    """A frame's faces, where its small copy shows any: then all of them, found as a photo's
-    are (``detect_all_faces``), so a group's small faces are numbered too — one larger search
-    a clip, not one a frame."""
-    seen = detect_faces(img)
-    if not seen or max(img.size) <= DETECT_MAX_SIDE:  # (the small copy was the frame itself)
-        return seen
-    return detect_all_faces(img) or seen
+_NUMBERED: dict[bytes, list[Face]] = {}
+
+
+def _faces_to_number(img: Image.Image, first: bool) -> list[Face]:
+    """A frame's faces, where its small copy shows any or it is the ``first`` frame searched:
+    then all of them, found as a photo's are (``detect_all_faces``), so a group's small faces
+    are numbered too, and a 4K shot's 90 px faces (24 on the small copy) are found at all —
+    one larger search a clip, not one a frame. The last frame searched is kept by its pixels:
+    the page's preview, the budget and the edit number the same frame (0.9 s each for 1080p),
+    once."""
+    key = hashlib.blake2b(img.tobytes(), digest_size=16,
+                          person=b"%dx%d:%d" % (*img.size, first)).digest()
+    if key not in _NUMBERED:
+        seen = detect_faces(img)
+        if (seen or first) and max(img.size) > DETECT_MAX_SIDE:  # (else: the frame was small)
+            seen = detect_all_faces(img) or seen
+        _NUMBERED.clear()  # the last frame's alone
+        _NUMBERED[key] = seen
+    return _NUMBERED[key]
 
 
 def _choose(lined: list[Face], faces: Faces, name: str) -> tuple[list[Face], list[int]]:
