@@ -212,19 +212,46 @@ def test_an_anamorphic_clip_is_read_as_wide_as_it_shows(mm, astronaut, tmp_path)
     assert (out.width, out.height, out.n_frames) == (320, 240, 24)
 
 
-def test_a_clip_with_two_sound_tracks_keeps_the_first_and_says_so(tmp_path):
-    """A camera's clip with a second sound track (a commentary, a second microphone): the first,
-    the one a player plays, is put back, and the notes say there were two."""
-    silent, two = tmp_path / "silent.mp4", tmp_path / "two.mp4"
+def _with_tracks(tmp_path, second: list[str]) -> tuple:
+    """A silent mp4, and its frames in an mkv with two sound tracks: 440 Hz mono in AAC, then
+    880 Hz PCM made by ``second`` (ffmpeg's filter options)."""
+    silent, two = tmp_path / "silent.mp4", tmp_path / "two.mkv"
     run = [ffmpeg.exe(), "-y", "-v", "error"]
     subprocess.run([*run, "-f", "lavfi", "-i", "testsrc2=s=96x64:r=15:d=1", "-c:v", "libx264",
                     str(silent)], check=True)
     subprocess.run([*run, "-i", str(silent), "-f", "lavfi", "-i", "sine=frequency=440:d=1",
-                    "-f", "lavfi", "-i", "sine=frequency=880:d=1", "-map", "0:v", "-map", "1",
-                    "-map", "2", "-c:v", "copy", "-c:a", "aac", str(two)], check=True)
-    clip = footage(two, "two.mp4")
-    assert (clip.audio, clip.head.sounds) == ("aac", 2)
+                    "-f", "lavfi", "-i", "sine=frequency=880:d=1", *second, "-map", "0:v",
+                    "-map", "1", "-map", "[b]", "-c:v", "copy", "-c:a:0", "aac",
+                    "-c:a:1", "pcm_s16le", str(two)], check=True)
+    return silent, footage(two, "two.mkv")
+
+
+def _streams(path) -> list[str]:
+    said = subprocess.run([ffmpeg.exe(), "-hide_banner", "-i", str(path)], capture_output=True,
+                          text=True).stderr
+    return [line.split("Audio: ")[1] for line in said.splitlines() if "Audio: " in line]
+
+
+def test_a_clip_with_two_sound_tracks_keeps_both_in_their_order(tmp_path):
+    """A camera's clip with a second sound track (a commentary, a second microphone): both
+    are put back, the first still the one a player plays; the one an mp4 cannot hold as it is,
+    made AAC."""
+    silent, clip = _with_tracks(tmp_path, ["-filter_complex", "[2:a]aformat=channel_layouts="
+                                           "stereo[b]"])
+    assert clip.head.sounds == ("aac", "pcm_s16le") and clip.audio == "aac"
     notes = stream.with_sound(silent, clip, tmp_path / "out.mp4")
-    assert notes == ["two.mp4 has 2 sound tracks: the first was kept, as a player plays it"]
-    kept = footage(tmp_path / "out.mp4", "out.mp4").head
-    assert (kept.audio, kept.sounds) == ("aac", 1)
+    assert notes == ["the sound of two.mkv (pcm_s16le) was made AAC, which an mp4 holds"]
+    assert footage(tmp_path / "out.mp4", "out.mp4").head.sounds == ("aac", "aac")
+    first, second = _streams(tmp_path / "out.mp4")
+    assert "mono" in first and "(default)" in first and "stereo" in second
+
+
+def test_a_sound_track_an_mp4_cannot_hold_leaves_the_first(tmp_path):
+    # sixteen channels: more than an AAC track holds
+    layout = "|".join(f"c{k}=c0" for k in range(16))
+    silent, clip = _with_tracks(tmp_path, ["-filter_complex", f"[2:a]pan=hexadecagonal|"
+                                           f"{layout}[b]"])
+    notes = stream.with_sound(silent, clip, tmp_path / "out.mp4")
+    assert notes == ["two.mkv has 2 sound tracks: only the first could be put in the mp4"]
+    assert footage(tmp_path / "out.mp4", "out.mp4").head.sounds == ("aac",)
+    assert not silent.exists()

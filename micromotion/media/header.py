@@ -33,10 +33,14 @@ class Header:
     height: int
     seconds: float | None  # None where the container does not say
     rate: float | None  # frames per second, where it says
-    audio: str | None = None  # the first audio stream's codec, if there is one
+    sounds: tuple[str, ...] = ()  # each sound track's codec, in the file's order
     hdr: str | None = None  # an HDR video's transfer: "HLG" (phones' default) or "PQ" (HDR10)
     stream: int = 0  # the video stream's number in the file
-    sounds: int = 0  # how many audio streams it has (the first is the one kept)
+
+    @property
+    def audio(self) -> str | None:
+        """The first sound track's codec (the one a player plays), if it has any."""
+        return self.sounds[0] if self.sounds else None
 
     @property
     def map(self) -> str:
@@ -76,8 +80,7 @@ def header(path: str | os.PathLike, name: str | None = None,
     if turn and round(float(turn[1]) / 90) % 2:  # a phone's upright video, stored sideways:
         w, h = h, w  # ffmpeg turns its frames upright as it reads them
     out = Header(stream[2], w, h, seconds, float(rate[1]) if rate else None,
-                 sounds[0] if sounds else None, HDR[transfer[1]] if transfer else None,
-                 int(stream[1]), len(sounds))
+                 tuple(sounds), HDR[transfer[1]] if transfer else None, int(stream[1]))
     if max(out.width, out.height) > MAX_SIDE:
         raise VideoError(f"{name} is {out.width}×{out.height}; clips up to {MAX_SIDE} pixels a "
                          f"side are read: scale it down first")

@@ -20,6 +20,7 @@ import numpy as np
 from . import ffmpeg
 from ..errors import VideoError
 from ..fields import FIELDS, MAX_EDIT_FRAMES
+from ..naming import listed
 from .header import Header, header
 from .video import READ_SIDE, end_time, probe, rgb_frames, shown
 
@@ -172,28 +173,37 @@ def _seek(clip: Footage, start: int) -> tuple[list[str], int]:
 
 
 def with_sound(video: Path, clip: Footage, out: Path) -> list[str]:
-    """``video`` (an mp4 without sound, its frames from 0 s) → ``out`` with the clip's sound:
-    copied as it is where an mp4 holds its codec, else made AAC (said in the notes), the
-    frames from when the clip's first frame shows; a clip without sound: ``video`` moved to
-    ``out``."""
-    if clip.audio is None:
+    """``video`` (an mp4 without sound, its frames from 0 s) → ``out`` with the clip's sound,
+    every track of it (a camera's second microphone, a commentary; the first stays the one a
+    player plays): each copied as it is where an mp4 holds its codec, else made AAC (said in
+    the notes), the frames from when the clip's first frame shows; a clip without sound:
+    ``video`` moved to ``out``. Where the other tracks cannot be put in, the first alone is."""
+    sounds = clip.head.sounds
+    if not sounds:
         shutil.move(video, out)
         return []
-    copy = clip.audio in MP4_AUDIO
+    for tracks in ([range(len(sounds)), range(1)] if len(sounds) > 1 else [range(1)]):
+        if _mux(video, clip, out, tracks):
+            video.unlink(missing_ok=True)
+            made = sorted({sounds[k] for k in tracks if sounds[k] not in MP4_AUDIO})
+            return ([f"{clip.name} has {len(sounds)} sound tracks: only the first could be put "
+                     f"in the mp4"] if len(tracks) < len(sounds) else []) + (
+                [f"the sound of {clip.name} ({listed(made)}) was made AAC, which an mp4 holds"]
+                if made else [])
+    out.unlink(missing_ok=True)
+    shutil.move(video, out)
+    return [f"the sound of {clip.name} ({listed(sorted(set(sounds)))}) could not be put in the "
+            f"mp4, so the video has none"]
+
+
+def _mux(video: Path, clip: Footage, out: Path, tracks: range) -> bool:
+    """``video`` with the clip's sound ``tracks`` → ``out``; whether ffmpeg could."""
     # its first frame when the clip's was, after its sound's start where the clip's was
     late = ["-itsoffset", f"{clip.times[0]:.6f}"] if clip.times[0] > 5e-4 else []
+    made = [k for k in tracks if clip.head.sounds[k] not in MP4_AUDIO]
     status, _ = ffmpeg.run([
         "-y", *late, *ffmpeg.input_args(video, "mov"), *ffmpeg.input_args(clip.path, clip.fmt),
-        "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy",
-        *(["-c:a", "copy"] if copy else ["-c:a", "aac", "-b:a", "192k"]),
+        "-map", "0:v:0", *[a for k in tracks for a in ("-map", f"1:a:{k}")], "-c:v", "copy",
+        "-c:a", "copy", *[a for k in made for a in (f"-c:a:{k}", "aac", f"-b:a:{k}", "192k")],
         "-movflags", "+faststart", "-f", "mp4", str(out)], timeout=300)
-    if status != 0:
-        out.unlink(missing_ok=True)
-        shutil.move(video, out)
-        return [f"the sound of {clip.name} ({clip.audio}) could not be put in the mp4, so the "
-                f"video has none"]
-    video.unlink(missing_ok=True)
-    others = [f"{clip.name} has {clip.head.sounds} sound tracks: the first was kept, as a "
-              f"player plays it"] if clip.head.sounds > 1 else []
-    return others + ([] if copy else [f"the sound of {clip.name} ({clip.audio}) was made AAC, "
-                                      f"which an mp4 holds"])
+    return status == 0
