@@ -255,3 +255,10 @@ def test_a_sound_track_an_mp4_cannot_hold_leaves_the_first(tmp_path):
     assert notes == ["two.mkv has 2 sound tracks: only the first could be put in the mp4"]
     assert footage(tmp_path / "out.mp4", "out.mp4").head.sounds == ("aac",)
     assert not silent.exists()
+
+
+def test_at_most_so_many_sound_tracks_are_put_back(tmp_path, monkeypatch):
+    monkeypatch.setattr(stream, "MOST_SOUNDS", 1)
+    silent, clip = _with_tracks(tmp_path, ["-filter_complex", "[2:a]anull[b]"])
+    notes = stream.with_sound(silent, clip, tmp_path / "out.mp4")
+    assert notes == ["two.mkv has 2 sound tracks: the first 1 were kept"]

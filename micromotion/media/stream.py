@@ -24,6 +24,8 @@ from ..naming import listed
 from .header import Header, header
 from .video import READ_SIDE, end_time, probe, rgb_frames, shown
 
+MOST_SOUNDS = 8  # sound tracks put back (each may be made AAC: a file of a thousand tiny
+# tracks costs no more than eight)
 MP4_AUDIO = ("aac", "mp3", "ac3", "eac3", "alac", "opus", "flac")  # copied into an mp4 as is
 
 
@@ -182,18 +184,29 @@ def with_sound(video: Path, clip: Footage, out: Path) -> list[str]:
     if not sounds:
         shutil.move(video, out)
         return []
-    for tracks in ([range(len(sounds)), range(1)] if len(sounds) > 1 else [range(1)]):
+    most = min(len(sounds), MOST_SOUNDS)
+    for tracks in ([range(most), range(1)] if most > 1 else [range(1)]):
         if _mux(video, clip, out, tracks):
             video.unlink(missing_ok=True)
-            made = sorted({sounds[k] for k in tracks if sounds[k] not in MP4_AUDIO})
-            return ([f"{clip.name} has {len(sounds)} sound tracks: only the first could be put "
-                     f"in the mp4"] if len(tracks) < len(sounds) else []) + (
-                [f"the sound of {clip.name} ({listed(made)}) was made AAC, which an mp4 holds"]
-                if made else [])
+            return _kept(clip, tracks)
     out.unlink(missing_ok=True)
     shutil.move(video, out)
     return [f"the sound of {clip.name} ({listed(sorted(set(sounds)))}) could not be put in the "
             f"mp4, so the video has none"]
+
+
+def _kept(clip: Footage, tracks: range) -> list[str]:
+    """The notes on the clip's sound ``tracks`` put back: those left out, those made AAC."""
+    sounds, notes = clip.head.sounds, []
+    if len(tracks) < len(sounds):
+        notes.append(f"{clip.name} has {len(sounds)} sound tracks: " + (
+            "only the first could be put in the mp4" if len(tracks) < MOST_SOUNDS else
+            f"the first {MOST_SOUNDS} were kept"))
+    made = sorted({sounds[k] for k in tracks if sounds[k] not in MP4_AUDIO})
+    if made:
+        notes.append(f"the sound of {clip.name} ({listed(made)}) was made AAC, which an mp4 "
+                     f"holds")
+    return notes
 
 
 def _mux(video: Path, clip: Footage, out: Path, tracks: range) -> bool:
