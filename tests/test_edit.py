@@ -252,6 +252,32 @@ def test_an_edit_is_within_the_work_budget(mm, clip, monkeypatch):
         budget.check_budget(req, mm.plan, mm.plan.resolve("auto"), steps_for(mm.device))
 
 
+def test_a_face_that_grows_past_the_budget_is_refused_before_any_inversion(
+        mm, astronaut, tmp_path, monkeypatch):
+    """The budget judges the faces' sizes from the first moving frame; a zoom that makes the
+    face three times larger later renders at 256 px, not 64: the edit checks again once the face is
+    followed, before inverting any frame."""
+    sides = np.geomspace(200, 640, 8).round().astype(int)
+    frames = []
+    for side in sides:
+        frame = Image.new("RGB", (800, 720), (120, 130, 140))
+        frame.paste(astronaut.resize((side, side), Image.LANCZOS), (400 - side // 2, 0))
+        frames.append(np.asarray(frame))
+    path = write_clip(tmp_path / "zoom.mp4", frames, fps=10)
+    req = check_request(Edit(str(path), "smile", blend="face"), mm.shape)
+    first = budget.estimate(req, mm.plan, mm.plan.resolve("auto"), steps_for(mm.device))
+    (judged,) = [k for k in first.parts if k.startswith("rendering")]
+    assert judged == "rendering 8 frames at 64 px"
+    grown = budget.estimate(req, mm.plan, mm.plan.resolve("auto"), steps_for(mm.device), [256])
+    monkeypatch.setenv("MICROMOTION_WORK_BUDGET", f"{(first.seconds + grown.seconds) / 2:.6f}")
+    seen = []
+    with pytest.raises(BudgetError, match="this request would take about"):
+        serve(req, mm, tmp_path / "x.mp4", progress=lambda stage, done, total: seen.append(
+            stage))
+    assert "follow the face" in seen and not any("invert" in s for s in seen)
+    assert not (tmp_path / "x.mp4").exists()
+
+
 def test_cli_edit(reference, clip, tmp_path):
     from test_cli import run
     path, _ = clip

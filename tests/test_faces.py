@@ -252,6 +252,30 @@ def test_the_budget_leaves_out_faces_too_small_to_move(mm, astronaut, tmp_path):
     assert cost("all").parts == cost("1").parts
 
 
+def test_an_edits_budget_renders_each_face_at_the_size_it_fills(mm, astronaut, tmp_path):
+    """A 720p shot of two people: the budget renders each chosen face at the size it fills in
+    the first moving frame, as the edit will — not a face of half the frame's height at 512
+    px, which made a phone's clip cost four times its work and be refused."""
+    shot = Image.new("RGB", (1280, 720), (120, 130, 140))
+    shot.paste(astronaut, (100, 100))  # its crop about 250 px: 256
+    shot.paste(astronaut.resize((300, 300), Image.LANCZOS), (800, 200))  # about 100: 128
+    path = write_clip(tmp_path / "720p.mp4", [np.asarray(shot)] * 3, fps=10)
+
+    def cost(**how):
+        req = check_request(Edit(str(path), "smile", **how), mm.shape)
+        return budget.estimate(req, mm.plan, mm.plan.resolve("auto"), steps_for(mm.device))
+    unit = budget.rates(mm.plan, mm.plan.resolve("auto"))
+    one, every = cost(), cost(faces="all")
+    assert one.parts["rendering 3 frames at 256 px"] == pytest.approx(3 * 2 * unit.frame(256))
+    assert every.parts["rendering 3 frames at 256, 128 px, 2 faces"] == pytest.approx(
+        3 * 2 * (unit.frame(256) + unit.frame(128)))
+    assert cost(faces="2", blend="face").parts["rendering 3 frames at 128 px"] == \
+        pytest.approx(3 * unit.frame(128))
+    # a number the frame does not show: the edit's own sentence; here, one face of half the
+    # frame's height
+    assert "rendering 3 frames at 512 px" in cost(faces="3").parts
+
+
 def test_each_chosen_face_of_a_video_is_followed_and_moved(mm, two_clip, tmp_path):
     """faces all: both people followed and moved in the same frames (blend face, so the
     synthetic render shows plainly), the grey between them as filmed; faces 2 follows the

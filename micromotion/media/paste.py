@@ -41,6 +41,11 @@ def face_mask(size: int, feather: float = FEATHER) -> np.ndarray:
     return soft
 
 
+STRETCH = 1.25  # a clip's moving face may be enlarged this much from its render: a frame shows
+# for a thirtieth of a second, and a face 257–320 px across renders at 256, a quarter of 512's
+# pixels
+
+
 def render_size(side: int, asked: int, stretch: float = 1.0) -> int:
     """The size a face pasted back ``side`` px across is rendered at: the smallest output size
     that holds it (more pixels would be scaled away) — or that holds it enlarged at most

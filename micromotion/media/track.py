@@ -103,7 +103,7 @@ def follow_faces(frames: Iterable[np.ndarray | Image.Image], fps: float = 30.0,
             if found:
                 at, lined = k, people(found)
                 when = times[k] if k < len(times) else k / fps
-                picked, numbers = _choose(lined, faces, f"{name} at {when:.1f} s")
+                picked, numbers = choose(lined, faces, f"{name} at {when:.1f} s")
                 boxes = now = [f[0] for f in picked]
                 seen, people_seen = len(lined), sum(same_kind(f, picked[0]) for f in found)
                 raw = [[np.full((4, 2), np.nan)] * k for _ in boxes]
@@ -159,9 +159,9 @@ def _faces_to_number(img: Image.Image, first: bool) -> list[Face]:
     return _NUMBERED[key]
 
 
-def _choose(lined: list[Face], faces: Faces, name: str) -> tuple[list[Face], list[int]]:
+def choose(lined: list[Face], faces: Faces, name: str) -> tuple[list[Face], list[int]]:
     """The faces ``faces`` chooses among a frame's, numbered from the left (``lined``), and
-    their numbers."""
+    their numbers: those an edit follows (a number not there: an ``OptionError``)."""
     if faces == "one":
         face = prominent(lined)
         return [face], [lined.index(face) + 1]

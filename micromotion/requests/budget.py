@@ -19,15 +19,16 @@ from dataclasses import dataclass, field
 
 from ..errors import BudgetError, MicromotionError
 from ..fields import WORK_BUDGET
-from ..media.faces import face_side, find, pick
+from ..media.align import crop_side
+from ..media.faces import SMALLEST, face_side, find, pick
 from ..latents.interpolate import frame_count
 from ..motions import distinct, request_motions
 from ..motions.drivers import driver_of
 from ..naming import display_name, duration, missing
 from ..latents.span import edit_weights, moved_frames
-from ..media.paste import render_size, video_size
+from ..media.paste import STRETCH, render_size, video_size
 from ..media.stream import Footage, footage, frames
-from ..media.track import first_faces
+from ..media.track import choose, first_faces
 from ..nets.encoders.warm import WARM_BATCH, WARM_ITERATIONS
 from ..nets.tuning import steps_for
 from ..precision import Precision
@@ -115,15 +116,18 @@ def rates(plan, precision: Precision) -> Rates | None:
     return None if None in seconds else Rates(*seconds)
 
 
-def estimate(req, plan, precision: Precision, tuning_steps: int) -> Cost | None:
-    """The work ``req`` (checked) asks, in seconds on this machine; None where untimed."""
+def estimate(req, plan, precision: Precision, tuning_steps: int,
+             sizes: list[int] | None = None) -> Cost | None:
+    """The work ``req`` (checked) asks, in seconds on this machine; None where untimed. An
+    edit's ``sizes``: the size each face it moves renders at, once its faces are followed
+    (else they are judged from its first moving frame)."""
     unit = rates(plan, precision)
     if unit is None:
         return None
     cost = Cost()
     size = req.output_size
     if isinstance(req, Edit):
-        return _edit(req, unit, cost, tuning_steps)
+        return _edit(req, unit, cost, tuning_steps, sizes)
     if isinstance(req, (Animate, Transfer)):
         return _photo(req, unit, cost, tuning_steps)
     frames, photos = frame_count(req), len(req.photos) + (not missing(req.image))
@@ -203,16 +207,18 @@ def _tuning(cost: Cost, unit: Rates, steps: int) -> None:
              "use fidelity fast, or fewer photos")
 
 
-def _edit(req: Edit, unit: Rates, cost: Cost, tuning_steps: int) -> Cost:
+def _edit(req: Edit, unit: Rates, cost: Cost, tuning_steps: int, sizes: list[int] | None
+          ) -> Cost:
     """An edit's work: its motion, then for each frame that moves finding the face, a warm
-    inversion and one render (two for blend change) at the size a face of half the frame's
-    height needs, and the look at the edit; then every frame decoded, pasted and encoded."""
+    inversion and one render (two for blend change) at the size each chosen face needs
+    (``sizes``, else ``_clip_sizes``), and the look at the edit; then every frame decoded,
+    pasted and encoded."""
     clip = footage(req.video, display_name(req, "video"))
     weights = edit_weights(clip.times, req.span, req.timeline)
     moves = int((weights > 0).sum())
-    size = render_size(min(clip.width, clip.height) // 2, req.output_size)
+    sizes = sizes or _clip_sizes(req, clip, moved_frames(weights)[0])
+    faces = len(sizes)
     mpx = clip.width * clip.height / 1e6
-    faces = _clip_faces(req, clip, moved_frames(weights)[0])
     shorter = "use a shorter span" + (", or fewer faces" if faces > 1 else "")
     _motions(req, unit, cost)
     cost.add("following the face", moves * mpx * TRACK_PER_MPX * faces, shorter)
@@ -220,8 +226,10 @@ def _edit(req: Edit, unit: Rates, cost: Cost, tuning_steps: int) -> Cost:
              faces * unit.in_order(moves), shorter)
     cost.add("the look at the edit", faces * unit.inversion, shorter)  # (for a door that
     # shows glimpses: its faces inverted as a photo's, before the clip's)
-    cost.add(f"rendering {moves} frames at {size} px" + (f", {faces} faces" if faces > 1 else ""),
-             faces * moves * unit.frame(size) * (2 if req.blend == "change" else 1), shorter)
+    at = ", ".join(map(str, sorted(set(sizes), reverse=True)))
+    cost.add(f"rendering {moves} frames at {at} px" + (f", {faces} faces" if faces > 1 else ""),
+             moves * sum(unit.frame(s) for s in sizes) * (2 if req.blend == "change" else 1),
+             shorter)
     cost.add("writing the video", clip.n_frames * mpx * ENCODE_PER_MPX,
              "use a shorter or smaller video")
     if req.fidelity == "faithful":
@@ -229,16 +237,23 @@ def _edit(req: Edit, unit: Rates, cost: Cost, tuning_steps: int) -> Cost:
     return cost
 
 
-def _clip_faces(req: Edit, clip: Footage, first: int) -> int:
-    """How many faces an edit moves: one, its numbers, or for ``all`` those its first moving
-    frame shows large enough to move (at most ``most_faces()``: ``faces.pick``)."""
-    if req.faces != "all":
-        return 1 if req.faces == "one" else len(req.faces)
+def _clip_sizes(req: Edit, clip: Footage, first: int) -> list[int]:
+    """The size each face an edit moves renders at, from the faces its first moving frame
+    shows (numbered as the edit numbers them, the search kept for it: ``track.choose``, those
+    too small to move left out) at the size they fill (``paste.render_size``, as the edit
+    sizes them); where that frame shows none, one face of half the frame's height."""
+    half = [render_size(min(clip.width, clip.height) // 2, req.output_size, STRETCH)]
     found = first_faces(frames(clip, first, first + 1))
+    if found is None:
+        return half
+    _, group = found
     try:
-        return len(pick(found[1], "all")[0]) if found else 1
-    except MicromotionError:  # none large enough: the edit says so, in its own stage
-        return 1
+        picked, _ = choose(group.faces, req.faces, clip.name)
+    except MicromotionError:  # a number not there: the edit says so, in its own stage
+        return half
+    sides = [crop_side(group.photo.image, box) for box, _ in picked]
+    return [render_size(round(s), req.output_size, STRETCH) for s in sides
+            if s >= SMALLEST * 256] or half  # (the encoders' 256 px)
 
 
 def _motions(req: Animate, unit: Rates, cost: Cost) -> None:
@@ -248,14 +263,14 @@ def _motions(req: Animate, unit: Rates, cost: Cost) -> None:
             cost.add(what, seconds, lower)
 
 
-def check_budget(req, plan, precision: Precision, tuning_steps: int, device: str = "cpu"
-                 ) -> Cost | None:
+def check_budget(req, plan, precision: Precision, tuning_steps: int, device: str = "cpu",
+                 sizes: list[int] | None = None) -> Cost | None:
     """``req``'s estimate, or a ``BudgetError`` naming what costs most and what to lower when
-    it is over ``work_budget(device)``."""
+    it is over ``work_budget(device)`` (an edit's ``sizes``: as ``estimate``)."""
     most = work_budget(device)
     if most <= 0:
         return None
-    cost = estimate(req, plan, precision, tuning_steps)
+    cost = estimate(req, plan, precision, tuning_steps, sizes)
     if cost is None or cost.seconds <= most:
         return cost
     raise BudgetError(over_budget(cost, most))

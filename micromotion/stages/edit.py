@@ -30,7 +30,7 @@ from ..latents.direction import Direction
 from ..latents.span import edit_weights, moved_frames, parse_span
 from ..media.align import AlignedFace, warp_quad
 from ..media.ffmpeg import runs
-from ..media.paste import render_size
+from ..media.paste import STRETCH, render_size
 from ..media.preview import from_images, show, spread
 from ..media.render import curve_shape
 from ..media.smooth import SMOOTH_SIGMA, smooth
@@ -43,6 +43,8 @@ from ..motions import distinct, request_motions, source_of
 from ..naming import display_name
 from ..nets.encoders.warm import invert_in_order
 from ..nets.models import Models
+from ..nets.tuning import steps_for
+from ..requests.budget import check_budget
 from ..requests.request import Edit
 from ..run import Run
 from .edit_write import Moving, first_look, identities, write_edit
@@ -52,8 +54,6 @@ from .steps import faithful, ready, tuning_notes
 LOOK_SECONDS = 1.0  # the page looks this far into the span for the faces it numbers (a face
 # detection a frame: a second of frames is a few seconds' wait)
 LOST_EASE = 0.25  # s: the motion fades out over this long before a frame where the face is lost
-STRETCH = 1.25  # a moving face may be enlarged this much from its render: a frame shows for a
-# thirtieth of a second, and a face 257–320 px across renders at 256, a quarter of 512's pixels
 
 
 def edit(models: Models, req: Edit, run: Run) -> Edited:
@@ -72,12 +72,16 @@ def edit(models: Models, req: Edit, run: Run) -> Edited:
     b, weights = min(b, clip.n_frames), weights[:clip.n_frames]
     _show_faces(run, glimpse, followed, a, clip, models.encoder.input_size)
     tracks = followed.tracks
+    asked = min(req.output_size, models.generator.size)
+    sizes = [render_size(t.side, asked, STRETCH) for t in tracks]
+    # the budget judged the faces' sizes from one frame: a face that grows (a zoom) costs more
+    check_budget(req, models.plan, run.precision, steps_for(models.device),
+                 models.device.type, sizes)
     made_once = [m.make(models, run) for m in motions]
     made = [made_once[k] for k in which]
     paths = [_offsets(req, made, weights[a:b], t, clip.times[a:b], a) for t in tracks]
-    asked = min(req.output_size, models.generator.size)
-    faces = [Moving(n, t, torch.zeros(0), offsets, render_size(t.side, asked, STRETCH))
-             for n, t, (offsets, _) in zip(followed.numbers, tracks, paths)]
+    faces = [Moving(n, t, torch.zeros(0), offsets, size)
+             for n, t, (offsets, _), size in zip(followed.numbers, tracks, paths, sizes)]
     first_look(models, clip, a, faces, req.blend, run, req.fidelity == "faithful")
     each = _invert(models, clip, a, b, tracks, run, max(1, MAX_TUNED_PHOTOS // len(tracks)))
     view, tuning = faithful(models, req.fidelity, [p for _, ps in each for p in ps], run)
