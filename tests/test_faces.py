@@ -313,6 +313,24 @@ def test_each_chosen_face_of_a_video_is_followed_and_moved(mm, two_clip, tmp_pat
         serve(Edit(str(path), "smile", faces="3", span="0.3-0.5"), mm, tmp_path / "x.mp4")
 
 
+def test_three_faces_of_a_video_move_together(mm, astronaut, tmp_path):
+    """Three people, the astronaut three times in a row: each followed and moved (fidelity
+    faithful's four pivots shared among them: one each — an edit of three faces or more
+    divided by zero there)."""
+    row = Image.new("RGB", (830, 300), (120, 130, 140))
+    for k in range(3):
+        row.paste(astronaut.resize((256, 256)), (10 + 272 * k, 20))
+    frames = [np.asarray(row.crop((2 * k, 0, 2 * k + 816, 280))) for k in range(2)]
+    path = write_clip(tmp_path / "three.mp4", frames, fps=10)
+    r = serve(Edit(str(path), "smile", faces="all", blend="face", output_size=64), mm,
+              tmp_path / "three-moved.mp4")
+    assert [f.number for f in r.faces] == [1, 2, 3]
+    _, out = read_back(r.video)
+    change = np.abs(out.astype(int) - np.stack(frames)).mean(-1)
+    assert all(change[t, 50:140, 95 + 272 * k:170 + 272 * k].mean() > 10
+               for t in range(2) for k in range(3))
+
+
 def test_faces_of_a_video_too_small_for_the_encoder_are_left_alone(group):
     """As for a photo: in a clip, a face whose crop is nowhere in it as large as the encoder
     needs is left alone with a note; all of them too small is one sentence."""

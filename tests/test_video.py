@@ -34,6 +34,7 @@ def face_clip(astronaut, tmp_path_factory):
 def test_pick_indices():
     assert pick_indices(5, 16) == [0, 1, 2, 3, 4]
     assert pick_indices(100, 4) == [0, 33, 66, 99]
+    assert pick_indices(100, 1) == [49] and pick_indices(100, 0) == []  # (a face's pivot)
 
 
 def test_read_clip_picks_evenly_spaced_frames(tmp_path):

@@ -50,9 +50,12 @@ def _rate(n_frames: int, seconds: float) -> float:
 
 
 def pick_indices(n_frames: int, k: int) -> list[int]:
-    """``k`` evenly spaced frame numbers from 0 to ``n_frames - 1``, first and last included."""
+    """``k`` evenly spaced frame numbers from 0 to ``n_frames - 1``, first and last included
+    (one: the middle one; none: none)."""
     if n_frames <= k:
         return list(range(n_frames))
+    if k <= 1:
+        return [(n_frames - 1) // 2] * k
     return sorted({int(round(i * (n_frames - 1) / (k - 1))) for i in range(k)})
 
 
