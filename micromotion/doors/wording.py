@@ -149,8 +149,8 @@ def _alike_each(faces: list[MovedFace], tuned: bool) -> str:
     low = [f.number for f in faces if f.identity.reconstruction < LOOK_ALIKE]
     if low:
         said += (f" Below {LOOK_ALIKE:.2f}, {named(low)} {_verb(low, 'show')} a look-alike more "
-                 f"than the person" + ("." if tuned else "; fidelity faithful tunes the generator to "
-                                                 "them."))
+                 f"than the person" +
+                 ("." if tuned else "; fidelity faithful tunes the generator to them."))
     return said
 
 
