@@ -399,6 +399,19 @@ def test_a_4k_shots_faces_are_found_though_its_small_copy_shows_none(astronaut, 
     assert all(t.found.all() for t in followed.tracks)
 
 
+def test_a_4k_shots_faces_that_come_into_view_later_are_found(astronaut, monkeypatch):
+    # the span starts on an empty frame: every WHOLE_EVERY-th frame is searched whole until
+    # faces show (here every 3rd: the faces come in at the 4th frame, 0.3 s)
+    monkeypatch.setattr(track, "WHOLE_EVERY", 3)
+    shot = Image.new("RGB", (3840, 1080), (120, 130, 140))
+    empty = np.asarray(shot)
+    for k in range(2):
+        shot.paste(astronaut, (600 + 1400 * k, 300))
+    followed = follow_faces([empty] * 3 + [np.asarray(shot)] * 2, 10.0, faces="all")
+    assert followed.at == 3 and followed.numbers == [1, 2]
+    assert all(t.found.tolist() == [False] * 3 + [True] * 2 for t in followed.tracks)
+
+
 def test_style_mixing_through_each_face_of_a_photo(mm, group, tmp_path):
     r = serve(LatentVideo("coarse", image=str(group), seeds="1,2", frames_per_segment=2,
                           faces="all", output_size=256), mm, tmp_path / "mix.mp4")

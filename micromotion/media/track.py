@@ -30,6 +30,9 @@ from .smooth import smooth
 
 STEADY_SECONDS = 0.05  # the crop's smoothing σ: 1.5 frames at 30 fps — the detector's jitter
 # goes, a head's turn (a few tenths of a second) stays
+WHOLE_EVERY = 30  # frames: before a face is found, one frame in so many (a second at 30 fps;
+# the first of them the span's first) is searched as a photo is, for faces its small copy
+# cannot show (0.65 s a 1080p frame, 2 s a 4K one)
 WINDOW_FACE = 120  # px: the face's width in the window searched near its last box
 Face = tuple[Box, float]
 
@@ -99,7 +102,7 @@ def follow_faces(frames: Iterable[np.ndarray | Image.Image], fps: float = 30.0,
         img = frame if isinstance(frame, Image.Image) else Image.fromarray(frame)
         now: list[Box | None] = []
         if at < 0:
-            found = _faces_to_number(img, k == 0)
+            found = _faces_to_number(img, k % WHOLE_EVERY == 0)
             if found:
                 at, lined = k, people(found)
                 when = times[k] if k < len(times) else k / fps
@@ -132,7 +135,7 @@ def first_faces(frames: Iterable[np.ndarray]) -> tuple[int, Group] | None:
     faces numbered from the left, as ``follow_faces`` numbers them; None where none does."""
     for k, frame in enumerate(frames):
         img = Image.fromarray(frame)
-        found = _faces_to_number(img, k == 0)
+        found = _faces_to_number(img, k % WHOLE_EVERY == 0)
         if found:
             return k, Group(load_image(img, "the frame"), people(found))
     return None
@@ -141,18 +144,18 @@ def first_faces(frames: Iterable[np.ndarray]) -> tuple[int, Group] | None:
 _NUMBERED: dict[bytes, list[Face]] = {}
 
 
-def _faces_to_number(img: Image.Image, first: bool) -> list[Face]:
-    """A frame's faces, where its small copy shows any or it is the ``first`` frame searched:
+def _faces_to_number(img: Image.Image, whole: bool) -> list[Face]:
+    """A frame's faces, where its small copy shows any or it is to be searched ``whole``:
     then all of them, found as a photo's are (``detect_all_faces``), so a group's small faces
     are numbered too, and a 4K shot's 90 px faces (24 on the small copy) are found at all —
-    one larger search a clip, not one a frame. The last frame searched is kept by its pixels:
-    the page's preview, the budget and the edit number the same frame (0.9 s each for 1080p),
-    once."""
+    one larger search a clip once a face is found, one every ``WHOLE_EVERY`` frames before.
+    The last frame searched is kept by its pixels: the page's preview, the budget and the
+    edit number the same frame (0.9 s each for 1080p), once."""
     key = hashlib.blake2b(img.tobytes(), digest_size=16,
-                          person=b"%dx%d:%d" % (*img.size, first)).digest()
+                          person=b"%dx%d:%d" % (*img.size, whole)).digest()
     if key not in _NUMBERED:
         seen = detect_faces(img)
-        if (seen or first) and max(img.size) > DETECT_MAX_SIDE:  # (else: the frame was small)
+        if (seen or whole) and max(img.size) > DETECT_MAX_SIDE:  # (else: the frame was small)
             seen = detect_all_faces(img) or seen
         _NUMBERED.clear()  # the last frame's alone
         _NUMBERED[key] = seen
