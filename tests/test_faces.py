@@ -376,7 +376,7 @@ def test_a_wide_shot_numbers_its_small_faces_too(astronaut, tmp_path, monkeypatc
     assert len(clip_faces(str(path), "wide.mp4").faces) == 5
     # the page's preview, the budget and the edit number the same frame: searched once
     clip = footage(str(path), "wide.mp4")
-    assert budget._clip_faces(Edit(str(path), "smile", faces="all"), clip, 0) == 5
+    assert len(budget._clip_sizes(Edit(str(path), "smile", faces="all"), clip, 0)) == 5
     followed = follow_faces(clip_frames(clip, 0, 3), 10.0, faces=[2, 5])
     assert len(searched) == 1
     assert followed.numbers == [2, 5] and followed.seen == 5
