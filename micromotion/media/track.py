@@ -32,7 +32,7 @@ STEADY_SECONDS = 0.05  # the crop's smoothing σ: 1.5 frames at 30 fps — the d
 # goes, a head's turn (a few tenths of a second) stays
 WHOLE_EVERY = 30  # frames: before a face is found, one frame in so many (a second at 30 fps;
 # the first of them the span's first) is searched as a photo is, for faces its small copy
-# cannot show (0.65 s a 1080p frame, 2 s a 4K one)
+# cannot show (0.65 s a 1080p frame; a 4K clip's, read at 2048 px, about 0.8 s)
 WINDOW_FACE = 120  # px: the face's width in the window searched near its last box
 Face = tuple[Box, float]
 
