@@ -153,13 +153,14 @@ def _faces_to_number(img: Image.Image, whole: bool) -> list[Face]:
     edit number the same frame (0.9 s each for 1080p), once."""
     key = hashlib.blake2b(img.tobytes(), digest_size=16,
                           person=b"%dx%d:%d" % (*img.size, whole)).digest()
-    if key not in _NUMBERED:
+    seen = _NUMBERED.get(key)  # (read once: the page's quick answers run beside an edit)
+    if seen is None:
         seen = detect_faces(img)
         if (seen or whole) and max(img.size) > DETECT_MAX_SIDE:  # (else: the frame was small)
             seen = detect_all_faces(img) or seen
         _NUMBERED.clear()  # the last frame's alone
         _NUMBERED[key] = seen
-    return _NUMBERED[key]
+    return seen
 
 
 def choose(lined: list[Face], faces: Faces, name: str) -> tuple[list[Face], list[int]]:
