@@ -38,11 +38,6 @@ class Header:
     stream: int = 0  # the video stream's number in the file
 
     @property
-    def audio(self) -> str | None:
-        """The first sound track's codec (the one a player plays), if it has any."""
-        return self.sounds[0] if self.sounds else None
-
-    @property
     def map(self) -> str:
         """ffmpeg's ``-map`` of the video stream read."""
         return f"0:{self.stream}"

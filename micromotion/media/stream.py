@@ -53,11 +53,6 @@ class Footage:
     head: Header  # its header: the video stream read, its own size, sound and HDR transfer
 
     @property
-    def audio(self) -> str | None:
-        """The codec of its sound, if it has any."""
-        return self.head.audio
-
-    @property
     def own_size(self) -> tuple[int, int]:
         """Its frames' own size (as they show)."""
         return self.head.width, self.head.height
