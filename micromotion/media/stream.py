@@ -197,18 +197,23 @@ def _kept(clip: Footage, tracks: range) -> list[str]:
         notes.append(f"{clip.name} has {len(sounds)} sound tracks: " + (
             "only the first could be put in the mp4" if len(tracks) < MOST_SOUNDS else
             f"the first {MOST_SOUNDS} were kept"))
-    made = sorted({sounds[k] for k in tracks if sounds[k] not in MP4_AUDIO})
+    made = sorted({sounds[k] for k in _to_aac(clip, tracks)})
     if made:
         notes.append(f"the sound of {clip.name} ({listed(made)}) was made AAC, which an mp4 "
                      f"holds")
     return notes
 
 
+def _to_aac(clip: Footage, tracks: range) -> list[int]:
+    """Which of the clip's sound ``tracks`` an mp4 cannot hold as they are: made AAC."""
+    return [k for k in tracks if clip.head.sounds[k] not in MP4_AUDIO]
+
+
 def _mux(video: Path, clip: Footage, out: Path, tracks: range) -> bool:
     """``video`` with the clip's sound ``tracks`` → ``out``; whether ffmpeg could."""
     # its first frame when the clip's was, after its sound's start where the clip's was
     late = ["-itsoffset", f"{clip.times[0]:.6f}"] if clip.times[0] > 5e-4 else []
-    made = [k for k in tracks if clip.head.sounds[k] not in MP4_AUDIO]
+    made = _to_aac(clip, tracks)
     status, _ = ffmpeg.run([
         "-y", *late, *ffmpeg.input_args(video, "mov"), *ffmpeg.input_args(clip.path, clip.fmt),
         "-map", "0:v:0", *[a for k in tracks for a in ("-map", f"1:a:{k}")], "-c:v", "copy",
