@@ -165,13 +165,19 @@ def _photo(req: Animate | Transfer, unit: Rates, cost: Cost, tuning_steps: int) 
     faces = len(sizes)
     fewer = "use fewer faces, " + FEWER_FRAMES if faces > 1 else FEWER_FRAMES
     cost.add("inverting the photos", faces * unit.inversion, fewer)
-    at = ", ".join(map(str, sorted(set(sizes), reverse=True)))
-    cost.add(f"rendering {frames} frames at {at} px" + (f", {faces} faces" if faces > 1 else ""),
-             (frames + 3) * sum(unit.frame(s) for s in sizes), fewer)
+    cost.add(_rendering(frames, sizes), (frames + 3) * sum(unit.frame(s) for s in sizes), fewer)
     _writing(cost, frames, pixels * (2 if req.side_by_side else 1))
     if req.fidelity == "faithful":
         _tuning(cost, unit, tuning_steps * faces)  # its pivots: one batch
     return cost
+
+
+def _rendering(frames: int, sizes: list[int]) -> str:
+    """What rendering the faces ``sizes`` (one size each) costs is called: "rendering 3
+    frames at 256, 128 px, 2 faces"."""
+    at = ", ".join(map(str, sorted(set(sizes), reverse=True)))
+    return f"rendering {frames} frames at {at} px" + (
+        f", {len(sizes)} faces" if len(sizes) > 1 else "")
 
 
 def _writing(cost: Cost, frames: int, pixels: int) -> None:
@@ -226,8 +232,7 @@ def _edit(req: Edit, unit: Rates, cost: Cost, tuning_steps: int, sizes: list[int
              faces * unit.in_order(moves), shorter)
     cost.add("the look at the edit", faces * unit.inversion, shorter)  # (for a door that
     # shows glimpses: its faces inverted as a photo's, before the clip's)
-    at = ", ".join(map(str, sorted(set(sizes), reverse=True)))
-    cost.add(f"rendering {moves} frames at {at} px" + (f", {faces} faces" if faces > 1 else ""),
+    cost.add(_rendering(moves, sizes),
              moves * sum(unit.frame(s) for s in sizes) * (2 if req.blend == "change" else 1),
              shorter)
     cost.add("writing the video", clip.n_frames * mpx * ENCODE_PER_MPX,
